@@ -1,0 +1,44 @@
+# astronomer-dr: every command a recovery needs. `make help` lists them.
+STACK ?= gcp
+PYTHON ?= python3
+VENV := venv
+BIN := $(VENV)/bin
+# State goes to a local file backend unless the environment names a shared one
+# (gs://bucket or s3://bucket); see README, "State backend".
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+
+.PHONY: help venv backend stack up preview test bench
+
+help:
+	@echo "make up STACK=gcp|aws|<env>   set up venv and state backend, select the stack, run pulumi up"
+	@echo "make preview STACK=...        the same, pulumi preview"
+	@echo "make test                     build the venv and run the test suite"
+	@echo "make bench                    time evaluating each stack offline against importing the SDKs"
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+backend:
+	@case "$(PULUMI_BACKEND_URL)" in file://*) mkdir -p "$(patsubst file://%,%,$(PULUMI_BACKEND_URL))";; esac
+	@echo "state backend: $(PULUMI_BACKEND_URL)"
+
+stack: venv backend
+	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is not installed: https://www.pulumi.com/docs/install/"; exit 1; }
+	pulumi stack select --create $(STACK)
+
+up: stack
+	pulumi up --stack $(STACK)
+
+preview: stack
+	pulumi preview --stack $(STACK) --diff
+
+test: venv
+	$(BIN)/python -m pytest
+
+bench: venv
+	$(BIN)/python -m tools.bench

@@ -1,0 +1,54 @@
+"""astronomer-dr: rebuild an Astronomer Software platform with `pulumi up`.
+
+Wiring only: read settings, build the cloud's foundation, build the platform on it, export.
+"""
+
+import pulumi
+
+from components.config import load_settings
+from components.platform.component import AstronomerPlatform, PlatformArgs
+
+settings = load_settings()
+
+# Each cloud's SDK is imported by its own stack only: importing both would double evaluation time.
+if settings.cloud == "aws":
+    from components.aws.foundation import AwsFoundation, AwsFoundationArgs
+
+    foundation = AwsFoundation(settings.name_prefix, AwsFoundationArgs(settings.aws, settings.platform))
+else:
+    from components.gcp.foundation import GcpFoundation, GcpFoundationArgs
+
+    foundation = GcpFoundation(settings.name_prefix, GcpFoundationArgs(settings.gcp, settings.platform))
+
+platform = AstronomerPlatform(
+    "astronomer",
+    PlatformArgs(
+        settings=settings.platform,
+        tls=settings.tls,
+        kubernetes_provider=foundation.kubernetes_provider,
+        database=foundation.database,
+        registry_storage=foundation.registry_storage,
+        load_balancer=foundation.load_balancer,
+        depends_on=foundation.platform_dependencies,
+    ),
+)
+
+pulumi.export("platform_url", platform.url)
+for key, value in foundation.outputs.items():
+    pulumi.export(key, value)
+
+if settings.cloud == "aws":
+    # AWS names NGINX's load balancer only once its Service exists, so its DNS follows the release.
+    from components.aws.ingress import Ingress, IngressArgs
+
+    ingress = Ingress(
+        f"{settings.name_prefix}-ingress",
+        IngressArgs(
+            base_domain=settings.platform.base_domain,
+            dns=settings.aws.dns,
+            kubernetes_provider=foundation.kubernetes_provider,
+            service=platform.ingress_service,
+            release=platform.release,
+        ),
+    )
+    pulumi.export("load_balancer_hostname", ingress.hostname)

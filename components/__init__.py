@@ -1,0 +1,1 @@
+"""astronomer-dr components: typed settings, one cloud-agnostic platform, per-cloud infrastructure."""

@@ -1,0 +1,1 @@
+"""GCP infrastructure for the platform: a module per concern."""

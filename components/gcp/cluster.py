@@ -1,0 +1,165 @@
+"""The GKE cluster: regional, private nodes, Workload Identity, a platform node pool.
+
+Or, with `cluster.existing`, a reference to a cluster someone else manages. Either way it ends in
+a Kubernetes provider for the platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from ..config import GcpClusterSettings
+from .network import Network
+
+
+@dataclass
+class ClusterArgs:
+    settings: GcpClusterSettings
+    project: str
+    region: str
+    # None with an existing cluster.
+    network: Optional[Network]
+
+
+def kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
+    """A kubeconfig that authenticates with gcloud's GKE plugin: no long-lived credential in state."""
+    return f"""apiVersion: v1
+kind: Config
+clusters:
+- name: {name}
+  cluster:
+    server: https://{endpoint}
+    certificate-authority-data: {ca_certificate}
+contexts:
+- name: {name}
+  context:
+    cluster: {name}
+    user: {name}
+current-context: {name}
+users:
+- name: {name}
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: gke-gcloud-auth-plugin
+      installHint: Install gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin)
+      provideClusterInfo: true
+"""
+
+
+def workload_pool(project: str) -> str:
+    return f"{project}.svc.id.goog"
+
+
+class Cluster(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+    # What the platform must wait for: the node pool that will run it (empty for an existing cluster).
+    ready: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("astronomer-dr:gcp/cluster:Cluster", name, None, opts)
+        settings = args.settings
+        if settings.existing is not None:
+            existing = gcp.container.get_cluster_output(
+                name=settings.existing.name,
+                location=settings.existing.location,
+                project=args.project,
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            )
+            cluster_name = existing.name
+            endpoint = existing.endpoint
+            ca = existing.master_auths.apply(lambda auths: auths[0].cluster_ca_certificate)
+            self.ready = []
+        else:
+            assert args.network is not None
+            cluster_name, endpoint, ca = self._create(name, args)
+
+        self.name = pulumi.Output.from_input(cluster_name)
+        self.endpoint = pulumi.Output.from_input(endpoint)
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.name, self.endpoint, ca).apply(lambda v: kubeconfig(v[0], v[1], v[2]))
+        )
+        self.provider = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=self.kubeconfig,
+            # Resources land in the namespaces they name, never in a kubeconfig default.
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"name": self.name, "endpoint": self.endpoint})
+
+    def _create(self, name: str, args: ClusterArgs):
+        settings = args.settings
+        network = args.network
+        child = pulumi.ResourceOptions(parent=self)
+        authorized = (
+            gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+                cidr_blocks=[
+                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=cidr, display_name=f"allowed-{i}")
+                    for i, cidr in enumerate(settings.master_authorized_networks)
+                ]
+            )
+            if settings.master_authorized_networks
+            else None
+        )
+        cluster = gcp.container.Cluster(
+            name,
+            name=name,
+            location=args.region,  # regional: control plane and nodes in every zone
+            network=network.network_self_link,
+            subnetwork=network.subnet_self_link,
+            min_master_version=settings.kubernetes_version,
+            release_channel=gcp.container.ClusterReleaseChannelArgs(channel=settings.release_channel),
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            deletion_protection=True,
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+                cluster_secondary_range_name=network.pods_range_name,
+                services_secondary_range_name=network.services_range_name,
+            ),
+            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+                enable_private_nodes=True,
+                enable_private_endpoint=False,
+                master_ipv4_cidr_block=settings.master_ipv4_cidr_block,
+            ),
+            master_authorized_networks_config=authorized,
+            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=workload_pool(args.project)),
+            opts=child,
+        )
+        nodes = gcp.container.NodePool(
+            f"{name}-platform",
+            name="platform",
+            cluster=cluster.id,
+            location=args.region,
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                min_node_count=settings.min_nodes_per_zone,
+                max_node_count=settings.max_nodes_per_zone,
+            ),
+            initial_node_count=settings.min_nodes_per_zone,
+            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            node_config=gcp.container.NodePoolNodeConfigArgs(
+                machine_type=settings.machine_type,
+                disk_size_gb=settings.disk_size_gb,
+                disk_type="pd-balanced",
+                oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+                # Pods get their own Google identity, never the node's.
+                workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
+                shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+                    enable_secure_boot=True, enable_integrity_monitoring=True
+                ),
+                labels={"astronomer.io/pool": "platform"},
+            ),
+            opts=child,
+        )
+        self.ready = [nodes]
+        ca = cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate)
+        return cluster.name, cluster.endpoint, ca

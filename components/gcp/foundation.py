@@ -1,0 +1,83 @@
+"""Everything on GCP that the platform stands on, wired together in recovery order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from ..config import GcpSettings, PlatformSettings
+from ..platform.component import DatabaseEndpoint
+from ..platform.values import GcsRegistryStorage, LoadBalancer
+from .cluster import Cluster, ClusterArgs
+from .database import Database, DatabaseArgs
+from .ingress import Ingress, IngressArgs
+from .network import Network, NetworkArgs
+from .registry import RegistryStorage, RegistryStorageArgs
+
+
+@dataclass
+class GcpFoundationArgs:
+    settings: GcpSettings
+    platform: PlatformSettings
+
+
+class GcpFoundation(pulumi.ComponentResource):
+    def __init__(self, name: str, args: GcpFoundationArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("astronomer-dr:gcp/foundation:GcpFoundation", name, None, opts)
+        settings, platform = args.settings, args.platform
+        child = pulumi.ResourceOptions(parent=self)
+
+        existing = settings.cluster.existing
+        network = None if existing else Network(name, NetworkArgs(settings.network, settings.region), opts=child)
+        cluster = Cluster(name, ClusterArgs(settings.cluster, settings.project, settings.region, network), opts=child)
+        database = Database(
+            f"{name}-db",
+            DatabaseArgs(
+                settings.database,
+                region=settings.region,
+                network=existing.network if existing else network.network_id,
+                depends_on=[] if existing else [network.private_services_access],
+            ),
+            opts=child,
+        )
+        registry = RegistryStorage(
+            f"{name}-registry",
+            RegistryStorageArgs(
+                settings.registry,
+                project=settings.project,
+                location=settings.region,
+                namespace=platform.namespace,
+                release_name=platform.release_name,
+            ),
+            opts=child,
+        )
+        ingress = Ingress(
+            f"{name}-ingress",
+            IngressArgs(
+                region=settings.region,
+                base_domain=platform.base_domain,
+                dns=settings.dns,
+                internal_subnet=network.subnet_self_link if platform.private_load_balancer and network else None,
+            ),
+            opts=child,
+        )
+
+        self.kubernetes_provider = cluster.provider
+        self.database = DatabaseEndpoint(
+            host=database.private_ip_address, username=database.username, password=database.password
+        )
+        self.registry_storage = pulumi.Output.all(registry.bucket_name, registry.service_account_email).apply(
+            lambda v: GcsRegistryStorage(bucket=v[0], service_account_email=v[1])
+        )
+        self.load_balancer = ingress.address.apply(lambda ip: LoadBalancer(ip_address=ip))
+        self.platform_dependencies = [*cluster.ready, *registry.grants]
+        self.outputs = {
+            "cluster_name": cluster.name,
+            "kubeconfig": cluster.kubeconfig,
+            "database_instance": database.instance_name,
+            "database_connection_name": database.connection_name,
+            "registry_bucket": registry.bucket_name,
+            "static_ip": ingress.address,
+        }
+        self.register_outputs(self.outputs)

@@ -1,0 +1,90 @@
+"""VPC, node subnet with pod and service ranges, private services access for Cloud SQL, Cloud NAT."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from ..config import GcpNetworkSettings
+
+PODS_RANGE = "pods"
+SERVICES_RANGE = "services"
+
+
+@dataclass
+class NetworkArgs:
+    settings: GcpNetworkSettings
+    region: str
+
+
+class Network(pulumi.ComponentResource):
+    network_id: pulumi.Output[str]
+    network_self_link: pulumi.Output[str]
+    subnet_self_link: pulumi.Output[str]
+    pods_range_name: str
+    services_range_name: str
+    # Cloud SQL private IP can only be allocated once the peering exists.
+    private_services_access: gcp.servicenetworking.Connection
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("astronomer-dr:gcp/network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+
+        vpc = gcp.compute.Network(
+            f"{name}-vpc",
+            name=f"{name}-vpc",
+            auto_create_subnetworks=False,
+            routing_mode="REGIONAL",
+            opts=child,
+        )
+        subnet = gcp.compute.Subnetwork(
+            f"{name}-nodes",
+            name=f"{name}-nodes",
+            network=vpc.id,
+            region=args.region,
+            ip_cidr_range=settings.subnet_cidr,
+            private_ip_google_access=True,
+            secondary_ip_ranges=[
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=PODS_RANGE, ip_cidr_range=settings.pods_cidr),
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=SERVICES_RANGE, ip_cidr_range=settings.services_cidr),
+            ],
+            opts=child,
+        )
+        private_services_range = gcp.compute.GlobalAddress(
+            f"{name}-private-services",
+            name=f"{name}-private-services",
+            network=vpc.id,
+            purpose="VPC_PEERING",
+            address_type="INTERNAL",
+            prefix_length=settings.private_services_prefix_length,
+            opts=child,
+        )
+        self.private_services_access = gcp.servicenetworking.Connection(
+            f"{name}-private-services",
+            network=vpc.id,
+            service="servicenetworking.googleapis.com",
+            reserved_peering_ranges=[private_services_range.name],
+            opts=child,
+        )
+        # Private nodes reach image registries (quay.io, the chart's images) only through NAT.
+        router = gcp.compute.Router(f"{name}-router", name=f"{name}-router", network=vpc.id, region=args.region, opts=child)
+        gcp.compute.RouterNat(
+            f"{name}-nat",
+            name=f"{name}-nat",
+            router=router.name,
+            region=args.region,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+            log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
+            opts=child,
+        )
+
+        self.network_id = vpc.id
+        self.network_self_link = vpc.self_link
+        self.subnet_self_link = subnet.self_link
+        self.pods_range_name = PODS_RANGE
+        self.services_range_name = SERVICES_RANGE
+        self.register_outputs({"network": self.network_self_link, "subnet": self.subnet_self_link})

@@ -1,0 +1,113 @@
+"""Registry storage: a protected, versioned GCS bucket and a keyless identity scoped to it.
+
+The registry keeps every deploy image and would lose them with its disk; in a bucket they survive
+the cluster. Its pods reach the bucket as a Google service account through Workload Identity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from ..config import GcpRegistrySettings
+from ..platform.chart import registry_service_account_name
+from .cluster import workload_pool
+
+# objectAdmin: read, write, delete and list images. legacyBucketReader: bucket metadata, which the
+# registry's GCS driver reads. Astronomer also lists legacyBucketOwner, but that role can change
+# the bucket's IAM policy, which the registry never needs.
+REGISTRY_BUCKET_ROLES = ("roles/storage.objectAdmin", "roles/storage.legacyBucketReader")
+# Soft delete keeps deleted objects (and a deleted bucket) restorable: GCS's own deletion guard.
+SOFT_DELETE_SECONDS = 30 * 24 * 3600
+
+
+@dataclass
+class RegistryStorageArgs:
+    settings: GcpRegistrySettings
+    project: str
+    location: str
+    namespace: str
+    release_name: str
+
+
+def service_account_id(name: str) -> str:
+    """A valid service account id (6-30 chars, [a-z][-a-z0-9]*[a-z0-9]) derived from a resource name."""
+    base = re.sub(r"[^a-z0-9-]", "-", name.lower())[:30].rstrip("-")
+    return base if len(base) >= 6 else f"{base}-registry"
+
+
+def workload_identity_member(project: str, namespace: str, release_name: str) -> str:
+    """The Kubernetes ServiceAccount the chart's registry runs as, seen as a Google principal."""
+    sa = registry_service_account_name(release_name)
+    return f"serviceAccount:{workload_pool(project)}[{namespace}/{sa}]"
+
+
+class RegistryStorage(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    service_account_email: pulumi.Output[str]
+    # Grants the registry needs before it starts.
+    grants: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: RegistryStorageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("astronomer-dr:gcp/registry:RegistryStorage", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        bucket = gcp.storage.Bucket(
+            name,
+            name=f"{args.project}-{name}"[:63].rstrip("-"),
+            location=args.location,
+            storage_class="STANDARD",
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning=gcp.storage.BucketVersioningArgs(enabled=True),
+            soft_delete_policy=gcp.storage.BucketSoftDeletePolicyArgs(retention_duration_seconds=SOFT_DELETE_SECONDS),
+            # Overwritten and deleted images stay recoverable for a while, then stop costing money.
+            lifecycle_rules=[
+                gcp.storage.BucketLifecycleRuleArgs(
+                    action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                        with_state="ARCHIVED",
+                        days_since_noncurrent_time=args.settings.noncurrent_version_days,
+                    ),
+                )
+            ],
+            force_destroy=False,
+            # The provider refuses to delete it even if Pulumi's protect is lifted by mistake.
+            deletion_policy="PREVENT",
+            labels={"app": "astronomer", "managed-by": "astronomer-dr"},
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+
+        account = gcp.serviceaccount.Account(
+            f"{name}-identity",
+            account_id=service_account_id(name),
+            display_name="Astronomer registry (Workload Identity)",
+            description="Used by the Astronomer registry pods to store images in the registry bucket.",
+            opts=child,
+        )
+        self.grants = [
+            gcp.storage.BucketIAMMember(
+                f"{name}-{role.rsplit('.', 1)[-1]}",
+                bucket=bucket.name,
+                role=role,
+                member=account.member,
+                opts=child,
+            )
+            for role in REGISTRY_BUCKET_ROLES
+        ]
+        self.grants.append(
+            gcp.serviceaccount.IAMMember(
+                f"{name}-workload-identity",
+                service_account_id=account.name,
+                role="roles/iam.workloadIdentityUser",
+                member=workload_identity_member(args.project, args.namespace, args.release_name),
+                opts=child,
+            )
+        )
+
+        self.bucket_name = bucket.name
+        self.service_account_email = account.email
+        self.register_outputs({"bucket_name": self.bucket_name, "service_account_email": self.service_account_email})

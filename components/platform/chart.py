@@ -1,0 +1,30 @@
+"""Facts about the Astronomer chart that the program depends on: the one place each is written.
+
+Source: astronomer/astronomer v2.1.0 (see README, "The chart").
+"""
+
+CHART_NAME = "astronomer"
+CHART_REPOSITORY = "https://helm.astronomer.io"
+DEFAULT_CHART_VERSION = "2.1.0"
+DEFAULT_NAMESPACE = "astronomer"
+DEFAULT_RELEASE_NAME = "astronomer"
+
+# Secrets the chart reads but does not make when its in-cluster Postgres is off.
+BOOTSTRAP_SECRET_NAME = "astronomer-bootstrap"
+BOOTSTRAP_SECRET_KEY = "connection"
+# The chart's default `global.tlsSecret`; we name it explicitly in the values as well.
+TLS_SECRET_NAME = "astronomer-tls"
+
+POSTGRES_PORT = 5432
+# Both clouds' databases refuse unencrypted connections; `require` encrypts without needing the
+# cloud's CA bundle in every pod.
+DATABASE_SSL_MODE = "require"
+
+# A full platform install pulls ~30 images and runs the database bootstrap hook; Astronomer's
+# own installs take 10-20 minutes on a fresh cluster.
+HELM_TIMEOUT_SECONDS = 1800
+
+
+def registry_service_account_name(release_name: str) -> str:
+    """The ServiceAccount the chart's registry runs as (`registry.serviceAccount.create: true`)."""
+    return f"{release_name}-registry"

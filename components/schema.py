@@ -1,0 +1,250 @@
+"""Declarative validation of structured stack config.
+
+Each config object is described by a table of `Field`s. `parse_object` checks a raw value
+(as it came out of the stack file) against that table and returns plain Python values keyed by
+snake_case attribute names, ready for a settings dataclass. Every problem is collected, so a
+user under pressure fixes all of them in one round instead of one per `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+import pulumi
+
+# A check returns None when the value is fine, otherwise the sentence that explains what is allowed.
+Check = Callable[[Any], Optional[str]]
+
+_MISSING = object()
+
+
+class ConfigError(pulumi.RunError):
+    """Stack config that cannot be turned into settings. Raised before any resource is declared.
+
+    A RunError, so `pulumi up` prints the message alone rather than a Python traceback.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid stack config ({len(self.problems)} problem(s)):\n{lines}")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a config object.
+
+    kind: "str", "int", "bool", "list[str]" or "object" (then `fields` describes it).
+    """
+
+    kind: str
+    doc: str
+    default: Any = _MISSING
+    check: Optional[Check] = None
+    fields: Optional[Mapping[str, "Field"]] = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+
+@dataclass
+class Problems:
+    items: list[str] = field(default_factory=list)
+
+    def add(self, key: str, message: str) -> None:
+        self.items.append(f"{key}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(self.items)
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def closest_key(key: str, known: list[str]) -> Optional[str]:
+    """The known key a typo most likely meant, compared case-insensitively."""
+    lowered = {k.lower(): k for k in known}
+    match = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def unknown_key_message(key: str, known: list[str]) -> str:
+    guess = closest_key(key, known)
+    hint = f"did you mean '{guess}'? " if guess else ""
+    return f"unknown key; {hint}known keys: {', '.join(sorted(known))}"
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _coerce(path: str, spec: Field, value: Any, problems: Problems) -> Any:
+    """Checks the JSON type of one value; returns _MISSING when it is wrong."""
+    kind = spec.kind
+    if kind == "str":
+        if not isinstance(value, str):
+            problems.add(path, f"expected a string, got {_type_name(value)} {value!r}")
+            return _MISSING
+        return value
+    if kind == "int":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.add(path, f"expected a whole number, got {_type_name(value)} {value!r}")
+            return _MISSING
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            problems.add(path, f"expected true or false, got {_type_name(value)} {value!r}")
+            return _MISSING
+        return value
+    if kind == "list[str]":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.add(path, f"expected a list of strings, got {_type_name(value)} {value!r}")
+            return _MISSING
+        return tuple(value)
+    if kind == "object":
+        assert spec.fields is not None
+        return parse_object(path, value, spec.fields, problems)
+    raise AssertionError(f"unknown field kind {kind}")
+
+
+def parse_object(
+    path: str, raw: Any, fields: Mapping[str, Field], problems: Problems
+) -> Optional[dict[str, Any]]:
+    """Validates `raw` against `fields`; returns {snake_case_name: value}, or None on problems.
+
+    Defaults fill absent keys. Unknown keys are reported with the closest known key, because
+    a misspelt key that is silently ignored would quietly drop a DR setting.
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        problems.add(path, f"expected an object with keys {', '.join(sorted(fields))}, got {_type_name(raw)} {raw!r}")
+        return None
+    before = len(problems.items)
+    result: dict[str, Any] = {}
+    for key in raw:
+        if key not in fields:
+            problems.add(f"{path}.{key}", unknown_key_message(key, list(fields)))
+    for key, spec in fields.items():
+        key_path = f"{path}.{key}"
+        if key not in raw or raw[key] is None:
+            if spec.required:
+                problems.add(key_path, f"required: {spec.doc}")
+                continue
+            value = spec.default
+            if spec.kind == "object" and value is None:
+                result[snake_case(key)] = None
+                continue
+        else:
+            value = _coerce(key_path, spec, raw[key], problems)
+            if value is _MISSING or value is None:
+                continue
+        if spec.check is not None and value is not None:
+            message = spec.check(value)
+            if message:
+                problems.add(key_path, f"{message}, got {value!r}")
+                continue
+        result[snake_case(key)] = value
+    return result if len(problems.items) == before else None
+
+
+# ---- checks shared by both clouds -------------------------------------------------------------
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def at_least(minimum: int, why: str = "") -> Check:
+    suffix = f" ({why})" if why else ""
+    return lambda v: None if v >= minimum else f"must be at least {minimum}{suffix}"
+
+
+def between(low: int, high: int, why: str = "") -> Check:
+    suffix = f" ({why})" if why else ""
+    return lambda v: None if low <= v <= high else f"must be between {low} and {high}{suffix}"
+
+
+def one_of(*allowed: str) -> Check:
+    return lambda v: None if v in allowed else f"must be one of {', '.join(allowed)}"
+
+
+def matches(pattern: str, what: str) -> Check:
+    compiled = re.compile(pattern)
+    return lambda v: None if compiled.match(v) else f"must be {what}"
+
+
+def dns_label(max_length: int) -> Check:
+    def check(v: str) -> Optional[str]:
+        if len(v) > max_length:
+            return f"must be at most {max_length} characters (it prefixes every Kubernetes object the chart names)"
+        if not _DNS_LABEL.match(v):
+            return "must be lowercase letters, digits and '-', starting and ending with a letter or digit"
+        return None
+
+    return check
+
+
+def domain_name(v: str) -> Optional[str]:
+    return None if _DOMAIN.match(v) else "must be a lowercase DNS name such as astro.example.com"
+
+
+def exact_version(v: str) -> Optional[str]:
+    return None if _SEMVER.match(v) else "must be an exact chart version such as 2.1.0 (no ranges: a rebuild must install what was tested)"
+
+
+def utc_time(v: str) -> Optional[str]:
+    return None if _HHMM.match(v) else "must be a UTC time of day as HH:MM (24-hour), e.g. 03:00"
+
+
+def cidr_block(v: str) -> Optional[str]:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(v, strict=True)
+    except ValueError:
+        return "must be a CIDR block such as 10.0.0.0/20"
+    return None
+
+
+def cidr_list(values: tuple[str, ...]) -> Optional[str]:
+    bad = [v for v in values if cidr_block(v)]
+    return f"every entry must be a CIDR block such as 203.0.113.0/24 ({', '.join(bad)} is not)" if bad else None
+
+
+# Kubernetes minor versions the Astronomer chart was tested on (chart metadata.yaml); outside
+# them the chart refuses to render unless forceIncompatibleKubernetes is set.
+SUPPORTED_KUBERNETES_MINORS = (31, 32, 33, 34, 35)
+
+
+def kubernetes_version(v: str) -> Optional[str]:
+    m = re.match(r"^1\.(\d+)(\.\d+(-[a-z0-9.]+)?)?$", v)
+    low, high = SUPPORTED_KUBERNETES_MINORS[0], SUPPORTED_KUBERNETES_MINORS[-1]
+    if not m:
+        return f"must be a Kubernetes version such as 1.{high - 2}"
+    if int(m.group(1)) not in SUPPORTED_KUBERNETES_MINORS:
+        return f"must be 1.{low} to 1.{high}, the versions Astronomer chart 2.1.0 is tested on"
+    return None

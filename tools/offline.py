@@ -1,0 +1,626 @@
+"""An offline engine: runs the real program with a stack's real config, no CLI and no cloud.
+
+It is Pulumi's mock runtime with a monitor that records every RegisterResource request in full
+(parent, protect, dependencies, secret inputs), answers with the outputs each resource type
+really computes, and behaves like the engine where the plain mocks do not: outputs named in
+`additionalSecretOutputs` come back secret. The tests and `tools/plan.py` share it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional
+
+import yaml
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings as runtime_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_NAME = "astronomer-dr"
+
+# What a mock password looks like: every character that breaks an unencoded URL is in it.
+MOCK_PASSWORD = "p@ss:w/rd#50%-Mock"
+MOCK_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMOCK CA\n-----END CERTIFICATE-----\n").decode()
+SECRET_PLACEHOLDER = "[secret]"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value the program sent to the engine as a secret."""
+
+    value: Any
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+
+def reveal(value: Any) -> Any:
+    """The value with every Secret unwrapped, for asserting on what a secret holds."""
+    if isinstance(value, Secret):
+        return reveal(value.value)
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+def mask(value: Any) -> Any:
+    """The value with every Secret replaced by a placeholder, for printing."""
+    if isinstance(value, Secret):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    return value
+
+
+def plaintext_occurrences(value: Any, needle: str, path: str = "") -> list[str]:
+    """Paths at which `needle` appears in a string that is not inside a Secret."""
+    if isinstance(value, Secret):
+        return []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in plaintext_occurrences(v, needle, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in plaintext_occurrences(v, needle, f"{path}[{i}]")]
+    if isinstance(value, str) and needle in value:
+        return [path or "."]
+    return []
+
+
+def _from_engine(value: Any) -> Any:
+    """Engine wire values (secret-signature dicts) to plain Python with Secret markers."""
+    if rpc.is_rpc_secret(value):
+        return Secret(_from_engine(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, dict):
+        return {k: _from_engine(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_engine(v) for v in value]
+    return value
+
+
+@dataclass
+class Registered:
+    """One RegisterResource request as the engine would receive it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    protect: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str
+    additional_secret_outputs: list[str]
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool
+
+    def input(self, dotted: str, default: Any = None) -> Any:
+        """An input by dotted path (camelCase, as the engine sees it), secrets revealed."""
+        value: Any = reveal(self.inputs)
+        for part in dotted.split("."):
+            if isinstance(value, list) and part.isdigit():
+                value = value[int(part)] if int(part) < len(value) else default
+            elif isinstance(value, dict):
+                value = value.get(part, default)
+            else:
+                return default
+        return value
+
+
+@dataclass
+class Evaluation:
+    stack: str
+    resources: list[Registered] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    invokes: list[tuple[str, dict]] = field(default_factory=list)
+    # ReadResource requests (`Resource.get`): existing resources the program reads, not registrations.
+    reads: list[Registered] = field(default_factory=list)
+    error: Optional[BaseException] = None
+
+    def of_type(self, type_token: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str, name: Optional[str] = None) -> Registered:
+        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_token)]
+            raise AssertionError(f"expected one {type_token} named {name or '*'}, found {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registered:
+        for r in self.resources:
+            if r.urn == urn:
+                return r
+        raise KeyError(urn)
+
+
+# ---- what each resource type computes ----------------------------------------------------------
+
+OutputFn = Callable[[pulumi_mocks.MockResourceArgs, "Context"], dict]
+
+
+@dataclass
+class Context:
+    config: Mapping[str, str]
+
+    @property
+    def gcp_project(self) -> str:
+        return self.config.get("gcp:project", "mock-project")
+
+    @property
+    def gcp_region(self) -> str:
+        return self.config.get("gcp:region", "us-central1")
+
+    @property
+    def aws_region(self) -> str:
+        return self.config.get("aws:region", "us-east-1")
+
+
+def _name(args: pulumi_mocks.MockResourceArgs) -> str:
+    return args.inputs.get("name") or f"{args.name}-mock1234"
+
+
+def _sql_instance(args, ctx):
+    name = _name(args)
+    return {
+        "name": name,
+        "connectionName": f"{ctx.gcp_project}:{args.inputs.get('region', ctx.gcp_region)}:{name}",
+        "privateIpAddress": "10.99.0.3",
+        "selfLink": f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{ctx.gcp_project}/instances/{name}",
+    }
+
+
+def _gke_cluster(args, ctx):
+    return {
+        "name": _name(args),
+        "endpoint": "203.0.113.10",
+        "masterAuth": {"clusterCaCertificate": MOCK_CA},
+    }
+
+
+def _self_link(kind: str) -> OutputFn:
+    def outputs(args, ctx):
+        name = _name(args)
+        return {
+            "name": name,
+            "selfLink": f"https://www.googleapis.com/compute/v1/projects/{ctx.gcp_project}/{kind}/{name}",
+        }
+
+    return outputs
+
+
+def _service_account(args, ctx):
+    email = f"{args.inputs['accountId']}@{ctx.gcp_project}.iam.gserviceaccount.com"
+    return {
+        "email": email,
+        "member": f"serviceAccount:{email}",
+        "name": f"projects/{ctx.gcp_project}/serviceAccounts/{email}",
+    }
+
+
+def _random_password(args, ctx):
+    return {"result": MOCK_PASSWORD, "bcryptHash": "$2a$10$mockmockmockmockmockmo"}
+
+
+def _helm_release(args, ctx):
+    return {"status": {"name": args.inputs.get("name"), "namespace": args.inputs.get("namespace"), "status": "deployed"}}
+
+
+RESOURCE_OUTPUTS: dict[str, OutputFn] = {
+    "gcp:sql/databaseInstance:DatabaseInstance": _sql_instance,
+    "gcp:container/cluster:Cluster": _gke_cluster,
+    "gcp:compute/network:Network": _self_link("global/networks"),
+    "gcp:compute/subnetwork:Subnetwork": _self_link("regions/us-central1/subnetworks"),
+    "gcp:compute/address:Address": lambda args, ctx: {"name": _name(args), "address": args.inputs.get("address") or "203.0.113.20"},
+    "gcp:compute/globalAddress:GlobalAddress": lambda args, ctx: {"name": _name(args)},
+    "gcp:storage/bucket:Bucket": lambda args, ctx: {"name": _name(args), "url": f"gs://{_name(args)}"},
+    "gcp:serviceaccount/account:Account": _service_account,
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "kubernetes:helm.sh/v3:Release": _helm_release,
+}
+
+CallFn = Callable[[pulumi_mocks.MockCallArgs, "Context"], dict]
+
+CALL_RESULTS: dict[str, CallFn] = {
+    "gcp:container/getCluster:getCluster": lambda args, ctx: {
+        "name": args.args["name"],
+        "location": args.args.get("location"),
+        "endpoint": "203.0.113.11",
+        "masterAuths": [{"clusterCaCertificate": MOCK_CA}],
+    },
+}
+
+
+# ---- AWS ---------------------------------------------------------------------------------------
+
+MOCK_AWS_ACCOUNT = "111122223333"
+MOCK_EKS_SECURITY_GROUP = "sg-0e4b5c6d7e8f90123"
+MOCK_NLB_HOSTNAME = "a1b2c3d4e5f6-0123456789abcdef.elb.us-east-1.amazonaws.com"
+
+
+def mock_oidc_issuer(region: str, cluster: str = "MOCK") -> str:
+    return f"https://oidc.eks.{region}.amazonaws.com/id/{cluster.upper().replace('-', '')}0123456789ABCDEF"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _aws_name(args, key: str = "name") -> str:
+    return args.inputs.get(key) or f"{args.name}-mock1234"
+
+
+def _eks_cluster(args, ctx):
+    name = _aws_name(args)
+    return {
+        "name": name,
+        "arn": f"arn:aws:eks:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:cluster/{name}",
+        "endpoint": f"https://{name.upper()}.gr7.{ctx.aws_region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": MOCK_CA},
+        "identities": [{"oidcs": [{"issuer": mock_oidc_issuer(ctx.aws_region, name)}]}],
+        "vpcConfig": {**(args.inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": MOCK_EKS_SECURITY_GROUP, "vpcId": "vpc-0mock"},
+    }
+
+
+def _rds_instance(args, ctx):
+    identifier = _aws_name(args, "identifier")
+    address = f"{identifier}.c0mockabcdef.{ctx.aws_region}.rds.amazonaws.com"
+    return {
+        "identifier": identifier,
+        "address": address,
+        "endpoint": f"{address}:{int(args.inputs.get('port', 5432))}",
+        "arn": f"arn:aws:rds:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:db:{identifier}",
+    }
+
+
+def _kms_key(args, ctx):
+    key_id = f"mock-{args.name}"
+    return {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:key/{key_id}"}
+
+
+def _s3_bucket(args, ctx):
+    bucket = _aws_name(args, "bucket")
+    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": args.inputs.get("region") or ctx.aws_region}
+
+
+def _iam_role(args, ctx):
+    name = _aws_name(args)
+    return {"name": name, "arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:role/{name}", "uniqueId": f"AROAMOCK{_digest(name)[:12].upper()}"}
+
+
+def _oidc_provider(args, ctx):
+    url = args.inputs["url"]
+    host = url.removeprefix("https://")
+    return {"url": url, "arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:oidc-provider/{host}"}
+
+
+def _k8s_service(args, ctx):
+    """A read of NGINX's Service: the status the cloud provider writes once the NLB exists."""
+    namespace, _, name = (args.resource_id or "default/" + args.name).partition("/")
+    return {
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"type": "LoadBalancer"},
+        "status": {"loadBalancer": {"ingress": [{"hostname": MOCK_NLB_HOSTNAME}]}},
+    }
+
+
+RESOURCE_OUTPUTS.update(
+    {
+        "aws:eks/cluster:Cluster": _eks_cluster,
+        "aws:eks/nodeGroup:NodeGroup": lambda args, ctx: {"arn": f"arn:aws:eks:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:nodegroup/{args.name}", "status": "ACTIVE"},
+        "aws:eks/addon:Addon": lambda args, ctx: {"arn": f"arn:aws:eks:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:addon/{args.name}"},
+        "aws:rds/instance:Instance": _rds_instance,
+        "aws:kms/key:Key": _kms_key,
+        "aws:s3/bucket:Bucket": _s3_bucket,
+        "aws:iam/role:Role": _iam_role,
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+        "aws:ec2/vpc:Vpc": lambda args, ctx: {"arn": f"arn:aws:ec2:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:vpc/{args.name}-id"},
+        "aws:ec2/subnet:Subnet": lambda args, ctx: {"arn": f"arn:aws:ec2:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:subnet/{args.name}-id"},
+        "aws:ec2/securityGroup:SecurityGroup": lambda args, ctx: {"arn": f"arn:aws:ec2:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:security-group/{args.name}-id"},
+        "aws:ec2/eip:Eip": lambda args, ctx: {"allocationId": f"{args.name}-id", "publicIp": "198.51.100.7"},
+        "aws:route53/record:Record": lambda args, ctx: {"fqdn": args.inputs.get("name")},
+        "kubernetes:core/v1:Service": _k8s_service,
+    }
+)
+# Resource types whose id is one of their outputs (the mocks otherwise answer "<name>-id").
+RESOURCE_IDS: dict[str, str] = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:iam/role:Role": "name",
+    "aws:rds/instance:Instance": "identifier",
+    "aws:eks/cluster:Cluster": "name",
+    "aws:kms/key:Key": "keyId",
+}
+
+
+def _unwrap_one(values: list) -> Any:
+    """IAM's JSON, as the provider renders it: a one-element list is written as its element."""
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _policy_document(args, ctx):
+    """aws.iam.getPolicyDocument: the statements rendered into the IAM JSON the provider returns."""
+    statements = []
+    for statement in args.args.get("statements") or []:
+        rendered: dict[str, Any] = {}
+        if statement.get("sid"):
+            rendered["Sid"] = statement["sid"]
+        rendered["Effect"] = statement.get("effect") or "Allow"
+        for key, field_name in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"), ("notResources", "NotResource")):
+            if statement.get(key):
+                rendered[field_name] = _unwrap_one(statement[key])
+        for key, field_name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+            if statement.get(key):
+                rendered[field_name] = {p["type"]: _unwrap_one(p["identifiers"]) for p in statement[key]}
+        conditions: dict[str, dict[str, Any]] = {}
+        for condition in statement.get("conditions") or []:
+            conditions.setdefault(condition["test"], {})[condition["variable"]] = _unwrap_one(condition["values"])
+        if conditions:
+            rendered["Condition"] = conditions
+        statements.append(rendered)
+    document = {"Version": args.args.get("version") or "2012-10-17", "Statement": statements}
+    return {
+        "id": _digest(json.dumps(document, sort_keys=True)),
+        "json": json.dumps(document, indent=2),
+        "minifiedJson": json.dumps(document, separators=(",", ":")),
+    }
+
+
+def _eks_get_cluster(args, ctx):
+    name = args.args["name"]
+    return {
+        "id": name,
+        "name": name,
+        "arn": f"arn:aws:eks:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:cluster/{name}",
+        "endpoint": f"https://{name.upper()}.yl4.{ctx.aws_region}.eks.amazonaws.com",
+        "version": "1.33",
+        "status": "ACTIVE",
+        "certificateAuthorities": [{"data": MOCK_CA}],
+        "identities": [{"oidcs": [{"issuer": mock_oidc_issuer(ctx.aws_region, name)}]}],
+        "vpcConfig": {
+            "clusterSecurityGroupId": "sg-0existing00000001",
+            "controlPlaneEgressMode": "AWS_MANAGED",
+            "endpointPrivateAccess": True,
+            "endpointPublicAccess": False,
+            "publicAccessCidrs": [],
+            "securityGroupIds": [],
+            "subnetIds": ["subnet-0existing0000001", "subnet-0existing0000002", "subnet-0existing0000003"],
+            "vpcId": "vpc-0existing00000001",
+        },
+    }
+
+
+def _get_oidc_provider(args, ctx):
+    url = args.args["url"]
+    host = url.removeprefix("https://")
+    return {
+        "id": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:oidc-provider/{host}",
+        "arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:oidc-provider/{host}",
+        "url": host,
+        "clientIdLists": ["sts.amazonaws.com"],
+        "thumbprintLists": [],
+        "tags": {},
+    }
+
+
+CALL_RESULTS.update(
+    {
+        "aws:index/getAvailabilityZones:getAvailabilityZones": lambda args, ctx: {
+            "id": ctx.aws_region,
+            "names": [f"{ctx.aws_region}{zone}" for zone in "abcd"],
+            "zoneIds": [f"use1-az{i}" for i in range(1, 5)],
+            "groupNames": [ctx.aws_region],
+            "state": args.args.get("state"),
+        },
+        "aws:index/getCallerIdentity:getCallerIdentity": lambda args, ctx: {
+            "id": MOCK_AWS_ACCOUNT,
+            "accountId": MOCK_AWS_ACCOUNT,
+            "arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:user/recovery",
+            "userId": "AIDAMOCKUSER",
+        },
+        "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
+        "aws:eks/getCluster:getCluster": _eks_get_cluster,
+        "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": _get_oidc_provider,
+    }
+)
+
+
+class _Mocks(pulumi_mocks.Mocks):
+    def __init__(self, ctx: Context, evaluation: Evaluation):
+        self.ctx = ctx
+        self.evaluation = evaluation
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        outputs = dict(args.inputs)
+        compute = RESOURCE_OUTPUTS.get(args.typ)
+        if compute is not None:
+            outputs.update(compute(args, self.ctx))
+        elif "name" not in outputs and args.custom:
+            outputs["name"] = _name(args)
+        if args.typ in RESOURCE_IDS:
+            return str(outputs[RESOURCE_IDS[args.typ]]), outputs
+        # A read (`Resource.get`) answers with the id it was asked for.
+        return args.resource_id or f"{args.name}-id", outputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        self.evaluation.invokes.append((args.token, dict(args.args)))
+        compute = CALL_RESULTS.get(args.token)
+        if compute is None:
+            raise NotImplementedError(f"the offline engine has no result for invoke {args.token}")
+        return compute(args, self.ctx)
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: _Mocks, evaluation: Evaluation):
+        super().__init__(mocks)
+        self.evaluation = evaluation
+        self.stack_urn = ""
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+            return response
+        inputs = rpc.deserialize_properties(request.object)
+        self.evaluation.resources.append(
+            Registered(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                custom=bool(request.custom),
+                protect=bool(request.protect),
+                inputs=_from_engine(inputs),
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                provider=request.provider,
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=list(request.ignoreChanges),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+            )
+        )
+        if not request.additionalSecretOutputs:
+            return response
+        # The engine, not the SDK, makes these outputs secret; the plain mocks forget to.
+        outputs = rpc.deserialize_properties(response.object)
+        for key in request.additionalSecretOutputs:
+            if key in outputs:
+                outputs[key] = rpc.wrap_rpc_secret(outputs[key])
+        response.object.CopyFrom(pulumi_mocks._sync_await(rpc.serialize_properties(outputs, {})))
+        return response
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        self.evaluation.reads.append(
+            Registered(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                custom=True,
+                protect=False,
+                inputs={"id": request.id},
+                dependencies=list(request.dependencies),
+                property_dependencies={},
+                provider=request.provider,
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                retain_on_delete=False,
+                ignore_changes=[],
+                delete_before_replace=False,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):
+        if request.urn == self.stack_urn:
+            self.evaluation.outputs = _from_engine(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+# ---- stack config ------------------------------------------------------------------------------
+
+
+def _config_string(value: Any) -> str:
+    """How the CLI hands a stack-file value to the program: scalars as text, the rest as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str, str], list[str]]:
+    """The config of Pulumi.<stack>.yaml; `secure:` values become placeholders marked secret."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in (document.get("config") or {}).items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[key] = SECRET_PLACEHOLDER
+            secret_keys.append(key)
+        else:
+            config[key] = _config_string(value)
+    return config, secret_keys
+
+
+def evaluate(
+    stack: str,
+    *,
+    config: Optional[Mapping[str, str]] = None,
+    secrets: Optional[Mapping[str, str]] = None,
+    overrides: Optional[Mapping[str, Any]] = None,
+    project_dir: Path = PROJECT_DIR,
+) -> Evaluation:
+    """Runs `__main__.py` of `project_dir` for `stack` and records what it registers.
+
+    config: replaces the stack file's config entirely. overrides: stack-file keys to set
+    (objects are JSON-encoded) or, with value None, remove. secrets: secret config to add.
+    An exception from the program is returned in `Evaluation.error`, not raised.
+    """
+    if config is None:
+        base, secret_keys = stack_config(stack, project_dir)
+    else:
+        base, secret_keys = dict(config), []
+    for key, value in (overrides or {}).items():
+        if value is None:
+            base.pop(key, None)
+        else:
+            base[key] = _config_string(value)
+    for key, value in (secrets or {}).items():
+        base[key] = value
+        secret_keys.append(key)
+
+    evaluation = Evaluation(stack=stack)
+    ctx = Context(config=base)
+    mocks = _Mocks(ctx, evaluation)
+    monitor = _RecordingMonitor(mocks, evaluation)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    runtime_settings.ROOT.set(None)
+    pulumi_mocks.set_mocks(mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor)
+    # set_mocks made a root Stack of its own; run_in_stack makes the one the program runs under.
+    runtime_settings.ROOT.set(None)
+    set_all_config(base, secret_keys)
+
+    main = project_dir / "__main__.py"
+    project_path = str(project_dir)
+    added_path = project_path not in sys.path
+    if added_path:
+        sys.path.insert(0, project_path)
+    cwd = os.getcwd()
+    os.chdir(project_dir)
+    try:
+        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
+    except Exception as exc:  # the program's own error is the result under test
+        evaluation.error = exc
+    finally:
+        os.chdir(cwd)
+        if added_path:
+            sys.path.remove(project_path)
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+        asyncio.set_event_loop(None)
+    return evaluation
