@@ -1,0 +1,1 @@
+"""The astronomer-dr-guardrails policy pack (see README.md). Importing it has no side effects."""
