@@ -1,0 +1,1 @@
+"""AWS infrastructure for the platform: a module per concern."""

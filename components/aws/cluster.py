@@ -1,0 +1,244 @@
+"""The EKS cluster: secrets encrypted with a KMS key, an OIDC provider for IRSA, a managed node group
+in the private subnets, EBS volumes for the chart's StatefulSets.
+
+Or, with `cluster.existing`, a reference to a cluster someone else manages. Either way it ends in
+a Kubernetes provider for the platform.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from ..config import AwsClusterSettings
+from .iam import STS_AUDIENCE, managed_policy, service_account_trust, service_principal_trust
+from .network import Network
+
+TAGS = {"app": "astronomer", "managed-by": "astronomer-dr"}
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
+# Since Kubernetes 1.30 EKS marks no StorageClass as default; the chart's volumes name none.
+DEFAULT_STORAGE_CLASS = "gp3"
+KMS_DELETION_WINDOW_DAYS = 30
+
+
+@dataclass
+class ClusterArgs:
+    settings: AwsClusterSettings
+    # The EKS cluster's name (ours, or the existing cluster's).
+    cluster_name: str
+    region: str
+    # None with an existing cluster.
+    network: Optional[Network]
+
+
+def kubeconfig(name: str, endpoint: str, ca_certificate: str, region: str) -> str:
+    """A kubeconfig that authenticates with `aws eks get-token`: no long-lived credential in state."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_certificate}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+        "users": [
+            {
+                "name": name,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"],
+                        "interactiveMode": "Never",
+                    }
+                },
+            }
+        ],
+    }
+    return json.dumps(config, indent=2)
+
+
+class Cluster(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+    oidc_issuer_url: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    # EKS puts the control plane and managed nodes (and so every pod) in this group.
+    security_group_id: pulumi.Output[str]
+    # The cluster's own VPC and subnets: where an existing cluster's database goes.
+    vpc_id: pulumi.Output[str]
+    subnet_ids: pulumi.Output[list[str]]
+    # What the platform must wait for: nodes, volume provisioning (empty for an existing cluster).
+    ready: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("astronomer-dr:aws/cluster:Cluster", name, None, opts)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        if args.settings.existing is not None:
+            existing = aws.eks.get_cluster_output(name=args.settings.existing.name, opts=invoke)
+            self.name = existing.name
+            self.endpoint = existing.endpoint
+            ca = existing.certificate_authorities.apply(lambda cas: cas[0].data)
+            self.oidc_issuer_url = existing.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+            # IRSA needs the account's OIDC provider for this issuer; an existing cluster has one already.
+            self.oidc_provider_arn = aws.iam.get_open_id_connect_provider_output(url=self.oidc_issuer_url, opts=invoke).arn
+            self.security_group_id = existing.vpc_config.cluster_security_group_id
+            self.vpc_id = existing.vpc_config.vpc_id
+            self.subnet_ids = existing.vpc_config.subnet_ids
+            self.ready = []
+        else:
+            assert args.network is not None
+            ca = self._create(name, args)
+
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.name, self.endpoint, ca).apply(lambda v: kubeconfig(v[0], v[1], v[2], args.region))
+        )
+        self.provider = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if args.settings.existing is None:
+            self.ready.append(self._default_storage_class(name))
+        self.register_outputs(
+            {"name": self.name, "endpoint": self.endpoint, "oidc_provider_arn": self.oidc_provider_arn}
+        )
+
+    def _role(self, name: str, trust: pulumi.Input[str], policies: tuple[str, ...], description: str) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        role = aws.iam.Role(name, name=name, assume_role_policy=trust, description=description, tags=TAGS, opts=pulumi.ResourceOptions(parent=self))
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{policy.rsplit('/', 1)[-1]}", role=role.name, policy_arn=managed_policy(policy), opts=pulumi.ResourceOptions(parent=self)
+            )
+            for policy in policies
+        ]
+        return role, attachments
+
+    def _create(self, name: str, args: ClusterArgs) -> pulumi.Output[str]:
+        settings, network = args.settings, args.network
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+
+        # Envelope encryption of Kubernetes Secrets (the bootstrap connection string, the TLS key).
+        key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"{name}: EKS secrets envelope encryption",
+            enable_key_rotation=True,
+            deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
+            tags=TAGS,
+            opts=child,
+        )
+        aws.kms.Alias(f"{name}-secrets", name=f"alias/{name}-eks-secrets", target_key_id=key.key_id, opts=child)
+
+        cluster_role, cluster_attachments = self._role(
+            f"{name}-cluster", service_principal_trust("eks.amazonaws.com", invoke), ("AmazonEKSClusterPolicy",), "EKS control plane"
+        )
+        cluster = aws.eks.Cluster(
+            name,
+            name=args.cluster_name,
+            version=settings.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=network.private_subnet_ids,
+                endpoint_private_access=settings.endpoint_private_access,
+                endpoint_public_access=settings.endpoint_public_access,
+                public_access_cidrs=list(settings.public_access_cidrs) or None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),
+                resources=["secrets"],
+            ),
+            # Access entries, not the aws-auth ConfigMap; whoever runs `pulumi up` gets admin.
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            enabled_cluster_log_types=["api", "audit", "authenticator"],
+            deletion_protection=True,
+            tags=TAGS,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_attachments),
+        )
+        issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        # No thumbprint: IAM validates the EKS issuer's certificate against its own trusted CAs,
+        # and fetches a thumbprint itself when a list is needed (pulumi-aws 7 makes it optional).
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=issuer,
+            client_id_lists=[STS_AUDIENCE],
+            tags=TAGS,
+            opts=child,
+        )
+
+        node_role, node_attachments = self._role(
+            f"{name}-nodes", service_principal_trust("ec2.amazonaws.com", invoke), NODE_POLICIES, "EKS platform nodes"
+        )
+        nodes = aws.eks.NodeGroup(
+            f"{name}-platform",
+            cluster_name=cluster.name,
+            node_group_name="platform",
+            node_role_arn=node_role.arn,
+            subnet_ids=network.private_subnet_ids,
+            ami_type="AL2023_x86_64_STANDARD",
+            capacity_type="ON_DEMAND",
+            instance_types=list(settings.instance_types),
+            disk_size=settings.disk_size_gb,
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=settings.min_nodes, max_size=settings.max_nodes, desired_size=settings.desired_nodes
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            labels={"astronomer.io/pool": "platform"},
+            tags=TAGS,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*node_attachments, *network.egress]),
+        )
+
+        # Prometheus, Elasticsearch and Alertmanager claim volumes; EKS provisions EBS only via this driver.
+        namespace, service_account = EBS_CSI_SERVICE_ACCOUNT
+        ebs_role, ebs_attachments = self._role(
+            f"{name}-ebs-csi",
+            service_account_trust(oidc.arn, issuer, namespace, service_account, invoke),
+            ("service-role/AmazonEBSCSIDriverPolicy",),
+            "EBS CSI driver (IRSA)",
+        )
+        self._ebs_csi = aws.eks.Addon(
+            f"{name}-ebs-csi",
+            cluster_name=cluster.name,
+            addon_name="aws-ebs-csi-driver",
+            service_account_role_arn=ebs_role.arn,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            tags=TAGS,
+            # The add-on only becomes active once its pods have nodes to run on.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes, *ebs_attachments]),
+        )
+
+        self.name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.oidc_issuer_url = issuer
+        self.oidc_provider_arn = oidc.arn
+        self.security_group_id = cluster.vpc_config.cluster_security_group_id
+        self.vpc_id = cluster.vpc_config.vpc_id
+        self.subnet_ids = cluster.vpc_config.subnet_ids
+        self.ready = [nodes, self._ebs_csi]
+        return cluster.certificate_authority.apply(lambda authority: authority.data)
+
+    def _default_storage_class(self, name: str) -> k8s.storage.v1.StorageClass:
+        return k8s.storage.v1.StorageClass(
+            f"{name}-{DEFAULT_STORAGE_CLASS}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=DEFAULT_STORAGE_CLASS,
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true"},
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            reclaim_policy="Delete",
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self._ebs_csi]),
+        )

@@ -1,0 +1,86 @@
+"""IAM documents, always built with the provider's policy-document function (never string templates).
+
+Also the IRSA facts: which `sub` and `aud` a Kubernetes ServiceAccount's token carries, and how an
+OIDC issuer URL is written in a trust-policy condition key.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+# The audience EKS writes into projected ServiceAccount tokens for STS.
+STS_AUDIENCE = "sts.amazonaws.com"
+# AWS managed policies live in the `aws` partition's account `aws`.
+MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
+
+
+def managed_policy(name: str) -> str:
+    return MANAGED_POLICY_PREFIX + name
+
+
+def issuer_host(issuer_url: str) -> str:
+    """`https://oidc.eks.<region>.amazonaws.com/id/<ID>` as condition keys name it: without the scheme."""
+    return issuer_url.removeprefix("https://").rstrip("/")
+
+
+def service_account_subject(namespace: str, service_account: str) -> str:
+    """The `sub` claim of a Kubernetes ServiceAccount token."""
+    return f"system:serviceaccount:{namespace}:{service_account}"
+
+
+def policy_document(
+    statements: Sequence[aws.iam.GetPolicyDocumentStatementArgs], opts: Optional[pulumi.InvokeOutputOptions] = None
+) -> pulumi.Output[str]:
+    return aws.iam.get_policy_document_output(statements=list(statements), opts=opts).json
+
+
+def service_principal_trust(service: str, opts: Optional[pulumi.InvokeOutputOptions] = None) -> pulumi.Output[str]:
+    """Trust policy letting an AWS service (eks.amazonaws.com, ec2.amazonaws.com) assume a role."""
+    return policy_document(
+        [
+            aws.iam.GetPolicyDocumentStatementArgs(
+                effect="Allow",
+                actions=["sts:AssumeRole"],
+                principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="Service", identifiers=[service])],
+            )
+        ],
+        opts,
+    )
+
+
+def service_account_trust(
+    oidc_provider_arn: pulumi.Input[str],
+    issuer_url: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    opts: Optional[pulumi.InvokeOutputOptions] = None,
+) -> pulumi.Output[str]:
+    """IRSA trust policy admitting exactly one ServiceAccount's tokens, and only those meant for STS."""
+    host = pulumi.Output.from_input(issuer_url).apply(issuer_host)
+    return policy_document(
+        [
+            aws.iam.GetPolicyDocumentStatementArgs(
+                effect="Allow",
+                actions=["sts:AssumeRoleWithWebIdentity"],
+                principals=[
+                    aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="Federated", identifiers=[oidc_provider_arn])
+                ],
+                conditions=[
+                    aws.iam.GetPolicyDocumentStatementConditionArgs(
+                        test="StringEquals",
+                        variable=host.apply(lambda h: f"{h}:sub"),
+                        values=[service_account_subject(namespace, service_account)],
+                    ),
+                    aws.iam.GetPolicyDocumentStatementConditionArgs(
+                        test="StringEquals",
+                        variable=host.apply(lambda h: f"{h}:aud"),
+                        values=[STS_AUDIENCE],
+                    ),
+                ],
+            )
+        ],
+        opts,
+    )

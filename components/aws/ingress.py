@@ -1,0 +1,72 @@
+"""NGINX behind a Network Load Balancer, and optionally `*.baseDomain` in Route53 pointing at it.
+
+Unlike GCP there is no address to reserve first: the NLB is created by Kubernetes for NGINX's
+LoadBalancer Service and its DNS name exists only after the release. So the record is made after
+the platform: the Service is read (`Service.get`) once the release is deployed, Helm's wait having
+held the release until the Service had its load balancer, and the record is a CNAME to the NLB's
+hostname. The Service's id comes from the release's status, so `pulumi preview` on a fresh stack
+does not try to read a Service that does not exist yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from ..config import AwsDnsSettings
+
+DNS_TTL_SECONDS = 300
+
+
+def nlb_annotations(private: bool) -> dict[str, str]:
+    """Annotations for NGINX's Service (the chart's `nginx.ingressAnnotations`).
+
+    `aws-load-balancer-type: nlb` makes Kubernetes' AWS cloud provider build an NLB instead of a
+    Classic ELB. The scheme is for the AWS Load Balancer Controller, which (when installed, since
+    2.5) takes every LoadBalancer Service and makes it internal unless told otherwise; without it
+    the chart's own `privateLoadBalancer` annotation decides.
+    """
+    return {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal" if private else "internet-facing",
+    }
+
+
+@dataclass
+class IngressArgs:
+    base_domain: str
+    dns: Optional[AwsDnsSettings]
+    kubernetes_provider: k8s.Provider
+    # "<namespace>/<name>" of NGINX's LoadBalancer Service, resolved once the release is deployed.
+    service: pulumi.Input[str]
+    release: pulumi.Resource
+
+
+class Ingress(pulumi.ComponentResource):
+    hostname: pulumi.Output[str]
+
+    def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("astronomer-dr:aws/ingress:Ingress", name, None, opts)
+        service = k8s.core.v1.Service.get(
+            f"{name}-nginx",
+            args.service,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[args.release]),
+        )
+        self.hostname = service.status.apply(lambda status: status.load_balancer.ingress[0].hostname)
+        if args.dns is not None:
+            aws.route53.Record(
+                f"{name}-wildcard",
+                zone_id=args.dns.hosted_zone_id,
+                name=f"*.{args.base_domain}",
+                type="CNAME",
+                ttl=DNS_TTL_SECONDS,
+                records=[self.hostname],
+                # After a disaster the zone still holds the record for the lost load balancer.
+                allow_overwrite=True,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({"hostname": self.hostname})
