@@ -28,3 +28,8 @@ HELM_TIMEOUT_SECONDS = 1800
 def registry_service_account_name(release_name: str) -> str:
     """The ServiceAccount the chart's registry runs as (`registry.serviceAccount.create: true`)."""
     return f"{release_name}-registry"
+
+
+def nginx_service_name(release_name: str) -> str:
+    """NGINX's LoadBalancer Service, which the chart names after the release."""
+    return f"{release_name}-nginx"

@@ -21,6 +21,7 @@ from .chart import (
     CHART_REPOSITORY,
     HELM_TIMEOUT_SECONDS,
     TLS_SECRET_NAME,
+    nginx_service_name,
 )
 from .connection import bootstrap_connection
 from .values import LoadBalancer, RegistryStorage, helm_values
@@ -130,7 +131,9 @@ class AstronomerPlatform(pulumi.ComponentResource):
         self.release_name = release.name
         self.url = f"https://app.{settings.base_domain}"
         self.release = release
-        self.ingress_service = pulumi.Output.concat(release.status.namespace, "/", release.status.name, "-nginx")
+        self.ingress_service = pulumi.Output.concat(
+            release.status.namespace, "/", release.status.name.apply(nginx_service_name)
+        )
         self.register_outputs(
             {"namespace": self.namespace, "release_name": self.release_name, "url": self.url}
         )
