@@ -7,13 +7,14 @@ BIN := $(VENV)/bin
 # (gs://bucket or s3://bucket); see README, "State backend".
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help venv backend stack up preview test bench
+.PHONY: help venv backend stack up preview test bench plan
 
 help:
 	@echo "make up STACK=gcp|aws|<env>   set up venv and state backend, select the stack, run pulumi up"
 	@echo "make preview STACK=...        the same, pulumi preview"
 	@echo "make test                     build the venv and run the test suite"
 	@echo "make bench                    time evaluating each stack offline against importing the SDKs"
+	@echo "make plan STACK=... [REF=rev]  offline plan (no CLI, no cloud): resource tree, DR summary, recovery order; with REF only what changed"
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +43,6 @@ test: venv
 
 bench: venv
 	$(BIN)/python -m tools.bench
+
+plan: venv
+	@$(BIN)/python -m tools.plan $(STACK) $(if $(REF),--diff-against $(REF))

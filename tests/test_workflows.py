@@ -1,0 +1,142 @@
+"""The GitHub workflows: valid against GitHub's workflow schema, and wired as docs/PR-PREVIEWS.md says.
+
+The schema is SchemaStore's github-workflow schema as vendored by `check-jsonschema` (its
+`vendor.github-workflows` builtin: the check behind the `check-github-workflows` pre-commit
+hook), so validation runs offline. The files are read as YAML 1.2 (ruamel), as GitHub reads them:
+`on:` is a key, not the boolean PyYAML makes of it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from tools.offline import PROJECT_DIR
+
+WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
+SCRIPTS = PROJECT_DIR / ".github" / "scripts"
+FILES = sorted(WORKFLOWS.glob("*.yml"))
+STACKS = sorted(p.name.split(".")[1] for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
+
+
+def check_workflows(*paths: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, paths)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def load(name: str) -> dict:
+    return YAML(typ="safe").load((WORKFLOWS / name).read_text())
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [s for s in job["steps"] if s.get("uses", "").split("@")[0] == action]
+
+
+def test_every_workflow_is_valid_against_githubs_workflow_schema():
+    assert {p.name for p in FILES} >= {"preview.yml", "ci.yml", "up.yml"}
+    result = check_workflows(*FILES)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_rejects_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  test:\n    steps:\n      - run: make test\n    permissions:\n      pull-requests: maybe\n")
+    result = check_workflows(broken)
+    assert result.returncode != 0
+    assert "runs-on" in result.stdout or "is not valid" in result.stdout
+
+
+def test_preview_runs_pulumi_preview_per_stack_with_the_policy_pack_and_keyless_auth():
+    workflow = load("preview.yml")
+    assert set(workflow["on"]) == {"pull_request"}
+    assert workflow["permissions"]["pull-requests"] == "write"
+    assert workflow["permissions"]["id-token"] == "write"
+    job = workflow["jobs"]["preview"]
+    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS == ["aws", "gcp"]
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "python -m venv venv" in runs and "venv/bin/pip install --quiet -r requirements.txt" in runs
+    assert "python -m venv policy/venv" in runs and "policy/venv/bin/pip install --quiet -r policy/requirements.txt" in runs
+    [preview] = steps_using(job, "pulumi/actions")
+    assert preview["uses"] == "pulumi/actions@v7"
+    assert preview["with"] == {
+        "command": "preview",
+        "stack-name": "${{ matrix.stack }}",
+        "comment-on-pr": True,
+        "diff": True,
+        "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}",
+        "policyPacks": "policy",
+    }
+    assert preview["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
+    [google] = steps_using(job, "google-github-actions/auth")
+    assert google["with"] == {
+        "workload_identity_provider": "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}",
+        "service_account": "${{ vars.GCP_SERVICE_ACCOUNT }}",
+    }
+    [aws] = steps_using(job, "aws-actions/configure-aws-credentials")
+    assert aws["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
+
+
+def test_preview_falls_back_to_the_offline_plan_without_credentials():
+    job = load("preview.yml")["jobs"]["preview"]
+    [mode] = [s for s in job["steps"] if s.get("id") == "mode"]
+    assert mode["env"]["FORK"] == "${{ github.event.pull_request.head.repo.full_name != github.repository }}"
+    assert {"BACKEND", "GCP_PROVIDER", "GCP_SERVICE_ACCOUNT", "AWS_ROLE_ARN"} <= set(mode["env"])
+    for step in steps_using(job, "pulumi/actions") + steps_using(job, "google-github-actions/auth"):
+        assert "steps.mode.outputs.online == 'true'" in step["if"]
+    [offline] = [s for s in job["steps"] if s.get("id") == "plan"]
+    assert offline["if"] == "steps.mode.outputs.online != 'true'"
+    assert offline["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    assert 'venv/bin/python -m tools.plan "$STACK" --diff-against "origin/${BASE_REF}"' in offline["run"]
+    commands = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "upsert-pr-comment.sh" in commands
+    # Forks cannot comment: the plan goes to preview-comment.yml as an artifact.
+    assert steps_using(job, "actions/upload-artifact")
+    comment = load("preview-comment.yml")
+    assert comment["on"]["workflow_run"]["workflows"] == [load("preview.yml")["name"]]
+    assert comment["permissions"]["pull-requests"] == "write"
+
+
+def test_up_runs_pulumi_up_per_stack_behind_an_environment():
+    workflow = load("up.yml")
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    job = workflow["jobs"]["up"]
+    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
+    assert job["environment"]["name"] == "${{ matrix.stack }}"
+    assert job["concurrency"]["cancel-in-progress"] is False
+    [up] = steps_using(job, "pulumi/actions")
+    assert up["uses"] == "pulumi/actions@v7"
+    assert up["with"]["command"] == "up"
+    assert up["with"]["stack-name"] == "${{ matrix.stack }}"
+    assert up["with"]["policyPacks"] == "policy"
+
+
+def test_ci_runs_make_test_on_push_and_pull_request():
+    workflow = load("ci.yml")
+    assert {"push", "pull_request"} <= set(workflow["on"])
+    assert any(s.get("run") == "make test" for s in workflow["jobs"]["test"]["steps"])
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS.glob("*.sh")), ids=lambda p: p.name)
+def test_helper_scripts_parse(script):
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+    assert script.stat().st_mode & 0o111, f"{script.name} is not executable"
+
+
+def test_offline_plan_comment_carries_the_stack_marker(tmp_path):
+    diff, plan_md = tmp_path / "diff.md", tmp_path / "plan.md"
+    diff.write_text("")
+    plan_md.write_text("## Offline plan: stack `gcp`\n")
+    out = subprocess.run(
+        ["bash", str(SCRIPTS / "offline-plan-comment.sh"), "gcp", "origin/main", "a test", str(diff), str(plan_md), "0"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert out.startswith("<!-- astronomer-dr offline plan: gcp -->\n")
+    assert "No resource changes against `origin/main`." in out
+    assert "<details>" in out and out.rstrip().endswith("</details>")
