@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # (gs://bucket or s3://bucket); see README, "State backend".
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help venv backend stack up preview test bench plan
+.PHONY: help venv backend stack up preview test bench plan drill
 
 help:
 	@echo "make up STACK=gcp|aws|<env>   set up venv and state backend, select the stack, run pulumi up"
@@ -15,6 +15,7 @@ help:
 	@echo "make test                     build the venv and run the test suite"
 	@echo "make bench                    time evaluating each stack offline against importing the SDKs"
 	@echo "make plan STACK=... [REF=rev]  offline plan (no CLI, no cloud): resource tree, DR summary, recovery order; with REF only what changed"
+	@echo "make drill STACK=... AT=<time>|BACKUP=<id> [PHASE=...] [RUN=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1"
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +47,6 @@ bench: venv
 
 plan: venv
 	@$(BIN)/python -m tools.plan $(STACK) $(if $(REF),--diff-against $(REF))
+
+drill: venv
+	@$(BIN)/python -m tools.drill $(STACK) $(if $(AT),--at $(AT)) $(if $(BACKUP),--backup $(BACKUP)) $(if $(PHASE),--phase $(PHASE)) $(if $(filter 1,$(RUN)),--run)

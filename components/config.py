@@ -7,9 +7,11 @@ receive the frozen dataclasses below and never read config themselves.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping, Optional
 
 import pulumi
@@ -90,7 +92,241 @@ class TlsSettings:
         return pulumi.Output.secret(self.certificate), pulumi.Output.secret(self.private_key)
 
 
+# ---- declared restores (both clouds) ------------------------------------------------------------
+#
+# Every database instance of a stack has a label. The first one is `original`; a restore creates a
+# NEW instance labelled after what it restores (`pitr-20261120t093000z`, `backup-<id>`), named
+# `<prefix>-db-<label>`. While `database.restore` is set the platform uses the restored instance;
+# promotion replaces `restore` with `primary: <label>`, which declares the same resource with the
+# same inputs (the create-only restore inputs are ignored), so nothing is replaced or destroyed.
+
+ORIGINAL_LABEL = "original"
+# `<prefix>-db-<label>` must stay a valid RDS identifier (63 characters) for the longest prefix.
+LABEL_MAX = 34
+_LABEL = re.compile(r"^(original|pitr-\d{8}t\d{6}z|backup-[a-z0-9]+(-[a-z0-9]+)*)$")
+_RFC3339 = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?(?P<zone>[Zz]|[+-]\d{2}:\d{2})?$"
+)
+RFC3339_EXAMPLE = "2026-11-20T09:30:00Z"
+
+
+def instance_label(v: str) -> Optional[str]:
+    if len(v) <= LABEL_MAX and _LABEL.match(v):
+        return None
+    return (
+        "must be an instance label as the program exports it (`pulumi stack output database_label`): "
+        "original, pitr-YYYYMMDDtHHMMSSz or backup-<id>"
+    )
+
+
+def label_list(values: tuple[str, ...]) -> Optional[str]:
+    bad = [v for v in values if instance_label(v)]
+    return f"every entry must be an instance label (original, pitr-..., backup-...); {', '.join(bad)} is not" if bad else None
+
+
+def parse_rfc3339(text: str) -> tuple[Optional[datetime], Optional[str]]:
+    """(UTC time, None) or (None, why it is refused): RFC 3339, whole seconds, with a timezone."""
+    match = _RFC3339.match(text)
+    if not match:
+        return None, f"must be an RFC 3339 time with a timezone, such as {RFC3339_EXAMPLE}"
+    if not match.group("zone"):
+        return None, f"must include a timezone (Z or +HH:MM): without one the time is ambiguous; e.g. {RFC3339_EXAMPLE}"
+    if match.group("fraction"):
+        return None, "must be whole seconds (restores are to the second)"
+    zone = "+00:00" if match.group("zone") in ("Z", "z") else match.group("zone")
+    try:
+        moment = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{zone}")
+    except ValueError:
+        return None, f"is not a valid date and time; e.g. {RFC3339_EXAMPLE}"
+    return moment.astimezone(timezone.utc), None
+
+
+def rfc3339_utc(moment: datetime) -> str:
+    """How both clouds' APIs take a restore time: UTC with a `Z`."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def restore_label(point_in_time: Optional[datetime] = None, backup_id: Optional[str] = None) -> str:
+    """The stable label of the instance a restore creates: its name, its outputs and its Job derive from it."""
+    if point_in_time is not None:
+        return "pitr-" + point_in_time.astimezone(timezone.utc).strftime("%Y%m%dt%H%M%Sz")
+    assert backup_id, "a restore has a point in time or a backup id"
+    identifier = backup_id.rsplit(":", 1)[-1] if backup_id.startswith("arn:") else backup_id.removeprefix("rds:")
+    slug = re.sub(r"[^a-z0-9]+", "-", identifier.lower()).strip("-") or "x"
+    label = f"backup-{slug}"
+    if len(label) > LABEL_MAX:
+        digest = hashlib.sha256(backup_id.encode()).hexdigest()[:6]
+        label = f"backup-{slug[: LABEL_MAX - len('backup-') - 7].rstrip('-')}-{digest}"
+    return label
+
+
+@dataclass(frozen=True)
+class RestoreSettings:
+    """One declared restore: exactly one of point_in_time (RFC 3339 UTC) and backup_id."""
+
+    label: str
+    point_in_time: Optional[str] = None
+    backup_id: Optional[str] = None
+    # The instance to restore from when it is not the stack's own primary.
+    source_instance: Optional[str] = None
+    # GCP: when the source instance was deleted (a PITR clone from its retained backups).
+    source_deleted_at: Optional[str] = None
+    # AWS: the retained (or replicated) automated backups of a deleted (or lost) source.
+    source_automated_backups_arn: Optional[str] = None
+
+
+class DatabaseTopology:
+    """Which instances a stack declares and which one the platform uses (mixin of the settings)."""
+
+    restore: Optional[RestoreSettings]
+    primary: str
+    keep_original: bool
+    keep_restored: tuple[str, ...]
+    unprotect: tuple[str, ...]
+
+    @property
+    def platform_label(self) -> str:
+        """The instance the platform's bootstrap secret points at: the restore while it is declared."""
+        return self.restore.label if self.restore else self.primary
+
+    @property
+    def declared_labels(self) -> tuple[str, ...]:
+        """Every instance the program declares, the original first and the restore last."""
+        labels: list[str] = [ORIGINAL_LABEL] if self.keep_original else []
+        for label in (self.primary, *sorted(self.keep_restored)):
+            if label != ORIGINAL_LABEL and label not in labels:
+                labels.append(label)
+        if self.restore and self.restore.label not in labels:
+            labels.append(self.restore.label)
+        return tuple(labels)
+
+    def guarded(self, label: str) -> bool:
+        """False for an instance whose deletion guards the user lifted to retire it."""
+        return label not in self.unprotect
+
+
+def _restore_fields(source_instance: Field, extra: Mapping[str, Field], backup_id: Field) -> dict[str, Field]:
+    return {
+        "pointInTime": Field("str", f"RFC 3339 time to restore to, e.g. {RFC3339_EXAMPLE}", default=None),
+        "backupId": backup_id,
+        "sourceInstance": source_instance,
+        **extra,
+    }
+
+
+def _topology_fields(restore_fields: Mapping[str, Field]) -> dict[str, Field]:
+    return {
+        "restore": Field(
+            "object",
+            "a declared restore: a new instance from a point in time or a backup, which the platform then uses",
+            default=None,
+            fields=restore_fields,
+        ),
+        "primary": Field("str", "label of the instance that is the platform's database (after promoting a restore)", default=ORIGINAL_LABEL, check=instance_label),
+        "keepOriginal": Field("bool", "keep the original instance declared (false deletes it once `unprotect` lifted its guards)", default=True),
+        "keepRestored": Field("list[str]", "labels of earlier restored instances to keep declared", default=(), check=label_list),
+        "unprotect": Field("list[str]", "labels of instances whose deletion guards are lifted, so that they can be retired", default=(), check=label_list),
+    }
+
+
+def _check_topology(
+    db: dict[str, Any],
+    *,
+    now: datetime,
+    window: timedelta,
+    window_what: str,
+    problems: Problems,
+    pitr_enabled: bool = True,
+) -> Optional[RestoreSettings]:
+    """Cross-key checks of restore, primary, keepOriginal, keepRestored and unprotect; the parsed restore."""
+    key = f"{PROJECT}:database"
+    raw = db.get("restore")
+    primary = db["primary"]
+    restore: Optional[RestoreSettings] = None
+    if raw is not None:
+        restore = _check_restore(raw, now=now, window=window, window_what=window_what, problems=problems, pitr_enabled=pitr_enabled)
+    if restore is not None:
+        if restore.label == primary:
+            problems.add(f"{key}.restore", f"this restore ({restore.label}) is already the primary: remove `restore` (keep `primary: {restore.label}`)")
+        elif restore.label in db["keep_restored"]:
+            problems.add(f"{key}.restore", f"an instance labelled {restore.label} is already declared (keepRestored): restore to another time or backup")
+        if not db["keep_original"] and primary == ORIGINAL_LABEL and not (restore.source_instance or restore.source_automated_backups_arn):
+            problems.add(
+                f"{key}.restore.sourceInstance",
+                "required with keepOriginal: false and primary: original: the original is not declared, so name the instance to restore from",
+            )
+    platform = restore.label if restore is not None else (None if raw is not None else primary)
+    if not db["keep_original"] and raw is None and primary == ORIGINAL_LABEL:
+        problems.add(f"{key}.keepOriginal", "the original is the platform's database (primary: original): promote a restored instance first (primary: <label>)")
+    if ORIGINAL_LABEL in db["keep_restored"]:
+        problems.add(f"{key}.keepRestored", "lists restored instances only; the original is kept with keepOriginal")
+    if platform is not None and platform in db["unprotect"]:
+        problems.add(f"{key}.unprotect", f"must not name the platform's database ({platform}): its guards are what keep it")
+    return restore
+
+
+def _check_restore(
+    raw: dict[str, Any], *, now: datetime, window: timedelta, window_what: str, problems: Problems, pitr_enabled: bool
+) -> Optional[RestoreSettings]:
+    key = f"{PROJECT}:database.restore"
+    before = len(problems.items)
+    point_text, backup_id = raw.get("point_in_time"), raw.get("backup_id")
+    deleted_text, backups_arn = raw.get("source_deleted_at"), raw.get("source_automated_backups_arn")
+    if point_text and backup_id:
+        problems.add(key, "set exactly one of pointInTime or backupId, not both")
+    elif not point_text and not backup_id:
+        problems.add(key, f"set exactly one of pointInTime (RFC 3339, e.g. {RFC3339_EXAMPLE}) or backupId")
+    if backup_id and deleted_text:
+        problems.add(f"{key}.sourceDeletedAt", "only applies with pointInTime (a point-in-time clone of a deleted instance)")
+    if backup_id and backups_arn:
+        problems.add(f"{key}.sourceAutomatedBackupsArn", "only applies with pointInTime (a point-in-time restore from retained automated backups)")
+    if backups_arn and raw.get("source_instance"):
+        problems.add(f"{key}.sourceAutomatedBackupsArn", "give sourceInstance or sourceAutomatedBackupsArn, not both")
+
+    moment = deleted_at = None
+    if point_text:
+        moment, why = parse_rfc3339(point_text)
+        if why:
+            problems.add(f"{key}.pointInTime", f"{why}, got {point_text!r}")
+        elif not pitr_enabled:
+            problems.add(f"{key}.pointInTime", "needs database.pointInTimeRecovery: true (without transaction logs only a backupId can be restored)")
+    if deleted_text:
+        deleted_at, why = parse_rfc3339(deleted_text)
+        if why:
+            problems.add(f"{key}.sourceDeletedAt", f"{why}, got {deleted_text!r}")
+        elif deleted_at > now:
+            problems.add(f"{key}.sourceDeletedAt", f"is in the future (now is {rfc3339_utc(now)}), got {deleted_text!r}")
+    if moment is not None:
+        # A deleted source's transaction logs end at its deletion; a live one's at now.
+        end = deleted_at if deleted_at is not None else now
+        end_what = "sourceDeletedAt" if deleted_at is not None else f"now ({rfc3339_utc(now)})"
+        if moment > now:
+            problems.add(f"{key}.pointInTime", f"is in the future (now is {rfc3339_utc(now)}), got {point_text!r}")
+        elif moment > end:
+            problems.add(f"{key}.pointInTime", f"is after sourceDeletedAt ({rfc3339_utc(end)}): the deleted instance has no later data, got {point_text!r}")
+        elif moment < end - window:
+            problems.add(
+                f"{key}.pointInTime",
+                f"is older than the {window.days}-day {window_what} before {end_what}: the earliest restorable time is "
+                f"{rfc3339_utc(end - window)}; restore a backupId instead, got {point_text!r}. If this restore was already "
+                f"applied, promote it: replace `restore` with `primary: {restore_label(point_in_time=moment)}`",
+            )
+    if len(problems.items) != before:
+        return None
+    return RestoreSettings(
+        label=restore_label(point_in_time=moment, backup_id=backup_id),
+        point_in_time=rfc3339_utc(moment) if moment is not None else None,
+        backup_id=backup_id,
+        source_instance=raw.get("source_instance"),
+        source_deleted_at=rfc3339_utc(deleted_at) if deleted_at is not None else None,
+        source_automated_backups_arn=backups_arn,
+    )
+
+
 # ---- GCP ---------------------------------------------------------------------------------------
+
+# Cloud SQL Enterprise edition keeps at most 7 days of transaction logs: the point-in-time window.
+GCP_TRANSACTION_LOG_DAYS = 7
 
 GCP_DATABASE_FIELDS: dict[str, Field] = {
     "backupStartTime": Field("str", "daily backup start, HH:MM UTC", default="03:00", check=utc_time),
@@ -105,7 +341,41 @@ GCP_DATABASE_FIELDS: dict[str, Field] = {
     "postgresVersion": Field("str", "Cloud SQL Postgres version", default="POSTGRES_16", check=matches(r"^POSTGRES_\d+$", "a Cloud SQL version such as POSTGRES_16")),
     "highAvailability": Field("bool", "regional (two-zone) instance with automatic failover", default=True),
     "diskSizeGb": Field("int", "initial disk size; it grows automatically", default=50, check=at_least(10)),
+    "backupLocation": Field(
+        "str",
+        "where backups are stored: a multi-region (us, eu, asia) or a region other than the instance's; default the multi-region holding the instance's region",
+        default=None,
+        check=matches(r"^(us|eu|asia|[a-z]+-[a-z]+\d+)$", "a Cloud SQL backup location: us, eu, asia or a region such as us-east1"),
+    ),
+    **_topology_fields(
+        _restore_fields(
+            source_instance=Field(
+                "str",
+                "Cloud SQL instance to restore from, when it is not the stack's own primary",
+                default=None,
+                check=matches(r"^[a-z][a-z0-9-]{0,96}[a-z0-9]$", "a Cloud SQL instance name"),
+            ),
+            backup_id=Field(
+                "str",
+                "Cloud SQL backup run id to restore (`gcloud sql backups list --instance <source>`)",
+                default=None,
+                check=matches(r"^\d{1,20}$", "a Cloud SQL backup run id (digits)"),
+            ),
+            extra={
+                "sourceDeletedAt": Field("str", "RFC 3339 deletion time of a deleted source instance (a point-in-time clone from its retained backups)", default=None),
+            },
+        )
+    ),
 }
+
+# Cloud SQL multi-regions for backups, by region prefix: backups there survive the region.
+GCP_BACKUP_MULTI_REGIONS = (("us-", "us"), ("europe-", "eu"), ("asia-", "asia"))
+
+
+def default_backup_location(region: str) -> Optional[str]:
+    """The Cloud SQL multi-region that contains `region`, if one does."""
+    return next((multi for prefix, multi in GCP_BACKUP_MULTI_REGIONS if region.startswith(prefix)), None)
+
 
 GCP_EXISTING_CLUSTER_FIELDS: dict[str, Field] = {
     "name": Field("str", "name of the GKE cluster to install the platform on", check=dns_label(40)),
@@ -142,12 +412,42 @@ GCP_NETWORK_FIELDS: dict[str, Field] = {
     "privateServicesPrefixLength": Field("int", "size of the range reserved for Cloud SQL private IP", default=16, check=between(8, 24)),
 }
 
+GCS_MULTI_REGIONS = ("US", "EU", "ASIA")
+GCS_DUAL_REGIONS = ("NAM4", "EUR4", "EUR5", "EUR7", "EUR8", "ASIA1")
+
+
+def gcs_location(v: str) -> Optional[str]:
+    if v in GCS_MULTI_REGIONS or v in GCS_DUAL_REGIONS or re.match(r"^[a-z]+-[a-z]+\d+$", v):
+        return None
+    return f"must be a region (us-central1), a dual-region ({', '.join(GCS_DUAL_REGIONS)}) or a multi-region ({', '.join(GCS_MULTI_REGIONS)})"
+
+
+def gcs_data_locations(values: tuple[str, ...]) -> Optional[str]:
+    if not values:
+        return None
+    if len(values) != 2 or not all(re.match(r"^[a-z]+-[a-z]+\d+$", v) for v in values):
+        return "must be two regions such as [us-central1, us-east1] (a configurable dual-region)"
+    return None if values[0] != values[1] else "must be two different regions"
+
+
 GCP_REGISTRY_FIELDS: dict[str, Field] = {
     "noncurrentVersionDays": Field(
         "int",
         "days a deleted or overwritten registry object is kept as a noncurrent version",
         default=30,
         check=at_least(7, "a week to notice a bad delete"),
+    ),
+    "location": Field(
+        "str",
+        "bucket location: the stack's region (default), a dual-region or a multi-region (images survive the region); set it before the bucket is created",
+        default=None,
+        check=gcs_location,
+    ),
+    "dataLocations": Field(
+        "list[str]",
+        "two regions of a configurable dual-region (location must then be US, EU or ASIA)",
+        default=(),
+        check=gcs_data_locations,
     ),
 }
 
@@ -157,7 +457,7 @@ GCP_DNS_FIELDS: dict[str, Field] = {
 
 
 @dataclass(frozen=True)
-class GcpDatabaseSettings:
+class GcpDatabaseSettings(DatabaseTopology):
     backup_start_time: str
     backup_retention_days: int
     point_in_time_recovery: bool
@@ -165,6 +465,13 @@ class GcpDatabaseSettings:
     postgres_version: str
     high_availability: bool
     disk_size_gb: int
+    # A multi-region or another region: where backups outlive the instance's region.
+    backup_location: str = "us"
+    restore: Optional[RestoreSettings] = None
+    primary: str = ORIGINAL_LABEL
+    keep_original: bool = True
+    keep_restored: tuple[str, ...] = ()
+    unprotect: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,6 +505,9 @@ class GcpNetworkSettings:
 @dataclass(frozen=True)
 class GcpRegistrySettings:
     noncurrent_version_days: int
+    # None: the stack's region.
+    location: Optional[str] = None
+    data_locations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -214,6 +524,8 @@ class GcpSettings:
     database: GcpDatabaseSettings
     registry: GcpRegistrySettings
     dns: Optional[GcpDnsSettings]
+    # A throwaway (drill) stack being torn down: every deletion guard lifted.
+    teardown: bool = False
 
 
 # ---- AWS ---------------------------------------------------------------------------------------
@@ -236,6 +548,28 @@ def vpc_cidr(v: str) -> Optional[str]:
         return message
     prefix = int(v.split("/")[1])
     return None if 16 <= prefix <= 22 else "must be a /16 to /22 block (it is split into three private and three public subnets)"
+
+
+def aws_region(v: str) -> Optional[str]:
+    return None if re.match(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", v) else "must be an AWS region such as us-west-2"
+
+
+# The second region a stack's backups go to when `database.backupReplicaRegion` is not set: the
+# nearest region of the same geography where RDS replicates automated backups. Other regions must
+# name theirs (AWS lists the supported pairs under "cross-Region automated backups").
+AWS_BACKUP_REPLICA_REGIONS = {
+    "us-east-1": "us-west-2",
+    "us-east-2": "us-west-2",
+    "us-west-1": "us-east-1",
+    "us-west-2": "us-east-1",
+    "eu-west-1": "eu-central-1",
+    "eu-west-2": "eu-west-1",
+    "eu-west-3": "eu-central-1",
+    "eu-central-1": "eu-west-1",
+    "eu-north-1": "eu-west-1",
+    "ap-southeast-1": "ap-southeast-2",
+    "ap-southeast-2": "ap-southeast-1",
+}
 
 
 # Graviton families (m7g, c6gn, r6gd, t4g, g5g, ...): arm64, which the x86_64 node image cannot run.
@@ -272,6 +606,39 @@ AWS_DATABASE_FIELDS: dict[str, Field] = {
         check=matches(r"^\d{2}(\.\d+)?$", "an RDS PostgreSQL version such as 16 or 16.6"),
     ),
     "highAvailability": Field("bool", "Multi-AZ: a synchronous standby in another zone with automatic failover", default=True),
+    "backupReplicaRegion": Field(
+        "str",
+        "second region automated backups are replicated to (they survive the loss of the stack's region); default the region paired with aws:region",
+        default=None,
+        check=aws_region,
+    ),
+    **_topology_fields(
+        _restore_fields(
+            source_instance=Field(
+                "str",
+                "RDS instance identifier to restore from, when it is not the stack's own primary",
+                default=None,
+                check=matches(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$", "an RDS instance identifier"),
+            ),
+            backup_id=Field(
+                "str",
+                "RDS snapshot identifier or ARN to restore (`aws rds describe-db-snapshots`)",
+                default=None,
+                check=matches(
+                    r"^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:(rds:)?[a-zA-Z][a-zA-Z0-9-]*|(rds:)?[a-zA-Z][a-zA-Z0-9-]{0,254})$",
+                    "an RDS snapshot identifier (my-snapshot, rds:my-db-2026-11-20-03-00) or snapshot ARN",
+                ),
+            ),
+            extra={
+                "sourceAutomatedBackupsArn": Field(
+                    "str",
+                    "ARN of the retained or replicated automated backups of a deleted or lost source instance",
+                    default=None,
+                    check=matches(r"^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:auto-backup:ab-[a-z0-9]+$", "an RDS automated backups ARN (arn:aws:rds:<region>:<account>:auto-backup:ab-...)"),
+                ),
+            },
+        )
+    ),
 }
 
 AWS_EXISTING_CLUSTER_FIELDS: dict[str, Field] = {
@@ -312,6 +679,12 @@ AWS_REGISTRY_FIELDS: dict[str, Field] = {
         default=30,
         check=at_least(7, "a week to notice a bad delete"),
     ),
+    "replicaRegion": Field(
+        "str",
+        "replicate registry images to a bucket in this second region (survives the loss of the stack's region); none by default",
+        default=None,
+        check=aws_region,
+    ),
 }
 
 AWS_DNS_FIELDS: dict[str, Field] = {
@@ -320,7 +693,7 @@ AWS_DNS_FIELDS: dict[str, Field] = {
 
 
 @dataclass(frozen=True)
-class AwsDatabaseSettings:
+class AwsDatabaseSettings(DatabaseTopology):
     backup_start_time: str
     backup_retention_days: int
     instance_class: str
@@ -328,6 +701,13 @@ class AwsDatabaseSettings:
     max_allocated_storage: int
     postgres_version: str
     high_availability: bool
+    # Where automated backups are replicated: they survive the loss of the stack's region.
+    backup_replica_region: str = "us-west-2"
+    restore: Optional[RestoreSettings] = None
+    primary: str = ORIGINAL_LABEL
+    keep_original: bool = True
+    keep_restored: tuple[str, ...] = ()
+    unprotect: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -358,6 +738,8 @@ class AwsNetworkSettings:
 @dataclass(frozen=True)
 class AwsRegistrySettings:
     noncurrent_version_days: int
+    # A second region holding a replica of every image; None: no replica.
+    replica_region: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -373,6 +755,8 @@ class AwsSettings:
     database: AwsDatabaseSettings
     registry: AwsRegistrySettings
     dns: Optional[AwsDnsSettings]
+    # A throwaway (drill) stack being torn down: every deletion guard lifted.
+    teardown: bool = False
 
 
 # ---- the whole stack ---------------------------------------------------------------------------
@@ -462,12 +846,29 @@ def _require_provider_key(config: Mapping[str, str], key: str, what: str, proble
     return value
 
 
-def _gcp(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems: Problems) -> Optional[GcpSettings]:
+def _gcp(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems: Problems, now: datetime) -> Optional[GcpSettings]:
     project = _require_provider_key(config, "gcp:project", "the GCP project to rebuild in", problems)
     region = _require_provider_key(config, "gcp:region", "the GCP region to rebuild in", problems)
-    cluster = objects.get("cluster")
+    cluster, database, registry = objects.get("cluster"), objects.get("database"), objects.get("registry")
     if cluster and cluster["min_nodes_per_zone"] > cluster["max_nodes_per_zone"]:
         problems.add(f"{PROJECT}:cluster.minNodesPerZone", "must not exceed maxNodesPerZone")
+    if database:
+        database = {**database, "restore": _check_topology(
+            database,
+            now=now,
+            window=timedelta(days=GCP_TRANSACTION_LOG_DAYS),
+            window_what="window of Cloud SQL transaction logs",
+            problems=problems,
+            pitr_enabled=database["point_in_time_recovery"],
+        )}
+        location = database["backup_location"] or (default_backup_location(region) if region else None)
+        if database["backup_location"] and database["backup_location"] == region:
+            problems.add(f"{PROJECT}:database.backupLocation", f"must be a location other than the instance's region {region}: backups there are lost with the region")
+        elif region and location is None:
+            problems.add(f"{PROJECT}:database.backupLocation", f"required in {region} (no Cloud SQL multi-region contains it): set a region other than {region}, e.g. its nearest neighbour")
+        database["backup_location"] = location
+    if registry and registry["data_locations"] and (registry["location"] or "").upper() not in GCS_MULTI_REGIONS:
+        problems.add(f"{PROJECT}:registry.dataLocations", f"needs registry.location set to the multi-region holding both regions ({', '.join(GCS_MULTI_REGIONS)})")
     if problems.items or any(objects.get(k) is None for k in OBJECT_KEYS["gcp"] if k not in OPTIONAL_OBJECTS):
         return None
     existing = cluster["existing"]
@@ -476,15 +877,15 @@ def _gcp(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems
         region=region,
         network=GcpNetworkSettings(**objects["network"]),
         cluster=GcpClusterSettings(**{**cluster, "existing": GcpExistingCluster(**existing) if existing else None}),
-        database=GcpDatabaseSettings(**objects["database"]),
-        registry=GcpRegistrySettings(**objects["registry"]),
+        database=GcpDatabaseSettings(**database),
+        registry=GcpRegistrySettings(**registry),
         dns=GcpDnsSettings(**objects["dns"]) if objects.get("dns") else None,
     )
 
 
-def _aws(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems: Problems) -> Optional[AwsSettings]:
+def _aws(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems: Problems, now: datetime) -> Optional[AwsSettings]:
     region = _require_provider_key(config, "aws:region", "the AWS region to rebuild in", problems)
-    cluster, database = objects.get("cluster"), objects.get("database")
+    cluster, database, registry = objects.get("cluster"), objects.get("database"), objects.get("registry")
     key = f"{PROJECT}:cluster"
     if cluster:
         if cluster["min_nodes"] > cluster["max_nodes"]:
@@ -497,6 +898,22 @@ def _aws(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems
             problems.add(f"{key}.publicAccessCidrs", "only applies with endpointPublicAccess: true")
     if database and database["allocated_storage"] > database["max_allocated_storage"]:
         problems.add(f"{PROJECT}:database.maxAllocatedStorage", "must be at least allocatedStorage")
+    if database:
+        database = {**database, "restore": _check_topology(
+            database,
+            now=now,
+            window=timedelta(days=database["backup_retention_days"]),
+            window_what="backup retention (database.backupRetentionDays)",
+            problems=problems,
+        )}
+        replica = database["backup_replica_region"] or AWS_BACKUP_REPLICA_REGIONS.get(region)
+        if region and replica == region:
+            problems.add(f"{PROJECT}:database.backupReplicaRegion", f"must be a region other than aws:region ({region}): replicated backups must survive its loss")
+        elif region and replica is None:
+            problems.add(f"{PROJECT}:database.backupReplicaRegion", f"required in {region} (no default pair): name the second region RDS replicates automated backups to")
+        database["backup_replica_region"] = replica
+    if registry and region and registry["replica_region"] == region:
+        problems.add(f"{PROJECT}:registry.replicaRegion", f"must be a region other than aws:region ({region})")
     if problems.items or any(objects.get(k) is None for k in OBJECT_KEYS["aws"] if k not in OPTIONAL_OBJECTS):
         return None
     existing = cluster["existing"]
@@ -505,7 +922,7 @@ def _aws(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems
         network=AwsNetworkSettings(**objects["network"]),
         cluster=AwsClusterSettings(**{**cluster, "existing": AwsExistingCluster(**existing) if existing else None}),
         database=AwsDatabaseSettings(**database),
-        registry=AwsRegistrySettings(**objects["registry"]),
+        registry=AwsRegistrySettings(**registry),
         dns=AwsDnsSettings(**objects["dns"]) if objects.get("dns") else None,
     )
 
@@ -522,8 +939,44 @@ def name_prefix(stack: str, problems: Problems) -> str:
     return prefix
 
 
-def parse_settings(config: Mapping[str, str], stack: str) -> StackSettings:
-    """Pure: turns the raw config map ('namespace:key' -> string) into settings or raises ConfigError."""
+# `astronomer-dr:teardown: true` lifts every deletion guard so that `pulumi destroy` can remove a
+# throwaway stack. Refused on any stack not named like one, so it can never reach production.
+TEARDOWN_KEY = "teardown"
+DRILL_STACK_PREFIX = "drill-"
+
+
+def _teardown(ours: Mapping[str, Any], stack: str, problems: Problems) -> bool:
+    full = f"{PROJECT}:{TEARDOWN_KEY}"
+    raw = ours.get(TEARDOWN_KEY)
+    if raw is None:
+        return False
+    value = raw if isinstance(raw, bool) else {"true": True, "false": False}.get(str(raw).strip().lower())
+    if value is None:
+        problems.add(full, f"expected true or false, got {raw!r}")
+        return False
+    if value and not stack.startswith(DRILL_STACK_PREFIX):
+        problems.add(full, f"only a throwaway stack named {DRILL_STACK_PREFIX}<name> may be torn down (it lifts every deletion guard); this stack is {stack!r}")
+        return False
+    return value
+
+
+def _numeric_backup_id_as_text(raw: Any) -> Any:
+    """A Cloud SQL backup run id is digits: written unquoted in YAML (or set with `config set --path`)
+    it arrives as a number. It is an identifier, so it is taken as its text."""
+    restore = raw.get("restore") if isinstance(raw, dict) else None
+    if isinstance(restore, dict) and isinstance(restore.get("backupId"), int) and not isinstance(restore["backupId"], bool):
+        return {**raw, "restore": {**restore, "backupId": str(restore["backupId"])}}
+    return raw
+
+
+def parse_settings(config: Mapping[str, str], stack: str, now: Optional[datetime] = None) -> StackSettings:
+    """Pure: turns the raw config map ('namespace:key' -> string) into settings or raises ConfigError.
+
+    `now` (timezone-aware; default the current UTC time) is what restore times are checked against.
+    """
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     problems = Problems()
     prefix_value = name_prefix(stack, problems)
     prefix = f"{PROJECT}:"
@@ -535,7 +988,7 @@ def parse_settings(config: Mapping[str, str], stack: str) -> StackSettings:
         raise ConfigError(problems.items)
 
     object_fields = OBJECT_KEYS[cloud]
-    known = ["cloud", *object_fields, *SECRET_KEYS]
+    known = ["cloud", *object_fields, *SECRET_KEYS, TEARDOWN_KEY]
     for key in ours:
         if key not in known:
             problems.add(prefix + key, unknown_key_message(key, known))
@@ -547,12 +1000,18 @@ def parse_settings(config: Mapping[str, str], stack: str) -> StackSettings:
             objects[key] = None
             continue
         raw = _decode(full, ours.get(key), problems)
+        if key == "database":
+            raw = _numeric_backup_id_as_text(raw)
         objects[key] = parse_object(full, raw, fields, problems)
 
     tls = _tls(config, problems)
-    gcp_settings = _gcp(config, objects, problems) if cloud == "gcp" else None
-    aws_settings = _aws(config, objects, problems) if cloud == "aws" else None
+    teardown = _teardown(ours, stack, problems)
+    gcp_settings = _gcp(config, objects, problems, now) if cloud == "gcp" else None
+    aws_settings = _aws(config, objects, problems, now) if cloud == "aws" else None
     problems.raise_if_any()
+    if teardown:
+        gcp_settings = replace(gcp_settings, teardown=True) if gcp_settings else None
+        aws_settings = replace(aws_settings, teardown=True) if aws_settings else None
     assert tls is not None and objects["platform"] is not None
     return StackSettings(
         cloud=cloud,
@@ -566,4 +1025,4 @@ def parse_settings(config: Mapping[str, str], stack: str) -> StackSettings:
 
 def load_settings() -> StackSettings:
     """Reads this stack's config. The only place in the program that touches Pulumi config."""
-    return parse_settings(all_config(), pulumi.get_stack())
+    return parse_settings(all_config(), pulumi.get_stack(), now=datetime.now(timezone.utc))

@@ -457,7 +457,8 @@ def test_physical_names_come_from_the_stack_name(aws):
         "astro-aws-db", "astro-aws-db-postgres16", "astro-aws",
     }
     aliases = {r.input("name") for r in aws.of_type("aws:kms/alias:Alias")}
-    assert aliases == {"alias/astro-aws-eks-secrets", "alias/astro-aws-db", "alias/astro-aws-registry"}
+    # alias/astro-aws-db-backups is the key of the replicated backups, in the backup replica region.
+    assert aliases == {"alias/astro-aws-eks-secrets", "alias/astro-aws-db", "alias/astro-aws-registry", "alias/astro-aws-db-backups"}
 
 
 def test_every_child_has_a_component_parent(aws):

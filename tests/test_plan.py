@@ -108,7 +108,7 @@ def test_dr_summary_reports_the_registered_recovery_properties(planned):
     if stack == "gcp":
         assert summary["Backup retention"] == "7 daily backups"
         assert "03:00 UTC" in summary["Backup window"]
-        assert "us-central1" in summary["Where backups live"]
+        assert summary["Where backups live"] == "`us`"  # database.backupLocation: the multi-region of us-central1
         assert summary["Backups after the instance is deleted"] == "kept"
         assert summary["Registry backend"].startswith("Google Cloud Storage, bucket `")
     else:

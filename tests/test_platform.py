@@ -24,7 +24,7 @@ TEMPLATE_ONLY_KEYS = {
     "astronomer.registry.httpSecret",
 }
 # Values whose keys are data (annotation names, Kubernetes affinity), not chart keys.
-FREE_FORM = ("annotations", "ingressAnnotations", "affinity")
+FREE_FORM = ("annotations", "ingressAnnotations", "affinity", "podAnnotations", "namespaceLabels")
 
 PLATFORM = PlatformSettings(
     base_domain="astro.example.com",

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import runpy
 import sys
 from dataclasses import dataclass, field
@@ -159,6 +160,13 @@ OutputFn = Callable[[pulumi_mocks.MockResourceArgs, "Context"], dict]
 @dataclass
 class Context:
     config: Mapping[str, str]
+    # Explicit providers' regions by provider id (e.g. an aws.Provider for a backup replica region).
+    provider_regions: dict[str, str] = field(default_factory=dict)
+
+    def region_of(self, args: pulumi_mocks.MockResourceArgs, default: str) -> str:
+        """The region a resource is created in: its explicit provider's, else the stack's."""
+        provider_id = (args.provider or "").rsplit("::", 1)[-1]
+        return self.provider_regions.get(provider_id, default)
 
     @property
     def gcp_project(self) -> str:
@@ -177,12 +185,23 @@ def _name(args: pulumi_mocks.MockResourceArgs) -> str:
     return args.inputs.get("name") or f"{args.name}-mock1234"
 
 
+MOCK_SQL_IP = "10.99.0.3"
+
+
+def _sql_private_ip(resource_name: str) -> str:
+    """The original instance's address is MOCK_SQL_IP; a restored one (`...-db-<label>`) gets its own."""
+    if not re.search(r"-(pitr|backup)-[a-z0-9-]+$", resource_name):
+        return MOCK_SQL_IP
+    digest = hashlib.sha256(resource_name.encode()).digest()
+    return f"10.99.{1 + digest[0] % 250}.{1 + digest[1] % 250}"
+
+
 def _sql_instance(args, ctx):
     name = _name(args)
     return {
         "name": name,
         "connectionName": f"{ctx.gcp_project}:{args.inputs.get('region', ctx.gcp_region)}:{name}",
-        "privateIpAddress": "10.99.0.3",
+        "privateIpAddress": _sql_private_ip(args.name),
         "selfLink": f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{ctx.gcp_project}/instances/{name}",
     }
 
@@ -292,12 +311,19 @@ def _rds_instance(args, ctx):
 
 def _kms_key(args, ctx):
     key_id = f"mock-{args.name}"
-    return {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:key/{key_id}"}
+    return {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.region_of(args, ctx.aws_region)}:{MOCK_AWS_ACCOUNT}:key/{key_id}"}
 
 
 def _s3_bucket(args, ctx):
     bucket = _aws_name(args, "bucket")
-    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": args.inputs.get("region") or ctx.aws_region}
+    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": args.inputs.get("region") or ctx.region_of(args, ctx.aws_region)}
+
+
+def _aws_provider(args, ctx):
+    """An explicit aws.Provider: remembered by id, so what it creates is mocked in its region."""
+    if args.inputs.get("region"):
+        ctx.provider_regions[args.resource_id or f"{args.name}-id"] = args.inputs["region"]
+    return {}
 
 
 def _iam_role(args, ctx):
@@ -337,6 +363,7 @@ RESOURCE_OUTPUTS.update(
         "aws:ec2/eip:Eip": lambda args, ctx: {"allocationId": f"{args.name}-id", "publicIp": "198.51.100.7"},
         "aws:route53/record:Record": lambda args, ctx: {"fqdn": args.inputs.get("name")},
         "kubernetes:core/v1:Service": _k8s_service,
+        "pulumi:providers:aws": _aws_provider,
     }
 )
 # Resource types whose id is one of their outputs (the mocks otherwise answer "<name>-id").

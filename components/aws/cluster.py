@@ -35,6 +35,8 @@ class ClusterArgs:
     region: str
     # None with an existing cluster.
     network: Optional[Network]
+    # A throwaway stack being torn down: the cluster may be deleted.
+    teardown: bool = False
 
 
 def kubeconfig(name: str, endpoint: str, ca_certificate: str, region: str) -> str:
@@ -161,7 +163,7 @@ class Cluster(pulumi.ComponentResource):
                 bootstrap_cluster_creator_admin_permissions=True,
             ),
             enabled_cluster_log_types=["api", "audit", "authenticator"],
-            deletion_protection=True,
+            deletion_protection=not args.teardown,
             tags=TAGS,
             opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_attachments),
         )

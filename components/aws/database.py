@@ -2,19 +2,26 @@
 
 Multi-AZ, encrypted with its own KMS key, private subnets only, reachable on 5432 from the cluster
 alone, TLS forced, daily backups kept at least a week in a fixed window, backups and a final
-snapshot that outlive the instance, deletion protection at the API and in Pulumi.
+snapshot that outlive the instance, automated backups replicated to a second region (encrypted with
+a key of that region), deletion protection at the API and in Pulumi.
+
+A stack can hold several instances, each with a label (see `components/config.py`, "declared
+restores"): the original, and instances restored from it. Every instance is built by the same
+`instance_args` and shares the key, subnets, firewall, parameters and password, so a restored
+instance has every DR setting of the original; only the create-only restore inputs
+(`restore_to_point_in_time`, `snapshot_identifier`) differ, and those are ignored after creation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from ..config import AwsDatabaseSettings
+from ..config import ORIGINAL_LABEL, AwsDatabaseSettings, RestoreSettings
 from ..platform.chart import POSTGRES_PORT
 
 # The RDS master user: rds_superuser, which the chart's bootstrapper needs to create databases.
@@ -28,6 +35,9 @@ MAINTENANCE_WINDOW_MINUTES = 60
 MAINTENANCE_DAY = 6  # Sunday (Monday is 0)
 KMS_DELETION_WINDOW_DAYS = 30
 TAGS = {"app": "astronomer", "managed-by": "astronomer-dr"}
+# Inputs that only mean something when an instance is created (they start a restore). Ignored
+# afterwards, so removing `restore` from the config changes nothing on the instance.
+RESTORE_INPUTS = ["restore_to_point_in_time", "snapshot_identifier"]
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MINUTES_PER_DAY = 24 * 60
 
@@ -82,20 +92,109 @@ class DatabaseArgs:
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     # The EKS cluster security group: the only source admitted on 5432.
     client_security_group_id: pulumi.Input[str]
+    # A provider for `settings.backup_replica_region`: automated backups are replicated there.
+    replica_provider: Optional[aws.Provider] = None
+    # A throwaway stack being torn down: no deletion guards, no backups kept after deletion.
+    teardown: bool = False
+
+
+def instance_identifier(name: str, label: str) -> str:
+    """`<prefix>-db` for the original, `<prefix>-db-<label>` for a restored instance."""
+    return name if label == ORIGINAL_LABEL else f"{name}-{label}"
+
+
+def instance_args(
+    settings: AwsDatabaseSettings,
+    identifier: str,
+    *,
+    kms_key_arn: pulumi.Input[str],
+    password: pulumi.Input[str],
+    subnet_group: pulumi.Input[str],
+    security_group_id: pulumi.Input[str],
+    parameter_group: pulumi.Input[str],
+    guarded: bool = True,
+    keep_backups: bool = True,
+) -> dict[str, Any]:
+    """The inputs of every instance, the original and each restored one alike: all the DR settings.
+
+    guarded: deletion protection at the API (off only to retire an instance).
+    keep_backups: retained automated backups and a final snapshot (off only in a teardown).
+    """
+    windows = rds_windows(settings.backup_start_time)
+    return dict(
+        identifier=identifier,
+        engine="postgres",
+        engine_version=settings.postgres_version,
+        auto_minor_version_upgrade=auto_minor_version_upgrade(settings.postgres_version),
+        instance_class=settings.instance_class,
+        storage_type="gp3",
+        allocated_storage=settings.allocated_storage,
+        max_allocated_storage=settings.max_allocated_storage,
+        multi_az=settings.high_availability,
+        storage_encrypted=True,
+        kms_key_id=kms_key_arn,
+        # A restore keeps the source's master user; the same password is set again on it.
+        username=DATABASE_USER,
+        password=password,
+        port=POSTGRES_PORT,
+        db_subnet_group_name=subnet_group,
+        vpc_security_group_ids=[security_group_id],
+        publicly_accessible=False,
+        parameter_group_name=parameter_group,
+        backup_retention_period=settings.backup_retention_days,
+        backup_window=windows.backup,
+        maintenance_window=windows.maintenance,
+        copy_tags_to_snapshot=True,
+        # Backups outlive the instance, and deleting it leaves a final snapshot.
+        delete_automated_backups=not keep_backups,
+        skip_final_snapshot=not keep_backups,
+        final_snapshot_identifier=final_snapshot_identifier(identifier) if keep_backups else None,
+        deletion_protection=guarded,
+        enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+        tags=TAGS,
+    )
+
+
+def restore_inputs(restore: RestoreSettings, source_identifier: Optional[pulumi.Input[str]]) -> dict[str, Any]:
+    """What makes a new instance a restore: a point in time of a source (or of its retained or
+    replicated automated backups), or a snapshot."""
+    if restore.point_in_time:
+        by_arn = restore.source_automated_backups_arn
+        return {
+            "restore_to_point_in_time": aws.rds.InstanceRestoreToPointInTimeArgs(
+                restore_time=restore.point_in_time,
+                source_db_instance_identifier=None if by_arn else source_identifier,
+                source_db_instance_automated_backups_arn=by_arn,
+            )
+        }
+    return {"snapshot_identifier": restore.backup_id}
+
+
+@dataclass
+class Instance:
+    label: str
+    identifier: pulumi.Output[str]
+    address: pulumi.Output[str]
+    arn: pulumi.Output[str]
 
 
 class Database(pulumi.ComponentResource):
+    # The instance the platform uses (the restored one while a restore is declared).
+    label: str
     identifier: pulumi.Output[str]
     address: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     username: pulumi.Output[str]
     password: pulumi.Output[str]
+    # Every declared instance by label, and the addresses of those the platform no longer uses.
+    instances: dict[str, Instance]
+    previous_hosts: list[pulumi.Output[str]]
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:aws/database:Database", name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        windows = rds_windows(settings.backup_start_time)
+        kept = not args.teardown
 
         # Protected: snapshots and automated backups are unreadable without it.
         key = aws.kms.Key(
@@ -104,9 +203,10 @@ class Database(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
             tags=TAGS,
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
+            opts=pulumi.ResourceOptions(parent=self, protect=kept),
         )
         aws.kms.Alias(f"{name}-key", name=f"alias/{name}", target_key_id=key.key_id, opts=child)
+        replica_key = self._replica_key(name, args) if args.replica_provider is not None else None
 
         subnets = aws.rds.SubnetGroup(
             name,
@@ -154,44 +254,84 @@ class Database(pulumi.ComponentResource):
             opts=child,
         )
         secret_password = pulumi.Output.secret(password.result)
-
-        instance = aws.rds.Instance(
-            name,
-            identifier=name,
-            engine="postgres",
-            engine_version=settings.postgres_version,
-            auto_minor_version_upgrade=auto_minor_version_upgrade(settings.postgres_version),
-            instance_class=settings.instance_class,
-            storage_type="gp3",
-            allocated_storage=settings.allocated_storage,
-            max_allocated_storage=settings.max_allocated_storage,
-            multi_az=settings.high_availability,
-            storage_encrypted=True,
-            kms_key_id=key.arn,
-            username=DATABASE_USER,
+        shared = dict(
+            kms_key_arn=key.arn,
             password=secret_password,
-            port=POSTGRES_PORT,
-            db_subnet_group_name=subnets.name,
-            vpc_security_group_ids=[firewall.id],
-            publicly_accessible=False,
-            parameter_group_name=parameters.name,
-            backup_retention_period=settings.backup_retention_days,
-            backup_window=windows.backup,
-            maintenance_window=windows.maintenance,
-            copy_tags_to_snapshot=True,
-            # Backups outlive the instance, and deleting it leaves a final snapshot.
-            delete_automated_backups=False,
-            skip_final_snapshot=False,
-            final_snapshot_identifier=final_snapshot_identifier(name),
-            deletion_protection=True,
-            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
-            tags=TAGS,
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
+            subnet_group=subnets.name,
+            security_group_id=firewall.id,
+            parameter_group=parameters.name,
         )
 
-        self.identifier = instance.identifier
-        self.address = instance.address
-        self.endpoint = instance.endpoint
-        self.username = instance.username
+        self.instances = {}
+        platform_instance = None
+        for label in settings.declared_labels:
+            instance = self._instance(name, label, args, shared, replica_key)
+            if label == settings.platform_label:
+                platform_instance = instance
+
+        self.label = settings.platform_label
+        platform = self.instances[self.label]
+        self.identifier = platform.identifier
+        self.address = platform.address
+        self.endpoint = platform_instance.endpoint
+        self.username = platform_instance.username
         self.password = secret_password
-        self.register_outputs({"identifier": self.identifier, "address": self.address})
+        self.previous_hosts = [i.address for label, i in self.instances.items() if label != self.label]
+        if settings.restore is not None:
+            pulumi.log.info(
+                f"database: the platform uses the restored instance '{settings.restore.label}'. Once it is verified, "
+                f"promote it: replace `restore` with `primary: {settings.restore.label}` (docs/RUNBOOK.md)",
+                resource=self,
+            )
+        self.register_outputs({"label": self.label, "identifier": self.identifier, "address": self.address})
+
+    def _replica_key(self, name: str, args: DatabaseArgs) -> aws.kms.Key:
+        """A key in the replica region: replicated backups are encrypted there, with a key that
+        survives the loss of the stack's region. Protected: they are unreadable without it."""
+        region = args.settings.backup_replica_region
+        in_replica = pulumi.ResourceOptions(parent=self, provider=args.replica_provider)
+        key = aws.kms.Key(
+            f"{name}-backups-{region}",
+            description=f"{name}: RDS automated backups replicated to {region}",
+            enable_key_rotation=True,
+            deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
+            tags=TAGS,
+            opts=pulumi.ResourceOptions.merge(in_replica, pulumi.ResourceOptions(protect=not args.teardown)),
+        )
+        aws.kms.Alias(f"{name}-backups-{region}", name=f"alias/{name}-backups", target_key_id=key.key_id, opts=in_replica)
+        return key
+
+    def _instance(
+        self, name: str, label: str, args: DatabaseArgs, shared: dict[str, Any], replica_key: Optional[aws.kms.Key]
+    ) -> aws.rds.Instance:
+        settings = args.settings
+        guarded = settings.guarded(label) and not args.teardown
+        identifier = instance_identifier(name, label)
+        inputs = instance_args(settings, identifier, **shared, guarded=guarded, keep_backups=not args.teardown)
+        restored = label != ORIGINAL_LABEL
+        if settings.restore is not None and label == settings.restore.label:
+            source = settings.restore.source_instance
+            if source is None and not settings.restore.source_automated_backups_arn:
+                source = self.instances[settings.primary].identifier
+            inputs.update(restore_inputs(settings.restore, source))
+        instance = aws.rds.Instance(
+            identifier,
+            **inputs,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=guarded,
+                ignore_changes=list(RESTORE_INPUTS) if restored else None,
+            ),
+        )
+        if replica_key is not None:
+            # Created in the destination region (the provider's); RDS copies every automated backup
+            # and the transaction logs there, so point-in-time restore works without this region.
+            aws.rds.InstanceAutomatedBackupsReplication(
+                f"{identifier}-backups",
+                source_db_instance_arn=instance.arn,
+                retention_period=settings.backup_retention_days,
+                kms_key_id=replica_key.arn,
+                opts=pulumi.ResourceOptions(parent=self, provider=args.replica_provider),
+            )
+        self.instances[label] = Instance(label=label, identifier=instance.identifier, address=instance.address, arn=instance.arn)
+        return instance

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 
 from ..config import AwsSettings, PlatformSettings
 from ..platform.component import DatabaseEndpoint
@@ -31,7 +32,16 @@ class AwsFoundation(pulumi.ComponentResource):
         existing = settings.cluster.existing
         cluster_name = existing.name if existing else name
         network = None if existing else Network(name, NetworkArgs(settings.network, cluster_name=cluster_name), opts=child)
-        cluster = Cluster(name, ClusterArgs(settings.cluster, cluster_name, settings.region, network), opts=child)
+        cluster = Cluster(
+            name, ClusterArgs(settings.cluster, cluster_name, settings.region, network, teardown=settings.teardown), opts=child
+        )
+        # One provider per second region (backup replicas, registry replica). An explicit provider
+        # takes its credentials from the environment (AWS_PROFILE, AWS_* variables, instance role),
+        # not from `aws:` stack config.
+        replica_regions = sorted({settings.database.backup_replica_region, settings.registry.replica_region} - {None})
+        providers = {
+            region: aws.Provider(f"{name}-{region}", region=region, opts=child) for region in replica_regions
+        }
         database = Database(
             f"{name}-db",
             DatabaseArgs(
@@ -40,6 +50,8 @@ class AwsFoundation(pulumi.ComponentResource):
                 vpc_id=cluster.vpc_id if existing else network.vpc_id,
                 subnet_ids=cluster.subnet_ids if existing else network.private_subnet_ids,
                 client_security_group_id=cluster.security_group_id,
+                replica_provider=providers[settings.database.backup_replica_region],
+                teardown=settings.teardown,
             ),
             opts=child,
         )
@@ -52,12 +64,20 @@ class AwsFoundation(pulumi.ComponentResource):
                 release_name=platform.release_name,
                 oidc_provider_arn=cluster.oidc_provider_arn,
                 oidc_issuer_url=cluster.oidc_issuer_url,
+                replica_provider=providers.get(settings.registry.replica_region),
+                teardown=settings.teardown,
             ),
             opts=child,
         )
 
         self.kubernetes_provider = cluster.provider
-        self.database = DatabaseEndpoint(host=database.address, username=database.username, password=database.password)
+        self.database = DatabaseEndpoint(
+            host=database.address,
+            username=database.username,
+            password=database.password,
+            label=database.label,
+            previous_hosts=database.previous_hosts,
+        )
         self.registry_storage = pulumi.Output.all(registry.bucket_name, registry.kms_key_arn, registry.role_arn).apply(
             lambda v: S3RegistryStorage(bucket=v[0], region=settings.region, kms_key_arn=v[1], role_arn=v[2])
         )
@@ -70,7 +90,12 @@ class AwsFoundation(pulumi.ComponentResource):
             "kubeconfig": cluster.kubeconfig,
             "database_instance": database.identifier,
             "database_address": database.address,
+            # The label to promote a restore with (`primary: <label>`), and every declared instance.
+            "database_label": database.label,
+            "database_instances": {label: i.identifier for label, i in database.instances.items()},
+            "database_backup_replica_region": settings.database.backup_replica_region,
             "registry_bucket": registry.bucket_name,
             "registry_role_arn": registry.role_arn,
+            **({"registry_replica_bucket": registry.replica_bucket_name} if registry.replica_bucket_name is not None else {}),
         }
         self.register_outputs(self.outputs)

@@ -3,18 +3,22 @@
 The registry keeps every deploy image and would lose them with its disk; in a bucket they survive
 the cluster. Its pods reach the bucket through IRSA: an IAM role that trusts only the chart's
 registry ServiceAccount and may touch only this bucket and its key. No access keys anywhere.
+
+With `registry.replicaRegion`, S3 replicates every new image version to a bucket in that second
+region (versioned, encrypted with a key of that region, protected): images survive the region.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from ..config import AwsRegistrySettings
 from ..platform.chart import registry_service_account_name
-from .iam import policy_document, service_account_trust
+from .iam import policy_document, service_account_trust, service_principal_trust
 
 # What the registry's S3 storage driver calls (Astronomer's documented list): on the bucket ...
 BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads")
@@ -28,6 +32,10 @@ OBJECT_ACTIONS = (
 )
 # SSE-KMS: writing (also each multipart part) needs a data key, reading needs to decrypt it.
 KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+# What S3 replication needs (AWS's documented minimum): read the source's versions, write replicas.
+REPLICATION_SOURCE_BUCKET_ACTIONS = ("s3:GetReplicationConfiguration", "s3:ListBucket")
+REPLICATION_SOURCE_OBJECT_ACTIONS = ("s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging")
+REPLICATION_REPLICA_OBJECT_ACTIONS = ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags")
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 KMS_DELETION_WINDOW_DAYS = 30
 TAGS = {"app": "astronomer", "managed-by": "astronomer-dr"}
@@ -41,6 +49,10 @@ class RegistryStorageArgs:
     release_name: str
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer_url: pulumi.Input[str]
+    # A provider for `settings.replica_region` (required when it is set).
+    replica_provider: Optional[aws.Provider] = None
+    # A throwaway stack being torn down: the buckets (and every image in them) may be deleted.
+    teardown: bool = False
 
 
 def bucket_name(name: str, account_id: str, region: str) -> str:
@@ -57,11 +69,37 @@ def registry_policy_statements(bucket_arn: pulumi.Input[str], key_arn: pulumi.In
     ]
 
 
+def replication_policy_statements(
+    source_arn: pulumi.Input[str],
+    source_key_arn: pulumi.Input[str],
+    replica_arn: pulumi.Input[str],
+    replica_key_arn: pulumi.Input[str],
+) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
+    """Least privilege for S3 replication: these two buckets and these two keys only."""
+    statement = aws.iam.GetPolicyDocumentStatementArgs
+    return [
+        statement(sid="SourceBucket", effect="Allow", actions=list(REPLICATION_SOURCE_BUCKET_ACTIONS), resources=[source_arn]),
+        statement(sid="SourceObjects", effect="Allow", actions=list(REPLICATION_SOURCE_OBJECT_ACTIONS), resources=[pulumi.Output.concat(source_arn, "/*")]),
+        statement(sid="ReplicaObjects", effect="Allow", actions=list(REPLICATION_REPLICA_OBJECT_ACTIONS), resources=[pulumi.Output.concat(replica_arn, "/*")]),
+        statement(sid="SourceKey", effect="Allow", actions=["kms:Decrypt"], resources=[source_key_arn]),
+        statement(sid="ReplicaKey", effect="Allow", actions=["kms:Encrypt", "kms:GenerateDataKey"], resources=[replica_key_arn]),
+    ]
+
+
+@dataclass
+class _Bucket:
+    bucket: aws.s3.Bucket
+    key: aws.kms.Key
+    versioning: aws.s3.BucketVersioning
+
+
 class RegistryStorage(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
     role_arn: pulumi.Output[str]
+    # The replica bucket in `registry.replicaRegion` (None without one).
+    replica_bucket_name: Optional[pulumi.Output[str]]
     # What the registry needs before it starts: its role's permissions.
     grants: list[pulumi.Resource]
 
@@ -69,81 +107,9 @@ class RegistryStorage(pulumi.ComponentResource):
         super().__init__("astronomer-dr:aws/registry:RegistryStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
-
-        # Protected: every image in the bucket is unreadable without it.
-        key = aws.kms.Key(
-            f"{name}-key",
-            description=f"{name}: registry images (S3 SSE-KMS)",
-            enable_key_rotation=True,
-            deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
-            tags=TAGS,
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
-        )
-        aws.kms.Alias(f"{name}-key", name=f"alias/{name}", target_key_id=key.key_id, opts=child)
-
         account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        bucket = aws.s3.Bucket(
-            name,
-            bucket=account_id.apply(lambda account: bucket_name(name, account, args.region)),
-            force_destroy=False,
-            tags=TAGS,
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
-        )
-        aws.s3.BucketOwnershipControls(
-            name,
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            name,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        # Protected: deleting this resource would suspend versioning on the bucket.
-        versioning = aws.s3.BucketVersioning(
-            name,
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                    ),
-                    # One data key per bucket rather than per object: far fewer KMS calls.
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
-        # Overwritten and deleted images stay recoverable for a while, then stop costing money.
-        aws.s3.BucketLifecycleConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="noncurrent-versions",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=args.settings.noncurrent_version_days
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
-                    ),
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
-        )
+
+        source = self._bucket(name, name, account_id, args.region, args, child)
 
         role = aws.iam.Role(
             f"{name}-irsa",
@@ -163,13 +129,159 @@ class RegistryStorage(pulumi.ComponentResource):
             f"{name}-irsa",
             name="registry-bucket",
             role=role.id,
-            policy=policy_document(registry_policy_statements(bucket.arn, key.arn), invoke),
+            policy=policy_document(registry_policy_statements(source.bucket.arn, source.key.arn), invoke),
             opts=child,
         )
 
-        self.bucket_name = bucket.bucket
-        self.bucket_arn = bucket.arn
-        self.kms_key_arn = key.arn
+        self.replica_bucket_name = None
+        replica_region = args.settings.replica_region
+        if replica_region:
+            assert args.replica_provider is not None, "registry.replicaRegion needs a provider for that region"
+            in_replica = pulumi.ResourceOptions(parent=self, provider=args.replica_provider)
+            replica = self._bucket(f"{name}-replica", name, account_id, replica_region, args, in_replica)
+            self._replication(name, source, replica, replica_region, invoke)
+            self.replica_bucket_name = replica.bucket.bucket
+
+        self.bucket_name = source.bucket.bucket
+        self.bucket_arn = source.bucket.arn
+        self.kms_key_arn = source.key.arn
         self.role_arn = role.arn
         self.grants = [policy]
         self.register_outputs({"bucket_name": self.bucket_name, "role_arn": self.role_arn})
+
+    def _bucket(
+        self,
+        resource_name: str,
+        name: str,
+        account_id: pulumi.Output[str],
+        region: str,
+        args: RegistryStorageArgs,
+        opts: pulumi.ResourceOptions,
+    ) -> _Bucket:
+        """A versioned, KMS-encrypted, private, protected bucket with its own key, in `region` (the
+        provider in `opts` decides where it is created)."""
+        guarded = not args.teardown
+        protected = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=guarded))
+        # Protected: every image in the bucket is unreadable without it.
+        key = aws.kms.Key(
+            f"{resource_name}-key",
+            description=f"{resource_name}: registry images (S3 SSE-KMS)",
+            enable_key_rotation=True,
+            deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
+            tags=TAGS,
+            opts=protected,
+        )
+        aws.kms.Alias(f"{resource_name}-key", name=f"alias/{resource_name}", target_key_id=key.key_id, opts=opts)
+
+        bucket = aws.s3.Bucket(
+            resource_name,
+            bucket=account_id.apply(lambda account: bucket_name(name, account, region)),
+            force_destroy=not guarded,
+            tags=TAGS,
+            opts=protected,
+        )
+        aws.s3.BucketOwnershipControls(
+            resource_name,
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=opts,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            resource_name,
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=opts,
+        )
+        # Protected: deleting this resource would suspend versioning on the bucket.
+        versioning = aws.s3.BucketVersioning(
+            resource_name,
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=protected,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            resource_name,
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                    ),
+                    # One data key per bucket rather than per object: far fewer KMS calls.
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=opts,
+        )
+        # Overwritten and deleted images stay recoverable for a while, then stop costing money.
+        aws.s3.BucketLifecycleConfiguration(
+            resource_name,
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="noncurrent-versions",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=args.settings.noncurrent_version_days
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+                    ),
+                )
+            ],
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[versioning])),
+        )
+        return _Bucket(bucket=bucket, key=key, versioning=versioning)
+
+    def _replication(self, name: str, source: _Bucket, replica: _Bucket, region: str, invoke: pulumi.InvokeOutputOptions) -> None:
+        """Every new object version of the source is copied to the replica, re-encrypted with the
+        replica region's key. Deletes are not replicated: the replica keeps what the source loses."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-replication",
+            name=f"{name}-replication",
+            description=f"S3 replication of the registry bucket to {region}: these two buckets and keys only",
+            assume_role_policy=service_principal_trust("s3.amazonaws.com", invoke),
+            tags=TAGS,
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-replication",
+            name="registry-replication",
+            role=role.id,
+            policy=policy_document(
+                replication_policy_statements(source.bucket.arn, source.key.arn, replica.bucket.arn, replica.key.arn), invoke
+            ),
+            opts=child,
+        )
+        aws.s3.BucketReplicationConfig(
+            name,
+            bucket=source.bucket.id,
+            role=role.arn,
+            rules=[
+                aws.s3.BucketReplicationConfigRuleArgs(
+                    id=f"registry-to-{region}",
+                    status="Enabled",
+                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Disabled"),
+                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                        sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                            status="Enabled"
+                        )
+                    ),
+                    destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                        bucket=replica.bucket.arn,
+                        storage_class="STANDARD",
+                        encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                            replica_kms_key_id=replica.key.arn
+                        ),
+                    ),
+                )
+            ],
+            # S3 refuses a replication rule until both buckets are versioned and the role may act.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[source.versioning, replica.versioning, policy]),
+        )

@@ -24,6 +24,8 @@ class ClusterArgs:
     region: str
     # None with an existing cluster.
     network: Optional[Network]
+    # A throwaway stack being torn down: the cluster may be deleted.
+    teardown: bool = False
 
 
 def kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
@@ -120,7 +122,7 @@ class Cluster(pulumi.ComponentResource):
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=settings.release_channel),
             remove_default_node_pool=True,
             initial_node_count=1,
-            deletion_protection=True,
+            deletion_protection=not args.teardown,
             networking_mode="VPC_NATIVE",
             ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
                 cluster_secondary_range_name=network.pods_range_name,

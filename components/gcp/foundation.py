@@ -30,7 +30,9 @@ class GcpFoundation(pulumi.ComponentResource):
 
         existing = settings.cluster.existing
         network = None if existing else Network(name, NetworkArgs(settings.network, settings.region), opts=child)
-        cluster = Cluster(name, ClusterArgs(settings.cluster, settings.project, settings.region, network), opts=child)
+        cluster = Cluster(
+            name, ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown), opts=child
+        )
         database = Database(
             f"{name}-db",
             DatabaseArgs(
@@ -38,6 +40,8 @@ class GcpFoundation(pulumi.ComponentResource):
                 region=settings.region,
                 network=existing.network if existing else network.network_id,
                 depends_on=[] if existing else [network.private_services_access],
+                allocated_ip_range=None if existing else network.private_services_range_name,
+                teardown=settings.teardown,
             ),
             opts=child,
         )
@@ -49,6 +53,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 location=settings.region,
                 namespace=platform.namespace,
                 release_name=platform.release_name,
+                teardown=settings.teardown,
             ),
             opts=child,
         )
@@ -59,13 +64,18 @@ class GcpFoundation(pulumi.ComponentResource):
                 base_domain=platform.base_domain,
                 dns=settings.dns,
                 internal_subnet=network.subnet_self_link if platform.private_load_balancer and network else None,
+                teardown=settings.teardown,
             ),
             opts=child,
         )
 
         self.kubernetes_provider = cluster.provider
         self.database = DatabaseEndpoint(
-            host=database.private_ip_address, username=database.username, password=database.password
+            host=database.private_ip_address,
+            username=database.username,
+            password=database.password,
+            label=database.label,
+            previous_hosts=database.previous_hosts,
         )
         self.registry_storage = pulumi.Output.all(registry.bucket_name, registry.service_account_email).apply(
             lambda v: GcsRegistryStorage(bucket=v[0], service_account_email=v[1])
@@ -77,6 +87,9 @@ class GcpFoundation(pulumi.ComponentResource):
             "kubeconfig": cluster.kubeconfig,
             "database_instance": database.instance_name,
             "database_connection_name": database.connection_name,
+            # The label to promote a restore with (`primary: <label>`), and every declared instance.
+            "database_label": database.label,
+            "database_instances": {label: i.name for label, i in database.instances.items()},
             "registry_bucket": registry.bucket_name,
             "static_ip": ingress.address,
         }

@@ -18,6 +18,8 @@ class IngressArgs:
     dns: Optional[GcpDnsSettings]
     # With a private load balancer: the subnet the internal address is taken from.
     internal_subnet: Optional[pulumi.Input[str]] = None
+    # A throwaway stack being torn down: the address may be released.
+    teardown: bool = False
 
 
 class Ingress(pulumi.ComponentResource):
@@ -34,7 +36,7 @@ class Ingress(pulumi.ComponentResource):
             address_type="INTERNAL" if internal else "EXTERNAL",
             subnetwork=args.internal_subnet,
             network_tier=None if internal else "PREMIUM",
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
+            opts=pulumi.ResourceOptions(parent=self, protect=not args.teardown),
         )
         if args.dns is not None:
             gcp.dns.RecordSet(

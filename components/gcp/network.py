@@ -27,6 +27,8 @@ class Network(pulumi.ComponentResource):
     services_range_name: str
     # Cloud SQL private IP can only be allocated once the peering exists.
     private_services_access: gcp.servicenetworking.Connection
+    # The range reserved for it: where a restored (cloned) instance takes its address.
+    private_services_range_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:gcp/network:Network", name, None, opts)
@@ -82,6 +84,7 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.private_services_range_name = private_services_range.name
         self.network_id = vpc.id
         self.network_self_link = vpc.self_link
         self.subnet_self_link = subnet.self_link

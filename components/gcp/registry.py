@@ -2,12 +2,15 @@
 
 The registry keeps every deploy image and would lose them with its disk; in a bucket they survive
 the cluster. Its pods reach the bucket as a Google service account through Workload Identity.
+With `registry.location` a dual- or multi-region (or `dataLocations`, a configurable dual-region),
+the images also survive the loss of the stack's region.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
@@ -31,6 +34,16 @@ class RegistryStorageArgs:
     location: str
     namespace: str
     release_name: str
+    # A throwaway stack being torn down: the bucket (and every image in it) may be deleted.
+    teardown: bool = False
+
+
+def bucket_placement(settings: GcpRegistrySettings, region: str) -> tuple[str, Optional[gcp.storage.BucketCustomPlacementConfigArgs]]:
+    """The bucket's location: the stack's region, or a dual-/multi-region whose images survive it."""
+    location = settings.location or region
+    if not settings.data_locations:
+        return location, None
+    return location.upper(), gcp.storage.BucketCustomPlacementConfigArgs(data_locations=[r.upper() for r in settings.data_locations])
 
 
 def service_account_id(name: str) -> str:
@@ -54,11 +67,15 @@ class RegistryStorage(pulumi.ComponentResource):
     def __init__(self, name: str, args: RegistryStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:gcp/registry:RegistryStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        guarded = not args.teardown
+        # Set when the bucket is created: a bucket never changes location (a new one would be needed).
+        location, placement = bucket_placement(args.settings, args.location)
 
         bucket = gcp.storage.Bucket(
             name,
             name=f"{args.project}-{name}"[:63].rstrip("-"),
-            location=args.location,
+            location=location,
+            custom_placement_config=placement,
             storage_class="STANDARD",
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
@@ -74,11 +91,11 @@ class RegistryStorage(pulumi.ComponentResource):
                     ),
                 )
             ],
-            force_destroy=False,
+            force_destroy=not guarded,
             # The provider refuses to delete it even if Pulumi's protect is lifted by mistake.
-            deletion_policy="PREVENT",
+            deletion_policy="PREVENT" if guarded else "DELETE",
             labels={"app": "astronomer", "managed-by": "astronomer-dr"},
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
+            opts=pulumi.ResourceOptions(parent=self, protect=guarded),
         )
 
         account = gcp.serviceaccount.Account(

@@ -7,13 +7,14 @@ registry's object storage and how NGINX is exposed. It never reads config.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from pathlib import Path
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from ..config import PlatformSettings, TlsSettings
+from ..config import ORIGINAL_LABEL, PlatformSettings, TlsSettings
 from .chart import (
     BOOTSTRAP_SECRET_KEY,
     BOOTSTRAP_SECRET_NAME,
@@ -24,7 +25,22 @@ from .chart import (
     nginx_service_name,
 )
 from .connection import bootstrap_connection
-from .values import LoadBalancer, RegistryStorage, helm_values
+from .values import PLATFORM_NAMESPACE_LABEL, LoadBalancer, RegistryStorage, helm_values
+
+# After a restore: the Job that points Houston's Airflow deployments at the restored database
+# (components/platform/repoint_job.py, run as a script by the official Python image).
+REPOINT_NAME = "astronomer-dr-repoint"
+REPOINT_IMAGE = "python:3.13-alpine"
+REPOINT_SCRIPT = Path(__file__).with_name("repoint_job.py")
+REPOINT_TIMEOUT_SECONDS = 900
+# The narrowest grant that does the job: find the deployment namespaces, rewrite their connection
+# Secrets, restart their workloads. Cluster-wide because Houston creates a namespace per deployment.
+REPOINT_RULES = (
+    ("", "namespaces", ("list",)),
+    ("", "secrets", ("get", "list", "patch")),
+    ("apps", "deployments", ("list", "patch")),
+    ("apps", "statefulsets", ("list", "patch")),
+)
 
 
 @dataclass
@@ -34,6 +50,10 @@ class DatabaseEndpoint:
     host: pulumi.Input[str]
     username: pulumi.Input[str]
     password: pulumi.Input[str]
+    # The label of the instance (`original`, or a restored one) and the hosts of the other declared
+    # instances: the ones Airflow deployments may still point at after a restore.
+    label: str = ORIGINAL_LABEL
+    previous_hosts: Sequence[pulumi.Input[str]] = ()
 
 
 @dataclass
@@ -57,6 +77,8 @@ class AstronomerPlatform(pulumi.ComponentResource):
     # "<namespace>/<release>-nginx": NGINX's LoadBalancer Service, which the chart names after the
     # release. Taken from the release's status, so it resolves only once the release is deployed.
     ingress_service: pulumi.Output[str]
+    # After a restore: the Job that repoints the Airflow deployments (None otherwise).
+    repoint: Optional[k8s.batch.v1.Job]
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:platform:AstronomerPlatform", name, None, opts)
@@ -99,10 +121,13 @@ class AstronomerPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         values = pulumi.Output.secret(
-            pulumi.Output.all(args.registry_storage, args.load_balancer, registry_http_secret.result).apply(
-                lambda v: helm_values(settings, registry=v[0], load_balancer=v[1], registry_http_secret=v[2])
+            pulumi.Output.all(args.registry_storage, args.load_balancer, registry_http_secret.result, args.database.host).apply(
+                lambda v: helm_values(settings, registry=v[0], load_balancer=v[1], registry_http_secret=v[2], database_host=v[3])
             )
         )
+        # Before the release rolls the platform's pods onto the restored database, the Airflow
+        # deployments are repointed; a failure here stops the run with everything on the old one.
+        self.repoint = self._repoint(name, settings, args.database, namespace_name, [namespace, bootstrap], k8s_opts)
 
         release = k8s.helm.v3.Release(
             f"{name}-release",
@@ -123,7 +148,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.kubernetes_provider,
-                depends_on=[bootstrap, tls, *args.depends_on],
+                depends_on=[bootstrap, tls, *args.depends_on, *([self.repoint] if self.repoint else [])],
             ),
         )
 
@@ -136,4 +161,99 @@ class AstronomerPlatform(pulumi.ComponentResource):
         )
         self.register_outputs(
             {"namespace": self.namespace, "release_name": self.release_name, "url": self.url}
+        )
+
+    def _repoint(
+        self,
+        name: str,
+        settings: PlatformSettings,
+        database: DatabaseEndpoint,
+        namespace: pulumi.Input[str],
+        after: Sequence[pulumi.Resource],
+        k8s_opts: pulumi.ResourceOptions,
+    ) -> Optional[k8s.batch.v1.Job]:
+        """A Job named after the restore, so it runs once per restore; none for the original."""
+        if database.label == ORIGINAL_LABEL or not database.previous_hosts:
+            return None
+        meta = k8s.meta.v1.ObjectMetaArgs
+        labels = {"app.kubernetes.io/name": REPOINT_NAME, "app.kubernetes.io/managed-by": "astronomer-dr"}
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-repoint",
+            metadata=meta(name=REPOINT_NAME, namespace=namespace, labels=labels),
+            automount_service_account_token=False,
+            opts=k8s_opts,
+        )
+        role = k8s.rbac.v1.ClusterRole(
+            f"{name}-repoint",
+            metadata=meta(name=f"{REPOINT_NAME}-{settings.namespace}", labels=labels),
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(api_groups=[group], resources=[resource], verbs=list(verbs))
+                for group, resource, verbs in REPOINT_RULES
+            ],
+            opts=k8s_opts,
+        )
+        binding = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-repoint",
+            metadata=meta(name=f"{REPOINT_NAME}-{settings.namespace}", labels=labels),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=REPOINT_NAME, namespace=settings.namespace)],
+            opts=k8s_opts,
+        )
+        script = k8s.core.v1.ConfigMap(
+            f"{name}-repoint",
+            metadata=meta(name=REPOINT_NAME, namespace=namespace, labels=labels),
+            data={"repoint.py": REPOINT_SCRIPT.read_text()},
+            opts=k8s_opts,
+        )
+        old_hosts = pulumi.Output.all(*database.previous_hosts).apply(lambda hosts: ",".join(sorted(set(hosts))))
+        env = {
+            "NEW_HOST": database.host,
+            "OLD_HOSTS": old_hosts,
+            "PLATFORM_NAMESPACE": settings.namespace,
+            "NAMESPACE_LABEL": PLATFORM_NAMESPACE_LABEL,
+            "RESTORE_LABEL": database.label,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        return k8s.batch.v1.Job(
+            f"{name}-repoint-{database.label}",
+            metadata=meta(name=f"{REPOINT_NAME}-{database.label}", namespace=namespace, labels=labels),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=2,
+                active_deadline_seconds=REPOINT_TIMEOUT_SECONDS,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=meta(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=REPOINT_NAME,
+                        automount_service_account_token=True,
+                        restart_policy="Never",
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            run_as_non_root=True,
+                            run_as_user=65534,
+                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                        ),
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="repoint",
+                                image=REPOINT_IMAGE,
+                                command=["python", "/scripts/repoint.py"],
+                                env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
+                                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="script", mount_path="/scripts", read_only=True)],
+                                security_context=k8s.core.v1.SecurityContextArgs(
+                                    allow_privilege_escalation=False,
+                                    read_only_root_filesystem=True,
+                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                                ),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "50m", "memory": "64Mi"}, limits={"memory": "128Mi"}
+                                ),
+                            )
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(name="script", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=REPOINT_NAME))
+                        ],
+                    ),
+                ),
+            ),
+            # Pulumi waits for a Job to complete: the release after it starts only once it succeeded.
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[*after, account, binding, script])),
         )

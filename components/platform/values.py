@@ -7,6 +7,7 @@ worst kind of bug.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
 
@@ -58,6 +59,18 @@ class S3RegistryStorage:
 
 RegistryStorage = Union[GcsRegistryStorage, S3RegistryStorage]
 
+# On every platform pod (`global.podAnnotations`): a fingerprint of the database host, so that
+# pointing the platform at a restored instance rolls every pod, and each re-reads its connection.
+DATABASE_ANNOTATION = "astronomer-dr/database"
+# On every Airflow deployment namespace (`global.namespaceLabels`): which platform it belongs to,
+# so the repoint Job after a restore finds the namespaces to rewrite.
+PLATFORM_NAMESPACE_LABEL = "astronomer-dr/platform"
+
+
+def database_fingerprint(host: str) -> str:
+    """Not secret (a hash of a private address), stable, and different for every host."""
+    return hashlib.sha256(host.encode()).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class LoadBalancer:
@@ -92,6 +105,7 @@ def helm_values(
     registry: RegistryStorage,
     load_balancer: LoadBalancer,
     registry_http_secret: str,
+    database_host: Optional[str] = None,
 ) -> dict[str, Any]:
     """The complete values for one Astronomer release."""
     nginx: dict[str, Any] = {
@@ -108,6 +122,8 @@ def helm_values(
             # The platform's state lives in the managed, backed-up database, never in the cluster.
             "postgresql": {"enabled": False},
             "ssl": {"enabled": True, "mode": DATABASE_SSL_MODE},
+            "namespaceLabels": {PLATFORM_NAMESPACE_LABEL: platform.namespace},
+            **({"podAnnotations": {DATABASE_ANNOTATION: database_fingerprint(database_host)}} if database_host else {}),
         },
         "astronomer": {
             "registry": {

@@ -1,0 +1,189 @@
+"""A restore drill: restore a stack's database into a throwaway stack, check it, destroy it.
+
+    python -m tools.drill gcp --at 2026-11-20T09:30:00Z          # print the steps
+    python -m tools.drill gcp --backup 1732094400000 --run       # run them (make drill ... RUN=1)
+    python -m tools.drill aws --at ... --phase restore --run     # only one phase: restore, check, teardown
+
+The throwaway stack is `drill-<STACK>`, created from a copy of STACK's config with
+`database.restore` set, `sourceInstance` the instance STACK's platform uses (its
+`database_instance` output), and no original instance of its own (`keepOriginal: false`). The
+check phase verifies that the restore is idempotent and that promoting it (`restore` replaced by
+`primary: <label>`) changes nothing. The teardown phase lifts every deletion guard
+(`astronomer-dr:teardown`, accepted only on `drill-*` stacks), destroys the stack and removes it.
+See docs/RUNBOOK.md, "Drill".
+
+`drill_steps` is pure (and tested); `--run` executes the steps in order and stops at the first
+failure. Without `--run` nothing is executed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+NAMESPACE = "astronomer-dr"
+DRILL_PREFIX = "drill-"  # components.config.DRILL_STACK_PREFIX: only such stacks may be torn down
+PHASES = ("restore", "check", "teardown")
+SOURCE = "SOURCE"  # the shell variable the first step captures
+LABEL = "LABEL"
+
+
+class DrillError(ValueError):
+    """The drill cannot be built for this stack (the message says why and what to do)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    phase: str
+    what: str
+    argv: tuple[str, ...]
+    # Store this step's stdout (stripped) in a variable that later steps use as $NAME.
+    capture: Optional[str] = None
+
+    def shell(self) -> str:
+        command = " ".join(_quote(a) for a in self.argv)
+        return f"{self.capture}=$({command})" if self.capture else command
+
+
+def _quote(arg: str) -> str:
+    """Shell-quote, leaving "$VAR" references expandable."""
+    if arg.startswith("$") and arg[1:].isidentifier():
+        return f'"{arg}"'
+    return shlex.quote(arg)
+
+
+def drill_stack_name(stack: str) -> str:
+    return f"{DRILL_PREFIX}{stack}"
+
+
+def stack_file_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise DrillError(f"no stack file {path.name}: name an existing stack")
+    return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+
+
+def drill_steps(stack: str, config: Mapping[str, Any], at: Optional[str] = None, backup: Optional[str] = None) -> list[Step]:
+    """Every command of a drill of `stack` (whose stack-file config is `config`), in order."""
+    if bool(at) == bool(backup):
+        raise DrillError("give exactly one of AT (an RFC 3339 time, e.g. 2026-11-20T09:30:00Z) or BACKUP (a backup id)")
+    if at:
+        from components.config import parse_rfc3339
+
+        _, why = parse_rfc3339(at)
+        if why:
+            raise DrillError(f"AT {why}, got {at!r}")
+    if stack.startswith(DRILL_PREFIX):
+        raise DrillError(f"{stack} is already a drill stack: name the stack to drill")
+    cluster = config.get(f"{NAMESPACE}:cluster") or {}
+    if isinstance(cluster, dict) and cluster.get("existing"):
+        raise DrillError(
+            f"{stack} installs onto an existing cluster (cluster.existing): a drill would install a second platform "
+            "release into it. Drill from a stack that builds its own cluster"
+        )
+    drill = drill_stack_name(stack)
+    on = ("--stack", drill)
+    restore = f"{NAMESPACE}:database.restore"
+    steps = [
+        Step("restore", f"the instance {stack}'s platform uses: the drill restores from it",
+             ("pulumi", "stack", "output", "database_instance", "--stack", stack), capture=SOURCE),
+        Step("restore", f"a throwaway stack with a copy of {stack}'s config (same secrets provider)",
+             ("pulumi", "stack", "init", drill, "--copy-config-from", stack)),
+    ]
+    if f"{NAMESPACE}:dns" in config:
+        steps.append(Step("restore", "no DNS record: the drill must never take over the platform's names",
+                          ("pulumi", "config", "rm", f"{NAMESPACE}:dns", *on)))
+    if at:
+        steps.append(Step("restore", f"restore the database as it was at {at}",
+                          ("pulumi", "config", "set", "--path", f"{restore}.pointInTime", at, *on)))
+    else:
+        steps.append(Step("restore", f"restore backup {backup}",
+                          ("pulumi", "config", "set", "--path", f"{restore}.backupId", backup, *on)))
+    steps += [
+        Step("restore", "from the instance recorded above", ("pulumi", "config", "set", "--path", f"{restore}.sourceInstance", f"${SOURCE}", *on)),
+        Step("restore", "no empty original instance in the drill", ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.keepOriginal", "false", *on)),
+        Step("restore", "build the drill platform on the restored database", ("pulumi", "up", "--yes", *on)),
+        Step("check", "the label of the restored instance", ("pulumi", "stack", "output", "database_label", *on), capture=LABEL),
+        Step("check", "the restore is idempotent: a second run changes nothing", ("pulumi", "preview", "--expect-no-changes", *on)),
+        Step("check", "promotion, step 1: drop `restore`", ("pulumi", "config", "rm", "--path", restore, *on)),
+        Step("check", "promotion, step 2: name the restored instance as primary",
+             ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.primary", f"${LABEL}", *on)),
+        Step("check", "promotion changes nothing (nothing replaced, nothing destroyed)", ("pulumi", "preview", "--expect-no-changes", *on)),
+        Step("check", "what to look at by hand before the teardown (URL, database, registry)", ("pulumi", "stack", "output", *on)),
+        Step("teardown", f"lift every deletion guard (accepted on {DRILL_PREFIX}* stacks only)",
+             ("pulumi", "config", "set", f"{NAMESPACE}:teardown", "true", *on)),
+        Step("teardown", "apply it: protect, deletion protection and PREVENT policies off", ("pulumi", "up", "--yes", *on)),
+        Step("teardown", "destroy the drill", ("pulumi", "destroy", "--yes", *on)),
+        Step("teardown", "forget the drill stack", ("pulumi", "stack", "rm", "--yes", drill)),
+    ]
+    return steps
+
+
+def render(stack: str, steps: Sequence[Step]) -> str:
+    lines = [f"# Restore drill of stack {stack} into {drill_stack_name(stack)} (docs/RUNBOOK.md, \"Drill\")."]
+    lines.append("# Printed only: run with RUN=1 (make drill) or --run. PHASE=restore|check|teardown runs one phase.")
+    phase = None
+    for step in steps:
+        if step.phase != phase:
+            phase = step.phase
+            lines.append(f"\n# -- {phase} --")
+        lines.append(f"# {step.what}")
+        lines.append(step.shell())
+    lines.append(
+        "\n# By hand, before the teardown: log in at the drill's platform_url (its DNS is not set: use the load balancer "
+        "address with a Host header, or a hosts-file entry), check the latest DAG runs are those at the restore time, "
+        "and time the whole drill: that is your recovery time."
+    )
+    return "\n".join(lines)
+
+
+Runner = Callable[..., subprocess.CompletedProcess]
+
+
+def run(steps: Sequence[Step], runner: Runner = subprocess.run, out=sys.stdout) -> int:
+    """Executes each step in order; `$NAME` arguments take the stdout captured by earlier steps."""
+    captured: dict[str, str] = {}
+    for step in steps:
+        argv = [captured.get(a[1:], a) if a.startswith("$") else a for a in step.argv]
+        print(f"+ {' '.join(shlex.quote(a) for a in argv)}", file=out, flush=True)
+        result = runner(argv, cwd=PROJECT_DIR, text=True, capture_output=step.capture is not None)
+        if result.returncode != 0:
+            print(f"drill stopped: `{step.what}` failed (exit {result.returncode})", file=out)
+            return result.returncode or 1
+        if step.capture:
+            captured[step.capture] = (result.stdout or "").strip()
+            print(f"  {step.capture}={captured[step.capture]}", file=out)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.drill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stack", help="the stack whose database is drilled (gcp, aws, ...)")
+    parser.add_argument("--at", help="restore to this RFC 3339 time, e.g. 2026-11-20T09:30:00Z")
+    parser.add_argument("--backup", help="restore this backup (Cloud SQL backup run id, RDS snapshot id or ARN)")
+    parser.add_argument("--phase", choices=("all", *PHASES), default="all")
+    parser.add_argument("--run", action="store_true", help="execute the steps (default: print them)")
+    args = parser.parse_args(argv)
+    try:
+        steps = drill_steps(args.stack, stack_file_config(args.stack), at=args.at, backup=args.backup)
+    except DrillError as error:
+        print(f"drill: {error}", file=sys.stderr)
+        return 2
+    if args.phase != "all":
+        steps = [s for s in steps if s.phase == args.phase]
+    if not args.run:
+        print(render(args.stack, steps))
+        return 0
+    return run(steps)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
