@@ -175,14 +175,15 @@ class RestoreSettings:
     source_automated_backups_arn: Optional[str] = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class DatabaseTopology:
-    """Which instances a stack declares and which one the platform uses (mixin of the settings)."""
+    """Which instances a stack declares and which one the platform uses (base of both clouds' settings)."""
 
-    restore: Optional[RestoreSettings]
-    primary: str
-    keep_original: bool
-    keep_restored: tuple[str, ...]
-    unprotect: tuple[str, ...]
+    restore: Optional[RestoreSettings] = None
+    primary: str = ORIGINAL_LABEL
+    keep_original: bool = True
+    keep_restored: tuple[str, ...] = ()
+    unprotect: tuple[str, ...] = ()
 
     @property
     def platform_label(self) -> str:
@@ -467,11 +468,6 @@ class GcpDatabaseSettings(DatabaseTopology):
     disk_size_gb: int
     # A multi-region or another region: where backups outlive the instance's region.
     backup_location: str = "us"
-    restore: Optional[RestoreSettings] = None
-    primary: str = ORIGINAL_LABEL
-    keep_original: bool = True
-    keep_restored: tuple[str, ...] = ()
-    unprotect: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -703,11 +699,6 @@ class AwsDatabaseSettings(DatabaseTopology):
     high_availability: bool
     # Where automated backups are replicated: they survive the loss of the stack's region.
     backup_replica_region: str = "us-west-2"
-    restore: Optional[RestoreSettings] = None
-    primary: str = ORIGINAL_LABEL
-    keep_original: bool = True
-    keep_restored: tuple[str, ...] = ()
-    unprotect: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
