@@ -18,13 +18,12 @@ import pulumi_kubernetes as k8s
 from ..config import AwsClusterSettings
 from .iam import STS_AUDIENCE, managed_policy, service_account_trust, service_principal_trust
 from .network import Network
+from .kms import TAGS, customer_key
 
-TAGS = {"app": "astronomer", "managed-by": "astronomer-dr"}
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
 # Since Kubernetes 1.30 EKS marks no StorageClass as default; the chart's volumes name none.
 DEFAULT_STORAGE_CLASS = "gp3"
-KMS_DELETION_WINDOW_DAYS = 30
 
 
 @dataclass
@@ -129,15 +128,12 @@ class Cluster(pulumi.ComponentResource):
         invoke = pulumi.InvokeOutputOptions(parent=self)
 
         # Envelope encryption of Kubernetes Secrets (the bootstrap connection string, the TLS key).
-        key = aws.kms.Key(
+        key = customer_key(
             f"{name}-secrets",
             description=f"{name}: EKS secrets envelope encryption",
-            enable_key_rotation=True,
-            deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
-            tags=TAGS,
+            alias=f"{name}-eks-secrets",
             opts=child,
         )
-        aws.kms.Alias(f"{name}-secrets", name=f"alias/{name}-eks-secrets", target_key_id=key.key_id, opts=child)
 
         cluster_role, cluster_attachments = self._role(
             f"{name}-cluster", service_principal_trust("eks.amazonaws.com", invoke), ("AmazonEKSClusterPolicy",), "EKS control plane"

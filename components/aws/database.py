@@ -23,6 +23,7 @@ import pulumi_random as random
 
 from ..config import ORIGINAL_LABEL, AwsDatabaseSettings, RestoreSettings
 from ..platform.chart import POSTGRES_PORT
+from .kms import TAGS, customer_key
 
 # The RDS master user: rds_superuser, which the chart's bootstrapper needs to create databases.
 DATABASE_USER = "astronomer"
@@ -33,8 +34,6 @@ BACKUP_WINDOW_MINUTES = 30  # the shortest window RDS accepts
 MAINTENANCE_GAP_MINUTES = 60  # between the end of the backup window and the start of maintenance
 MAINTENANCE_WINDOW_MINUTES = 60
 MAINTENANCE_DAY = 6  # Sunday (Monday is 0)
-KMS_DELETION_WINDOW_DAYS = 30
-TAGS = {"app": "astronomer", "managed-by": "astronomer-dr"}
 # Inputs that only mean something when an instance is created (they start a restore). Ignored
 # afterwards, so removing `restore` from the config changes nothing on the instance.
 RESTORE_INPUTS = ["restore_to_point_in_time", "snapshot_identifier"]
@@ -197,15 +196,13 @@ class Database(pulumi.ComponentResource):
         kept = not args.teardown
 
         # Protected: snapshots and automated backups are unreadable without it.
-        key = aws.kms.Key(
+        key = customer_key(
             f"{name}-key",
             description=f"{name}: RDS storage, automated backups and snapshots",
-            enable_key_rotation=True,
-            deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
-            tags=TAGS,
-            opts=pulumi.ResourceOptions(parent=self, protect=kept),
+            alias=name,
+            opts=child,
+            protect=kept,
         )
-        aws.kms.Alias(f"{name}-key", name=f"alias/{name}", target_key_id=key.key_id, opts=child)
         replica_key = self._replica_key(name, args) if args.replica_provider is not None else None
 
         subnets = aws.rds.SubnetGroup(
@@ -290,16 +287,13 @@ class Database(pulumi.ComponentResource):
         survives the loss of the stack's region. Protected: they are unreadable without it."""
         region = args.settings.backup_replica_region
         in_replica = pulumi.ResourceOptions(parent=self, provider=args.replica_provider)
-        key = aws.kms.Key(
+        return customer_key(
             f"{name}-backups-{region}",
             description=f"{name}: RDS automated backups replicated to {region}",
-            enable_key_rotation=True,
-            deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
-            tags=TAGS,
-            opts=pulumi.ResourceOptions.merge(in_replica, pulumi.ResourceOptions(protect=not args.teardown)),
+            alias=f"{name}-backups",
+            opts=in_replica,
+            protect=not args.teardown,
         )
-        aws.kms.Alias(f"{name}-backups-{region}", name=f"alias/{name}-backups", target_key_id=key.key_id, opts=in_replica)
-        return key
 
     def _instance(
         self, name: str, label: str, args: DatabaseArgs, shared: dict[str, Any], replica_key: Optional[aws.kms.Key]

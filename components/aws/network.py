@@ -11,9 +11,9 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config import AwsNetworkSettings
+from .kms import TAGS
 
 ZONE_COUNT = 3
-TAGS = {"app": "astronomer", "managed-by": "astronomer-dr"}
 
 
 @dataclass

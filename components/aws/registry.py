@@ -19,6 +19,7 @@ import pulumi_aws as aws
 from ..config import AwsRegistrySettings
 from ..platform.chart import registry_service_account_name
 from .iam import policy_document, service_account_trust, service_principal_trust
+from .kms import TAGS, customer_key
 
 # What the registry's S3 storage driver calls (Astronomer's documented list): on the bucket ...
 BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads")
@@ -37,8 +38,6 @@ REPLICATION_SOURCE_BUCKET_ACTIONS = ("s3:GetReplicationConfiguration", "s3:ListB
 REPLICATION_SOURCE_OBJECT_ACTIONS = ("s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging")
 REPLICATION_REPLICA_OBJECT_ACTIONS = ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags")
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
-KMS_DELETION_WINDOW_DAYS = 30
-TAGS = {"app": "astronomer", "managed-by": "astronomer-dr"}
 
 
 @dataclass
@@ -163,15 +162,13 @@ class RegistryStorage(pulumi.ComponentResource):
         guarded = not args.teardown
         protected = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=guarded))
         # Protected: every image in the bucket is unreadable without it.
-        key = aws.kms.Key(
+        key = customer_key(
             f"{resource_name}-key",
             description=f"{resource_name}: registry images (S3 SSE-KMS)",
-            enable_key_rotation=True,
-            deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
-            tags=TAGS,
-            opts=protected,
+            alias=resource_name,
+            opts=opts,
+            protect=guarded,
         )
-        aws.kms.Alias(f"{resource_name}-key", name=f"alias/{resource_name}", target_key_id=key.key_id, opts=opts)
 
         bucket = aws.s3.Bucket(
             resource_name,
