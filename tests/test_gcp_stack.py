@@ -113,6 +113,8 @@ def test_registry_workload_identity_member_is_the_charts_service_account(gcp):
     assert binding.input("role") == "roles/iam.workloadIdentityUser"
     assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry]"
     assert binding.input("serviceAccountId").endswith("astro-gcp-registry@acme-astronomer-prod.iam.gserviceaccount.com")
+    # The project's identity pool exists only once the Workload Identity cluster does.
+    assert gcp.one("gcp:container/cluster:Cluster").urn in binding.dependencies
 
 
 # ---- network and cluster -----------------------------------------------------------------------

@@ -65,6 +65,9 @@ class Cluster(pulumi.ComponentResource):
     provider: k8s.Provider
     # What the platform must wait for: the node pool that will run it (empty for an existing cluster).
     ready: list[pulumi.Resource]
+    # What IAM bindings to `<project>.svc.id.goog` principals must wait for: the project's Workload
+    # Identity pool exists only once a cluster with Workload Identity does (empty for an existing one).
+    identity_pool_ready: list[pulumi.Resource]
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:gcp/cluster:Cluster", name, None, opts)
@@ -80,6 +83,7 @@ class Cluster(pulumi.ComponentResource):
             endpoint = existing.endpoint
             ca = existing.master_auths.apply(lambda auths: auths[0].cluster_ca_certificate)
             self.ready = []
+            self.identity_pool_ready = []
         else:
             assert args.network is not None
             cluster_name, endpoint, ca = self._create(name, args)
@@ -163,5 +167,6 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
         self.ready = [nodes]
+        self.identity_pool_ready = [cluster]
         ca = cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate)
         return cluster.name, cluster.endpoint, ca

@@ -53,6 +53,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 location=settings.region,
                 namespace=platform.namespace,
                 release_name=platform.release_name,
+                identity_pool_ready=cluster.identity_pool_ready,
                 teardown=settings.teardown,
             ),
             opts=child,

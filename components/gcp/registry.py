@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
@@ -34,6 +34,8 @@ class RegistryStorageArgs:
     location: str
     namespace: str
     release_name: str
+    # The Workload Identity binding fails until the project's identity pool exists (see Cluster).
+    identity_pool_ready: Sequence[pulumi.Resource] = ()
     # A throwaway stack being torn down: the bucket (and every image in it) may be deleted.
     teardown: bool = False
 
@@ -121,7 +123,7 @@ class RegistryStorage(pulumi.ComponentResource):
                 service_account_id=account.name,
                 role="roles/iam.workloadIdentityUser",
                 member=workload_identity_member(args.project, args.namespace, args.release_name),
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.identity_pool_ready)),
             )
         )
 
