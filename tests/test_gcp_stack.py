@@ -97,15 +97,18 @@ def test_registry_bucket_settings(gcp):
 
 def test_registry_grants_are_scoped_to_the_bucket(gcp):
     bucket_name = gcp.one(BUCKET).input("name")
-    account = gcp.one("gcp:serviceaccount/account:Account")
+    account = gcp.one("gcp:serviceaccount/account:Account", "astro-gcp-registry-identity")
     email = f"{account.input('accountId')}@acme-astronomer-prod.iam.gserviceaccount.com"
     grants = gcp.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
     assert {g.input("role") for g in grants} == {"roles/storage.objectAdmin", "roles/storage.legacyBucketReader"}
     for grant in grants:
         assert grant.input("bucket") == bucket_name
         assert grant.input("member") == f"serviceAccount:{email}"
-    # No project-wide role anywhere.
-    assert not [r for r in gcp.resources if r.type.startswith("gcp:projects/")]
+    # No project-wide role for the registry: the only one is the nodes' (tests/test_nodes.py).
+    project_roles = [r for r in gcp.resources if r.type.startswith("gcp:projects/")]
+    assert [(r.input("role"), r.input("member")) for r in project_roles] == [
+        ("roles/container.defaultNodeServiceAccount", "serviceAccount:astro-gcp-nodes@acme-astronomer-prod.iam.gserviceaccount.com")
+    ]
 
 
 def test_registry_workload_identity_member_is_the_charts_service_account(gcp):

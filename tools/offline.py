@@ -352,6 +352,8 @@ RESOURCE_OUTPUTS.update(
         "aws:eks/cluster:Cluster": _eks_cluster,
         "aws:eks/nodeGroup:NodeGroup": lambda args, ctx: {"arn": f"arn:aws:eks:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:nodegroup/{args.name}", "status": "ACTIVE"},
         "aws:eks/addon:Addon": lambda args, ctx: {"arn": f"arn:aws:eks:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:addon/{args.name}"},
+        # A new template's first version is 1; the node group pins the version it rolls to.
+        "aws:ec2/launchTemplate:LaunchTemplate": lambda args, ctx: {"arn": f"arn:aws:ec2:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:launch-template/lt-{_digest(args.name)[:17]}", "latestVersion": 1},
         "aws:rds/instance:Instance": _rds_instance,
         "aws:kms/key:Key": _kms_key,
         "aws:s3/bucket:Bucket": _s3_bucket,
