@@ -47,6 +47,14 @@ RELEASE_NAME_MAX = 12
 MIN_BACKUP_RETENTION_DAYS = 7
 MIN_PROMETHEUS_REPLICAS = 2
 
+def namespace_list(values: tuple[str, ...]) -> Optional[str]:
+    for value in values:
+        message = dns_label(63)(value)
+        if message:
+            return f"every entry must be a Kubernetes namespace name: {value!r} {message}"
+    return None
+
+
 PLATFORM_FIELDS: dict[str, Field] = {
     "baseDomain": Field("str", "DNS name the platform is served under (app.<baseDomain>, houston.<baseDomain>, ...)", check=domain_name),
     "chartVersion": Field("str", "exact Astronomer chart version", default=DEFAULT_CHART_VERSION, check=exact_version),
@@ -60,6 +68,12 @@ PLATFORM_FIELDS: dict[str, Field] = {
     ),
     "loadBalancerSourceRanges": Field("list[str]", "CIDR blocks allowed to reach NGINX (empty: everyone)", default=(), check=cidr_list),
     "privateLoadBalancer": Field("bool", "serve NGINX on an internal load balancer", default=False),
+    "deploymentNamespaces": Field(
+        "list[str]",
+        "Airflow deployment namespaces not named <namespace>-<release> (namespace pools) that the repoint Job rewrites after a restore",
+        default=(),
+        check=namespace_list,
+    ),
 }
 
 TLS_CERTIFICATE_KEY = "tlsCertificate"
@@ -75,6 +89,8 @@ class PlatformSettings:
     prometheus_replicas: int
     load_balancer_source_ranges: tuple[str, ...]
     private_load_balancer: bool
+    # Deployment namespaces outside Houston's `<namespace>-<release>` naming (namespace pools).
+    deployment_namespaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

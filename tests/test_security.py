@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.conftest import evaluate_stack
 from tests.test_restore import evaluated
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -42,3 +43,42 @@ def test_every_s3_bucket_refuses_plain_http(replicated):
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         # The replica's policy goes through the replica region's provider, like its bucket.
         assert policy.provider == bucket.provider
+
+
+# ---- the repoint Job (issue 12 items 4 and 10) -------------------------------------------------
+
+from components.platform.component import REPOINT_IMAGE  # noqa: E402
+from tests.test_restore import AT, AT_LABEL, restored  # noqa: E402
+
+JOB = "kubernetes:batch/v1:Job"
+RBAC = ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+
+
+def test_repoint_image_is_pinned_by_digest():
+    """docker-library/repo-info repos/python/remote/3.13-alpine.md (commit 27b27367) records the
+    `python:3.13-alpine` image index as sha256:79e7a9b9...: a tag can move, a digest cannot."""
+    name, _, digest = REPOINT_IMAGE.partition("@")
+    assert name == "python:3.13-alpine"
+    assert digest == "sha256:79e7a9b9ff1cbceff819f856fb374477792a5967759d94df266de7b7b4120e6f"
+    job = restored("gcp", pointInTime=AT).one(JOB)
+    [container] = job.input("spec.template.spec.containers")
+    assert container["image"] == REPOINT_IMAGE
+
+
+@pytest.mark.parametrize("stack", ["gcp", "aws"])
+def test_the_cluster_wide_grant_exists_only_while_a_restore_is_declared(stack):
+    during = restored(stack, pointInTime=AT)
+    assert all(len(during.of_type(t)) == 1 for t in RBAC)
+    promoted = evaluated(stack, {"primary": AT_LABEL})
+    assert promoted.of_type(JOB) == [] and all(promoted.of_type(t) == [] for t in RBAC)
+    assert not [r for r in promoted.resources if r.name.startswith("astronomer-repoint")]
+
+
+def test_listed_deployment_namespaces_reach_the_job():
+    platform = {"baseDomain": "astro.acme.example.com", "deploymentNamespaces": ["pool-a", "pool-b"]}
+    evaluation = evaluated("gcp", {"restore": {"pointInTime": AT}}, platform=platform)
+    [container] = evaluation.one(JOB).input("spec.template.spec.containers")
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["DEPLOYMENT_NAMESPACES"] == "pool-a,pool-b"
+    bad = evaluate_stack("gcp", **{"astronomer-dr:platform": {"baseDomain": "astro.acme.example.com", "deploymentNamespaces": ["Pool_A"]}})
+    assert "astronomer-dr:platform.deploymentNamespaces" in str(bad.error)

@@ -77,6 +77,7 @@ class GcpFoundation(pulumi.ComponentResource):
             password=database.password,
             label=database.label,
             previous_hosts=database.previous_hosts,
+            restoring=settings.database.restore is not None,
         )
         self.registry_storage = pulumi.Output.all(registry.bucket_name, registry.service_account_email).apply(
             lambda v: GcsRegistryStorage(bucket=v[0], service_account_email=v[1])
