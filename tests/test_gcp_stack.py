@@ -114,7 +114,8 @@ def test_registry_grants_are_scoped_to_the_bucket(gcp):
 def test_registry_workload_identity_member_is_the_charts_service_account(gcp):
     binding = gcp.one("gcp:serviceaccount/iAMMember:IAMMember")
     assert binding.input("role") == "roles/iam.workloadIdentityUser"
-    assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry]"
+    # Named for this stack's cluster: other clusters of the project share the pool (tests/test_security.py).
+    assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-astro-gcp]"
     assert binding.input("serviceAccountId").endswith("astro-gcp-registry@acme-astronomer-prod.iam.gserviceaccount.com")
     # The project's identity pool exists only once the Workload Identity cluster does.
     assert gcp.one("gcp:container/cluster:Cluster").urn in binding.dependencies
@@ -244,7 +245,7 @@ def test_release_values_wire_the_gcp_foundation(gcp):
     assert values["global"]["ssl"] == {"enabled": True, "mode": "require"}
     registry = values["astronomer"]["registry"]
     assert registry["gcs"] == {"enabled": True, "bucket": "acme-astronomer-prod-astro-gcp-registry", "useKeyfile": False}
-    assert registry["serviceAccount"]["name"] == "astronomer-registry"
+    assert registry["serviceAccount"]["name"] == "astronomer-registry-astro-gcp"
     assert registry["serviceAccount"]["annotations"] == {
         "iam.gke.io/gcp-service-account": "astro-gcp-registry@acme-astronomer-prod.iam.gserviceaccount.com"
     }

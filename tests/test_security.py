@@ -82,3 +82,32 @@ def test_listed_deployment_namespaces_reach_the_job():
     assert env["DEPLOYMENT_NAMESPACES"] == "pool-a,pool-b"
     bad = evaluate_stack("gcp", **{"astronomer-dr:platform": {"baseDomain": "astro.acme.example.com", "deploymentNamespaces": ["Pool_A"]}})
     assert "astronomer-dr:platform.deploymentNamespaces" in str(bad.error)
+
+
+# ---- the registry's Workload Identity (issue 12 item 10) ----------------------------------------
+
+from components.gcp.registry import workload_identity_member  # noqa: E402
+from components.platform.values import GcsRegistryStorage  # noqa: E402
+
+
+def test_registry_identity_is_scoped_to_this_stacks_cluster(gcp):
+    """Every GKE cluster of a project shares the pool `<project>.svc.id.goog` and a principal names
+    only `[namespace/ServiceAccount]` ("identity sameness",
+    https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity). The chart names the
+    registry's ServiceAccount from `registry.serviceAccount.name` when set (chart 2.1.0
+    templates/_helpers.yaml:212 `default (printf "%s-registry" .Release.Name) .Values.registry.serviceAccount.name`),
+    so the name carries the cluster's and a drill cluster's registry matches nothing here."""
+    binding = gcp.one("gcp:serviceaccount/iAMMember:IAMMember")
+    values = gcp.one("kubernetes:helm.sh/v3:Release").input("values.astronomer.registry.serviceAccount")
+    assert binding.input("member") == f"serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/{values['name']}]"
+    assert values["name"] == "astronomer-registry-astro-gcp"
+    production = workload_identity_member("acme-astronomer-prod", "astronomer", "astronomer", "astro-gcp")
+    drill = workload_identity_member("acme-astronomer-prod", "astronomer", "astronomer", "astro-drill-gcp")
+    assert production != drill
+
+
+def test_an_existing_clusters_name_scopes_the_identity():
+    evaluation = evaluated("gcp", cluster={"existing": {"name": "shared-gke", "location": "us-central1", "network": "shared-vpc"}})
+    binding = evaluation.one("gcp:serviceaccount/iAMMember:IAMMember")
+    assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-shared-gke]"
+    assert GcsRegistryStorage("b", "e").kubernetes_service_account("astronomer") == "astronomer-registry"
