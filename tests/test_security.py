@@ -111,3 +111,33 @@ def test_an_existing_clusters_name_scopes_the_identity():
     binding = evaluation.one("gcp:serviceaccount/iAMMember:IAMMember")
     assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-shared-gke]"
     assert GcsRegistryStorage("b", "e").kubernetes_service_account("astronomer") == "astronomer-registry"
+
+
+# ---- exposure is an explicit choice the plan shows (issue 12 item 7) ----------------------------
+
+from tools import plan  # noqa: E402
+from tests.conftest import committed_stack  # noqa: E402
+
+
+def summary_of(evaluation) -> dict[str, str]:
+    return {row["property"]: row["value"] for row in plan.dr_summary(evaluation)}
+
+
+@pytest.mark.parametrize("stack, key", [("gcp", "cluster.masterAuthorizedNetworks"), ("aws", "cluster.publicAccessCidrs")])
+def test_the_plan_shows_the_default_exposure_as_a_choice(stack, key):
+    rows = summary_of(committed_stack(stack))
+    assert rows["Exposure: Kubernetes API"].startswith("public endpoint, from anywhere") and key in rows["Exposure: Kubernetes API"]
+    assert rows["Exposure: NGINX (UI, APIs, registry)"].startswith("internet-facing, from anywhere")
+    assert rows["NetworkPolicies"].startswith("enforced")
+    assert "pod spec" in rows["Registry httpSecret"]
+
+
+def test_the_plan_shows_chosen_ranges():
+    platform = {"baseDomain": "astro.acme.example.com", "loadBalancerSourceRanges": ["198.51.100.0/24"]}
+    cluster = {"masterAuthorizedNetworks": ["203.0.113.0/24"]}
+    rows = summary_of(evaluated("gcp", platform=platform, cluster=cluster))
+    assert rows["Exposure: Kubernetes API"] == "public endpoint, from `203.0.113.0/24`"
+    assert rows["Exposure: NGINX (UI, APIs, registry)"] == "internet-facing, from `198.51.100.0/24`"
+    private = summary_of(evaluated("aws", platform={"baseDomain": "astro.acme.example.com", "privateLoadBalancer": True}))
+    assert private["Exposure: NGINX (UI, APIs, registry)"] == "internal load balancer (inside the VPC)"
+    assert private["Node metadata (IMDS)"] == "tokens required, hop limit 1"
