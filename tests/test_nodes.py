@@ -27,10 +27,16 @@ CI_ROLE = "arn:aws:iam::123456789012:role/ci-deploy"
 OPERATOR = "arn:aws:iam::123456789012:user/second-operator"
 
 
+# One evaluation with every cluster change at once (each evaluation costs about a second).
+CHANGED_CLUSTER = {
+    "kubernetesVersion": "1.33", "releaseChannel": "STABLE", "machineType": "e2-standard-16", "minNodesPerZone": 2,
+    "maxNodesPerZone": 3, "networkPolicy": GKE_CALICO, "masterAuthorizedNetworks": ["203.0.113.0/24"],
+}
+
+
 @functools.lru_cache(maxsize=None)
-def gcp_with(**cluster):
-    base = {"kubernetesVersion": "1.33", "releaseChannel": "STABLE", "machineType": "e2-standard-8", "minNodesPerZone": 1, "maxNodesPerZone": 3}
-    evaluation = evaluate_stack("gcp", **{"astronomer-dr:cluster": {**base, **cluster}})
+def gcp_changed():
+    evaluation = evaluate_stack("gcp", **{"astronomer-dr:cluster": CHANGED_CLUSTER})
     assert evaluation.error is None, evaluation.error
     return evaluation
 
@@ -63,7 +69,7 @@ def test_gke_min_nodes_is_an_autoscaler_bound_never_a_replacement(gcp):
     in place. So the pool ignores later changes of it."""
     pool = gcp.one(POOL)
     assert pool.ignore_changes == ["initialNodeCount"]
-    changed = gcp_with(minNodesPerZone=2).one(POOL)
+    changed = gcp_changed().one(POOL)
     assert changed.input("autoscaling") == {"minNodeCount": 2, "maxNodeCount": 3}
     assert changed.ignore_changes == ["initialNodeCount"]
 
@@ -74,7 +80,7 @@ def test_gke_machine_and_disk_changes_roll_with_surge(gcp):
     one surge node at a time and none taken away first."""
     pool = gcp.one(POOL)
     assert pool.input("upgradeSettings") == {"strategy": "SURGE", "maxSurge": 1, "maxUnavailable": 0}
-    changed = gcp_with(machineType="e2-standard-16").one(POOL)
+    changed = gcp_changed().one(POOL)
     assert changed.input("nodeConfig.machineType") == "e2-standard-16"
     assert changed.input("namePrefix") == POOL_NAME_PREFIX
 
@@ -112,7 +118,7 @@ def test_gke_cluster_created_without_dataplane_v2_enables_calico_in_place():
     """`network_policy` and the `network_policy_config` add-on update in place
     (resource_container_cluster.go: `d.HasChange("network_policy")` in Update), unlike the
     datapath: the migration for a cluster that exists already."""
-    cluster = gcp_with(networkPolicy=GKE_CALICO).one(GKE)
+    cluster = gcp_changed().one(GKE)
     assert cluster.input("datapathProvider") is None
     assert cluster.input("networkPolicy") == {"enabled": True, "provider": "CALICO"}
     assert cluster.input("addonsConfig.networkPolicyConfig") == {"disabled": False}

@@ -74,9 +74,18 @@ def test_the_cluster_wide_grant_exists_only_while_a_restore_is_declared(stack):
     assert not [r for r in promoted.resources if r.name.startswith("astronomer-repoint")]
 
 
+# One evaluation for the config-dependent checks below (each evaluation costs about a second):
+# an existing cluster, a restore, listed deployment namespaces, NGINX source ranges.
+VARIANT_PLATFORM = {"baseDomain": "astro.acme.example.com", "deploymentNamespaces": ["pool-a", "pool-b"], "loadBalancerSourceRanges": ["198.51.100.0/24"]}
+VARIANT_CLUSTER = {"existing": {"name": "shared-gke", "location": "us-central1", "network": "shared-vpc"}}
+
+
+def variant():
+    return evaluated("gcp", {"restore": {"pointInTime": AT}}, platform=VARIANT_PLATFORM, cluster=VARIANT_CLUSTER)
+
+
 def test_listed_deployment_namespaces_reach_the_job():
-    platform = {"baseDomain": "astro.acme.example.com", "deploymentNamespaces": ["pool-a", "pool-b"]}
-    evaluation = evaluated("gcp", {"restore": {"pointInTime": AT}}, platform=platform)
+    evaluation = variant()
     [container] = evaluation.one(JOB).input("spec.template.spec.containers")
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["DEPLOYMENT_NAMESPACES"] == "pool-a,pool-b"
@@ -107,7 +116,7 @@ def test_registry_identity_is_scoped_to_this_stacks_cluster(gcp):
 
 
 def test_an_existing_clusters_name_scopes_the_identity():
-    evaluation = evaluated("gcp", cluster={"existing": {"name": "shared-gke", "location": "us-central1", "network": "shared-vpc"}})
+    evaluation = variant()
     binding = evaluation.one("gcp:serviceaccount/iAMMember:IAMMember")
     assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-shared-gke]"
     assert GcsRegistryStorage("b", "e").kubernetes_service_account("astronomer") == "astronomer-registry"
@@ -133,11 +142,9 @@ def test_the_plan_shows_the_default_exposure_as_a_choice(stack, key):
 
 
 def test_the_plan_shows_chosen_ranges():
-    platform = {"baseDomain": "astro.acme.example.com", "loadBalancerSourceRanges": ["198.51.100.0/24"]}
-    cluster = {"masterAuthorizedNetworks": ["203.0.113.0/24"]}
-    rows = summary_of(evaluated("gcp", platform=platform, cluster=cluster))
-    assert rows["Exposure: Kubernetes API"] == "public endpoint, from `203.0.113.0/24`"
-    assert rows["Exposure: NGINX (UI, APIs, registry)"] == "internet-facing, from `198.51.100.0/24`"
-    private = summary_of(evaluated("aws", platform={"baseDomain": "astro.acme.example.com", "privateLoadBalancer": True}))
-    assert private["Exposure: NGINX (UI, APIs, registry)"] == "internal load balancer (inside the VPC)"
-    assert private["Node metadata (IMDS)"] == "tokens required, hop limit 1"
+    from tests.test_nodes import gcp_changed
+
+    assert summary_of(gcp_changed())["Exposure: Kubernetes API"] == "public endpoint, from `203.0.113.0/24`"
+    assert summary_of(gcp_changed())["NetworkPolicies"] == "enforced (CALICO)"
+    assert summary_of(variant())["Exposure: NGINX (UI, APIs, registry)"] == "internet-facing, from `198.51.100.0/24`"
+    assert summary_of(committed_stack("aws"))["Node metadata (IMDS)"] == "tokens required, hop limit 1"
