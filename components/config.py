@@ -47,6 +47,14 @@ RELEASE_NAME_MAX = 12
 MIN_BACKUP_RETENTION_DAYS = 7
 MIN_PROMETHEUS_REPLICAS = 2
 
+def namespace_list(values: tuple[str, ...]) -> Optional[str]:
+    for value in values:
+        message = dns_label(63)(value)
+        if message:
+            return f"every entry must be a Kubernetes namespace name: {value!r} {message}"
+    return None
+
+
 PLATFORM_FIELDS: dict[str, Field] = {
     "baseDomain": Field("str", "DNS name the platform is served under (app.<baseDomain>, houston.<baseDomain>, ...)", check=domain_name),
     "chartVersion": Field("str", "exact Astronomer chart version", default=DEFAULT_CHART_VERSION, check=exact_version),
@@ -60,6 +68,12 @@ PLATFORM_FIELDS: dict[str, Field] = {
     ),
     "loadBalancerSourceRanges": Field("list[str]", "CIDR blocks allowed to reach NGINX (empty: everyone)", default=(), check=cidr_list),
     "privateLoadBalancer": Field("bool", "serve NGINX on an internal load balancer", default=False),
+    "deploymentNamespaces": Field(
+        "list[str]",
+        "Airflow deployment namespaces not named <namespace>-<release> (namespace pools) that the repoint Job rewrites after a restore",
+        default=(),
+        check=namespace_list,
+    ),
 }
 
 TLS_CERTIFICATE_KEY = "tlsCertificate"
@@ -75,6 +89,8 @@ class PlatformSettings:
     prometheus_replicas: int
     load_balancer_source_ranges: tuple[str, ...]
     private_load_balancer: bool
+    # Deployment namespaces outside Houston's `<namespace>-<release>` naming (namespace pools).
+    deployment_namespaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -384,6 +400,13 @@ GCP_EXISTING_CLUSTER_FIELDS: dict[str, Field] = {
     "network": Field("str", "self link or name of the cluster's VPC; it must already have private services access", check=matches(r"^\S+$", "a VPC name or self link")),
 }
 
+# NetworkPolicy enforcement on GKE. Dataplane V2 (`datapath_provider: ADVANCED_DATAPATH`) enforces
+# them natively but is ForceNew on the cluster (google-beta resource_container_cluster.go), so a
+# cluster created without it enables Calico enforcement in place instead (`network_policy`).
+GKE_DATAPLANE_V2 = "DATAPLANE_V2"
+GKE_CALICO = "CALICO"
+GKE_NETWORK_POLICY_MODES = (GKE_DATAPLANE_V2, GKE_CALICO)
+
 GCP_CLUSTER_FIELDS: dict[str, Field] = {
     "existing": Field(
         "object",
@@ -404,6 +427,12 @@ GCP_CLUSTER_FIELDS: dict[str, Field] = {
     "diskSizeGb": Field("int", "node boot disk size", default=100, check=at_least(50)),
     "masterIpv4CidrBlock": Field("str", "/28 for the private control plane", default="172.16.0.0/28", check=cidr_block),
     "masterAuthorizedNetworks": Field("list[str]", "CIDR blocks allowed to reach the control plane (empty: any, with credentials)", default=(), check=cidr_list),
+    "networkPolicy": Field(
+        "str",
+        "how NetworkPolicies are enforced: DATAPLANE_V2 (new clusters) or CALICO (enabled in place on a cluster created without Dataplane V2)",
+        default=GKE_DATAPLANE_V2,
+        check=one_of(*GKE_NETWORK_POLICY_MODES),
+    ),
 }
 
 GCP_NETWORK_FIELDS: dict[str, Field] = {
@@ -488,6 +517,7 @@ class GcpClusterSettings:
     disk_size_gb: int
     master_ipv4_cidr_block: str
     master_authorized_networks: tuple[str, ...]
+    network_policy: str = GKE_DATAPLANE_V2
 
 
 @dataclass(frozen=True)
@@ -584,6 +614,24 @@ def x86_instance_types(values: tuple[str, ...]) -> Optional[str]:
     return None
 
 
+# An EKS access entry's principal: an IAM role or user of this partition's IAM, never an STS
+# assumed-role session (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).
+_IAM_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
+_STS_SESSION = re.compile(r"^arn:aws(-[a-z]+)*:sts::\d{12}:assumed-role/")
+
+
+def iam_principal_arns(values: tuple[str, ...]) -> Optional[str]:
+    sessions = [v for v in values if _STS_SESSION.match(v)]
+    if sessions:
+        return f"must name the IAM role, not an assumed-role session ({sessions[0]}): use arn:aws:iam::<account>:role/<name>"
+    bad = [v for v in values if not _IAM_PRINCIPAL.match(v)]
+    if bad:
+        return f"every entry must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-deploy ({bad[0]} is not)"
+    if len(set(values)) != len(values):
+        return "lists a principal twice (EKS allows one access entry per principal)"
+    return None
+
+
 AWS_DATABASE_FIELDS: dict[str, Field] = {
     "backupStartTime": Field("str", "daily backup start, HH:MM UTC (the 30-minute backup window opens here)", default="03:00", check=utc_time),
     "backupRetentionDays": Field(
@@ -661,6 +709,12 @@ AWS_CLUSTER_FIELDS: dict[str, Field] = {
     "maxNodes": Field("int", "node group maximum", default=6, check=between(1, 100)),
     "desiredNodes": Field("int", "node group size at creation and on every update", default=3, check=between(1, 100)),
     "diskSizeGb": Field("int", "node root volume size", default=100, check=at_least(50)),
+    "admins": Field(
+        "list[str]",
+        "IAM roles or users (ARNs) given cluster admin through an EKS access entry each (CI roles, other operators); not the identity that creates the cluster, which EKS already admits",
+        default=(),
+        check=iam_principal_arns,
+    ),
 }
 
 AWS_NETWORK_FIELDS: dict[str, Field] = {
@@ -718,6 +772,8 @@ class AwsClusterSettings:
     max_nodes: int
     desired_nodes: int
     disk_size_gb: int
+    # IAM principals given cluster admin through access entries.
+    admins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -887,6 +943,8 @@ def _aws(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems
             problems.add(f"{key}.endpointPublicAccess", "endpointPrivateAccess and endpointPublicAccess cannot both be false")
         if cluster["public_access_cidrs"] and not cluster["endpoint_public_access"]:
             problems.add(f"{key}.publicAccessCidrs", "only applies with endpointPublicAccess: true")
+        if cluster["admins"] and cluster["existing"]:
+            problems.add(f"{key}.admins", "only applies to a cluster this program creates (an existing cluster's access entries are managed where the cluster is)")
     if database and database["allocated_storage"] > database["max_allocated_storage"]:
         problems.add(f"{PROJECT}:database.maxAllocatedStorage", "must be at least allocatedStorage")
     if database:

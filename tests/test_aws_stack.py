@@ -218,7 +218,8 @@ def test_node_group_runs_in_the_private_subnets_after_nat(aws):
     assert nodes.input("subnetIds") == [f"astro-aws-private-{i}-id" for i in range(3)]
     assert nodes.input("scalingConfig") == {"minSize": 3, "maxSize": 6, "desiredSize": 3}
     assert nodes.input("instanceTypes") == ["m6i.2xlarge"]
-    assert nodes.input("diskSize") == 100
+    # The disk is in the launch template (tests/test_nodes.py): EKS refuses both.
+    assert nodes.input("diskSize") is None
     assert nodes.input("amiType") == "AL2023_x86_64_STANDARD"
     for nat in aws.of_type("aws:ec2/natGateway:NatGateway"):
         assert depends_on(nodes, nat)
@@ -231,7 +232,7 @@ def test_node_group_runs_in_the_private_subnets_after_nat(aws):
 
 
 def test_volumes_have_a_driver_and_a_default_storage_class(aws):
-    addon = aws.one("aws:eks/addon:Addon")
+    addon = aws.one("aws:eks/addon:Addon", "astro-aws-ebs-csi")
     assert addon.input("addonName") == "aws-ebs-csi-driver"
     assert addon.input("serviceAccountRoleArn") == f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:role/astro-aws-ebs-csi"
     assert depends_on(addon, aws.one("aws:eks/nodeGroup:NodeGroup"))
@@ -400,7 +401,7 @@ def test_release_waits_for_nodes_volumes_and_registry_permissions(aws):
     release = aws.one(RELEASE)
     for dependency in (
         aws.one("aws:eks/nodeGroup:NodeGroup"),
-        aws.one("aws:eks/addon:Addon"),
+        aws.one("aws:eks/addon:Addon", "astro-aws-ebs-csi"),
         aws.one("kubernetes:storage.k8s.io/v1:StorageClass"),
         aws.one("aws:iam/rolePolicy:RolePolicy"),
     ):

@@ -97,21 +97,25 @@ def test_registry_bucket_settings(gcp):
 
 def test_registry_grants_are_scoped_to_the_bucket(gcp):
     bucket_name = gcp.one(BUCKET).input("name")
-    account = gcp.one("gcp:serviceaccount/account:Account")
+    account = gcp.one("gcp:serviceaccount/account:Account", "astro-gcp-registry-identity")
     email = f"{account.input('accountId')}@acme-astronomer-prod.iam.gserviceaccount.com"
     grants = gcp.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
     assert {g.input("role") for g in grants} == {"roles/storage.objectAdmin", "roles/storage.legacyBucketReader"}
     for grant in grants:
         assert grant.input("bucket") == bucket_name
         assert grant.input("member") == f"serviceAccount:{email}"
-    # No project-wide role anywhere.
-    assert not [r for r in gcp.resources if r.type.startswith("gcp:projects/")]
+    # No project-wide role for the registry: the only one is the nodes' (tests/test_nodes.py).
+    project_roles = [r for r in gcp.resources if r.type.startswith("gcp:projects/")]
+    assert [(r.input("role"), r.input("member")) for r in project_roles] == [
+        ("roles/container.defaultNodeServiceAccount", "serviceAccount:astro-gcp-nodes@acme-astronomer-prod.iam.gserviceaccount.com")
+    ]
 
 
 def test_registry_workload_identity_member_is_the_charts_service_account(gcp):
     binding = gcp.one("gcp:serviceaccount/iAMMember:IAMMember")
     assert binding.input("role") == "roles/iam.workloadIdentityUser"
-    assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry]"
+    # Named for this stack's cluster: other clusters of the project share the pool (tests/test_security.py).
+    assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-astro-gcp]"
     assert binding.input("serviceAccountId").endswith("astro-gcp-registry@acme-astronomer-prod.iam.gserviceaccount.com")
     # The project's identity pool exists only once the Workload Identity cluster does.
     assert gcp.one("gcp:container/cluster:Cluster").urn in binding.dependencies
@@ -241,7 +245,7 @@ def test_release_values_wire_the_gcp_foundation(gcp):
     assert values["global"]["ssl"] == {"enabled": True, "mode": "require"}
     registry = values["astronomer"]["registry"]
     assert registry["gcs"] == {"enabled": True, "bucket": "acme-astronomer-prod-astro-gcp-registry", "useKeyfile": False}
-    assert registry["serviceAccount"]["name"] == "astronomer-registry"
+    assert registry["serviceAccount"]["name"] == "astronomer-registry-astro-gcp"
     assert registry["serviceAccount"]["annotations"] == {
         "iam.gke.io/gcp-service-account": "astro-gcp-registry@acme-astronomer-prod.iam.gserviceaccount.com"
     }

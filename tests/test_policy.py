@@ -6,6 +6,7 @@ same argument objects the pack's gRPC server builds; one test checks it against 
 """
 
 import copy
+import json
 import runpy
 from pathlib import Path
 
@@ -146,8 +147,16 @@ HELM_OK = {
         "prometheus": {"replicas": 2},
         "astronomer": {"registry": {"gcs": {"enabled": True, "bucket": "astro-registry",
                                             "useKeyfile": False}}},
+        # Exposure chosen explicitly (the advisory astronomer-nginx-exposure stays quiet).
+        "nginx": {"loadBalancerSourceRanges": ["203.0.113.0/24"]},
     },
 }
+
+
+TLS_ONLY_POLICY = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::astro-registry", "arn:aws:s3:::astro-registry/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
 
 
 def s3_stack(bucket_props=None, versioning=None, pab=None, sse=None, drop=()):
@@ -165,6 +174,9 @@ def s3_stack(bucket_props=None, versioning=None, pab=None, sse=None, drop=()):
             "bucket": "astro-registry",
             "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"},
                        "bucketKeyEnabled": True}]}, protect=False),
+        # TLS only (tests/test_policy_security.py): the policy document as the provider renders it.
+        "tls": resource("aws:s3/bucketPolicy:BucketPolicy", "registry-tls", {
+            "bucket": "astro-registry", "policy": json.dumps(TLS_ONLY_POLICY)}, protect=False),
     }
     return [r for key, r in parts.items() if key not in drop]
 
@@ -488,7 +500,8 @@ def test_policy_names_are_unique_and_levels_explicit():
     assert len(names) == len(set(names))
     assert all(p.enforcement_level in (MANDATORY, ADVISORY) for p in policies.POLICIES)
     advisory = {p.name for p in policies.POLICIES if p.enforcement_level == ADVISORY}
-    assert advisory == {"cloudsql-regional-ha"}
+    assert advisory == {"cloudsql-regional-ha", "gke-control-plane-exposure", "eks-public-endpoint-exposure",
+                        "astronomer-nginx-exposure"}
 
 
 def test_readme_table_lists_every_policy_with_its_level():

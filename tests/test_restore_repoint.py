@@ -92,7 +92,7 @@ def test_the_repoint_job_may_do_exactly_what_it_needs():
     rules = {(r["apiGroups"][0], r["resources"][0]): set(r["verbs"]) for r in role.input("rules")}
     assert rules == {
         ("", "namespaces"): {"list"},
-        ("", "secrets"): {"get", "list", "patch"},
+        ("", "secrets"): {"list", "patch"},  # exactly the calls repoint_job.main makes
         ("apps", "deployments"): {"list", "patch"},
         ("apps", "statefulsets"): {"list", "patch"},
     }
@@ -126,15 +126,21 @@ def test_secret_data_is_rewritten_key_by_key():
     assert repoint_job.rewrite_secret_data(data, ["10.1.1.1"], "10.99.7.9") == {}
 
 
-def test_deployment_namespaces_are_labelled_or_named_after_the_platform():
+def test_deployment_namespaces_are_named_after_the_platform_or_listed_never_selected_by_a_label():
+    """Anyone allowed to label a namespace could set the platform's label (issue 12, item 10): a
+    label alone selects nothing; it is only reported."""
     namespaces = [
         {"metadata": {"name": "astronomer"}},
         {"metadata": {"name": "astronomer-quasar-1234"}},
         {"metadata": {"name": "pool-a", "labels": {PLATFORM_NAMESPACE_LABEL: "astronomer"}}},
         {"metadata": {"name": "pool-b", "labels": {PLATFORM_NAMESPACE_LABEL: "other"}}},
+        {"metadata": {"name": "pool-c"}},
         {"metadata": {"name": "kube-system"}},
     ]
-    assert repoint_job.deployment_namespaces(namespaces, "astronomer", PLATFORM_NAMESPACE_LABEL) == ["astronomer-quasar-1234", "pool-a"]
+    assert repoint_job.deployment_namespaces(namespaces, "astronomer", PLATFORM_NAMESPACE_LABEL) == (["astronomer-quasar-1234"], ["pool-a"])
+    assert repoint_job.deployment_namespaces(namespaces, "astronomer", PLATFORM_NAMESPACE_LABEL, ["pool-a", "pool-c"]) == (
+        ["astronomer-quasar-1234", "pool-a", "pool-c"], []
+    )
 
 
 class FakeApi:

@@ -352,6 +352,8 @@ RESOURCE_OUTPUTS.update(
         "aws:eks/cluster:Cluster": _eks_cluster,
         "aws:eks/nodeGroup:NodeGroup": lambda args, ctx: {"arn": f"arn:aws:eks:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:nodegroup/{args.name}", "status": "ACTIVE"},
         "aws:eks/addon:Addon": lambda args, ctx: {"arn": f"arn:aws:eks:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:addon/{args.name}"},
+        # A new template's first version is 1; the node group pins the version it rolls to.
+        "aws:ec2/launchTemplate:LaunchTemplate": lambda args, ctx: {"arn": f"arn:aws:ec2:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:launch-template/lt-{_digest(args.name)[:17]}", "latestVersion": 1},
         "aws:rds/instance:Instance": _rds_instance,
         "aws:kms/key:Key": _kms_key,
         "aws:s3/bucket:Bucket": _s3_bucket,
@@ -381,6 +383,14 @@ def _unwrap_one(values: list) -> Any:
     return values[0] if len(values) == 1 else list(values)
 
 
+def _principals(principals: list) -> Any:
+    """A lone `{type: "*", identifiers: ["*"]}` is written `"*"` (terraform-provider-aws
+    internal/service/iam/policy_model.go, iamPolicyStatementPrincipalSet.MarshalJSON)."""
+    if len(principals) == 1 and principals[0]["type"] == "*" and list(principals[0]["identifiers"]) == ["*"]:
+        return "*"
+    return {p["type"]: _unwrap_one(p["identifiers"]) for p in principals}
+
+
 def _policy_document(args, ctx):
     """aws.iam.getPolicyDocument: the statements rendered into the IAM JSON the provider returns."""
     statements = []
@@ -394,7 +404,7 @@ def _policy_document(args, ctx):
                 rendered[field_name] = _unwrap_one(statement[key])
         for key, field_name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
             if statement.get(key):
-                rendered[field_name] = {p["type"]: _unwrap_one(p["identifiers"]) for p in statement[key]}
+                rendered[field_name] = _principals(statement[key])
         conditions: dict[str, dict[str, Any]] = {}
         for condition in statement.get("conditions") or []:
             conditions.setdefault(condition["test"], {})[condition["variable"]] = _unwrap_one(condition["values"])

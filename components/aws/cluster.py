@@ -17,7 +17,10 @@ import pulumi_kubernetes as k8s
 
 from ..config import AwsClusterSettings
 from .iam import STS_AUDIENCE, managed_policy, service_account_trust, service_principal_trust
+from .access import cluster_admins
 from .network import Network
+from .network_policy import vpc_cni_addon
+from .nodes import platform_node_group
 from .kms import TAGS, customer_key
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
@@ -177,24 +180,18 @@ class Cluster(pulumi.ComponentResource):
         node_role, node_attachments = self._role(
             f"{name}-nodes", service_principal_trust("ec2.amazonaws.com", invoke), NODE_POLICIES, "EKS platform nodes"
         )
-        nodes = aws.eks.NodeGroup(
-            f"{name}-platform",
+        # NetworkPolicies enforced before the first node joins (components/aws/network_policy.py).
+        vpc_cni = vpc_cni_addon(name, cluster.name, parent=self)
+        nodes = platform_node_group(
+            name,
+            settings,
             cluster_name=cluster.name,
-            node_group_name="platform",
             node_role_arn=node_role.arn,
             subnet_ids=network.private_subnet_ids,
-            ami_type="AL2023_x86_64_STANDARD",
-            capacity_type="ON_DEMAND",
-            instance_types=list(settings.instance_types),
-            disk_size=settings.disk_size_gb,
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=settings.min_nodes, max_size=settings.max_nodes, desired_size=settings.desired_nodes
-            ),
-            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
-            labels={"astronomer.io/pool": "platform"},
-            tags=TAGS,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*node_attachments, *network.egress]),
+            depends_on=[*node_attachments, *network.egress, vpc_cni],
+            parent=self,
         )
+        self.admin_access = cluster_admins(name, cluster, settings.admins, parent=self)
 
         # Prometheus, Elasticsearch and Alertmanager claim volumes; EKS provisions EBS only via this driver.
         namespace, service_account = EBS_CSI_SERVICE_ACCOUNT

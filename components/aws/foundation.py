@@ -77,6 +77,7 @@ class AwsFoundation(pulumi.ComponentResource):
             password=database.password,
             label=database.label,
             previous_hosts=database.previous_hosts,
+            restoring=settings.database.restore is not None,
         )
         self.registry_storage = pulumi.Output.all(registry.bucket_name, registry.kms_key_arn, registry.role_arn).apply(
             lambda v: S3RegistryStorage(bucket=v[0], region=settings.region, kms_key_arn=v[1], role_arn=v[2])

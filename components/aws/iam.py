@@ -84,3 +84,21 @@ def service_account_trust(
         ],
         opts,
     )
+
+
+def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> aws.iam.GetPolicyDocumentStatementArgs:
+    """A bucket-policy statement refusing every request not sent over TLS, whoever sends it.
+
+    S3 answers plain HTTP unless a bucket policy denies `aws:SecureTransport = false` (AWS: "Security
+    best practices for Amazon S3", enforce encryption of data in transit,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html). A Deny
+    for every principal is not a public grant, so the public access block still allows it.
+    """
+    return aws.iam.GetPolicyDocumentStatementArgs(
+        sid="DenyInsecureTransport",
+        effect="Deny",
+        principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="*", identifiers=["*"])],
+        actions=["s3:*"],
+        resources=[bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        conditions=[aws.iam.GetPolicyDocumentStatementConditionArgs(test="Bool", variable="aws:SecureTransport", values=["false"])],
+    )

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from ..config import AwsRegistrySettings
 from ..platform.chart import registry_service_account_name
-from .iam import policy_document, service_account_trust, service_principal_trust
+from .iam import deny_insecure_transport, policy_document, service_account_trust, service_principal_trust
 from .kms import TAGS, customer_key
 
 # What the registry's S3 storage driver calls (Astronomer's documented list): on the bucket ...
@@ -183,7 +183,7 @@ class RegistryStorage(pulumi.ComponentResource):
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
             opts=opts,
         )
-        aws.s3.BucketPublicAccessBlock(
+        public_access_block = aws.s3.BucketPublicAccessBlock(
             resource_name,
             bucket=bucket.id,
             block_public_acls=True,
@@ -191,6 +191,13 @@ class RegistryStorage(pulumi.ComponentResource):
             ignore_public_acls=True,
             restrict_public_buckets=True,
             opts=opts,
+        )
+        # Plain HTTP refused for everyone (the registry, replication, operators).
+        aws.s3.BucketPolicy(
+            resource_name,
+            bucket=bucket.id,
+            policy=policy_document([deny_insecure_transport(bucket.arn)], pulumi.InvokeOutputOptions(parent=self)),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[public_access_block])),
         )
         # Protected: deleting this resource would suspend versioning on the bucket.
         versioning = aws.s3.BucketVersioning(

@@ -15,6 +15,8 @@ import pulumi_kubernetes as k8s
 
 from ..config import GcpClusterSettings
 from .network import Network
+from .network_policy import network_policy_args
+from .nodes import platform_node_pool
 
 
 @dataclass
@@ -139,33 +141,11 @@ class Cluster(pulumi.ComponentResource):
             ),
             master_authorized_networks_config=authorized,
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=workload_pool(args.project)),
+            # The chart's NetworkPolicies are enforced (components/gcp/network_policy.py).
+            **network_policy_args(settings.network_policy),
             opts=child,
         )
-        nodes = gcp.container.NodePool(
-            f"{name}-platform",
-            name="platform",
-            cluster=cluster.id,
-            location=args.region,
-            autoscaling=gcp.container.NodePoolAutoscalingArgs(
-                min_node_count=settings.min_nodes_per_zone,
-                max_node_count=settings.max_nodes_per_zone,
-            ),
-            initial_node_count=settings.min_nodes_per_zone,
-            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
-            node_config=gcp.container.NodePoolNodeConfigArgs(
-                machine_type=settings.machine_type,
-                disk_size_gb=settings.disk_size_gb,
-                disk_type="pd-balanced",
-                oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
-                # Pods get their own Google identity, never the node's.
-                workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
-                shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
-                    enable_secure_boot=True, enable_integrity_monitoring=True
-                ),
-                labels={"astronomer.io/pool": "platform"},
-            ),
-            opts=child,
-        )
+        nodes = platform_node_pool(name, settings, cluster, args.region, args.project, parent=self)
         self.ready = [nodes]
         self.identity_pool_ready = [cluster]
         ca = cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate)

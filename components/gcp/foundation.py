@@ -53,6 +53,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 location=settings.region,
                 namespace=platform.namespace,
                 release_name=platform.release_name,
+                cluster_name=existing.name if existing else name,
                 identity_pool_ready=cluster.identity_pool_ready,
                 teardown=settings.teardown,
             ),
@@ -77,9 +78,10 @@ class GcpFoundation(pulumi.ComponentResource):
             password=database.password,
             label=database.label,
             previous_hosts=database.previous_hosts,
+            restoring=settings.database.restore is not None,
         )
         self.registry_storage = pulumi.Output.all(registry.bucket_name, registry.service_account_email).apply(
-            lambda v: GcsRegistryStorage(bucket=v[0], service_account_email=v[1])
+            lambda v: GcsRegistryStorage(bucket=v[0], service_account_email=v[1], service_account_name=registry.kubernetes_service_account)
         )
         self.load_balancer = ingress.address.apply(lambda ip: LoadBalancer(ip_address=ip))
         self.platform_dependencies = [*cluster.ready, *registry.grants]

@@ -34,6 +34,8 @@ class RegistryStorageArgs:
     location: str
     namespace: str
     release_name: str
+    # The GKE cluster the registry runs in (ours, or the existing one): scopes its identity.
+    cluster_name: str
     # The Workload Identity binding fails until the project's identity pool exists (see Cluster).
     identity_pool_ready: Sequence[pulumi.Resource] = ()
     # A throwaway stack being torn down: the bucket (and every image in it) may be deleted.
@@ -54,9 +56,15 @@ def service_account_id(name: str) -> str:
     return base if len(base) >= 6 else f"{base}-registry"
 
 
-def workload_identity_member(project: str, namespace: str, release_name: str) -> str:
-    """The Kubernetes ServiceAccount the chart's registry runs as, seen as a Google principal."""
-    sa = registry_service_account_name(release_name)
+def workload_identity_member(project: str, namespace: str, release_name: str, cluster: str) -> str:
+    """The Kubernetes ServiceAccount the chart's registry runs as, seen as a Google principal.
+
+    Every GKE cluster of a project shares the pool `<project>.svc.id.goog`, and a principal names
+    only `[namespace/ServiceAccount]` ("identity sameness",
+    https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity): with the chart's
+    default name, a drill cluster in the same project would be this bucket's objectAdmin. The
+    ServiceAccount's name carries this stack's cluster, so no other stack's registry matches."""
+    sa = registry_service_account_name(release_name, cluster)
     return f"serviceAccount:{workload_pool(project)}[{namespace}/{sa}]"
 
 
@@ -122,11 +130,12 @@ class RegistryStorage(pulumi.ComponentResource):
                 f"{name}-workload-identity",
                 service_account_id=account.name,
                 role="roles/iam.workloadIdentityUser",
-                member=workload_identity_member(args.project, args.namespace, args.release_name),
+                member=workload_identity_member(args.project, args.namespace, args.release_name, args.cluster_name),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.identity_pool_ready)),
             )
         )
 
         self.bucket_name = bucket.name
         self.service_account_email = account.email
+        self.kubernetes_service_account = registry_service_account_name(args.release_name, args.cluster_name)
         self.register_outputs({"bucket_name": self.bucket_name, "service_account_email": self.service_account_email})

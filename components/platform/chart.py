@@ -3,6 +3,8 @@
 Source: astronomer/astronomer v2.1.0 (see README, "The chart").
 """
 
+from __future__ import annotations
+
 CHART_NAME = "astronomer"
 CHART_REPOSITORY = "https://helm.astronomer.io"
 DEFAULT_CHART_VERSION = "2.1.0"
@@ -25,9 +27,11 @@ DATABASE_SSL_MODE = "require"
 HELM_TIMEOUT_SECONDS = 1800
 
 
-def registry_service_account_name(release_name: str) -> str:
-    """The ServiceAccount the chart's registry runs as (`registry.serviceAccount.create: true`)."""
-    return f"{release_name}-registry"
+def registry_service_account_name(release_name: str, cluster: str | None = None) -> str:
+    """The ServiceAccount the chart's registry runs as (`registry.serviceAccount.create: true` with
+    `registry.serviceAccount.name`). With `cluster`, the name carries the cluster's: on GKE every
+    cluster of a project shares one Workload Identity pool, so only the name tells them apart."""
+    return f"{release_name}-registry" + (f"-{cluster}" if cluster else "")
 
 
 def nginx_service_name(release_name: str) -> str:

@@ -28,16 +28,21 @@ from .connection import bootstrap_connection
 from .values import PLATFORM_NAMESPACE_LABEL, LoadBalancer, RegistryStorage, helm_values
 
 # After a restore: the Job that points Houston's Airflow deployments at the restored database
-# (components/platform/repoint_job.py, run as a script by the official Python image).
+# (components/platform/repoint_job.py, run as a script by the official Python image), pulled by
+# digest: the `python:3.13-alpine` image index (Python 3.13.15, Alpine 3.24.2) as Docker's
+# official-images record lists it (docker-library/repo-info, repos/python/remote/3.13-alpine.md,
+# commit 27b273677675a1ecbe5671d65986aa5dfe618a4f). The tag only documents; the digest decides.
 REPOINT_NAME = "astronomer-dr-repoint"
-REPOINT_IMAGE = "python:3.13-alpine"
+REPOINT_IMAGE = "python:3.13-alpine@sha256:79e7a9b9ff1cbceff819f856fb374477792a5967759d94df266de7b7b4120e6f"
 REPOINT_SCRIPT = Path(__file__).with_name("repoint_job.py")
 REPOINT_TIMEOUT_SECONDS = 900
 # The narrowest grant that does the job: find the deployment namespaces, rewrite their connection
-# Secrets, restart their workloads. Cluster-wide because Houston creates a namespace per deployment.
+# Secrets, restart their workloads (exactly the calls repoint_job.main makes). Cluster-wide because
+# Houston creates a namespace per deployment, which the program cannot name in advance; declared
+# only while a restore is (`database.restore`), so promoting the restore deletes it.
 REPOINT_RULES = (
     ("", "namespaces", ("list",)),
-    ("", "secrets", ("get", "list", "patch")),
+    ("", "secrets", ("list", "patch")),
     ("apps", "deployments", ("list", "patch")),
     ("apps", "statefulsets", ("list", "patch")),
 )
@@ -54,6 +59,8 @@ class DatabaseEndpoint:
     # instances: the ones Airflow deployments may still point at after a restore.
     label: str = ORIGINAL_LABEL
     previous_hosts: Sequence[pulumi.Input[str]] = ()
+    # A restore is declared (`database.restore`): the repoint Job and its grant exist only then.
+    restoring: bool = False
 
 
 @dataclass
@@ -172,8 +179,9 @@ class AstronomerPlatform(pulumi.ComponentResource):
         after: Sequence[pulumi.Resource],
         k8s_opts: pulumi.ResourceOptions,
     ) -> Optional[k8s.batch.v1.Job]:
-        """A Job named after the restore, so it runs once per restore; none for the original."""
-        if database.label == ORIGINAL_LABEL or not database.previous_hosts:
+        """A Job named after the restore, so it runs once per restore; none for the original, and
+        none once the restore is promoted (its grant is cluster-wide: it must not outlive the work)."""
+        if not database.restoring or database.label == ORIGINAL_LABEL or not database.previous_hosts:
             return None
         meta = k8s.meta.v1.ObjectMetaArgs
         labels = {"app.kubernetes.io/name": REPOINT_NAME, "app.kubernetes.io/managed-by": "astronomer-dr"}
@@ -211,6 +219,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             "OLD_HOSTS": old_hosts,
             "PLATFORM_NAMESPACE": settings.namespace,
             "NAMESPACE_LABEL": PLATFORM_NAMESPACE_LABEL,
+            "DEPLOYMENT_NAMESPACES": ",".join(settings.deployment_namespaces),
             "RESTORE_LABEL": database.label,
             "PYTHONDONTWRITEBYTECODE": "1",
         }

@@ -7,9 +7,11 @@ Astronomer's disaster-recovery guide) and, when a deployment connects without Pg
 `<release>-metadata` / `<release>-airflow-metadata` and `-result-backend` connection Secrets.
 
 This script rewrites the old host(s) to the new one in exactly those Secrets, in the namespaces of
-this platform's deployments (labelled `astronomer-dr/platform=<platform namespace>` through the
-chart's `global.namespaceLabels`, or named `<platform namespace>-<release>` as Houston names them),
-then restarts the Deployments and StatefulSets of each namespace it changed (Redis excepted: it
+this platform's deployments: named `<platform namespace>-<release>` as Houston names them, or listed
+in `platform.deploymentNamespaces` (namespace pools). A label is never enough: anyone allowed to
+label a namespace could set it and have this Job rewrite and restart what runs there. Namespaces
+that carry the platform's label (`global.namespaceLabels`) but are neither named nor listed are
+reported, not touched. It then restarts the Deployments and StatefulSets of each namespace it changed (Redis excepted: it
 holds only in-flight Celery messages). A second run finds nothing left to rewrite and restarts
 nothing, so it is safe to repeat.
 
@@ -68,16 +70,24 @@ def is_connection_secret(name: str) -> bool:
     return name.endswith(SECRET_SUFFIXES)
 
 
-def deployment_namespaces(namespaces: Iterable[Mapping[str, Any]], platform_namespace: str, label_key: str) -> list[str]:
-    """Namespaces of this platform's Airflow deployments: labelled for it, or named after it."""
-    found = []
+def deployment_namespaces(
+    namespaces: Iterable[Mapping[str, Any]], platform_namespace: str, label_key: str, listed: Iterable[str] = ()
+) -> tuple[list[str], list[str]]:
+    """(namespaces of this platform's Airflow deployments, labelled namespaces left alone).
+
+    Selected: named `<platform namespace>-...` (Houston's naming; a namespace cannot be renamed,
+    and creating one is a cluster-level right) or listed explicitly. Never on a label alone."""
+    listed = set(listed)
+    found, labelled_only = [], []
     for namespace in namespaces:
         metadata = namespace.get("metadata") or {}
         name = metadata.get("name", "")
         labels = metadata.get("labels") or {}
-        if labels.get(label_key) == platform_namespace or name.startswith(f"{platform_namespace}-"):
+        if name.startswith(f"{platform_namespace}-") or name in listed:
             found.append(name)
-    return sorted(found)
+        elif labels.get(label_key) == platform_namespace:
+            labelled_only.append(name)
+    return sorted(found), sorted(labelled_only)
 
 
 def restart_patch(label: str) -> dict[str, Any]:
@@ -132,7 +142,10 @@ def main(env: Mapping[str, str] = os.environ, api: Optional[Kubernetes] = None) 
         print("no previous database host to replace")
         return 0
     api = api or (Kubernetes.through_proxy(env["KUBE_API"]) if env.get("KUBE_API") else Kubernetes.in_cluster())
-    namespaces = deployment_namespaces(api.items("/api/v1/namespaces"), platform_namespace, label_key)
+    listed = [n for n in env.get("DEPLOYMENT_NAMESPACES", "").split(",") if n]
+    namespaces, labelled_only = deployment_namespaces(api.items("/api/v1/namespaces"), platform_namespace, label_key, listed)
+    for name in labelled_only:
+        print(f"{name}: labelled for this platform but neither named {platform_namespace}-* nor in platform.deploymentNamespaces; not touched")
     print(f"restore {label}: {len(old_hosts)} previous host(s) -> {new_host}; deployment namespaces: {namespaces or 'none'}")
     for namespace in namespaces:
         rewritten = []

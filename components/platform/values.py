@@ -21,12 +21,17 @@ class GcsRegistryStorage:
 
     bucket: str
     service_account_email: str
+    # The registry's Kubernetes ServiceAccount, named for this stack's cluster (gcp/registry.py).
+    service_account_name: Optional[str] = None
 
     def registry_values(self) -> dict[str, Any]:
         return {"gcs": {"enabled": True, "bucket": self.bucket, "useKeyfile": False}}
 
     def service_account_annotations(self) -> dict[str, str]:
         return {"iam.gke.io/gcp-service-account": self.service_account_email}
+
+    def kubernetes_service_account(self, release_name: str) -> str:
+        return self.service_account_name or registry_service_account_name(release_name)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ class S3RegistryStorage:
 
     def service_account_annotations(self) -> dict[str, str]:
         return {"eks.amazonaws.com/role-arn": self.role_arn}
+
+    def kubernetes_service_account(self, release_name: str) -> str:
+        # IRSA's trust names the cluster's own OIDC provider: another cluster's tokens never match.
+        return registry_service_account_name(release_name)
 
 
 RegistryStorage = Union[GcsRegistryStorage, S3RegistryStorage]
@@ -133,7 +142,7 @@ def helm_values(
                 **registry.registry_values(),
                 "serviceAccount": {
                     "create": True,
-                    "name": registry_service_account_name(platform.release_name),
+                    "name": registry.kubernetes_service_account(platform.release_name),
                     "annotations": registry.service_account_annotations(),
                 },
             }
