@@ -151,6 +151,10 @@ def test_make_lock_rewrites_every_lock_in_one_command():
 
 
 def test_make_up_and_preview_run_the_policy_pack_from_its_own_venv():
+    """A local `--policy-pack` works on the self-managed backend of a first-time `make up`: the CLI
+    turns the paths into `engine.LocalPolicyPacks` (pulumi/pulumi pkg/cmd/pulumi/operations/up.go,
+    `engine.MakeLocalPolicyPacks`); the DIY backend refuses only published packs
+    (pkg/backend/diy/backend.go `GetStackPolicyPacks`, called by `pulumi policy install` alone)."""
     assert "POLICY_PACK := --policy-pack policy" in MAKEFILE
     assert recipe("up")[1] == ["pulumi up --stack $(STACK) $(POLICY_PACK)"]
     assert recipe("preview")[1] == ["pulumi preview --stack $(STACK) --diff $(POLICY_PACK)"]
