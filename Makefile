@@ -1,52 +1,95 @@
 # astronomer-dr: every command a recovery needs. `make help` lists them.
 STACK ?= gcp
 PYTHON ?= python3
+# Three virtualenvs, each installed only from its hash-locked requirements file (`make lock`
+# writes them from the *.in files; pip refuses any package whose hash is not in the lock):
+#   venv/         what `pulumi up` runs (Pulumi.yaml: runtime.options.virtualenv), requirements.txt
+#   policy/venv/  the DR guardrails pack (policy/PulumiPolicy.yaml), policy/requirements.txt
+#   venv-dev/     tests and tools (make test/plan/bench/drill), requirements-dev.txt
 VENV := venv
 BIN := $(VENV)/bin
-# State goes to a local file backend unless the environment names a shared one
-# (gs://bucket or s3://bucket); see README, "State backend".
-export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+POLICY_VENV := policy/venv
+DEV_VENV := venv-dev
+DEV_BIN := $(DEV_VENV)/bin
+LOCK_VENV := .venv-lock
+PIP_INSTALL := -m pip install --quiet --disable-pip-version-check --require-hashes -r
+# `uv pip compile` options of every lock: hashes, and markers for every platform from Python 3.11 on.
+LOCK_OPTS := --quiet --generate-hashes --universal --python-version 3.11 $(if $(filter 1,$(UPGRADE)),--upgrade)
+# The policy pack every preview and update runs with (README, "Guardrails").
+POLICY_PACK := --policy-pack policy
+# State: PULUMI_BACKEND_URL when it is set, otherwise Pulumi.yaml's `backend.url`, the local
+# directory .pulumi-state/. Plain `pulumi` commands run here resolve the same way (README,
+# "State backend"), so make and the runbook's commands always reach the same stacks.
 
-.PHONY: help venv backend stack up preview test bench plan drill
+.PHONY: help cli venv policy dev backend stack up preview test bench plan drill lock
 
 help:
-	@echo "make up STACK=gcp|aws|<env>   set up venv and state backend, select the stack, run pulumi up"
-	@echo "make preview STACK=...        the same, pulumi preview"
-	@echo "make test                     build the venv and run the test suite"
+	@echo "make up STACK=gcp|aws|<env>   set up the venvs and state backend, select the stack, pulumi up --policy-pack policy"
+	@echo "make preview STACK=...        the same, pulumi preview --diff --policy-pack policy"
+	@echo "make test                     build venv-dev/ and run the test suite"
 	@echo "make bench                    time evaluating each stack offline against importing the SDKs"
 	@echo "make plan STACK=... [REF=rev]  offline plan (no CLI, no cloud): resource tree, DR summary, recovery order; with REF only what changed"
 	@echo "make drill STACK=... AT=<time>|BACKUP=<id> [PHASE=...] [RUN=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1"
+	@echo "make lock [UPGRADE=1]         rewrite the hash-locked requirements files from the *.in files (UPGRADE=1: newest allowed versions)"
+
+cli:
+	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is not installed: https://www.pulumi.com/docs/install/"; exit 1; }
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/python $(PIP_INSTALL) requirements.txt
+	touch $@
+
+$(POLICY_VENV)/bin/.installed: policy/requirements.txt
+	$(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python $(PIP_INSTALL) policy/requirements.txt
+	touch $@
+
+$(DEV_BIN)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(DEV_VENV)
+	$(DEV_BIN)/python $(PIP_INSTALL) requirements-dev.txt
 	touch $@
 
 venv: $(BIN)/.installed
+policy: $(POLICY_VENV)/bin/.installed
+dev: $(DEV_BIN)/.installed
 
 backend:
-	@case "$(PULUMI_BACKEND_URL)" in file://*) mkdir -p "$(patsubst file://%,%,$(PULUMI_BACKEND_URL))";; esac
-	@echo "state backend: $(PULUMI_BACKEND_URL)"
+	@if [ -n "$$PULUMI_BACKEND_URL" ]; then \
+	  echo "state backend: $$PULUMI_BACKEND_URL (PULUMI_BACKEND_URL)"; \
+	else \
+	  mkdir -p .pulumi-state; \
+	  echo "state backend: $$(sed -n 's/^  url: *//p' Pulumi.yaml) (Pulumi.yaml backend.url; set PULUMI_BACKEND_URL for a shared bucket)"; \
+	fi
 
-stack: venv backend
-	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is not installed: https://www.pulumi.com/docs/install/"; exit 1; }
+stack: cli venv policy backend
 	pulumi stack select --create $(STACK)
 
 up: stack
-	pulumi up --stack $(STACK)
+	pulumi up --stack $(STACK) $(POLICY_PACK)
 
 preview: stack
-	pulumi preview --stack $(STACK) --diff
+	pulumi preview --stack $(STACK) --diff $(POLICY_PACK)
 
-test: venv
-	$(BIN)/python -m pytest
+test: dev
+	$(DEV_BIN)/python -m pytest
 
-bench: venv
-	$(BIN)/python -m tools.bench
+bench: dev
+	$(DEV_BIN)/python -m tools.bench
 
-plan: venv
-	@$(BIN)/python -m tools.plan $(STACK) $(if $(REF),--diff-against $(REF))
+plan: dev
+	@$(DEV_BIN)/python -m tools.plan $(STACK) $(if $(REF),--diff-against $(REF))
 
-drill: venv
-	@$(BIN)/python -m tools.drill $(STACK) $(if $(AT),--at $(AT)) $(if $(BACKUP),--backup $(BACKUP)) $(if $(PHASE),--phase $(PHASE)) $(if $(filter 1,$(RUN)),--run)
+drill: dev $(if $(filter 1,$(RUN)),cli venv policy backend)
+	@$(DEV_BIN)/python -m tools.drill $(STACK) $(if $(AT),--at $(AT)) $(if $(BACKUP),--backup $(BACKUP)) $(if $(PHASE),--phase $(PHASE)) $(if $(filter 1,$(RUN)),--run)
+
+# One command after any change to a *.in file (a new dependency, a new bound): every lock is
+# rewritten in order (the program's, the pack's, the tests' and tools', which reuse the first
+# two's versions). Versions already locked stay unless a bound moved them or UPGRADE=1.
+lock:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python $(PIP_INSTALL) requirements-lock.txt
+	$(LOCK_VENV)/bin/uv pip compile $(LOCK_OPTS) requirements.in -o requirements.txt
+	$(LOCK_VENV)/bin/uv pip compile $(LOCK_OPTS) policy/requirements.in -o policy/requirements.txt
+	$(LOCK_VENV)/bin/uv pip compile $(LOCK_OPTS) requirements-dev.in -o requirements-dev.txt
+	$(LOCK_VENV)/bin/uv pip compile $(LOCK_OPTS) requirements-lock.in -o requirements-lock.txt

@@ -539,7 +539,7 @@ def test_main_builds_the_pack_from_policies(monkeypatch):
 def test_pack_files():
     yaml_text = (POLICY_DIR / "PulumiPolicy.yaml").read_text()
     assert "name: python" in yaml_text and "virtualenv: venv" in yaml_text
-    reqs = (POLICY_DIR / "requirements.txt").read_text().split()
+    reqs = (POLICY_DIR / "requirements.in").read_text().split()  # requirements.txt: its hash lock
     assert "pulumi-policy>=1.21,<2" in reqs and "pulumi>=3.272,<4" in reqs
 
 

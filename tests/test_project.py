@@ -31,7 +31,8 @@ def test_the_schema_check_rejects_a_broken_project():
 
 
 def test_every_requirement_has_version_bounds():
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    # requirements.txt is the hash-locked file `make lock` writes from requirements.in (tests/test_supply_chain.py).
+    for line in (ROOT / "requirements.in").read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             assert ">=" in line and "<" in line.replace("<=", ""), f"unbounded requirement: {line}"

@@ -95,4 +95,4 @@ def test_running_substitutes_captured_outputs_and_stops_at_the_first_failure():
 
 def test_makefile_has_the_drill_target():
     makefile = (drill.PROJECT_DIR / "Makefile").read_text()
-    assert "\ndrill: venv\n" in makefile and "-m tools.drill $(STACK)" in makefile and "$(filter 1,$(RUN)),--run" in makefile
+    assert "\ndrill: dev " in makefile and "-m tools.drill $(STACK)" in makefile and "$(filter 1,$(RUN)),--run" in makefile

@@ -20,7 +20,6 @@ from tools.offline import PROJECT_DIR
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 SCRIPTS = PROJECT_DIR / ".github" / "scripts"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
-STACKS = sorted(p.name.split(".")[1] for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
 
 
 def check_workflows(*paths: Path) -> subprocess.CompletedProcess:
@@ -56,15 +55,14 @@ def test_the_schema_check_rejects_a_broken_workflow(tmp_path):
 def test_preview_runs_pulumi_preview_per_stack_with_the_policy_pack_and_keyless_auth():
     workflow = load("preview.yml")
     assert set(workflow["on"]) == {"pull_request"}
-    assert workflow["permissions"]["pull-requests"] == "write"
-    assert workflow["permissions"]["id-token"] == "write"
+    assert workflow["permissions"] == {"contents": "read"}
     job = workflow["jobs"]["preview"]
-    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS == ["aws", "gcp"]
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write", "id-token": "write"}
+    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}" and job["needs"] == "stacks"
     runs = "\n".join(s.get("run", "") for s in job["steps"])
-    assert "python -m venv venv" in runs and "venv/bin/pip install --quiet -r requirements.txt" in runs
-    assert "python -m venv policy/venv" in runs and "policy/venv/bin/pip install --quiet -r policy/requirements.txt" in runs
+    assert "make venv policy" in runs and "pip install" not in runs
     [preview] = steps_using(job, "pulumi/actions")
-    assert preview["uses"] == "pulumi/actions@v7"
+    assert preview["uses"].startswith("pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d")
     assert preview["with"] == {
         "command": "preview",
         "stack-name": "${{ matrix.stack }}",
@@ -72,6 +70,7 @@ def test_preview_runs_pulumi_preview_per_stack_with_the_policy_pack_and_keyless_
         "diff": True,
         "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}",
         "policyPacks": "policy",
+        "pulumi-version-file": ".pulumi.version",
     }
     assert preview["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
     [google] = steps_using(job, "google-github-actions/auth")
@@ -83,19 +82,21 @@ def test_preview_runs_pulumi_preview_per_stack_with_the_policy_pack_and_keyless_
     assert aws["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
 
 
-def test_preview_falls_back_to_the_offline_plan_without_credentials():
-    job = load("preview.yml")["jobs"]["preview"]
+def test_preview_always_posts_the_offline_plan_without_credentials():
+    job = load("preview.yml")["jobs"]["offline-plan"]
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}  # no id-token
+    assert "environment" not in job
+    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
     [mode] = [s for s in job["steps"] if s.get("id") == "mode"]
     assert mode["env"]["FORK"] == "${{ github.event.pull_request.head.repo.full_name != github.repository }}"
-    assert {"BACKEND", "GCP_PROVIDER", "GCP_SERVICE_ACCOUNT", "AWS_ROLE_ARN"} <= set(mode["env"])
-    for step in steps_using(job, "pulumi/actions") + steps_using(job, "google-github-actions/auth"):
-        assert "steps.mode.outputs.online == 'true'" in step["if"]
+    assert "preview-$STACK" in mode["run"]  # the reason names the environment to approve
     [offline] = [s for s in job["steps"] if s.get("id") == "plan"]
-    assert offline["if"] == "steps.mode.outputs.online != 'true'"
+    assert "if" not in offline
     assert offline["env"]["BASE_REF"] == "${{ github.base_ref }}"
-    assert 'venv/bin/python -m tools.plan "$STACK" --diff-against "origin/${BASE_REF}"' in offline["run"]
+    assert 'venv-dev/bin/python -m tools.plan "$STACK" --diff-against "origin/${BASE_REF}"' in offline["run"]
     commands = "\n".join(s.get("run", "") for s in job["steps"])
-    assert "upsert-pr-comment.sh" in commands
+    assert "make dev" in commands and "upsert-pr-comment.sh" in commands
+    assert not any("secrets." in str(step) for step in job["steps"])
     # Forks cannot comment: the plan goes to preview-comment.yml as an artifact.
     assert steps_using(job, "actions/upload-artifact")
     comment = load("preview-comment.yml")
@@ -103,18 +104,36 @@ def test_preview_falls_back_to_the_offline_plan_without_credentials():
     assert comment["permissions"]["pull-requests"] == "write"
 
 
-def test_up_runs_pulumi_up_per_stack_behind_an_environment():
+def test_up_applies_the_plan_the_approver_saw_per_stack_behind_an_environment():
+    """pulumi/actions `plan` input: on preview, where to save the update plan; on up, where to
+    read it (pulumi/actions README, "plan"; src/config.ts passes it to the Automation API, which
+    adds `--save-plan` to preview and `--plan` to up: pulumi/pulumi sdk/nodejs/automation/stack.ts)."""
     workflow = load("up.yml")
     assert workflow["on"]["push"]["branches"] == ["main"]
-    job = workflow["jobs"]["up"]
-    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
-    assert job["environment"]["name"] == "${{ matrix.stack }}"
-    assert job["concurrency"]["cancel-in-progress"] is False
-    [up] = steps_using(job, "pulumi/actions")
-    assert up["uses"] == "pulumi/actions@v7"
-    assert up["with"]["command"] == "up"
-    assert up["with"]["stack-name"] == "${{ matrix.stack }}"
-    assert up["with"]["policyPacks"] == "policy"
+    assert workflow["concurrency"] == {"group": "up", "cancel-in-progress": False}
+    plan, up = workflow["jobs"]["plan"], workflow["jobs"]["up"]
+    assert plan["environment"]["name"] == "plan-${{ matrix.stack }}"
+    assert up["environment"]["name"] == "${{ matrix.stack }}"
+    assert set(plan["needs"]) == {"stacks", "test"} and set(up["needs"]) == {"stacks", "plan"}
+    for job in (plan, up):
+        assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
+        assert "make venv policy" in "\n".join(s.get("run", "") for s in job["steps"])
+    assert up["concurrency"]["cancel-in-progress"] is False
+    [preview] = steps_using(plan, "pulumi/actions")
+    assert preview["with"]["command"] == "preview" and preview["with"]["plan"] == "plan.json"
+    assert preview["with"]["comment-on-summary"] is True and preview["with"]["diff"] is True
+    [upload] = steps_using(plan, "actions/upload-artifact")
+    assert upload["with"]["name"] == "update-plan-${{ matrix.stack }}" and upload["with"]["path"] == "plan.json"
+    [download] = steps_using(up, "actions/download-artifact")
+    assert download["with"]["name"] == upload["with"]["name"]
+    [apply] = steps_using(up, "pulumi/actions")
+    assert apply["with"]["command"] == "up" and apply["with"]["plan"] == "plan.json"
+    assert apply["with"]["stack-name"] == preview["with"]["stack-name"] == "${{ matrix.stack }}"
+    for step in (preview, apply):
+        assert step["with"]["policyPacks"] == "policy"
+    # The download comes before the update, in the approved job.
+    steps = up["steps"]
+    assert steps.index(download) < steps.index(apply)
 
 
 def test_ci_runs_make_test_on_push_and_pull_request():
