@@ -7,8 +7,8 @@
 The throwaway stack is `drill-<STACK>`, created from a copy of STACK's config with
 `database.restore` set, `sourceInstance` the instance STACK's platform uses (its
 `database_instance` output), and no original instance of its own (`keepOriginal: false`). The
-check phase verifies that the restore is idempotent and that promoting it (`restore` replaced by
-`primary: <label>`) changes nothing. The teardown phase lifts every deletion guard
+check phase verifies that the restore is idempotent and that promoting it (`restore` renamed to
+`promoted`, `primary: <label>`) changes nothing. The teardown phase lifts every deletion guard
 (`astronomer-dr:teardown`, accepted only on `drill-*` stacks), destroys the stack and removes it.
 See docs/RUNBOOK.md, "Drill".
 
@@ -101,6 +101,7 @@ def drill_steps(stack: str, config: Mapping[str, Any], at: Optional[str] = None,
     if f"{NAMESPACE}:dns" in config:
         steps.append(Step("restore", "no DNS record: the drill must never take over the platform's names",
                           ("pulumi", "config", "rm", f"{NAMESPACE}:dns", *on)))
+    promoted = (f"{NAMESPACE}:database.promoted.pointInTime", at) if at else (f"{NAMESPACE}:database.promoted.backupId", backup)
     if at:
         steps.append(Step("restore", f"restore the database as it was at {at}",
                           ("pulumi", "config", "set", "--path", f"{restore}.pointInTime", at, *on)))
@@ -113,8 +114,10 @@ def drill_steps(stack: str, config: Mapping[str, Any], at: Optional[str] = None,
         Step("restore", "build the drill platform on the restored database", ("pulumi", "up", "--yes", *on)),
         Step("check", "the label of the restored instance", ("pulumi", "stack", "output", "database_label", *on), capture=LABEL),
         Step("check", "the restore is idempotent: a second run changes nothing", ("pulumi", "preview", "--expect-no-changes", *on)),
-        Step("check", "promotion, step 1: drop `restore`", ("pulumi", "config", "rm", "--path", restore, *on)),
-        Step("check", "promotion, step 2: name the restored instance as primary",
+        Step("check", "promotion, step 1: keep the applied restore as `promoted` (it proves the label)",
+             ("pulumi", "config", "set", "--path", *promoted, *on)),
+        Step("check", "promotion, step 2: drop `restore`", ("pulumi", "config", "rm", "--path", restore, *on)),
+        Step("check", "promotion, step 3: name the restored instance as primary",
              ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.primary", f"${LABEL}", *on)),
         Step("check", "promotion changes nothing (nothing replaced, nothing destroyed)", ("pulumi", "preview", "--expect-no-changes", *on)),
         Step("check", "what to look at by hand before the teardown (URL, database, registry)", ("pulumi", "stack", "output", *on)),
