@@ -1141,6 +1141,30 @@ def parse_settings(config: Mapping[str, str], stack: str, now: Optional[datetime
     )
 
 
+def restore_request_problems(
+    cloud: str, database: Optional[Mapping[str, Any]], restore: Mapping[str, Any], now: Optional[datetime] = None
+) -> list[str]:
+    """What the program would refuse about `restore` set on a stack whose `database` object (as in
+    its stack file) is given: the same fields and the same window checks as `parse_settings`.
+    For tools (the drill) that build a restore before any `pulumi up`. The source instance is
+    taken as given (the drill reads it from the stack's outputs)."""
+    now = now or datetime.now(timezone.utc)
+    problems = Problems()
+    if cloud not in SUPPORTED_CLOUDS:
+        return [f"{PROJECT}:cloud: required: one of {', '.join(SUPPORTED_CLOUDS)}, got {cloud!r}"]
+    raw = dict(database) if isinstance(database, Mapping) else {}
+    raw["restore"] = {**(raw.get("restore") if isinstance(raw.get("restore"), dict) else {}), **restore, "sourceInstance": "drill-source"}
+    raw["keepOriginal"] = False
+    parsed = parse_object(f"{PROJECT}:database", _numeric_backup_id_as_text(raw), OBJECT_KEYS[cloud]["database"], problems)
+    if parsed is not None:
+        if cloud == "gcp":
+            window, what, pitr = timedelta(days=GCP_TRANSACTION_LOG_DAYS), "window of Cloud SQL transaction logs", parsed["point_in_time_recovery"]
+        else:
+            window, what, pitr = timedelta(days=parsed["backup_retention_days"]), "backup retention (database.backupRetentionDays)", True
+        _check_topology(parsed, now=now, window=window, window_what=what, problems=problems, pitr_enabled=pitr)
+    return problems.items
+
+
 def load_settings() -> StackSettings:
     """Reads this stack's config. The only place in the program that touches Pulumi config."""
     settings = parse_settings(all_config(), pulumi.get_stack(), now=datetime.now(timezone.utc))
