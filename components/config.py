@@ -944,8 +944,9 @@ def _check_gcp_ranges(network: Optional[dict], cluster: Optional[dict], problems
         ranges["cluster.masterIpv4CidrBlock"] = cluster["master_ipv4_cidr_block"]
     pair = overlapping(ranges)
     if pair:
-        first, second = pair
-        problems.add(f"{PROJECT}:{second}", f"overlaps {first} ({ranges[first]}): every range of the cluster's network must be distinct, got {ranges[second]!r}")
+        # Either one may be the edit at fault: both keys are named.
+        for one, other in (pair, pair[::-1]):
+            problems.add(f"{PROJECT}:{one}", f"overlaps {other} ({ranges[other]}): every range of the cluster's network must be distinct, got {ranges[one]!r}")
 
 
 def _gcp(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems: Problems, now: datetime) -> Optional[GcpSettings]:

@@ -5,6 +5,7 @@ keys the program depends on (`gcp:project`, `gcp:region`, `aws:region`). Pure; u
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Iterable, Mapping, Optional
 
@@ -55,6 +56,7 @@ GCP_REGIONS = (
 )
 
 
+@functools.lru_cache(maxsize=1)
 def aws_regions() -> tuple[str, ...]:
     """Every region the installed AWS provider knows (`pulumi_aws.Region`, pulumi_aws/_enums.py)."""
     from pulumi_aws._enums import Region
