@@ -298,7 +298,7 @@ def _check_promoted(db: dict[str, Any], problems: Problems) -> Optional[RestoreS
         if raw is not None:
             problems.add(f"{key}.promoted", "only applies with `primary: <label>` (the restore that label came from)")
         return None
-    how = "rename the applied `restore` block to `promoted` when you set `primary` (docs/RUNBOOK.md, \"Promote\")"
+    how = "rename the applied `restore` block to `promoted` when you set `primary` (docs/RUNBOOK.md, \"Promoting a restored instance\")"
     if raw is None:
         problems.add(
             f"{key}.primary",

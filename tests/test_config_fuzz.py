@@ -6,8 +6,8 @@ values from a pool of what people and tools really produce (block scalars with a
 fullwidth digits, numbers where text goes, addresses without a prefix length, IPv6, zones for
 regions, typos of keys and namespaces, ...) and from distortions of the committed value. Every
 outcome must be a clean parse or a ConfigError whose every line names a key, and one of them the
-key that was edited: never a traceback. `parse_settings` is pure, so thousands of cases take a
-second or two; a handful go through the offline engine end to end. The refusals of issue 11 are
+key that was edited: never a traceback. `parse_settings` is pure, so a thousand cases take about
+a second; a handful go through the offline engine end to end. The refusals of issue 11 are
 the fixed examples (tests/test_input_refusals.py checks each message).
 """
 
@@ -31,7 +31,7 @@ from tools.offline import evaluate
 
 # Fixed, so CI is repeatable; CONFIG_FUZZ_SEED / CONFIG_FUZZ_CASES explore further by hand.
 SEED = os.environ.get("CONFIG_FUZZ_SEED", "20261125")
-CASES_PER_STACK = int(os.environ.get("CONFIG_FUZZ_CASES", "700"))
+CASES_PER_STACK = int(os.environ.get("CONFIG_FUZZ_CASES", "500"))
 PROVIDER_KEYS = {"gcp": ("gcp:project", "gcp:region", "gcp:zone"), "aws": ("aws:region", "aws:profile")}
 # A problem line: `<namespace>:<key path>: <why>` (or the stack name, which is no config key).
 PROBLEM_LINE = re.compile(r"^(stack name|[^:\n]+:[^:\n]*): \S")
@@ -179,7 +179,7 @@ def test_fuzzed_stack_file_text_loads_or_says_why(stack):
     rng = random.Random(f"{SEED}-text-{stack}")
     lines = text.splitlines()
     loaded = 0
-    for _ in range(150):
+    for _ in range(100):
         edited = list(lines)
         i = rng.randrange(len(edited))
         edited[i] = rng.choice([
@@ -194,7 +194,7 @@ def test_fuzzed_stack_file_text_loads_or_says_why(stack):
             continue
         loaded += 1
         outcome(stack, {**{k: stackfile.config_string(v) for k, v in config.items()}, **TLS_SECRETS})
-    assert loaded > 25
+    assert loaded > 15
 
 
 # Each clean evaluation costs about a second: one, and two refusals (which stop before any resource).
