@@ -56,8 +56,9 @@ def check_tls(certificate: str, private_key: str, base_domain: Optional[str], no
     key = None
     if "ENCRYPTED" in private_key:
         problems["tlsKey"] = "is encrypted: NGINX cannot use a key that needs a passphrase; decrypt it (`openssl pkey -in key.pem -out plain.pem`)"
-    elif private_key.count(_PEM_HEAD) != 1:
-        problems["tlsKey"] = "must be exactly one PEM private key block"
+    elif private_key.count(_PEM_HEAD) - private_key.count(_PEM_HEAD + "EC PARAMETERS") != 1:
+        # `openssl ecparam -genkey` writes an EC PARAMETERS block before the key: that is fine.
+        problems["tlsKey"] = "must be exactly one PEM private key block (a certificate pasted here belongs in tlsCertificate)"
     else:
         try:
             key = serialization.load_pem_private_key(private_key.encode(), password=None)

@@ -132,6 +132,17 @@ ACCEPTED = [
 ]
 
 
+def _ec_parameters_then_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    traditional = pki.LEAF_KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    return "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" + traditional.decode()
+
+
+# What `openssl ecparam -genkey` writes (parameters, then an EC PRIVATE KEY), and PKCS#8.
+ACCEPTED += [("gcp", {KEY: _ec_parameters_then_key()}), ("aws", {KEY: pki.PRIVATE_KEY, CERT: pki.CERTIFICATE})]
+
+
 @pytest.mark.parametrize("stack, changes", ACCEPTED)
 def test_what_users_rightly_write_is_accepted(stack, changes):
     parse_settings(stack_with(stack, changes), stack)
@@ -170,6 +181,7 @@ TLS_REFUSED = [
     (tls(pki.CERTIFICATE + pki.PRIVATE_KEY, pki.PRIVATE_KEY), CERT, "holds a private key"),
     (tls("-----BEGIN CERTIFICATE-----\nMIIBnot-base64!\n-----END CERTIFICATE-----\n", pki.PRIVATE_KEY), CERT, "not a PEM certificate chain"),
     (tls(pki.CERTIFICATE, "-----BEGIN PRIVATE KEY-----\nMIIEnope\n-----END PRIVATE KEY-----\n"), KEY, "not a PEM private key"),
+    (tls(pki.CERTIFICATE, pki.PRIVATE_KEY + pki.CERTIFICATE), KEY, "belongs in tlsCertificate"),
 ]
 
 

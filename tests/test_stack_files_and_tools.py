@@ -206,6 +206,12 @@ def test_drill_checks_at_and_backup_as_the_program_does(argv, says, capsys):
     assert says in err and "Traceback" not in err
 
 
+def test_a_later_phase_of_a_drill_is_not_held_to_the_restore_window(capsys):
+    """The teardown of a drill restored ten days ago must still run."""
+    assert drill.main(["gcp", "--at", "2020-01-01T00:00:00Z", "--phase", "teardown"]) == 0
+    assert "pulumi destroy --yes --stack drill-gcp" in capsys.readouterr().out
+
+
 def test_a_drill_stack_file_is_not_a_project_stack(tmp_path):
     for name in ("gcp", "aws", "drill-gcp"):
         (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
