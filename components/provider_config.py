@@ -28,8 +28,6 @@ def check_namespaces(keys: Iterable[str], problems: Problems, project: str = "as
             continue
         lowered = {n.lower(): n for n in KNOWN_NAMESPACES}
         guesses = difflib.get_close_matches(namespace.lower(), list(lowered), n=1, cutoff=0.5)
-        if not guesses and project in namespace.lower() + "-dr":
-            guesses = [project]
         hint = f"did you mean '{lowered[guesses[0]]}:{name}'? " if guesses else ""
         problems.add(
             key,

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtensionOID
@@ -64,7 +65,7 @@ def check_tls(certificate: str, private_key: str, base_domain: Optional[str], no
             key = serialization.load_pem_private_key(private_key.encode(), password=None)
         except TypeError:
             problems["tlsKey"] = "is encrypted: NGINX cannot use a key that needs a passphrase; decrypt it first"
-        except (ValueError, Exception) as error:  # cryptography raises ValueError or UnsupportedAlgorithm
+        except (ValueError, UnsupportedAlgorithm) as error:
             problems["tlsKey"] = f"is not a PEM private key ({error})"
         if key is not None and not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
             kind = "DSA" if isinstance(key, dsa.DSAPrivateKey) else "Ed25519/Ed448" if isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)) else type(key).__name__
@@ -97,7 +98,7 @@ def check_tls(certificate: str, private_key: str, base_domain: Optional[str], no
         child, parent = chain[index], chain[index + 1]
         try:
             child.verify_directly_issued_by(parent)
-        except (ValueError, TypeError, Exception):
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             problems.setdefault(
                 "tlsCertificate",
                 f"certificate {index + 2} of the chain did not issue certificate {index + 1}: order it leaf first, then each issuer",

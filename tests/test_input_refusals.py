@@ -221,3 +221,18 @@ def test_removing_a_namespace_typo_key_leaves_a_clean_stack():
     """The committed files hold only known namespaces (a guard for the namespace check itself)."""
     for stack in ("gcp", "aws"):
         parse_settings(stack_with(stack, {"astronomer-dr:nothing": DELETE}), stack)
+
+
+def test_a_promoted_primary_can_be_the_source_of_the_next_restore():
+    """Promotion, then a later restore from the promoted instance: `promoted` keeps proving the
+    primary's label while `restore` declares the next instance."""
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+    changes = {
+        "astronomer-dr:database.primary": "pitr-20261120t093000z",
+        "astronomer-dr:database.promoted.pointInTime": AT,
+        "astronomer-dr:database.restore.pointInTime": "2026-12-02T08:00:00Z",
+    }
+    database = parse_settings(stack_with("gcp", changes), "gcp", now=now).gcp.database
+    assert database.promoted.label == database.primary == "pitr-20261120t093000z"
+    assert database.platform_label == "pitr-20261202t080000z"
+    assert database.declared_labels == ("original", "pitr-20261120t093000z", "pitr-20261202t080000z")
