@@ -87,12 +87,15 @@ def _region_problem(value: str, known: tuple[str, ...], cloud: str, example: str
         return f"must be a region, not a zone: {zone}"
     close = difflib.get_close_matches(value.lower(), known, n=5, cutoff=0.75)
     guess = min(close, key=lambda r: edit_distance(value.lower(), r)) if close else None
-    hint = f"did you mean {guess}? " if guess else ""
-    return f"must be {cloud} region such as {example}; {hint}{value!r} is not one"
+    hint = f"; did you mean {guess}?" if guess else ""
+    return f"must be {cloud} region such as {example}{hint}"
 
 
 def gcp_region(value: str) -> Optional[str]:
-    return _region_problem(value, GCP_REGIONS, "a GCP", "us-central1")
+    why = _region_problem(value, GCP_REGIONS, "a GCP", "us-central1")
+    if why and "did you mean" not in why and "zone" not in why and re.fullmatch(r"[a-z]+-[a-z]+[0-9]+", value):
+        why += " (a region Google opened after this list was written goes in GCP_REGIONS, components/provider_config.py)"
+    return why
 
 
 def aws_region(value: str) -> Optional[str]:
