@@ -303,7 +303,9 @@ def _check_promoted(db: dict[str, Any], problems: Problems) -> Optional[RestoreS
         problems.add(
             f"{key}.primary",
             f"names a restored instance ({primary}), so `promoted` must hold the restore it came from: {how}. "
-            "The label alone cannot be checked, and a label no restore made would declare a new, empty database",
+            "The label alone cannot be checked, and a label no restore made would declare a new, empty database. "
+            "A stack promoted before this rule: add `promoted` with the pointInTime or backupId of the restore "
+            "whose label `pulumi stack output database_label` shows",
         )
         return None
     point_text, backup_id = raw.get("point_in_time"), raw.get("backup_id")
