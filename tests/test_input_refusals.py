@@ -103,6 +103,19 @@ REFUSED = [
 
 @pytest.mark.parametrize("stack, changes, key, says", REFUSED, ids=[f"{c[0]}-{c[2].split(':')[-1]}-{i}" for i, c in enumerate(REFUSED)])
 def test_refused_with_the_key_named(stack, changes, key, says):
+    """Sources of the limits: the GKE control plane range is `validation.IsCIDRNetwork(28, 28)` and
+    "must not overlap with any other ranges in use within the cluster's network"
+    (hashicorp/terraform-provider-google-beta google-beta/services/container/
+    resource_container_cluster.go, `master_ipv4_cidr_block`, line 2348). AWS regions are the
+    provider's `pulumi_aws.Region` (pulumi_aws/_enums.py); GCP regions and project ids:
+    https://cloud.google.com/compute/docs/regions-zones,
+    https://cloud.google.com/resource-manager/docs/creating-managing-projects. Disks: Cloud SQL and
+    persistent disks 64 TB (https://cloud.google.com/sql/docs/quotas#storage_limits), gp3 16 TiB
+    (https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html), RDS 64 TiB. The node
+    image is AL2023_x86_64_STANDARD (components/aws/cluster.py); arm64 and accelerated instances
+    need AL2023_ARM_64_STANDARD / _NVIDIA / _NEURON (https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html).
+    `--type string`: pulumi/pulumi pkg/cmd/pulumi/config/config.go (the `type` flag) and
+    sdk/go/common/resource/config/value.go (`coerceObject` turns "16" into a number)."""
     assert_refused(stack, changes, key, says)
 
 
