@@ -129,9 +129,11 @@ def text_rules(value: str, max_length: int = 255, ascii_only: bool = True) -> Op
     return None
 
 
-# How to store a value as a string with the CLI: `pulumi config set --path` turns "16" and "true"
-# into a number and a boolean unless told otherwise (pulumi/pulumi sdk/go/common/resource/config/
-# value.go, `coerceObject`; the `--type` flag of `pulumi config set`, pkg/cmd/pulumi/config/config.go).
+# `pulumi config set --path` turns "true"/"false" into booleans and base-10 digits that do not
+# start with 0 into integers unless `--type string` is given (pulumi/pulumi sdk/go/common/resource/
+# config/object.go `coerce`, called through value.go `coerceObject` from map.go `Map.Set`; the
+# `--type` flag: pkg/cmd/pulumi/config/config.go). Turning such an integer back into its decimal
+# text is therefore exact: what the user typed.
 STRING_HINT = "quote it in the stack file, or set it with `pulumi config set --path <key> --type string <value>`"
 
 

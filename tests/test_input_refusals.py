@@ -115,7 +115,8 @@ def test_refused_with_the_key_named(stack, changes, key, says):
     image is AL2023_x86_64_STANDARD (components/aws/cluster.py); arm64 and accelerated instances
     need AL2023_ARM_64_STANDARD / _NVIDIA / _NEURON (https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html).
     `--type string`: pulumi/pulumi pkg/cmd/pulumi/config/config.go (the `type` flag) and
-    sdk/go/common/resource/config/value.go (`coerceObject` turns "16" into a number)."""
+    sdk/go/common/resource/config/object.go (`coerce`, from map.go `Map.Set` with --path: "16"
+    becomes a number, "0123" stays text)."""
     assert_refused(stack, changes, key, says)
 
 
@@ -167,6 +168,9 @@ def test_an_invalid_aws_region_blames_aws_region_only():
 
 
 def test_an_integer_for_a_text_key_is_taken_as_its_digits():
+    """`pulumi config set --path ...postgresVersion 16` stores the integer 16: pulumi/pulumi
+    sdk/go/common/resource/config/object.go `coerce` ("strings of base-10 digits that do not begin
+    with '0' are coerced to int64"), so its decimal text is exactly what was typed."""
     settings = parse_settings(stack_with("aws", {"astronomer-dr:database.postgresVersion": 16}), "aws")
     assert settings.aws.database.postgres_version == "16"
 
