@@ -217,3 +217,12 @@ def test_a_drill_stack_file_is_not_a_project_stack(tmp_path):
         (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
     assert stackfile.stack_names(tmp_path) == ["aws", "gcp"]
     assert "Pulumi.drill-*.yaml" in (PROJECT_DIR / ".gitignore").read_text().splitlines()
+
+
+@pytest.mark.parametrize("path", sorted(PROJECT_DIR.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
+def test_committed_stack_files_mean_the_same_to_every_yaml_reader(path):
+    """No value of a stack file may depend on the YAML version (an unquoted 13:30, yes, 0777):
+    PyYAML's 1.1 reading (what other scripts and editors use) equals the CLI's."""
+    import yaml
+
+    assert stackfile.load(path) == (yaml.safe_load(path.read_text()) or {}).get("config", {})
