@@ -172,7 +172,7 @@ def config_string(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     if value is None:
-        return ""
+        return "null"  # MarshalString's default branch: the JSON of a nil object
     return str(value)
 
 
