@@ -49,7 +49,12 @@ PROJECT = "astronomer-dr"
 RELEASE_NAME_MAX = 12
 MIN_BACKUP_RETENTION_DAYS = 7
 MIN_PROMETHEUS_REPLICAS = 2
-MAX_PROMETHEUS_REPLICAS = 5
+# Replicas are required to run in different zones (components/platform/values.py,
+# `prometheus_affinity`), and the node pools span three zones (a GKE regional pool's default:
+# https://cloud.google.com/kubernetes-engine/docs/concepts/regional-clusters;
+# components/aws/network.py ZONE_COUNT): a fourth replica would stay Pending and the atomic
+# release would time out, failing the recovery.
+MAX_PROMETHEUS_REPLICAS = 3
 # Largest disks the clouds make: a Cloud SQL instance or a persistent disk holds at most 64 TB
 # (https://cloud.google.com/sql/docs/quotas#storage_limits, https://cloud.google.com/compute/docs/disks),
 # an EBS gp3 volume 16 TiB (https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html).
@@ -68,7 +73,7 @@ PLATFORM_FIELDS: dict[str, Field] = {
         check=between(
             MIN_PROMETHEUS_REPLICAS,
             MAX_PROMETHEUS_REPLICAS,
-            "Prometheus data is not backed up: a second replica is its redundancy; each replica scrapes everything again",
+            "Prometheus data is not backed up: a second replica is its redundancy; each replica needs a zone of its own, and the nodes span three",
         ),
     ),
     "loadBalancerSourceRanges": Field("list[str]", "CIDR blocks allowed to reach NGINX (empty: everyone)", default=(), check=cidr_list),

@@ -73,7 +73,7 @@ REFUSED = [
     ("aws", {"astronomer-dr:cluster.diskSizeGb": 20_000}, "astronomer-dr:cluster.diskSizeGb", "16 TiB"),
     ("aws", {"astronomer-dr:database.allocatedStorage": 70_000}, "astronomer-dr:database.allocatedStorage", "between 20 and 65536"),
     ("gcp", {"astronomer-dr:cluster.maxNodesPerZone": 5000}, "astronomer-dr:cluster.maxNodesPerZone", "between 1 and 100"),
-    ("aws", {"astronomer-dr:platform.prometheusReplicas": 40}, "astronomer-dr:platform.prometheusReplicas", "between 2 and 5"),
+    ("aws", {"astronomer-dr:platform.prometheusReplicas": 4}, "astronomer-dr:platform.prometheusReplicas", "a zone of its own"),
     ("aws", {"astronomer-dr:registry.noncurrentVersionDays": 10**12}, "astronomer-dr:registry.noncurrentVersionDays", "32-bit"),
     # networks
     ("aws", {"astronomer-dr:network.vpcCidr": "10.40.0.0"}, "astronomer-dr:network.vpcCidr", "prefix length"),
