@@ -171,6 +171,11 @@ def test_a_failed_step_shows_pulumis_error_and_what_to_clean_up():
     assert "error: no stack named 'gcp' found" in out.text  # Pulumi's own words, though the step captured its output
     assert "nothing to clean up" in out.text
 
+    teardown = [step for step in steps if step.phase == "teardown"]
+    out = _Out()
+    assert drill.run(teardown, runner=runner, out=out, stack="gcp") == 255  # its `pulumi up` fails
+    assert "left behind: the drill stack drill-gcp" in out.text  # created by an earlier run
+
     def missing(argv, **kwargs):
         raise FileNotFoundError(argv[0])
 

@@ -172,9 +172,10 @@ Runner = Callable[..., subprocess.CompletedProcess]
 def cleanup_advice(steps: Sequence[Step], failed: int, stack: str) -> str:
     """What is left behind when step `failed` fails, and the command that removes it."""
     drill = drill_stack_name(stack)
-    created = any(s.argv[:3] == ("pulumi", "stack", "init") for s in steps[:failed])
-    if not created:
+    init = next((i for i, s in enumerate(steps) if s.argv[:3] == ("pulumi", "stack", "init")), None)
+    if init is not None and failed <= init:
         return f"nothing to clean up: the drill stack {drill} was not created by this run"
+    # Either this run created it, or this run is a later phase (check, teardown) of one that did.
     applied = any(s.argv[:2] == ("pulumi", "up") for s in steps[: failed + 1])
     what = f"the drill stack {drill} (and its stack file Pulumi.{drill}.yaml)"
     if applied:
