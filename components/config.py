@@ -18,6 +18,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from .platform.chart import DEFAULT_CHART_VERSION, DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
+from . import provider_config
 from .schema import (
     ConfigError,
     Field,
@@ -26,12 +27,14 @@ from .schema import (
     between,
     cidr_block,
     cidr_list,
+    cidr_prefix,
     dns_label,
     domain_name,
     exact_version,
     kubernetes_version,
     matches,
     one_of,
+    overlapping,
     parse_object,
     unknown_key_message,
     utc_time,
@@ -46,6 +49,17 @@ PROJECT = "astronomer-dr"
 RELEASE_NAME_MAX = 12
 MIN_BACKUP_RETENTION_DAYS = 7
 MIN_PROMETHEUS_REPLICAS = 2
+# Replicas are required to run in different zones (components/platform/values.py,
+# `prometheus_affinity`), and the node pools span three zones (a GKE regional pool's default:
+# https://cloud.google.com/kubernetes-engine/docs/concepts/regional-clusters;
+# components/aws/network.py ZONE_COUNT): a fourth replica would stay Pending and the atomic
+# release would time out, failing the recovery.
+MAX_PROMETHEUS_REPLICAS = 3
+# Largest disks the clouds make: a Cloud SQL instance or a persistent disk holds at most 64 TB
+# (https://cloud.google.com/sql/docs/quotas#storage_limits, https://cloud.google.com/compute/docs/disks),
+# an EBS gp3 volume 16 TiB (https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html).
+GCP_MAX_DISK_GB = 65536
+EBS_GP3_MAX_GIB = 16384
 
 def namespace_list(values: tuple[str, ...]) -> Optional[str]:
     for value in values:
@@ -64,7 +78,11 @@ PLATFORM_FIELDS: dict[str, Field] = {
         "int",
         "Prometheus replicas; each scrapes everything, so losing one loses no metrics",
         default=2,
-        check=at_least(MIN_PROMETHEUS_REPLICAS, "Prometheus data is not backed up; a second replica is its redundancy"),
+        check=between(
+            MIN_PROMETHEUS_REPLICAS,
+            MAX_PROMETHEUS_REPLICAS,
+            "Prometheus data is not backed up: a second replica is its redundancy; each replica needs a zone of its own, and the nodes span three",
+        ),
     ),
     "loadBalancerSourceRanges": Field("list[str]", "CIDR blocks allowed to reach NGINX (empty: everyone)", default=(), check=cidr_list),
     "privateLoadBalancer": Field("bool", "serve NGINX on an internal load balancer", default=False),
@@ -197,6 +215,9 @@ class DatabaseTopology:
 
     restore: Optional[RestoreSettings] = None
     primary: str = ORIGINAL_LABEL
+    # The restore `primary` came from (its pointInTime or backupId): the record that proves the label
+    # names an instance a restore of this stack made. None while the original is the primary.
+    promoted: Optional[RestoreSettings] = None
     keep_original: bool = True
     keep_restored: tuple[str, ...] = ()
     unprotect: tuple[str, ...] = ()
@@ -240,6 +261,12 @@ def _topology_fields(restore_fields: Mapping[str, Field]) -> dict[str, Field]:
             fields=restore_fields,
         ),
         "primary": Field("str", "label of the instance that is the platform's database (after promoting a restore)", default=ORIGINAL_LABEL, check=instance_label),
+        "promoted": Field(
+            "object",
+            "the restore `primary` was promoted from (the former `restore` block, renamed): its label must be `primary`",
+            default=None,
+            fields=restore_fields,
+        ),
         "keepOriginal": Field("bool", "keep the original instance declared (false deletes it once `unprotect` lifted its guards)", default=True),
         "keepRestored": Field("list[str]", "labels of earlier restored instances to keep declared", default=(), check=label_list),
         "unprotect": Field("list[str]", "labels of instances whose deletion guards are lifted, so that they can be retired", default=(), check=label_list),
@@ -264,7 +291,7 @@ def _check_topology(
         restore = _check_restore(raw, now=now, window=window, window_what=window_what, problems=problems, pitr_enabled=pitr_enabled)
     if restore is not None:
         if restore.label == primary:
-            problems.add(f"{key}.restore", f"this restore ({restore.label}) is already the primary: remove `restore` (keep `primary: {restore.label}`)")
+            problems.add(f"{key}.restore", f"this restore ({restore.label}) is already the primary: rename `restore` to `promoted` (keep `primary: {restore.label}`)")
         elif restore.label in db["keep_restored"]:
             problems.add(f"{key}.restore", f"an instance labelled {restore.label} is already declared (keepRestored): restore to another time or backup")
         if not db["keep_original"] and primary == ORIGINAL_LABEL and not (restore.source_instance or restore.source_automated_backups_arn):
@@ -280,6 +307,54 @@ def _check_topology(
     if platform is not None and platform in db["unprotect"]:
         problems.add(f"{key}.unprotect", f"must not name the platform's database ({platform}): its guards are what keep it")
     return restore
+
+
+def _check_promoted(db: dict[str, Any], problems: Problems) -> Optional[RestoreSettings]:
+    """`primary: <label>` must name an instance a restore of this stack made: the label the kept
+    restore form (`promoted`) produces. A label typed by hand (one second off in `pitr-...`) would
+    otherwise declare a new, empty instance and point the platform at it."""
+    key = f"{PROJECT}:database"
+    primary, raw = db["primary"], db.get("promoted")
+    if primary == ORIGINAL_LABEL:
+        if raw is not None:
+            problems.add(f"{key}.promoted", "only applies with `primary: <label>` (the restore that label came from)")
+        return None
+    how = "rename the applied `restore` block to `promoted` when you set `primary` (docs/RUNBOOK.md, \"Promoting a restored instance\")"
+    if raw is None:
+        problems.add(
+            f"{key}.primary",
+            f"names a restored instance ({primary}), so `promoted` must hold the restore it came from: {how}. "
+            "The label alone cannot be checked, and a label no restore made would declare a new, empty database. "
+            "A stack promoted before this rule: add `promoted` with the pointInTime or backupId of the restore "
+            "whose label `pulumi stack output database_label` shows",
+        )
+        return None
+    point_text, backup_id = raw.get("point_in_time"), raw.get("backup_id")
+    if bool(point_text) == bool(backup_id):
+        problems.add(f"{key}.promoted", "set exactly one of pointInTime or backupId: the restore `primary` was promoted from")
+        return None
+    moment = None
+    if point_text:
+        moment, why = parse_rfc3339(point_text)
+        if why:
+            problems.add(f"{key}.promoted.pointInTime", f"{why}, got {point_text!r}")
+            return None
+    label = restore_label(point_in_time=moment, backup_id=backup_id)
+    if label != primary:
+        problems.add(
+            f"{key}.primary",
+            f"names no instance a restore of this stack made: the promoted restore ({point_text or backup_id}) made {label}; "
+            f"set `primary: {label}` (`pulumi stack output database_label`), got {primary!r}",
+        )
+        return None
+    return RestoreSettings(
+        label=label,
+        point_in_time=rfc3339_utc(moment) if moment is not None else None,
+        backup_id=backup_id,
+        source_instance=raw.get("source_instance"),
+        source_deleted_at=raw.get("source_deleted_at"),
+        source_automated_backups_arn=raw.get("source_automated_backups_arn"),
+    )
 
 
 def _check_restore(
@@ -326,7 +401,7 @@ def _check_restore(
                 f"{key}.pointInTime",
                 f"is older than the {window.days}-day {window_what} before {end_what}: the earliest restorable time is "
                 f"{rfc3339_utc(end - window)}; restore a backupId instead, got {point_text!r}. If this restore was already "
-                f"applied, promote it: replace `restore` with `primary: {restore_label(point_in_time=moment)}`",
+                f"applied, promote it: rename `restore` to `promoted` and set `primary: {restore_label(point_in_time=moment)}`",
             )
     if len(problems.items) != before:
         return None
@@ -357,7 +432,7 @@ GCP_DATABASE_FIELDS: dict[str, Field] = {
     "tier": Field("str", "Cloud SQL machine tier", default="db-custom-2-8192", check=matches(r"^db-[a-z0-9-]+$", "a Cloud SQL tier such as db-custom-2-8192")),
     "postgresVersion": Field("str", "Cloud SQL Postgres version", default="POSTGRES_16", check=matches(r"^POSTGRES_\d+$", "a Cloud SQL version such as POSTGRES_16")),
     "highAvailability": Field("bool", "regional (two-zone) instance with automatic failover", default=True),
-    "diskSizeGb": Field("int", "initial disk size; it grows automatically", default=50, check=at_least(10)),
+    "diskSizeGb": Field("int", "initial disk size; it grows automatically", default=50, check=between(10, GCP_MAX_DISK_GB, "Cloud SQL holds at most 64 TB")),
     "backupLocation": Field(
         "str",
         "where backups are stored: a multi-region (us, eu, asia) or a region other than the instance's; default the multi-region holding the instance's region",
@@ -424,8 +499,10 @@ GCP_CLUSTER_FIELDS: dict[str, Field] = {
     "machineType": Field("str", "machine type of the platform node pool", default="e2-standard-8"),
     "minNodesPerZone": Field("int", "autoscaler minimum per zone", default=1, check=between(1, 100)),
     "maxNodesPerZone": Field("int", "autoscaler maximum per zone", default=3, check=between(1, 100)),
-    "diskSizeGb": Field("int", "node boot disk size", default=100, check=at_least(50)),
-    "masterIpv4CidrBlock": Field("str", "/28 for the private control plane", default="172.16.0.0/28", check=cidr_block),
+    "diskSizeGb": Field("int", "node boot disk size", default=100, check=between(50, GCP_MAX_DISK_GB, "a persistent disk holds at most 64 TB")),
+    # google-beta services/container/resource_container_cluster.go: validation.IsCIDRNetwork(28, 28),
+    # "must not overlap with any other ranges in use within the cluster's network".
+    "masterIpv4CidrBlock": Field("str", "/28 for the private control plane", default="172.16.0.0/28", check=cidr_prefix(28, 28, "GKE takes a /28 for the private control plane")),
     "masterAuthorizedNetworks": Field("list[str]", "CIDR blocks allowed to reach the control plane (empty: any, with credentials)", default=(), check=cidr_list),
     "networkPolicy": Field(
         "str",
@@ -568,16 +645,11 @@ def eks_version(v: str) -> Optional[str]:
     return None if re.match(r"^1\.\d+$", v) else "must be major.minor, e.g. 1.33 (EKS picks the patch release)"
 
 
-def vpc_cidr(v: str) -> Optional[str]:
-    message = cidr_block(v)
-    if message:
-        return message
-    prefix = int(v.split("/")[1])
-    return None if 16 <= prefix <= 22 else "must be a /16 to /22 block (it is split into three private and three public subnets)"
+vpc_cidr = cidr_prefix(16, 22, "it is split into three private and three public subnets")
 
 
 def aws_region(v: str) -> Optional[str]:
-    return None if re.match(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", v) else "must be an AWS region such as us-west-2"
+    return provider_config.aws_region(v)
 
 
 # The second region a stack's backups go to when `database.backupReplicaRegion` is not set: the
@@ -598,19 +670,31 @@ AWS_BACKUP_REPLICA_REGIONS = {
 }
 
 
-# Graviton families (m7g, c6gn, r6gd, t4g, g5g, ...): arm64, which the x86_64 node image cannot run.
-_GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.")
+# The node group runs the AL2023_x86_64_STANDARD image (components/aws/cluster.py, `ami_type`). EKS
+# has separate AMI types for arm64 (AL2023_ARM_64_STANDARD) and for accelerators
+# (AL2023_x86_64_NVIDIA, AL2023_x86_64_NEURON): https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html
+# Graviton families (m7g, c6gn, r8g, t4g, g5g, im4gn, ...) and a1 are arm64; Apple mac families are
+# not EKS nodes.
+_GRAVITON = re.compile(r"^([a-z]+\d+g[a-z]*|a1|mac\d*[a-z0-9-]*)\.", re.ASCII)
+# NVIDIA GPU (p*, g*, gr6), Habana (dl*), Inferentia/Trainium (inf*, trn*), FPGA (f*), video (vt*).
+_ACCELERATED = re.compile(r"^(p\d+[a-z]*|g\d+[a-z]*|gr\d+[a-z]*|dl\d+[a-z]*|inf\d+[a-z]*|trn\d+[a-z]*|f\d+[a-z]*|vt\d+[a-z]*)\.", re.ASCII)
 
 
 def x86_instance_types(values: tuple[str, ...]) -> Optional[str]:
     if not values:
         return "must list at least one EC2 instance type"
-    bad = [v for v in values if not re.match(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", v)]
+    bad = [v for v in values if not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", v, re.ASCII)]
     if bad:
         return f"every entry must be an EC2 instance type such as m6i.2xlarge ({', '.join(bad)} is not)"
     arm = [v for v in values if _GRAVITON.match(v)]
     if arm:
         return f"must be x86_64 instance types: the node group runs the AL2023 x86_64 image ({', '.join(arm)} is Graviton/arm64)"
+    accelerated = [v for v in values if _ACCELERATED.match(v)]
+    if accelerated:
+        return (
+            f"must be general-purpose x86_64 instance types: the node group runs the AL2023_x86_64_STANDARD image, "
+            f"without GPU or accelerator drivers ({', '.join(accelerated)} needs the NVIDIA or Neuron image)"
+        )
     return None
 
 
@@ -708,7 +792,7 @@ AWS_CLUSTER_FIELDS: dict[str, Field] = {
     "minNodes": Field("int", "node group minimum", default=3, check=between(1, 100)),
     "maxNodes": Field("int", "node group maximum", default=6, check=between(1, 100)),
     "desiredNodes": Field("int", "node group size at creation and on every update", default=3, check=between(1, 100)),
-    "diskSizeGb": Field("int", "node root volume size", default=100, check=at_least(50)),
+    "diskSizeGb": Field("int", "node root volume size", default=100, check=between(50, EBS_GP3_MAX_GIB, "a gp3 volume holds at most 16 TiB")),
     "admins": Field(
         "list[str]",
         "IAM roles or users (ARNs) given cluster admin through an EKS access entry each (CI roles, other operators); not the identity that creates the cluster, which EKS already admits",
@@ -818,6 +902,9 @@ class StackSettings:
     tls: TlsSettings
     gcp: Optional[GcpSettings] = None
     aws: Optional[AwsSettings] = None
+    # What deserves a look but does not stop a recovery (a certificate about to expire);
+    # `load_settings` logs each with pulumi.log.warn.
+    warnings: tuple[str, ...] = ()
 
 
 # Object-valued keys of the astronomer-dr namespace, per cloud.
@@ -885,6 +972,18 @@ def _tls(config: Mapping[str, str], problems: Problems) -> Optional[TlsSettings]
     return TlsSettings(certificate=values[TLS_CERTIFICATE_KEY], private_key=values[TLS_KEY_KEY])
 
 
+def _check_tls_material(tls: Optional[TlsSettings], platform: Optional[dict], now: datetime, problems: Problems) -> list[str]:
+    """Parses the chain and key (components/tls_material.py); returns the warnings."""
+    if tls is None:
+        return []
+    from .tls_material import check_tls
+
+    found, warnings = check_tls(tls.certificate, tls.private_key, platform["base_domain"] if platform else None, now)
+    for key, why in found.items():
+        problems.add(f"{PROJECT}:{key}", why)
+    return warnings
+
+
 def _require_provider_key(config: Mapping[str, str], key: str, what: str, problems: Problems) -> str:
     value = config.get(key)
     if not value:
@@ -893,12 +992,43 @@ def _require_provider_key(config: Mapping[str, str], key: str, what: str, proble
     return value
 
 
+def _check_gcp_ranges(network: Optional[dict], cluster: Optional[dict], problems: Problems) -> None:
+    """The node subnet, pod and service ranges and the control plane's /28 must not overlap (GKE
+    refuses the cluster, after the network was already built). The private services range is
+    allocated by Google from free space of the VPC (a prefix length only), so it cannot overlap."""
+    if not network:
+        return
+    ranges = {
+        "network.subnetCidr": network["subnet_cidr"],
+        "network.podsCidr": network["pods_cidr"],
+        "network.servicesCidr": network["services_cidr"],
+    }
+    if cluster and not cluster["existing"]:
+        ranges["cluster.masterIpv4CidrBlock"] = cluster["master_ipv4_cidr_block"]
+    pair = overlapping(ranges)
+    if pair:
+        # Either one may be the edit at fault: both keys are named.
+        for one, other in (pair, pair[::-1]):
+            problems.add(f"{PROJECT}:{one}", f"overlaps {other} ({ranges[other]}): every range of the cluster's network must be distinct, got {ranges[one]!r}")
+
+
 def _gcp(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems: Problems, now: datetime) -> Optional[GcpSettings]:
     project = _require_provider_key(config, "gcp:project", "the GCP project to rebuild in", problems)
     region = _require_provider_key(config, "gcp:region", "the GCP region to rebuild in", problems)
+    project = provider_config.check_provider_key(config, "gcp:project", provider_config.gcp_project, problems) or ""
+    region = provider_config.check_provider_key(config, "gcp:region", provider_config.gcp_region, problems) or ""
     cluster, database, registry = objects.get("cluster"), objects.get("database"), objects.get("registry")
+    _check_gcp_ranges(objects.get("network"), cluster, problems)
     if cluster and cluster["min_nodes_per_zone"] > cluster["max_nodes_per_zone"]:
         problems.add(f"{PROJECT}:cluster.minNodesPerZone", "must not exceed maxNodesPerZone")
+    if database and not database["point_in_time_recovery"]:
+        # Agrees with the policy pack: cloudsql-point-in-time-recovery is mandatory (policy/README.md),
+        # so false would pass `make up` and then fail the CI preview.
+        problems.add(
+            f"{PROJECT}:database.pointInTimeRecovery",
+            "must be true: without transaction logs the newest restorable state is last night's backup, and the "
+            "policy pack (cloudsql-point-in-time-recovery, mandatory) refuses it in every preview",
+        )
     if database:
         database = {**database, "restore": _check_topology(
             database,
@@ -907,7 +1037,7 @@ def _gcp(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems
             window_what="window of Cloud SQL transaction logs",
             problems=problems,
             pitr_enabled=database["point_in_time_recovery"],
-        )}
+        ), "promoted": _check_promoted(database, problems)}
         location = database["backup_location"] or (default_backup_location(region) if region else None)
         if database["backup_location"] and database["backup_location"] == region:
             problems.add(f"{PROJECT}:database.backupLocation", f"must be a location other than the instance's region {region}: backups there are lost with the region")
@@ -932,6 +1062,8 @@ def _gcp(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems
 
 def _aws(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems: Problems, now: datetime) -> Optional[AwsSettings]:
     region = _require_provider_key(config, "aws:region", "the AWS region to rebuild in", problems)
+    # A region that is not one names aws:region, not the keys whose defaults derive from it.
+    region = provider_config.check_provider_key(config, "aws:region", provider_config.aws_region, problems) or ""
     cluster, database, registry = objects.get("cluster"), objects.get("database"), objects.get("registry")
     key = f"{PROJECT}:cluster"
     if cluster:
@@ -954,7 +1086,7 @@ def _aws(config: Mapping[str, str], objects: dict[str, Optional[dict]], problems
             window=timedelta(days=database["backup_retention_days"]),
             window_what="backup retention (database.backupRetentionDays)",
             problems=problems,
-        )}
+        ), "promoted": _check_promoted(database, problems)}
         replica = database["backup_replica_region"] or AWS_BACKUP_REPLICA_REGIONS.get(region)
         if region and replica == region:
             problems.add(f"{PROJECT}:database.backupReplicaRegion", f"must be a region other than aws:region ({region}): replicated backups must survive its loss")
@@ -1027,6 +1159,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: Optional[datetime
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     problems = Problems()
+    provider_config.check_namespaces(config, problems, PROJECT)
     prefix_value = name_prefix(stack, problems)
     prefix = f"{PROJECT}:"
     ours = {k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)}
@@ -1054,6 +1187,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: Optional[datetime
         objects[key] = parse_object(full, raw, fields, problems)
 
     tls = _tls(config, problems)
+    warnings = _check_tls_material(tls, objects.get("platform"), now, problems)
     teardown = _teardown(ours, stack, problems)
     gcp_settings = _gcp(config, objects, problems, now) if cloud == "gcp" else None
     aws_settings = _aws(config, objects, problems, now) if cloud == "aws" else None
@@ -1069,9 +1203,37 @@ def parse_settings(config: Mapping[str, str], stack: str, now: Optional[datetime
         tls=tls,
         gcp=gcp_settings,
         aws=aws_settings,
+        warnings=tuple(warnings),
     )
+
+
+def restore_request_problems(
+    cloud: str, database: Optional[Mapping[str, Any]], restore: Mapping[str, Any], now: Optional[datetime] = None
+) -> list[str]:
+    """What the program would refuse about `restore` set on a stack whose `database` object (as in
+    its stack file) is given: the same fields and the same window checks as `parse_settings`.
+    For tools (the drill) that build a restore before any `pulumi up`. The source instance is
+    taken as given (the drill reads it from the stack's outputs)."""
+    now = now or datetime.now(timezone.utc)
+    problems = Problems()
+    if cloud not in SUPPORTED_CLOUDS:
+        return [f"{PROJECT}:cloud: required: one of {', '.join(SUPPORTED_CLOUDS)}, got {cloud!r}"]
+    raw = dict(database) if isinstance(database, Mapping) else {}
+    raw["restore"] = {**(raw.get("restore") if isinstance(raw.get("restore"), dict) else {}), **restore, "sourceInstance": "drill-source"}
+    raw["keepOriginal"] = False
+    parsed = parse_object(f"{PROJECT}:database", _numeric_backup_id_as_text(raw), OBJECT_KEYS[cloud]["database"], problems)
+    if parsed is not None:
+        if cloud == "gcp":
+            window, what, pitr = timedelta(days=GCP_TRANSACTION_LOG_DAYS), "window of Cloud SQL transaction logs", parsed["point_in_time_recovery"]
+        else:
+            window, what, pitr = timedelta(days=parsed["backup_retention_days"]), "backup retention (database.backupRetentionDays)", True
+        _check_topology(parsed, now=now, window=window, window_what=what, problems=problems, pitr_enabled=pitr)
+    return problems.items
 
 
 def load_settings() -> StackSettings:
     """Reads this stack's config. The only place in the program that touches Pulumi config."""
-    return parse_settings(all_config(), pulumi.get_stack(), now=datetime.now(timezone.utc))
+    settings = parse_settings(all_config(), pulumi.get_stack(), now=datetime.now(timezone.utc))
+    for warning in settings.warnings:
+        pulumi.log.warn(warning)
+    return settings

@@ -9,6 +9,7 @@ user under pressure fixes all of them in one round instead of one per `pulumi up
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
@@ -38,6 +39,12 @@ class Field:
     """One key of a config object.
 
     kind: "str", "int", "bool", "list[str]" or "object" (then `fields` describes it).
+
+    Every string (and every entry of a list of strings) is also held to `text_rules` before
+    `check` runs: one line, printable ASCII, not empty, at most `max_length` characters. The
+    clouds take identifiers, names and versions as ASCII, and a block scalar (`|`) keeps a
+    trailing newline the user cannot see; a field that really takes other text would set
+    `ascii=False`.
     """
 
     kind: str
@@ -45,6 +52,8 @@ class Field:
     default: Any = _MISSING
     check: Optional[Check] = None
     fields: Optional[Mapping[str, "Field"]] = None
+    max_length: int = 255
+    ascii: bool = True
 
     @property
     def required(self) -> bool:
@@ -98,12 +107,49 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def text_rules(value: str, max_length: int = 255, ascii_only: bool = True) -> Optional[str]:
+    """Why a config string is refused before its own check runs, or None."""
+    if value == "":
+        return "must not be empty (remove the key to take the default)"
+    if value.rstrip(" \t").endswith(("\n", "\r")):
+        return "must not end with a newline (a `|` block scalar keeps it: write the value on one line, or use `|-`)"
+    if value != value.strip():
+        return "must not start or end with spaces"
+    if _CONTROL.search(value):
+        return "must be one line without control characters (tabs, newlines)"
+    if ascii_only and not value.isascii():
+        odd = next(c for c in value if not c.isascii())
+        return f"must be plain ASCII: {odd!r} (U+{ord(odd):04X}) only looks like ASCII; retype it"
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters (got {len(value)})"
+    return None
+
+
+# `pulumi config set --path` turns "true"/"false" into booleans and base-10 digits that do not
+# start with 0 into integers unless `--type string` is given (pulumi/pulumi sdk/go/common/resource/
+# config/object.go `coerce`, called through value.go `coerceObject` from map.go `Map.Set`; the
+# `--type` flag: pkg/cmd/pulumi/config/config.go). Turning such an integer back into its decimal
+# text is therefore exact: what the user typed.
+STRING_HINT = "quote it in the stack file, or set it with `pulumi config set --path <key> --type string <value>`"
+
+
 def _coerce(path: str, spec: Field, value: Any, problems: Problems) -> Any:
     """Checks the JSON type of one value; returns _MISSING when it is wrong."""
     kind = spec.kind
     if kind == "str":
+        if isinstance(value, int) and not isinstance(value, bool):
+            # What `pulumi config set --path <key> 16` (or an unquoted 16) stores: the digits were meant.
+            value = str(value)
         if not isinstance(value, str):
-            problems.add(path, f"expected a string, got {_type_name(value)} {value!r}")
+            problems.add(path, f"expected a string, got {_type_name(value)} {value!r}; {STRING_HINT}")
+            return _MISSING
+        why = text_rules(value, spec.max_length, spec.ascii)
+        if why:
+            problems.add(path, f"{why}, got {value!r}")
             return _MISSING
         return value
     if kind == "int":
@@ -111,6 +157,9 @@ def _coerce(path: str, spec: Field, value: Any, problems: Problems) -> Any:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             problems.add(path, f"expected a whole number, got {_type_name(value)} {value!r}")
+            return _MISSING
+        if not INT32_MIN <= value <= INT32_MAX:
+            problems.add(path, f"must be between {INT32_MIN} and {INT32_MAX} (the cloud APIs take 32-bit integers), got {value!r}")
             return _MISSING
         return value
     if kind == "bool":
@@ -122,6 +171,11 @@ def _coerce(path: str, spec: Field, value: Any, problems: Problems) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             problems.add(path, f"expected a list of strings, got {_type_name(value)} {value!r}")
             return _MISSING
+        for index, item in enumerate(value):
+            why = text_rules(item, spec.max_length, spec.ascii)
+            if why:
+                problems.add(f"{path}[{index}]", f"{why}, got {item!r}")
+                return _MISSING
         return tuple(value)
     if kind == "object":
         assert spec.fields is not None
@@ -172,10 +226,10 @@ def parse_object(
 
 # ---- checks shared by both clouds -------------------------------------------------------------
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", re.ASCII)
+_DOMAIN = re.compile(r"(?=.{1,253}\Z)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.ASCII)
+_SEMVER = re.compile(r"\d+\.\d+\.\d+", re.ASCII)
+_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)", re.ASCII)
 
 
 def at_least(minimum: int, why: str = "") -> Check:
@@ -193,15 +247,17 @@ def one_of(*allowed: str) -> Check:
 
 
 def matches(pattern: str, what: str) -> Check:
-    compiled = re.compile(pattern)
-    return lambda v: None if compiled.match(v) else f"must be {what}"
+    # ASCII: `\d` would otherwise take fullwidth and other Unicode digits; fullmatch: `$` would
+    # otherwise let a trailing newline through.
+    compiled = re.compile(pattern, re.ASCII)
+    return lambda v: None if compiled.fullmatch(v) else f"must be {what}"
 
 
 def dns_label(max_length: int) -> Check:
     def check(v: str) -> Optional[str]:
         if len(v) > max_length:
             return f"must be at most {max_length} characters (it prefixes every Kubernetes object the chart names)"
-        if not _DNS_LABEL.match(v):
+        if not _DNS_LABEL.fullmatch(v):
             return "must be lowercase letters, digits and '-', starting and ending with a letter or digit"
         return None
 
@@ -209,30 +265,76 @@ def dns_label(max_length: int) -> Check:
 
 
 def domain_name(v: str) -> Optional[str]:
-    return None if _DOMAIN.match(v) else "must be a lowercase DNS name such as astro.example.com"
+    return None if _DOMAIN.fullmatch(v) else "must be a lowercase DNS name such as astro.example.com"
 
 
 def exact_version(v: str) -> Optional[str]:
-    return None if _SEMVER.match(v) else "must be an exact chart version such as 2.1.0 (no ranges: a rebuild must install what was tested)"
+    return None if _SEMVER.fullmatch(v) else "must be an exact chart version such as 2.1.0 (no ranges: a rebuild must install what was tested)"
 
 
 def utc_time(v: str) -> Optional[str]:
-    return None if _HHMM.match(v) else "must be a UTC time of day as HH:MM (24-hour), e.g. 03:00"
+    return None if _HHMM.fullmatch(v) else "must be a UTC time of day as HH:MM (24-hour), e.g. 03:00"
+
+
+def ipv4_network(v: str) -> tuple[Optional[ipaddress.IPv4Network], Optional[str]]:
+    """(network, None) or (None, why): an IPv4 block written with its prefix length, no host bits."""
+    if "/" not in v:
+        return None, "must be a CIDR block with its prefix length, such as 10.0.0.0/20 (a single address is written 203.0.113.7/32)"
+    try:
+        network = ipaddress.ip_network(v, strict=True)
+    except ValueError as error:
+        return None, f"must be a CIDR block such as 10.0.0.0/20 ({error})"
+    if network.version != 4:
+        return None, "must be an IPv4 block such as 10.0.0.0/20 (the clusters and their subnets are IPv4)"
+    return network, None
 
 
 def cidr_block(v: str) -> Optional[str]:
-    import ipaddress
-
-    try:
-        ipaddress.ip_network(v, strict=True)
-    except ValueError:
-        return "must be a CIDR block such as 10.0.0.0/20"
+    """An IPv4 block that ranges can be carved from: not the whole internet."""
+    network, why = ipv4_network(v)
+    if why:
+        return why
+    if network.prefixlen == 0:
+        return "must be a subnet, not 0.0.0.0/0 (every address)"
     return None
 
 
+def cidr_prefix(low: int, high: int, why: str) -> Check:
+    """A `cidr_block` whose prefix length is between /low and /high."""
+
+    def check(v: str) -> Optional[str]:
+        message = cidr_block(v)
+        if message:
+            return message
+        prefix = ipaddress.ip_network(v).prefixlen
+        if low == high and prefix != low:
+            return f"must be a /{low} block ({why})"
+        return None if low <= prefix <= high else f"must be a /{low} to /{high} block ({why})"
+
+    return check
+
+
 def cidr_list(values: tuple[str, ...]) -> Optional[str]:
-    bad = [v for v in values if cidr_block(v)]
-    return f"every entry must be a CIDR block such as 203.0.113.0/24 ({', '.join(bad)} is not)" if bad else None
+    """Allow-lists: IPv4 blocks; 0.0.0.0/0 is allowed and means everyone."""
+    for v in values:
+        _, why = ipv4_network(v)
+        if why:
+            return f"every entry {why}; {v!r} is not"
+    return None
+
+
+def overlapping(ranges: Mapping[str, str]) -> Optional[tuple[str, str]]:
+    """The first two named IPv4 ranges that overlap, or None (unparseable ranges are skipped)."""
+    networks = []
+    for name, value in ranges.items():
+        network, why = ipv4_network(value) if isinstance(value, str) else (None, "missing")
+        if network is not None:
+            networks.append((name, network))
+    for i, (name, network) in enumerate(networks):
+        for other, other_network in networks[i + 1:]:
+            if network.overlaps(other_network):
+                return name, other
+    return None
 
 
 # Kubernetes minor versions the Astronomer chart was tested on (chart metadata.yaml); outside
@@ -241,7 +343,7 @@ SUPPORTED_KUBERNETES_MINORS = (31, 32, 33, 34, 35)
 
 
 def kubernetes_version(v: str) -> Optional[str]:
-    m = re.match(r"^1\.(\d+)(\.\d+(-[a-z0-9.]+)?)?$", v)
+    m = re.fullmatch(r"1\.(\d+)(\.\d+(-[a-z0-9.]+)?)?", v, re.ASCII)
     low, high = SUPPORTED_KUBERNETES_MINORS[0], SUPPORTED_KUBERNETES_MINORS[-1]
     if not m:
         return f"must be a Kubernetes version such as 1.{high - 2}"

@@ -789,8 +789,10 @@ POLICIES: List[Policy] = [
     _resource_policy("rds-deletion-protection", "RDS instances have deletion protection.", [RDS],
                      _rds_deletion_protection),
     _resource_policy("rds-storage-encrypted", "RDS storage is encrypted.", [RDS], _rds_encrypted),
-    _resource_policy("rds-multi-az", "RDS primaries are Multi-AZ.", [RDS], _rds_multi_az,
-                     applies=_rds_primary),
+    # Advisory, like cloudsql-regional-ha: a standby is availability, not recoverability (restores
+    # come from backups), and config accepts `database.highAvailability: false` on both clouds.
+    _resource_policy("rds-multi-az", "RDS primaries are Multi-AZ. Advisory: a cost choice.", [RDS],
+                     _rds_multi_az, level=ADVISORY, applies=_rds_primary),
     _resource_policy("rds-not-public", "RDS instances are not publicly accessible.", [RDS],
                      _rds_not_public),
     # GCS

@@ -1,7 +1,7 @@
 """Shared fixtures: each stack is evaluated once per session by the offline engine.
 
 Tests assert on what the real `__main__.py` registers with the real stack files; only the TLS
-secrets, which a real stack file holds encrypted, are supplied here.
+secrets, which a real stack file holds encrypted, are supplied here (real PEM, tests/pki.py).
 """
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ import functools
 
 import pytest
 
+from tests import pki
 from tools.offline import Evaluation, evaluate
 
-TEST_CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIBtest-certificate\n-----END CERTIFICATE-----\n"
-TEST_PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEtest-private-key-material\n-----END PRIVATE KEY-----\n"
+# A real chain (leaf for astro.acme.example.com and *.astro.acme.example.com, then a test CA) and
+# its key, made at session start (tests/pki.py): the program parses them.
+TEST_CERTIFICATE = pki.CERTIFICATE
+TEST_PRIVATE_KEY = pki.PRIVATE_KEY
 TLS_SECRETS = {
     "astronomer-dr:tlsCertificate": TEST_CERTIFICATE,
     "astronomer-dr:tlsKey": TEST_PRIVATE_KEY,

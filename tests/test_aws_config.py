@@ -107,7 +107,8 @@ def test_aws_region_is_required():
 
 @pytest.mark.parametrize("types,ok", [
     (("m6i.2xlarge",), True),
-    (("m7i-flex.xlarge", "c6a.4xlarge", "g5.xlarge"), True),
+    (("m7i-flex.xlarge", "c6a.4xlarge"), True),
+    (("g5.xlarge",), False),  # GPU: the STANDARD image has no NVIDIA driver (tests/test_input_refusals.py)
     (("m7g.2xlarge",), False),
     (("c6gn.xlarge",), False),
     (("r6gd.large",), False),

@@ -87,8 +87,8 @@ def test_existing_cluster_and_dns_are_parsed():
         # negatives and minimums
         ({"database": {"backupRetentionDays": -1}}, "astronomer-dr:database.backupRetentionDays", "between 7 and 365"),
         ({"database": {"backupRetentionDays": 6}}, "astronomer-dr:database.backupRetentionDays", "between 7 and 365"),
-        ({"database": {"diskSizeGb": -5}}, "astronomer-dr:database.diskSizeGb", "at least 10"),
-        ({"platform": {"baseDomain": "astro.example.com", "prometheusReplicas": 1}}, "astronomer-dr:platform.prometheusReplicas", "at least 2"),
+        ({"database": {"diskSizeGb": -5}}, "astronomer-dr:database.diskSizeGb", "between 10 and"),
+        ({"platform": {"baseDomain": "astro.example.com", "prometheusReplicas": 1}}, "astronomer-dr:platform.prometheusReplicas", "between 2 and"),
         ({"cluster": {"minNodesPerZone": 4, "maxNodesPerZone": 2}}, "astronomer-dr:cluster.minNodesPerZone", "must not exceed maxNodesPerZone"),
         # malformed times
         ({"database": {"backupStartTime": "3am"}}, "astronomer-dr:database.backupStartTime", "HH:MM"),

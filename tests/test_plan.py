@@ -356,10 +356,11 @@ def test_diff_against_a_revision_shows_exactly_the_changed_value(diff_runs):
     assert "#### **astro-gcp-db** `gcp:sql/databaseInstance:DatabaseInstance`" in out
 
 
-def test_diff_against_an_unchanged_tree_prints_nothing(diff_runs):
+def test_diff_against_an_unchanged_tree_prints_nothing_and_says_so_on_stderr(diff_runs):
     _, runs = diff_runs
     code, out, err = runs["unchanged"]
     assert (code, out) == (0, ""), err
+    assert "tools.plan: no changes: stack aws evaluates to the same resources, inputs and outputs as at HEAD" in err
 
 
 def test_diff_leaves_no_worktree_behind(diff_runs):

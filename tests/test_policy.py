@@ -327,7 +327,7 @@ RDS_BROKEN = [
 @pytest.mark.parametrize("path,value,policy,text", RDS_BROKEN, ids=_ids(RDS_BROKEN))
 def test_rds_broken_setting_is_reported(path, value, policy, text):
     violations = validate_resources([resource(RDS, "db", mutate(RDS_OK, path, value))])
-    assert_single(violations, policy, text)
+    assert_single(violations, policy, text, ADVISORY if policy == "rds-multi-az" else MANDATORY)
 
 
 GCS_BROKEN = [
@@ -500,8 +500,8 @@ def test_policy_names_are_unique_and_levels_explicit():
     assert len(names) == len(set(names))
     assert all(p.enforcement_level in (MANDATORY, ADVISORY) for p in policies.POLICIES)
     advisory = {p.name for p in policies.POLICIES if p.enforcement_level == ADVISORY}
-    assert advisory == {"cloudsql-regional-ha", "gke-control-plane-exposure", "eks-public-endpoint-exposure",
-                        "astronomer-nginx-exposure"}
+    assert advisory == {"cloudsql-regional-ha", "rds-multi-az", "gke-control-plane-exposure",
+                        "eks-public-endpoint-exposure", "astronomer-nginx-exposure"}
 
 
 def test_readme_table_lists_every_policy_with_its_level():

@@ -187,10 +187,10 @@ def test_aws_window_is_the_backup_retention():
 
 
 def test_promotion_and_retirement_settings():
-    database = parse(gcp_config(primary="pitr-20261120t093000z", keepOriginal=False)).gcp.database
+    database = parse(gcp_config(primary="pitr-20261120t093000z", promoted={"pointInTime": "2026-11-20T09:30:00Z"}, keepOriginal=False)).gcp.database
     assert database.platform_label == "pitr-20261120t093000z"
     assert database.declared_labels == ("pitr-20261120t093000z",)
-    database = parse(gcp_config(primary="pitr-20261120t093000z", unprotect=["original"], keepRestored=["backup-1"])).gcp.database
+    database = parse(gcp_config(primary="pitr-20261120t093000z", promoted={"pointInTime": "2026-11-20T09:30:00Z"}, unprotect=["original"], keepRestored=["backup-1"])).gcp.database
     assert database.declared_labels == ("original", "pitr-20261120t093000z", "backup-1")
     assert not database.guarded("original") and database.guarded("pitr-20261120t093000z")
 
@@ -432,10 +432,10 @@ def test_bootstrap_secret_points_at_the_restored_instance(stack):
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_promotion_declares_the_same_instance_with_the_same_inputs(stack):
-    """Replacing `restore` with `primary: <label>` changes nothing but the create-only inputs, and
+    """Renaming `restore` to `promoted` and setting `primary: <label>` changes nothing but the create-only inputs, and
     drops the repoint Job with its cluster-wide grant, which exist only while a restore does."""
     during = restored(stack, pointInTime=AT)
-    after = evaluated(stack, {"primary": AT_LABEL})
+    after = evaluated(stack, {"primary": AT_LABEL, "promoted": {"pointInTime": AT}})
     repoint = {r.urn for r in during.resources if r.name.startswith("astronomer-repoint")}
     assert len(repoint) == 5  # ServiceAccount, ClusterRole, ClusterRoleBinding, ConfigMap, Job
     before_urns = {r.urn: r for r in during.resources if r.urn not in repoint}
@@ -455,7 +455,7 @@ def test_promotion_declares_the_same_instance_with_the_same_inputs(stack):
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_retiring_the_original_lifts_its_guards_then_stops_declaring_it(stack):
-    unprotected = instances(evaluated(stack, {"primary": AT_LABEL, "unprotect": [ORIGINAL_LABEL]}), stack)
+    unprotected = instances(evaluated(stack, {"primary": AT_LABEL, "promoted": {"pointInTime": AT}, "unprotect": [ORIGINAL_LABEL]}), stack)
     original = unprotected[ORIGINAL_LABEL]
     assert original.protect is False and original.input("deletionProtection") is False
     if stack == "gcp":
@@ -466,14 +466,14 @@ def test_retiring_the_original_lifts_its_guards_then_stops_declaring_it(stack):
         assert original.input("deleteAutomatedBackups") is False and original.input("skipFinalSnapshot") is False
     assert unprotected[AT_LABEL].protect is True
 
-    retired = evaluated(stack, {"primary": AT_LABEL, "keepOriginal": False})
+    retired = evaluated(stack, {"primary": AT_LABEL, "promoted": {"pointInTime": AT}, "keepOriginal": False})
     assert set(instances(retired, stack)) == {AT_LABEL}
     assert retired.of_type(JOB) == []  # no old host left to repoint from
 
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_restored_stacks_pass_every_mandatory_policy(stack):
-    for evaluation in (restored(stack, pointInTime=AT), evaluated(stack, {"primary": AT_LABEL})):
+    for evaluation in (restored(stack, pointInTime=AT), evaluated(stack, {"primary": AT_LABEL, "promoted": {"pointInTime": AT}})):
         assert [v for v in validate_resources(as_policy_resources(evaluation)) if v.mandatory] == []
 
 

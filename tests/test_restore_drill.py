@@ -24,7 +24,8 @@ def test_drill_restores_checks_and_tears_down_a_throwaway_stack():
     assert "pulumi config set --path astronomer-dr:database.restore.pointInTime 2026-11-20T09:30:00Z --stack drill-gcp" in shell
     assert 'pulumi config set --path astronomer-dr:database.restore.sourceInstance "$SOURCE" --stack drill-gcp' in shell
     assert "pulumi config set --path astronomer-dr:database.keepOriginal false --stack drill-gcp" in shell
-    # The check proves the promotion changes nothing.
+    # The check proves the promotion changes nothing; the applied restore is kept as `promoted`.
+    assert "pulumi config set --path astronomer-dr:database.promoted.pointInTime 2026-11-20T09:30:00Z --stack drill-gcp" in shell
     assert shell.index("pulumi config rm --path astronomer-dr:database.restore --stack drill-gcp") < shell.index(
         'pulumi config set --path astronomer-dr:database.primary "$LABEL" --stack drill-gcp'
     )

@@ -73,7 +73,9 @@ def measure(stack: str) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    stacks = argv or sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
+    from tools.stackfile import stack_names
+
+    stacks = argv or stack_names(PROJECT_DIR)  # a running drill's stack file is not a project stack
     print(f"median of {RUNS} fresh interpreters each; evaluate = import SDKs + run the program under the offline engine")
     print(f"{'stack':<8} {'resources':>9} {'SDK import':>11} {'evaluate':>9} {'ratio':>6}")
     started = time.perf_counter()

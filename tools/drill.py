@@ -7,8 +7,8 @@
 The throwaway stack is `drill-<STACK>`, created from a copy of STACK's config with
 `database.restore` set, `sourceInstance` the instance STACK's platform uses (its
 `database_instance` output), and no original instance of its own (`keepOriginal: false`). The
-check phase verifies that the restore is idempotent and that promoting it (`restore` replaced by
-`primary: <label>`) changes nothing. The teardown phase lifts every deletion guard
+check phase verifies that the restore is idempotent and that promoting it (`restore` renamed to
+`promoted`, `primary: <label>`) changes nothing. The teardown phase lifts every deletion guard
 (`astronomer-dr:teardown`, accepted only on `drill-*` stacks), destroys the stack and removes it.
 See docs/RUNBOOK.md, "Drill".
 
@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
-
-import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NAMESPACE = "astronomer-dr"
@@ -65,10 +64,29 @@ def drill_stack_name(stack: str) -> str:
 
 
 def stack_file_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The stack file's config, read as the CLI reads it (tools/stackfile.py)."""
+    from tools import stackfile
+
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        raise DrillError(f"no stack file {path.name}: name an existing stack")
-    return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        known = ", ".join(n for n in stackfile.stack_names(project_dir) if not n.startswith(DRILL_PREFIX)) or "none"
+        raise DrillError(f"no stack file {path.name}: name an existing stack (stacks here: {known})")
+    try:
+        return stackfile.load(path)
+    except stackfile.StackFileError as error:
+        raise DrillError(str(error)) from None
+
+
+def check_request(config: Mapping[str, Any], at: Optional[str], backup: Optional[str]) -> None:
+    """AT or BACKUP checked by the program's own config parsing (components/config.py): the
+    format, the backup id pattern of the stack's cloud, and the restore window."""
+    from components.config import restore_request_problems
+
+    restore = {"pointInTime": at} if at else {"backupId": backup}
+    problems = restore_request_problems(config.get(f"{NAMESPACE}:cloud"), config.get(f"{NAMESPACE}:database"), restore)
+    if problems:
+        name = "AT" if at else "BACKUP"
+        raise DrillError(f"{name} is refused by the program's own checks:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 def drill_steps(stack: str, config: Mapping[str, Any], at: Optional[str] = None, backup: Optional[str] = None) -> list[Step]:
@@ -101,6 +119,7 @@ def drill_steps(stack: str, config: Mapping[str, Any], at: Optional[str] = None,
     if f"{NAMESPACE}:dns" in config:
         steps.append(Step("restore", "no DNS record: the drill must never take over the platform's names",
                           ("pulumi", "config", "rm", f"{NAMESPACE}:dns", *on)))
+    promoted = (f"{NAMESPACE}:database.promoted.pointInTime", at) if at else (f"{NAMESPACE}:database.promoted.backupId", backup)
     if at:
         steps.append(Step("restore", f"restore the database as it was at {at}",
                           ("pulumi", "config", "set", "--path", f"{restore}.pointInTime", at, *on)))
@@ -113,8 +132,10 @@ def drill_steps(stack: str, config: Mapping[str, Any], at: Optional[str] = None,
         Step("restore", "build the drill platform on the restored database", ("pulumi", "up", "--yes", *on)),
         Step("check", "the label of the restored instance", ("pulumi", "stack", "output", "database_label", *on), capture=LABEL),
         Step("check", "the restore is idempotent: a second run changes nothing", ("pulumi", "preview", "--expect-no-changes", *on)),
-        Step("check", "promotion, step 1: drop `restore`", ("pulumi", "config", "rm", "--path", restore, *on)),
-        Step("check", "promotion, step 2: name the restored instance as primary",
+        Step("check", "promotion, step 1: keep the applied restore as `promoted` (it proves the label)",
+             ("pulumi", "config", "set", "--path", *promoted, *on)),
+        Step("check", "promotion, step 2: drop `restore`", ("pulumi", "config", "rm", "--path", restore, *on)),
+        Step("check", "promotion, step 3: name the restored instance as primary",
              ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.primary", f"${LABEL}", *on)),
         Step("check", "promotion changes nothing (nothing replaced, nothing destroyed)", ("pulumi", "preview", "--expect-no-changes", *on)),
         Step("check", "what to look at by hand before the teardown (URL, database, registry)", ("pulumi", "stack", "output", *on)),
@@ -148,15 +169,46 @@ def render(stack: str, steps: Sequence[Step]) -> str:
 Runner = Callable[..., subprocess.CompletedProcess]
 
 
-def run(steps: Sequence[Step], runner: Runner = subprocess.run, out=sys.stdout) -> int:
-    """Executes each step in order; `$NAME` arguments take the stdout captured by earlier steps."""
+def cleanup_advice(steps: Sequence[Step], failed: int, stack: str) -> str:
+    """What is left behind when step `failed` fails, and the command that removes it."""
+    drill = drill_stack_name(stack)
+    init = next((i for i, s in enumerate(steps) if s.argv[:3] == ("pulumi", "stack", "init")), None)
+    if init is not None and failed <= init:
+        return f"nothing to clean up: the drill stack {drill} was not created by this run"
+    # Either this run created it, or this run is a later phase (check, teardown) of one that did.
+    applied = any(s.argv[:2] == ("pulumi", "up") for s in steps[: failed + 1])
+    what = f"the drill stack {drill} (and its stack file Pulumi.{drill}.yaml)"
+    if applied:
+        what += " and whatever its `pulumi up` created (a restored database, a cluster)"
+    return (
+        f"left behind: {what}. Fix the cause above and rerun the failed phase, or remove it all with "
+        f"`make drill STACK={stack} PHASE=teardown RUN=1` plus the same AT=/BACKUP= (docs/RUNBOOK.md, \"Drill\"): "
+        f"a drill stack file left in the project breaks `make test`"
+    )
+
+
+def run(steps: Sequence[Step], runner: Runner = subprocess.run, out=sys.stdout, stack: str = "") -> int:
+    """Executes each step in order; `$NAME` arguments take the stdout captured by earlier steps.
+
+    Steps that capture show Pulumi's own error output when they fail; the others print straight
+    to the terminal. A failure ends with what was left behind and how to remove it."""
     captured: dict[str, str] = {}
-    for step in steps:
+    for index, step in enumerate(steps):
         argv = [captured.get(a[1:], a) if a.startswith("$") else a for a in step.argv]
         print(f"+ {' '.join(shlex.quote(a) for a in argv)}", file=out, flush=True)
-        result = runner(argv, cwd=PROJECT_DIR, text=True, capture_output=step.capture is not None)
+        try:
+            result = runner(argv, cwd=PROJECT_DIR, text=True, capture_output=step.capture is not None)
+        except FileNotFoundError:
+            print(f"drill stopped: `{argv[0]}` is not installed or not on PATH", file=out)
+            print(cleanup_advice(steps, index, stack), file=out)
+            return 127
         if result.returncode != 0:
+            if step.capture:
+                for stream in (result.stdout, result.stderr):
+                    if stream and stream.strip():
+                        print(stream.rstrip(), file=out)
             print(f"drill stopped: `{step.what}` failed (exit {result.returncode})", file=out)
+            print(cleanup_advice(steps, index, stack), file=out)
             return result.returncode or 1
         if step.capture:
             captured[step.capture] = (result.stdout or "").strip()
@@ -173,7 +225,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--run", action="store_true", help="execute the steps (default: print them)")
     args = parser.parse_args(argv)
     try:
-        steps = drill_steps(args.stack, stack_file_config(args.stack), at=args.at, backup=args.backup)
+        config = stack_file_config(args.stack)
+        steps = drill_steps(args.stack, config, at=args.at, backup=args.backup)
+        if args.phase in ("all", "restore"):
+            # Only a restore must be inside the window; a later check or teardown of it need not be.
+            check_request(config, args.at, args.backup)
     except DrillError as error:
         print(f"drill: {error}", file=sys.stderr)
         return 2
@@ -182,7 +238,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.run:
         print(render(args.stack, steps))
         return 0
-    return run(steps)
+    if shutil.which("pulumi") is None:
+        print(
+            "drill: the Pulumi CLI is not installed (or not on PATH): https://www.pulumi.com/docs/install/. "
+            "Without RUN=1 the drill only prints its commands.",
+            file=sys.stderr,
+        )
+        return 2
+    return run(steps, stack=args.stack)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
-import yaml
+from tools import stackfile
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -576,21 +576,17 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
 def _config_string(value: Any) -> str:
     """How the CLI hands a stack-file value to the program: scalars as text, the rest as JSON."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
+    return stackfile.config_string(value)
 
 
 def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str, str], list[str]]:
-    """The config of Pulumi.<stack>.yaml; `secure:` values become placeholders marked secret."""
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text()) or {}
+    """The config of Pulumi.<stack>.yaml read as the CLI reads it (tools/stackfile.py); `secure:`
+    values become placeholders marked secret. Raises stackfile.StackFileError with a clear message."""
+    document = stackfile.load(project_dir / f"Pulumi.{stack}.yaml")
     config: dict[str, str] = {}
     secret_keys: list[str] = []
-    for key, value in (document.get("config") or {}).items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
+    for key, value in document.items():
+        if stackfile.is_secure(value):
             config[key] = SECRET_PLACEHOLDER
             secret_keys.append(key)
         else:

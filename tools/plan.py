@@ -79,6 +79,44 @@ def placeholder_for(key: str) -> str:
     return SECRET_PLACEHOLDERS.get(key.split(":", 1)[-1], GENERIC_PLACEHOLDER)
 
 
+def placeholder_tls(base_domain: str) -> tuple[str, str]:
+    """A stand-in certificate and key for <base_domain> and *.<base_domain>, because the program
+    parses its TLS material. Byte-for-byte the same on every run (a fixed key, a deterministic
+    ECDSA signature, fixed dates), so a diff never shows it as a change."""
+    from datetime import datetime, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.derive_private_key(0x0FF11E, ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "offline plan placeholder")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime(2000, 1, 1, tzinfo=timezone.utc))
+        .not_valid_after(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(base_domain), x509.DNSName(f"*.{base_domain}")]), critical=False)
+        .sign(key, hashes.SHA256(), ecdsa_deterministic=True)
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return pem, key_pem
+
+
+def _base_domain(config: Mapping[str, str], namespace: str) -> Optional[str]:
+    try:
+        platform = json.loads(config.get(f"{namespace}:platform") or "{}")
+    except ValueError:
+        return None
+    domain = platform.get("baseDomain") if isinstance(platform, dict) else None
+    return domain if isinstance(domain, str) and domain.isascii() and domain else None
+
+
 def evaluate_stack(stack: str, project_dir: Path = TOOLS_ROOT):
     """Runs the program of `project_dir` for `stack` offline. Returns (Evaluation, placeholder keys)."""
     # Before the evaluated tree goes on sys.path: `tools` is a namespace package, and a later
@@ -90,9 +128,13 @@ def evaluate_stack(stack: str, project_dir: Path = TOOLS_ROOT):
     required = [f"{namespace}:{key}" for key in getattr(config_module, "SECRET_KEYS", ())]
     config, secure_keys = offline.stack_config(stack, project_dir)
     secrets: dict[str, str] = {}
+    domain = _base_domain(config, namespace)
+    tls = placeholder_tls(domain) if domain else None
     for key in [*secure_keys, *(k for k in required if k not in config)]:
         config.pop(key, None)
         secrets[key] = placeholder_for(key)
+        if tls and key in (f"{namespace}:tlsCertificate", f"{namespace}:tlsKey"):
+            secrets[key] = tls[0] if key.endswith(":tlsCertificate") else tls[1]
     with warnings.catch_warnings():
         # First access to pulumi_gcp.storage / pulumi_aws.s3 warns about their deprecated V2 modules.
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulumi_(gcp|aws)(\.|$)")
@@ -186,8 +228,27 @@ def plan_document(stack: str, project_dir: Path = TOOLS_ROOT) -> dict[str, Any]:
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         return missing_stack_document(stack, f"there is no {stack_file.name} in {project_dir}")
-    evaluation, placeholders = evaluate_stack(stack, project_dir)
+    from tools.stackfile import StackFileError, load
+
+    try:
+        load(stack_file)  # before the program is imported: a file the CLI would not load stops here
+        evaluation, placeholders = evaluate_stack(stack, project_dir)
+    except StackFileError as error:
+        # The CLI would not load the file either: say why, without a traceback.
+        return {**missing_stack_document(stack, ""), "missing": None, "stack_file_error": True, "error": str(error)}
     return to_document(evaluation, placeholders, time.perf_counter() - started)
+
+
+def unknown_stack_message(stack: str, project_dir: Path) -> str:
+    """`make plan STACK=<typo>`: the stacks that exist, and the closest one."""
+    import difflib
+
+    from tools.stackfile import stack_names
+
+    names = stack_names(project_dir)
+    guess = difflib.get_close_matches(stack, names, n=1, cutoff=0.5)
+    hint = f"; did you mean {guess[0]}?" if guess else ""
+    return f"no stack named {stack!r}: there is no Pulumi.{stack}.yaml in {project_dir} (stacks: {', '.join(names) or 'none'}){hint}"
 
 
 def missing_stack_document(stack: str, why: str) -> dict[str, Any]:
@@ -717,7 +778,8 @@ def render_plan(document: Mapping[str, Any]) -> str:
     if document.get("missing"):
         return "\n".join(lines + [f"Nothing to plan: {document['missing']}.", ""])
     if document["error"]:
-        lines += ["**The program fails to evaluate for this stack:**", "", "```text", document["error"], "```", ""]
+        what = "The stack file cannot be read" if document.get("stack_file_error") else "The program fails to evaluate for this stack"
+        lines += [f"**{what}:**", "", "```text", document["error"], "```", ""]
         return "\n".join(lines)
     resources = document["resources"]
     custom = sum(1 for r in resources if r["custom"])
@@ -955,6 +1017,8 @@ def compare(stack: str, ref: str, old: Mapping[str, Any], new: Mapping[str, Any]
             f"```text\n{old['error']}\n```\n"
         )
         return (json.dumps({"stack": stack, "ref": ref, "ref_error": old["error"]}, indent=2) if as_json else message), 0
+    if old.get("missing") and new.get("missing"):
+        raise PlanError(f"no stack named {stack!r} at {ref} nor in the working tree (no Pulumi.{stack}.yaml)")
     diff = diff_evaluations(old, new)
     if as_json:
         return json.dumps({"ref": ref, "changed_anything": not diff_is_empty(diff), **diff}, indent=2, default=str), 0
@@ -982,7 +1046,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         if args.diff_against:
             text, code = run_diff(args.stack, args.diff_against, project_dir, as_json=args.json)
+            if code == 0 and not text:
+                # stdout stays empty for scripts (.github/scripts/offline-plan-comment.sh); a person is told.
+                print(f"tools.plan: no changes: stack {args.stack} evaluates to the same resources, inputs and outputs as at {args.diff_against}", file=sys.stderr)
         else:
+            if not (project_dir / f"Pulumi.{args.stack}.yaml").is_file():
+                raise PlanError(unknown_stack_message(args.stack, project_dir))
             document = plan_document(args.stack, project_dir)
             text = json.dumps(document, indent=2, default=str) if args.json else render_plan(document)
             code = 1 if document["error"] else 0
