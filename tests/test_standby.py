@@ -1,0 +1,277 @@
+"""A standby stack in a second region: the replica, its promotion in place, and the refusals.
+
+The standby stacks are evaluated with the primary's outputs supplied to their StackReference: the
+committed primary stack is evaluated first and its exports (secrets still secret) are what the
+offline engine answers for the `pulumi:pulumi:StackReference` read, as the engine answers it from
+the backend.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import pytest
+
+from components.config import PRIMARY_EXPORTS, check_primary, parse_settings
+from components.schema import ConfigError
+from tests.conftest import TLS_SECRETS, committed_stack
+from tools.offline import Secret, evaluate, stack_config, stack_reference_state
+
+GCP_REFERENCE = "organization/astronomer-dr/gcp"
+INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
+
+
+def standby(stack: str, primary: str, **overrides):
+    """The standby stack as committed (plus TLS secrets), its StackReference answered with the
+    committed `primary` stack's outputs."""
+    reference = f"organization/astronomer-dr/{primary}"
+    return evaluate(stack, secrets=TLS_SECRETS, overrides=overrides, stack_outputs={reference: committed_stack(primary).outputs})
+
+
+@functools.lru_cache(maxsize=None)
+def gcp_standby(promote: bool = False, cluster: str = "warm"):
+    evaluation = standby(
+        "gcp-standby", "gcp", **{"astronomer-dr:standby": {"primaryStack": GCP_REFERENCE, "promote": promote, "cluster": cluster}}
+    )
+    if evaluation.error is not None:
+        raise AssertionError(f"gcp-standby failed to evaluate: {evaluation.error}") from evaluation.error
+    return evaluation
+
+
+# ---- the offline engine answers a StackReference read the way the engine does -------------------
+
+
+def test_stack_reference_state_is_what_the_sdk_reads():
+    """The engine's StackReference read returns `name`, `outputs` (secret values still secret) and
+    `secretOutputNames` (pulumi SDK, pulumi/stack_reference.py: the resource's properties `name`,
+    `outputs`, `secret_output_names`, the last translated from `secretOutputNames`)."""
+    from pulumi.runtime import rpc
+
+    state = stack_reference_state("o/p/s", {"region": "us-central1", "kubeconfig": Secret("apiVersion: v1")})
+    assert state["name"] == "o/p/s"
+    assert state["secretOutputNames"] == ["kubeconfig"]
+    assert state["outputs"]["region"] == "us-central1"
+    assert rpc.is_rpc_secret(state["outputs"]["kubeconfig"])
+
+
+def test_the_standby_reads_its_primary_through_a_stack_reference():
+    evaluation = gcp_standby()
+    [read] = [r for r in evaluation.reads if r.type == "pulumi:pulumi:StackReference"]
+    assert read.inputs["id"] == GCP_REFERENCE
+    # The primary's kubeconfig stays a secret in the standby too; the facts it uses are plain.
+    replica = evaluation.one(INSTANCE)
+    assert not isinstance(replica.inputs["masterInstanceName"], Secret)
+
+
+def test_the_primary_exports_what_the_standby_needs():
+    outputs = committed_stack("gcp").outputs
+    assert set(PRIMARY_EXPORTS["gcp"]) <= set(outputs)
+    assert outputs["cloud"] == "gcp" and outputs["region"] == "us-central1"
+    assert outputs["network"].endswith("/global/networks/astro-gcp-vpc")
+
+
+# ---- GCP: the replica ------------------------------------------------------------------------------
+
+
+def test_the_replica_follows_the_primary_instance_across_regions():
+    """A Cloud SQL read replica: `master_instance_name` the primary's instance, `instance_type`
+    READ_REPLICA_INSTANCE (google-beta sql/resource_sql_database_instance.go, schema of
+    `master_instance_name` and `instance_type`, and the provider's acceptance config
+    `testGoogleSqlDatabaseInstanceConfig_withReplica` in resource_sql_database_instance_test.go).
+    The replica has no backups of its own (`backup_configuration.enabled = false`, as that test's
+    replicas): its primary's are the backups until failover."""
+    primary = committed_stack("gcp").one(INSTANCE)
+    replica = gcp_standby().one(INSTANCE)
+    assert replica.input("masterInstanceName") == committed_stack("gcp").outputs["database_instance"]
+    assert replica.input("instanceType") == "READ_REPLICA_INSTANCE"
+    assert replica.input("region") == "us-east4" != primary.input("region")
+    assert replica.input("databaseVersion") == primary.input("databaseVersion")
+    assert replica.input("settings.backupConfiguration.enabled") is False
+    # The replica is on the primary's (global) VPC: the standby shares it.
+    assert replica.input("settings.ipConfiguration.privateNetwork") == committed_stack("gcp").outputs["network"]
+    assert replica.input("settings.ipConfiguration.ipv4Enabled") is False
+    assert replica.input("settings.ipConfiguration.sslMode") == "ENCRYPTED_ONLY"
+
+
+def test_the_replica_is_protected_twice():
+    replica = gcp_standby().one(INSTANCE)
+    assert replica.protect
+    assert replica.input("deletionProtection") is True
+    assert replica.input("settings.deletionProtectionEnabled") is True
+
+
+def test_the_standby_shares_the_primary_vpc_with_its_own_subnet():
+    """GCP VPCs are global; private services access (Cloud SQL's private IP) is one peering per VPC
+    and VPC peering is not transitive, so the standby's cluster and replica live on the primary's
+    VPC rather than on a peered VPC of their own (components/gcp/standby.py)."""
+    evaluation = gcp_standby()
+    assert not evaluation.of_type("gcp:compute/network:Network")
+    assert not evaluation.of_type("gcp:servicenetworking/connection:Connection")
+    subnet = evaluation.one("gcp:compute/subnetwork:Subnetwork")
+    assert subnet.input("region") == "us-east4"
+    assert subnet.input("network") == committed_stack("gcp").outputs["network"]
+    cluster = evaluation.one("gcp:container/cluster:Cluster")
+    assert cluster.input("network") == committed_stack("gcp").outputs["network"]
+
+
+def test_warm_by_default_cold_declares_no_cluster_and_neither_the_platform():
+    warm = gcp_standby()
+    assert warm.of_type("gcp:container/cluster:Cluster")
+    cold = gcp_standby(cluster="cold")
+    assert not cold.of_type("gcp:container/cluster:Cluster")
+    for evaluation in (warm, cold):
+        assert not evaluation.of_type("kubernetes:helm.sh/v3:Release")
+        assert not evaluation.of_type("gcp:sql/user:User")  # a replica is read-only
+        assert "platform_url" not in evaluation.outputs
+        assert evaluation.outputs["standby_promoted"] is False
+
+
+# ---- GCP: failover ---------------------------------------------------------------------------------
+
+
+def test_promotion_keeps_the_same_resource_and_drops_the_replica_source():
+    """The provider promotes when `instance_type` changes from READ_REPLICA_INSTANCE to
+    CLOUD_SQL_INSTANCE with `master_instance_name` and `replica_configuration` absent from the
+    config (google-beta sql/resource_sql_database_instance.go: `isReplicaPromoteRequested`,
+    `checkPromoteConfigurationsAndUpdateDiff` clears both in the diff; `validatePromoteConfigurations`
+    refuses either still set). Removing `master_instance_name` alone promotes nothing (Optional +
+    Computed; acceptance test ..._ReplicaPromoteSkippedWithNoMasterInstanceNameAndNoReplicaConfigurationPresent)."""
+    replica = gcp_standby().one(INSTANCE)
+    promoted = gcp_standby(promote=True, cluster="cold").one(INSTANCE)
+    assert promoted.urn == replica.urn
+    assert promoted.input("instanceType") == "CLOUD_SQL_INSTANCE"
+    assert "masterInstanceName" not in promoted.inputs and "replicaConfiguration" not in promoted.inputs
+
+
+def test_promotion_changes_no_field_that_forces_a_new_instance():
+    """ForceNew on google_sql_database_instance: `region`, `name`, `project`, `encryption_key_name`
+    (google-beta sql/resource_sql_database_instance.go schema); `master_instance_name` is ForceNew
+    through a CustomizeDiff except on promotion, where the diff clears it instead."""
+    replica = gcp_standby().one(INSTANCE)
+    promoted = gcp_standby(promote=True).one(INSTANCE)
+    assert promoted.input("region") == replica.input("region")
+    for force_new in ("name", "project", "encryptionKeyName"):
+        assert promoted.input(force_new) == replica.input(force_new) is None
+    assert promoted.protect and promoted.input("deletionProtection") is True
+
+
+def test_the_promoted_instance_has_every_dr_setting_of_a_primary():
+    """After promotion the instance is built by the primary's `instance_args`: backups outside the
+    region, PITR with 7 days of logs, retention, retained and final backups, regional HA. The
+    provider promotes before it patches the settings (google-beta resourceSqlDatabaseInstanceUpdate:
+    `Instances.PromoteReplica` at the replicaDRByPromote case precedes `Instances.Update`)."""
+    primary = committed_stack("gcp").one(INSTANCE).input("settings")
+    promoted = gcp_standby(promote=True).one(INSTANCE).input("settings")
+    differing = {k for k in set(primary) | set(promoted) if primary.get(k) != promoted.get(k)}
+    # Only the labels (which instance) and the network path (the same VPC, by self link) may differ.
+    assert differing <= {"userLabels", "ipConfiguration"}
+    assert promoted["backupConfiguration"]["enabled"] is True
+    assert promoted["backupConfiguration"]["pointInTimeRecoveryEnabled"] is True
+    assert promoted["backupConfiguration"]["location"] == "us"
+    assert promoted["availabilityType"] == "REGIONAL"
+    assert promoted["retainBackupsOnDelete"] is True and promoted["finalBackupConfig"]["enabled"] is True
+
+
+def test_the_platform_is_declared_on_promotion_pointing_at_the_promoted_instance():
+    from tests.conftest import bootstrap_connection_url
+
+    evaluation = gcp_standby(promote=True, cluster="cold")
+    assert evaluation.of_type("gcp:container/cluster:Cluster")  # cold: created now
+    assert evaluation.one("kubernetes:helm.sh/v3:Release")
+    user = evaluation.one("gcp:sql/user:User")
+    assert user.input("name") == "astronomer"
+    assert bootstrap_connection_url(evaluation).hostname == "10.99.0.3"  # the promoted instance's private IP
+    assert evaluation.outputs["standby_promoted"] is True and evaluation.outputs["platform_url"]
+    assert "replica_of" not in evaluation.outputs
+
+
+def test_failover_reads_only_the_backend():
+    """Nothing in the failover path reads the primary's cloud: the only thing of the primary the
+    promoted stack touches is its StackReference (a backend read), and no invoke looks it up."""
+    evaluation = gcp_standby(promote=True)
+    assert [r.type for r in evaluation.reads] == ["pulumi:pulumi:StackReference"]
+    assert not [token for token, _ in evaluation.invokes if "sql" in token or "compute" in token]
+
+
+# ---- refusals --------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def secret_tls(monkeypatch):
+    from pulumi.runtime import config as runtime_config
+
+    monkeypatch.setattr(runtime_config, "is_config_secret", lambda key: key in TLS_SECRETS)
+
+
+def standby_config(stack: str = "gcp-standby", **standby_overrides) -> dict[str, str]:
+    config, _ = stack_config(stack)
+    value = json.loads(config["astronomer-dr:standby"])
+    value.update(standby_overrides)
+    for key in [k for k, v in value.items() if v is None]:
+        del value[key]
+    return {**config, "astronomer-dr:standby": json.dumps(value), **TLS_SECRETS}
+
+
+@pytest.mark.parametrize(
+    "overrides, key, says",
+    [
+        ({"primaryStack": None, "promote": True}, "astronomer-dr:standby.primaryStack", "required with promote: true"),
+        ({"primaryStack": None}, "astronomer-dr:standby.primaryStack", "required"),
+        ({"primaryStack": "gcp"}, "astronomer-dr:standby.primaryStack", "<organization>/<project>/<stack>"),
+        ({"primaryStack": "organization/other-project/gcp"}, "astronomer-dr:standby.primaryStack", "project astronomer-dr"),
+        ({"primaryStack": "organization/astronomer-dr/gcp-standby"}, "astronomer-dr:standby.primaryStack", "names this stack"),
+        ({"cluster": "hot"}, "astronomer-dr:standby.cluster", "warm"),
+    ],
+)
+def test_config_refuses_a_bad_standby_with_the_key_named(secret_tls, overrides, key, says):
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(standby_config(**overrides), "gcp-standby")
+    assert f"{key}:" in str(caught.value) and says in str(caught.value)
+
+
+def test_a_standby_refuses_database_restores_and_an_existing_cluster(secret_tls):
+    config = standby_config()
+    config["astronomer-dr:database"] = json.dumps({**json.loads(config["astronomer-dr:database"]), "restore": {"backupId": "1"}})
+    config["astronomer-dr:cluster"] = json.dumps(
+        {**json.loads(config["astronomer-dr:cluster"]), "existing": {"name": "c", "location": "us-east4", "network": "vpc"}}
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(config, "gcp-standby")
+    assert "astronomer-dr:database.restore:" in str(caught.value)
+    assert "astronomer-dr:cluster.existing:" in str(caught.value)
+
+
+def gcp_primary_exports(**changes):
+    return {**{k: committed_stack("gcp").outputs[k] for k in PRIMARY_EXPORTS["gcp"]}, **changes}
+
+
+@pytest.mark.parametrize(
+    "changes, key, says",
+    [
+        ({"cloud": "aws"}, "astronomer-dr:standby.primaryStack", "is a aws stack"),
+        ({"region": "us-east4"}, "gcp:region", "primary's own region"),
+        ({"project": "another-project"}, "gcp:project", "primary's project"),
+        ({"database_version": "POSTGRES_15"}, "astronomer-dr:database.postgresVersion", "POSTGRES_15"),
+        ({"network_ranges": ["10.11.0.0/16"]}, "astronomer-dr:network.subnetCidr", "overlaps"),
+        ({"network": None}, "astronomer-dr:standby.primaryStack", "does not export network"),
+        ({"platform_release": "astro"}, "astronomer-dr:platform.releaseName", "astronomer/astro"),
+    ],
+)
+def test_what_needs_the_primary_is_refused_with_the_key_named(secret_tls, changes, key, says):
+    settings = parse_settings(standby_config(), "gcp-standby")
+    with pytest.raises(ConfigError) as caught:
+        check_primary(settings, gcp_primary_exports(**changes))
+    assert f"{key}:" in str(caught.value) and says in str(caught.value)
+
+
+def test_a_primary_of_another_cloud_stops_the_run_before_the_replica_is_declared():
+    """The refusal that needs the reference's outputs fails the run inside the facts every standby
+    resource that matters takes its inputs from: no instance, no cluster, no platform."""
+    evaluation = evaluate(
+        "gcp-standby", secrets=TLS_SECRETS, stack_outputs={GCP_REFERENCE: committed_stack("aws").outputs}
+    )
+    assert isinstance(evaluation.error, ConfigError) or "astronomer-dr:standby.primaryStack" in str(evaluation.error)
+    assert "is a aws stack" in str(evaluation.error)
+    assert not evaluation.of_type(INSTANCE)
+    assert not evaluation.of_type("gcp:container/cluster:Cluster")
