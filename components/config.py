@@ -918,6 +918,10 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
         db = settings.aws.database
         if db.backup_replica_region == exports["region"]:
             problems.add(f"{PROJECT}:database.backupReplicaRegion", f"must not be the primary's region {exports['region']}: after failover backups must be replicated to a third region, not the lost one")
+        # The standby's registry serves the primary's S3 replica in this region. Needed at promotion
+        # (warned about before it: components/aws/standby.py), when the primary can no longer add it.
+        if settings.standby.promote and (exports.get("registry_replica_region") != region or not exports.get("registry_replica_bucket")):
+            problems.add(reference, f"{name} keeps no registry replica in {region}: set registry.replicaRegion: {region} on the primary (S3 replication; the standby's registry serves that replica)")
         if db.postgres_version.split(".")[0] != str(exports["database_version"]).split(".")[0]:
             problems.add(f"{PROJECT}:database.postgresVersion", f"must be the primary's major version {exports['database_version']} (a replica runs its primary's engine), got {db.postgres_version}")
     if (exports["platform_namespace"], exports["platform_release"]) != (settings.platform.namespace, settings.platform.release_name):

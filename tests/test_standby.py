@@ -22,11 +22,25 @@ GCP_REFERENCE = "organization/astronomer-dr/gcp"
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 
 
+@functools.lru_cache(maxsize=None)
+def aws_primary_with_registry_replica():
+    """The committed aws stack plus `registry.replicaRegion: us-west-2`: what its standby needs."""
+    config, _ = stack_config("aws")
+    registry = {**json.loads(config["astronomer-dr:registry"]), "replicaRegion": "us-west-2"}
+    evaluation = evaluate("aws", secrets=TLS_SECRETS, overrides={"astronomer-dr:registry": registry}, stack_outputs={})
+    assert evaluation.error is None, evaluation.error
+    return evaluation
+
+
+def primary_outputs(primary: str) -> dict:
+    return (aws_primary_with_registry_replica() if primary == "aws" else committed_stack(primary)).outputs
+
+
 def standby(stack: str, primary: str, **overrides):
     """The standby stack as committed (plus TLS secrets), its StackReference answered with the
-    committed `primary` stack's outputs."""
+    `primary` stack's outputs (aws: with the registry replica its standby needs)."""
     reference = f"organization/astronomer-dr/{primary}"
-    return evaluate(stack, secrets=TLS_SECRETS, overrides=overrides, stack_outputs={reference: committed_stack(primary).outputs})
+    return evaluate(stack, secrets=TLS_SECRETS, overrides=overrides, stack_outputs={reference: primary_outputs(primary)})
 
 
 @functools.lru_cache(maxsize=None)
@@ -275,3 +289,112 @@ def test_a_primary_of_another_cloud_stops_the_run_before_the_replica_is_declared
     assert "is a aws stack" in str(evaluation.error)
     assert not evaluation.of_type(INSTANCE)
     assert not evaluation.of_type("gcp:container/cluster:Cluster")
+
+
+# ---- AWS ---------------------------------------------------------------------------------------
+
+AWS_REFERENCE = "organization/astronomer-dr/aws"
+RDS = "aws:rds/instance:Instance"
+
+
+@functools.lru_cache(maxsize=None)
+def aws_standby(promote: bool = False, cluster: str = "warm"):
+    evaluation = standby(
+        "aws-standby", "aws", **{"astronomer-dr:standby": {"primaryStack": AWS_REFERENCE, "promote": promote, "cluster": cluster}}
+    )
+    if evaluation.error is not None:
+        raise AssertionError(f"aws-standby failed to evaluate: {evaluation.error}") from evaluation.error
+    return evaluation
+
+
+def test_the_rds_replica_is_cross_region_from_the_primary_arn_with_a_key_of_its_region():
+    """A cross-region replica's source is the source's ARN, and a cross-region replica of an
+    encrypted instance needs `kms_key_id`, the destination region's key; `storage_encrypted` is
+    ignored there (pulumi_aws 7.51.1 rds/instance.py, docs of `replicate_source_db`, `kms_key_id`
+    and `storage_encrypted`, from terraform-provider-aws website/docs/r/db_instance.html.markdown).
+    `username` "cannot be specified for a replica" (same docs), and `engine`, `engine_version`,
+    `username`, `db_name` are ConflictsWith `replicate_source_db` in the provider's schema
+    (hashicorp/terraform-provider-aws internal/service/rds/instance.go)."""
+    primary_arn = primary_outputs("aws")["database_arn"]
+    replica = aws_standby().one(RDS)
+    assert replica.input("replicateSourceDb") == primary_arn and primary_arn.startswith("arn:aws:rds:us-east-1:")
+    key = aws_standby().one("aws:kms/key:Key", "astro-aws-standby-db-key")
+    assert replica.input("kmsKeyId").startswith("arn:aws:kms:us-west-2:") and key.protect
+    for inherited in ("engine", "engineVersion", "username", "dbName", "password", "allocatedStorage"):
+        assert inherited not in replica.inputs, inherited
+
+
+def test_the_rds_replica_is_protected_twice_and_carries_its_backups_already():
+    """Backups on the replica before promotion: AWS recommends enabling them and completing one
+    before promoting (RDS API reference, PromoteReadReplica), and with retention and window the
+    same on both sides the promotion needs no modification of them."""
+    replica = aws_standby().one(RDS)
+    assert replica.protect and replica.input("deletionProtection") is True
+    assert replica.input("backupRetentionPeriod") == 7 and replica.input("deleteAutomatedBackups") is False
+    assert replica.input("skipFinalSnapshot") is False and replica.input("multiAz") is True
+    assert not aws_standby().of_type("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
+    assert not aws_standby().of_type("kubernetes:helm.sh/v3:Release")
+
+
+def test_rds_promotion_is_removing_the_source_on_the_same_resource():
+    """"Removing the `replicate_source_db` attribute from an existing RDS Replicate database managed
+    by the provider will promote the database to a fully standalone database" (pulumi_aws 7.51.1
+    rds/instance.py); the provider's update calls PromoteReadReplica with the configured
+    `backup_retention_period` and `backup_window` (terraform-provider-aws
+    internal/service/rds/instance.go, resourceInstanceUpdate, `d.HasChange("replicate_source_db")`).
+    ForceNew there: `identifier`, `kms_key_id`, `storage_encrypted`, `engine`, `username`, `db_name`."""
+    replica = aws_standby().one(RDS)
+    promoted = aws_standby(promote=True, cluster="cold").one(RDS)
+    assert promoted.urn == replica.urn
+    assert "replicateSourceDb" not in promoted.inputs
+    for force_new in ("identifier", "kmsKeyId", "storageEncrypted", "engine", "username", "dbName"):
+        assert promoted.input(force_new) == replica.input(force_new), force_new
+    assert isinstance(promoted.inputs["password"], Secret)
+
+
+def test_the_promoted_rds_instance_has_every_dr_setting_of_a_primary():
+    primary = committed_stack("aws").one(RDS)
+    promoted = aws_standby(promote=True).one(RDS)
+    for setting in ("backupRetentionPeriod", "backupWindow", "maintenanceWindow", "multiAz", "deletionProtection",
+                    "deleteAutomatedBackups", "skipFinalSnapshot", "copyTagsToSnapshot", "storageEncrypted",
+                    "publiclyAccessible", "autoMinorVersionUpgrade", "enabledCloudwatchLogsExports"):
+        assert promoted.input(setting) == primary.input(setting), setting
+    [replication] = aws_standby(promote=True).of_type(
+        "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+    )
+    # A third region: neither the standby's (us-west-2) nor the lost primary's (us-east-1).
+    assert replication.input("kmsKeyId").startswith("arn:aws:kms:us-east-2:")
+    assert replication.provider.endswith("astro-aws-standby-us-east-2-id")
+
+
+def test_the_aws_platform_is_declared_on_promotion_on_the_registry_replica():
+    evaluation = aws_standby(promote=True, cluster="cold")
+    assert evaluation.of_type("aws:eks/cluster:Cluster")
+    release = evaluation.one("kubernetes:helm.sh/v3:Release")
+    s3 = release.input("values.astronomer.registry.s3")
+    assert s3["bucket"] == primary_outputs("aws")["registry_replica_bucket"]
+    assert s3["region"] == "us-west-2"
+    policy = evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-standby-registry-irsa")
+    assert primary_outputs("aws")["registry_replica_bucket"] in policy.input("policy")
+
+
+def test_aws_refusals_that_need_the_primary(secret_tls):
+    settings = parse_settings(standby_config("aws-standby", promote=True), "aws-standby")
+    exports = {k: primary_outputs("aws").get(k) for k in (*PRIMARY_EXPORTS["aws"], "registry_replica_bucket", "registry_replica_region", "registry_replica_kms_key_arn")}
+    # Before promotion a missing registry replica is only warned about (promotion is refused).
+    check_primary(parse_settings(standby_config("aws-standby"), "aws-standby"), {**exports, "registry_replica_region": None})
+    cases = [
+        ({"cloud": "gcp"}, "astronomer-dr:standby.primaryStack", "is a gcp stack"),
+        ({"region": "us-west-2"}, "aws:region", "primary's own region"),
+        ({"registry_replica_region": None}, "astronomer-dr:standby.primaryStack", "registry.replicaRegion: us-west-2"),
+        ({"database_version": "15"}, "astronomer-dr:database.postgresVersion", "major version 15"),
+    ]
+    for changes, key, says in cases:
+        with pytest.raises(ConfigError) as caught:
+            check_primary(settings, {**exports, **changes})
+        assert f"{key}:" in str(caught.value) and says in str(caught.value), (changes, str(caught.value))
+    third = parse_settings({**standby_config("aws-standby", promote=True), "astronomer-dr:database": json.dumps(
+        {**json.loads(stack_config("aws-standby")[0]["astronomer-dr:database"]), "backupReplicaRegion": "us-east-1"})}, "aws-standby")
+    with pytest.raises(ConfigError) as caught:
+        check_primary(third, exports)
+    assert "astronomer-dr:database.backupReplicaRegion:" in str(caught.value)

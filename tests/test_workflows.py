@@ -59,7 +59,7 @@ def test_preview_runs_pulumi_preview_per_stack_with_the_policy_pack_and_keyless_
     assert workflow["permissions"]["pull-requests"] == "write"
     assert workflow["permissions"]["id-token"] == "write"
     job = workflow["jobs"]["preview"]
-    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS == ["aws", "gcp", "gcp-standby"]
+    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS == ["aws", "aws-standby", "gcp", "gcp-standby"]
     runs = "\n".join(s.get("run", "") for s in job["steps"])
     assert "python -m venv venv" in runs and "venv/bin/pip install --quiet -r requirements.txt" in runs
     assert "python -m venv policy/venv" in runs and "policy/venv/bin/pip install --quiet -r policy/requirements.txt" in runs

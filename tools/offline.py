@@ -26,6 +26,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings as runtime_settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.rpc_manager import RPCManager
 from pulumi.runtime.stack import run_in_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -687,6 +688,11 @@ def evaluate(
     pulumi_mocks.set_mocks(mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor)
     # set_mocks made a root Stack of its own; run_in_stack makes the one the program runs under.
     runtime_settings.ROOT.set(None)
+    # A previous run that failed mid-way (a refusal inside an apply) leaves its loop's tasks in the
+    # ambient settings; this run must not wait on them.
+    with runtime_settings.SETTINGS.lock:
+        runtime_settings.SETTINGS.outputs.clear()
+    runtime_settings.SETTINGS.rpc_manager = RPCManager()
     set_all_config(base, secret_keys)
 
     main = project_dir / "__main__.py"
