@@ -16,7 +16,7 @@ import pytest
 from components.config import PRIMARY_EXPORTS, check_primary, parse_settings
 from components.schema import ConfigError
 from tests.conftest import TLS_SECRETS, committed_stack
-from tools.offline import Secret, evaluate, stack_config, stack_reference_state
+from tools.offline import Secret, evaluate, reveal, stack_config, stack_reference_state
 
 GCP_REFERENCE = "organization/astronomer-dr/gcp"
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
@@ -398,3 +398,41 @@ def test_aws_refusals_that_need_the_primary(secret_tls):
     with pytest.raises(ConfigError) as caught:
         check_primary(third, exports)
     assert "astronomer-dr:database.backupReplicaRegion:" in str(caught.value)
+
+
+# ---- the policy pack checks a replica's protections -------------------------------------------
+
+
+def policy_input(evaluation):
+    return [
+        {"type": r.type, "name": r.name, "urn": r.urn, "props": reveal(r.inputs), "protect": r.protect}
+        for r in evaluation.resources
+        if r.custom
+    ]
+
+
+def test_the_standby_replicas_pass_the_policy_pack():
+    from policy.policies import validate_resources
+
+    for evaluation in (gcp_standby(), aws_standby()):
+        violations = [v for v in validate_resources(policy_input(evaluation)) if "replica" in v.policy or "protected" in v.policy]
+        assert violations == [], violations
+
+
+@pytest.mark.parametrize(
+    "evaluation, type_, change, policy",
+    [
+        ("gcp", INSTANCE, {"instanceType": None}, "cloudsql-replica-promotable"),
+        ("gcp", INSTANCE, {"deletionProtection": False}, "cloudsql-replica-protected"),
+        ("aws", RDS, {"kmsKeyId": None}, "rds-replica-protected-and-encrypted-in-its-region"),
+        ("aws", RDS, {"kmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/k"}, "rds-replica-protected-and-encrypted-in-its-region"),
+        ("aws", RDS, {"deletionProtection": False}, "rds-replica-protected-and-encrypted-in-its-region"),
+    ],
+)
+def test_the_policy_pack_catches_an_unguarded_replica(evaluation, type_, change, policy):
+    from policy.policies import validate_resources
+
+    replica = (gcp_standby() if evaluation == "gcp" else aws_standby()).one(type_)
+    props = {k: v for k, v in {**reveal(replica.inputs), **change}.items() if v is not None}
+    names = {v.policy for v in validate_resources([{"type": type_, "name": replica.name, "props": props, "protect": True}])}
+    assert policy in names
