@@ -436,3 +436,26 @@ def test_the_policy_pack_catches_an_unguarded_replica(evaluation, type_, change,
     props = {k: v for k, v in {**reveal(replica.inputs), **change}.items() if v is not None}
     names = {v.policy for v in validate_resources([{"type": type_, "name": replica.name, "props": props, "protect": True}])}
     assert policy in names
+
+
+# ---- the offline plan's DR summary ------------------------------------------------------------
+
+
+def test_the_plan_shows_the_standby_and_the_region_loss_rpo_per_scenario():
+    from tools.plan import dr_summary
+
+    def rows(evaluation):
+        return {row["property"]: row["value"] for row in dr_summary(evaluation)}
+
+    replica = rows(gcp_standby())
+    assert "read replica of `astro-gcp-db-mock1234`" in replica["Standby replica"] and "organization/astronomer-dr/gcp" in replica["Standby replica"]
+    assert replica["Region-loss RPO, standby promoted"].startswith("seconds")
+    assert replica["Platform release"].startswith("declared at promotion")
+    primary = rows(committed_stack("gcp"))
+    assert primary["Region-loss RPO, restore from backups"].startswith("up to 24 h") and "`us`" in primary["Region-loss RPO, restore from backups"]
+    assert primary["Region-loss RPO, standby promoted"].startswith("seconds")
+    aws = rows(committed_stack("aws"))
+    assert "replicated to `us-west-2`" in aws["Region-loss RPO, restore from backups"]
+    promoted = rows(gcp_standby(promote=True))
+    assert promoted["Standby"].startswith("promoted") and "Standby replica" not in promoted
+    assert rows(aws_standby())["Standby replica"].startswith("read replica of `arn:aws:rds:us-east-1:")
