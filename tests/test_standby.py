@@ -459,3 +459,22 @@ def test_the_plan_shows_the_standby_and_the_region_loss_rpo_per_scenario():
     promoted = rows(gcp_standby(promote=True))
     assert promoted["Standby"].startswith("promoted") and "Standby replica" not in promoted
     assert rows(aws_standby())["Standby replica"].startswith("read replica of `arn:aws:rds:us-east-1:")
+
+
+def test_the_runbook_fails_over_to_the_standby_and_keeps_the_backup_path():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "RUNBOOK.md").read_text()
+    section = text[text.index("## The whole region lost"): text.index("## Registry objects deleted")]
+    for needle in (
+        "astronomer-dr:standby.promote true",
+        "astronomer-dr:cluster.restore",
+        "Failback",
+        "activation-policy=NEVER",  # fencing the returning primary
+        "### Without a standby: restore from backups",
+        "astronomer-dr:database.restore.backupId",
+        "RPO",
+        "RTO",
+        "drill-standby",
+    ):
+        assert needle in section, needle
