@@ -163,7 +163,7 @@ def test_promotion_changes_no_field_that_forces_a_new_instance():
     (google-beta sql/resource_sql_database_instance.go schema); `master_instance_name` is ForceNew
     through a CustomizeDiff except on promotion, where the diff clears it instead."""
     replica = gcp_standby().one(INSTANCE)
-    promoted = gcp_standby(promote=True).one(INSTANCE)
+    promoted = gcp_standby(promote=True, cluster="cold").one(INSTANCE)
     assert promoted.input("region") == replica.input("region")
     for force_new in ("name", "project", "encryptionKeyName"):
         assert promoted.input(force_new) == replica.input(force_new) is None
@@ -176,7 +176,7 @@ def test_the_promoted_instance_has_every_dr_setting_of_a_primary():
     provider promotes before it patches the settings (google-beta resourceSqlDatabaseInstanceUpdate:
     `Instances.PromoteReplica` at the replicaDRByPromote case precedes `Instances.Update`)."""
     primary = committed_stack("gcp").one(INSTANCE).input("settings")
-    promoted = gcp_standby(promote=True).one(INSTANCE).input("settings")
+    promoted = gcp_standby(promote=True, cluster="cold").one(INSTANCE).input("settings")
     differing = {k for k in set(primary) | set(promoted) if primary.get(k) != promoted.get(k)}
     # Only the labels (which instance) and the network path (the same VPC, by self link) may differ.
     assert differing <= {"userLabels", "ipConfiguration"}
@@ -203,7 +203,7 @@ def test_the_platform_is_declared_on_promotion_pointing_at_the_promoted_instance
 def test_failover_reads_only_the_backend():
     """Nothing in the failover path reads the primary's cloud: the only thing of the primary the
     promoted stack touches is its StackReference (a backend read), and no invoke looks it up."""
-    evaluation = gcp_standby(promote=True)
+    evaluation = gcp_standby(promote=True, cluster="cold")
     assert [r.type for r in evaluation.reads] == ["pulumi:pulumi:StackReference"]
     assert not [token for token, _ in evaluation.invokes if "sql" in token or "compute" in token]
 
@@ -354,12 +354,12 @@ def test_rds_promotion_is_removing_the_source_on_the_same_resource():
 
 def test_the_promoted_rds_instance_has_every_dr_setting_of_a_primary():
     primary = committed_stack("aws").one(RDS)
-    promoted = aws_standby(promote=True).one(RDS)
+    promoted = aws_standby(promote=True, cluster="cold").one(RDS)
     for setting in ("backupRetentionPeriod", "backupWindow", "maintenanceWindow", "multiAz", "deletionProtection",
                     "deleteAutomatedBackups", "skipFinalSnapshot", "copyTagsToSnapshot", "storageEncrypted",
                     "publiclyAccessible", "autoMinorVersionUpgrade", "enabledCloudwatchLogsExports"):
         assert promoted.input(setting) == primary.input(setting), setting
-    [replication] = aws_standby(promote=True).of_type(
+    [replication] = aws_standby(promote=True, cluster="cold").of_type(
         "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
     )
     # A third region: neither the standby's (us-west-2) nor the lost primary's (us-east-1).
@@ -456,7 +456,7 @@ def test_the_plan_shows_the_standby_and_the_region_loss_rpo_per_scenario():
     assert primary["Region-loss RPO, standby promoted"].startswith("seconds")
     aws = rows(committed_stack("aws"))
     assert "replicated to `us-west-2`" in aws["Region-loss RPO, restore from backups"]
-    promoted = rows(gcp_standby(promote=True))
+    promoted = rows(gcp_standby(promote=True, cluster="cold"))
     assert promoted["Standby"].startswith("promoted") and "Standby replica" not in promoted
     assert rows(aws_standby())["Standby replica"].startswith("read replica of `arn:aws:rds:us-east-1:")
 
