@@ -844,6 +844,8 @@ class PrimaryFacts:
     # GCP: the instance's name; AWS: its ARN (a cross-region replica's source must be the ARN).
     database_instance: str
     database_version: str
+    # Where the platform's deployments reach the primary: restored deployments still name it.
+    database_host: str
     # GCP only: the project, the global VPC the standby shares, its ranges, and the registry.
     project: Optional[str] = None
     network: Optional[str] = None
@@ -861,9 +863,9 @@ class PrimaryFacts:
 
 # The outputs a primary exports for its standby (__main__.py and each cloud's foundation).
 PRIMARY_EXPORTS = {
-    "gcp": ("cloud", "region", "database_instance", "database_version", "project", "network", "network_ranges",
+    "gcp": ("cloud", "region", "database_instance", "database_host", "database_version", "project", "network", "network_ranges",
             "registry_bucket", "registry_location", "registry_service_account", "platform_namespace", "platform_release"),
-    "aws": ("cloud", "region", "database_arn", "database_version", "platform_namespace", "platform_release"),
+    "aws": ("cloud", "region", "database_arn", "database_address", "database_version", "platform_namespace", "platform_release"),
 }
 
 
@@ -932,6 +934,7 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
         region=exports["region"],
         database_instance=exports["database_instance"] if settings.gcp else exports["database_arn"],
         database_version=str(exports["database_version"]),
+        database_host=exports["database_host"] if settings.gcp else exports["database_address"],
         project=exports.get("project"),
         network=exports.get("network"),
         network_ranges=tuple(exports.get("network_ranges") or ()),

@@ -195,7 +195,12 @@ def test_the_platform_is_declared_on_promotion_pointing_at_the_promoted_instance
     assert evaluation.one("kubernetes:helm.sh/v3:Release")
     user = evaluation.one("gcp:sql/user:User")
     assert user.input("name") == "astronomer"
-    assert bootstrap_connection_url(evaluation).hostname == "10.99.0.3"  # the promoted instance's private IP
+    host = bootstrap_connection_url(evaluation).hostname
+    assert host.startswith("10.99.") and host != committed_stack("gcp").outputs["database_host"]  # the promoted instance's
+    # Deployments restored from the primary name its host: the repoint Job rewrites it to the promoted one.
+    [job] = evaluation.of_type("kubernetes:batch/v1:Job")
+    env = {e["name"]: e.get("value") for e in job.input("spec.template.spec.containers.0.env")}
+    assert env["OLD_HOSTS"] == committed_stack("gcp").outputs["database_host"] and env["NEW_HOST"] == host
     assert evaluation.outputs["standby_promoted"] is True and evaluation.outputs["platform_url"]
     assert "replica_of" not in evaluation.outputs
 
@@ -376,6 +381,9 @@ def test_the_aws_platform_is_declared_on_promotion_on_the_registry_replica():
     assert s3["region"] == "us-west-2"
     policy = evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-standby-registry-irsa")
     assert primary_outputs("aws")["registry_replica_bucket"] in policy.input("policy")
+    [job] = evaluation.of_type("kubernetes:batch/v1:Job")
+    env = {e["name"]: e.get("value") for e in job.input("spec.template.spec.containers.0.env")}
+    assert env["OLD_HOSTS"] == primary_outputs("aws")["database_address"] and ".us-west-2." in env["NEW_HOST"]
 
 
 def test_aws_refusals_that_need_the_primary(secret_tls):

@@ -192,8 +192,9 @@ MOCK_SQL_IP = "10.99.0.3"
 
 
 def _sql_private_ip(resource_name: str) -> str:
-    """The original instance's address is MOCK_SQL_IP; a restored one (`...-db-<label>`) gets its own."""
-    if not re.search(r"-(pitr|backup)-[a-z0-9-]+$", resource_name):
+    """The original instance's address is MOCK_SQL_IP; a restored one (`...-db-<label>`) and a
+    standby's replica get their own."""
+    if not re.search(r"-(pitr|backup)-[a-z0-9-]+$", resource_name) and "-standby" not in resource_name:
         return MOCK_SQL_IP
     digest = hashlib.sha256(resource_name.encode()).digest()
     return f"10.99.{1 + digest[0] % 250}.{1 + digest[1] % 250}"

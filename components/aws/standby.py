@@ -114,7 +114,12 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
                 opts=child,
             )
             self.kubernetes_provider = cluster.provider
-            self.database = DatabaseEndpoint(host=database.address, username=database.username, password=database.password, label=database.label)
+            self.database = DatabaseEndpoint(
+                host=database.address, username=database.username, password=database.password, label=database.label,
+                # Deployments restored from the primary (Velero) still name its host: the platform's
+                # repoint Job rewrites it to the promoted instance's (components/platform/repoint_job.py).
+                previous_hosts=[primary.apply(lambda p: p.database_host)],
+            )
             self.registry_storage = pulumi.Output.all(primary, role.arn).apply(
                 lambda v: S3RegistryStorage(
                     bucket=v[0].registry_replica_bucket, region=settings.region, kms_key_arn=v[0].registry_replica_kms_key_arn, role_arn=v[1]

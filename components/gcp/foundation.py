@@ -102,6 +102,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 settings.cluster.master_ipv4_cidr_block,
             ],
             "database_version": settings.database.postgres_version,
+            "database_host": database.private_ip_address,
             "registry_location": settings.registry.location or settings.region,
             "registry_service_account": registry.service_account_email,
         }

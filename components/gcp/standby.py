@@ -126,7 +126,10 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             )
             self.kubernetes_provider = cluster.provider
             self.database = DatabaseEndpoint(
-                host=database.private_ip_address, username=database.username, password=database.password, label=database.label
+                host=database.private_ip_address, username=database.username, password=database.password, label=database.label,
+                # Deployments restored from the primary (Velero) still name its host: the platform's
+                # repoint Job rewrites it to the promoted instance's (components/platform/repoint_job.py).
+                previous_hosts=[primary.apply(lambda p: p.database_host)],
             )
             self.registry_storage = primary.apply(
                 lambda p: GcsRegistryStorage(bucket=p.registry_bucket, service_account_email=p.registry_service_account)
