@@ -895,6 +895,9 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
     if cloud is not None and cloud != settings.cloud:
         problems.add(reference, f"{name} is a {cloud} stack and this one is {settings.cloud}: a standby replicates its primary's database within one cloud")
         problems.raise_if_any()
+    if exports.get("standby_promoted") is False:
+        problems.add(reference, f"{name} is a standby that is not promoted: a standby follows a primary (or a promoted standby), not another replica")
+        problems.raise_if_any()
     missing = [k for k in PRIMARY_EXPORTS[settings.cloud] if exports.get(k) is None]
     if missing:
         problems.add(reference, f"{name} does not export {', '.join(missing)}: run `pulumi up` on the primary with this version of the program first")

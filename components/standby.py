@@ -20,7 +20,8 @@ import pulumi
 from .config import PRIMARY_EXPORTS, PrimaryFacts, StackSettings, check_primary
 
 # Outputs a standby reads when the primary has them (an AWS registry replica in the standby region).
-OPTIONAL_EXPORTS = ("registry_replica_bucket", "registry_replica_region", "registry_replica_kms_key_arn")
+# A standby's primary may itself be a promoted standby (failback): `standby_promoted` tells.
+OPTIONAL_EXPORTS = ("registry_replica_bucket", "registry_replica_region", "registry_replica_kms_key_arn", "standby_promoted")
 
 
 @dataclass

@@ -275,6 +275,7 @@ def gcp_primary_exports(**changes):
         ({"network_ranges": ["10.11.0.0/16"]}, "astronomer-dr:network.subnetCidr", "overlaps"),
         ({"network": None}, "astronomer-dr:standby.primaryStack", "does not export network"),
         ({"platform_release": "astro"}, "astronomer-dr:platform.releaseName", "astronomer/astro"),
+        ({"standby_promoted": False}, "astronomer-dr:standby.primaryStack", "standby that is not promoted"),
     ],
 )
 def test_what_needs_the_primary_is_refused_with_the_key_named(secret_tls, changes, key, says):
@@ -486,3 +487,16 @@ def test_the_runbook_fails_over_to_the_standby_and_keeps_the_backup_path():
         "drill-standby",
     ):
         assert needle in section, needle
+
+
+def test_failback_a_standby_of_the_promoted_standby_in_the_original_region(secret_tls):
+    """Failback (runbook): a new standby in the original region follows the promoted standby,
+    whose outputs carry everything a primary exports."""
+    promoted = gcp_standby(promote=True, cluster="cold").outputs
+    config = standby_config(primaryStack="organization/astronomer-dr/gcp-standby")
+    config["gcp:region"] = "us-central1"
+    config["astronomer-dr:network"] = json.dumps({"subnetCidr": "10.12.0.0/20", "podsCidr": "10.36.0.0/14", "servicesCidr": "10.30.32.0/20"})
+    config["astronomer-dr:cluster"] = json.dumps({**json.loads(config["astronomer-dr:cluster"]), "masterIpv4CidrBlock": "172.16.0.32/28"})
+    settings = parse_settings(config, "gcp-return")
+    facts = check_primary(settings, {k: promoted.get(k) for k in (*PRIMARY_EXPORTS["gcp"], "standby_promoted")})
+    assert facts.database_instance == promoted["database_instance"] and facts.region == "us-east4"

@@ -96,6 +96,7 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             "database_instance": database.instance_name,
             "database_connection_name": database.connection_name,
             "database_label": database.label,
+            "database_host": database.private_ip_address,
             "registry_bucket": primary.apply(lambda p: p.registry_bucket),
             "project": settings.project,
             "network": network.network_self_link,
