@@ -11,7 +11,12 @@ from components.platform.component import AstronomerPlatform, PlatformArgs
 settings = load_settings()
 
 # Each cloud's SDK is imported by its own stack only: importing both would double evaluation time.
-if settings.cloud == "aws":
+if settings.standby is not None:
+    # A standby in a second region: the primary's replica; the platform only once promoted.
+    from components.standby import standby_foundation
+
+    foundation = standby_foundation(settings)
+elif settings.cloud == "aws":
     from components.aws.foundation import AwsFoundation, AwsFoundationArgs
 
     foundation = AwsFoundation(settings.name_prefix, AwsFoundationArgs(settings.aws, settings.platform))
@@ -20,7 +25,7 @@ else:
 
     foundation = GcpFoundation(settings.name_prefix, GcpFoundationArgs(settings.gcp, settings.platform))
 
-platform = AstronomerPlatform(
+platform = None if not getattr(foundation, "declares_platform", True) else AstronomerPlatform(
     "astronomer",
     PlatformArgs(
         settings=settings.platform,
@@ -33,11 +38,17 @@ platform = AstronomerPlatform(
     ),
 )
 
-pulumi.export("platform_url", platform.url)
+if platform is not None:
+    pulumi.export("platform_url", platform.url)
 for key, value in foundation.outputs.items():
     pulumi.export(key, value)
+# What a standby in a second region reads of this stack (StackReference; components/standby.py).
+pulumi.export("cloud", settings.cloud)
+pulumi.export("region", settings.gcp.region if settings.gcp else settings.aws.region)
+pulumi.export("platform_namespace", settings.platform.namespace)
+pulumi.export("platform_release", settings.platform.release_name)
 
-if settings.cloud == "aws":
+if settings.cloud == "aws" and platform is not None:
     # AWS names NGINX's load balancer only once its Service exists, so its DNS follows the release.
     from components.aws.ingress import Ingress, IngressArgs
 

@@ -467,6 +467,62 @@ def _rds_not_public(p: Mapping[str, Any], n: str) -> Iterator[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# Read replicas (a standby's database): protected like a primary, promotable, encrypted in place
+# --------------------------------------------------------------------------------------------
+
+_ARN_REGION = re.compile(r"^arn:aws[a-z-]*:(rds|kms):([a-z0-9-]+):")
+
+
+def _cloudsql_replica(props: Mapping[str, Any]) -> bool:
+    return not _blank(get(props, "masterInstanceName"))
+
+
+def _cloudsql_replica_protected(p: Mapping[str, Any], n: str) -> Iterator[str]:
+    for path in (("deletionProtection",), ("settings", "deletionProtectionEnabled")):
+        value = get(p, *path)
+        if _not_true(value):
+            yield _msg(_SQL, n, "a standby replica is the data after a region loss and must be guarded "
+                                f"like its primary (`{'.'.join(path)}` is {_show(value)})",
+                       _set(".".join(path), True))
+
+
+def _cloudsql_replica_promotable(p: Mapping[str, Any], n: str) -> Iterator[str]:
+    """google-beta promotes a replica only when `instance_type` changes from READ_REPLICA_INSTANCE
+    to CLOUD_SQL_INSTANCE (sql/resource_sql_database_instance.go, isReplicaPromoteRequested);
+    without it declared, removing `masterInstanceName` promotes nothing."""
+    kind = get(p, "instanceType")
+    if kind is not UNKNOWN and kind != "READ_REPLICA_INSTANCE":
+        yield _msg(_SQL, n, "it is a read replica without `instanceType` READ_REPLICA_INSTANCE, so "
+                            f"failover by config cannot promote it (`instanceType` is {_show(kind)})",
+                   _set("instanceType", "READ_REPLICA_INSTANCE"))
+
+
+def _rds_replica(props: Mapping[str, Any]) -> bool:
+    return not _blank(get(props, "replicateSourceDb"))
+
+
+def _rds_replica_encrypted_in_its_region(p: Mapping[str, Any], n: str) -> Iterator[str]:
+    """A cross-region replica (source given by ARN) of an encrypted instance needs `kmsKeyId`, a
+    key of the replica's own region; `storageEncrypted` is ignored there (pulumi_aws
+    rds/instance.py, docs of `replicate_source_db`, `kms_key_id`, `storage_encrypted`)."""
+    source, key = get(p, "replicateSourceDb"), get(p, "kmsKeyId")
+    source_region = _ARN_REGION.match(source) if isinstance(source, str) else None
+    if source_region is None:
+        return
+    if _blank(key):
+        yield _msg(_RDS, n, "it replicates across regions without a key of its own region "
+                            "(`kmsKeyId` is unset)", _set("kmsKeyId", "<KMS key ARN in the replica's region>"))
+    elif isinstance(key, str) and (m := _ARN_REGION.match(key)) and m.group(2) == source_region.group(2):
+        yield _msg(_RDS, n, f"its `kmsKeyId` is in the source's region {m.group(2)}, which the replica "
+                            "must survive", _set("kmsKeyId", "<KMS key ARN in the replica's region>"))
+    value = get(p, "deletionProtection")
+    if _not_true(value):
+        yield _msg(_RDS, n, "a standby replica is the data after a region loss and must be guarded "
+                            f"like its primary (`deletionProtection` is {_show(value)})",
+                   _set("deletionProtection", True))
+
+
+# --------------------------------------------------------------------------------------------
 # GCS buckets
 # --------------------------------------------------------------------------------------------
 
@@ -795,6 +851,18 @@ POLICIES: List[Policy] = [
                      _rds_multi_az, level=ADVISORY, applies=_rds_primary),
     _resource_policy("rds-not-public", "RDS instances are not publicly accessible.", [RDS],
                      _rds_not_public),
+    # Read replicas (standby)
+    _resource_policy("cloudsql-replica-protected",
+                     "Cloud SQL read replicas are deletion-protected at the API and in the provider.",
+                     [CLOUDSQL], _cloudsql_replica_protected, applies=_cloudsql_replica),
+    _resource_policy("cloudsql-replica-promotable",
+                     "Cloud SQL read replicas declare instanceType READ_REPLICA_INSTANCE, so that a "
+                     "config change can promote them. Advisory: not every replica is a standby.",
+                     [CLOUDSQL], _cloudsql_replica_promotable, level=ADVISORY, applies=_cloudsql_replica),
+    _resource_policy("rds-replica-protected-and-encrypted-in-its-region",
+                     "Cross-region RDS read replicas are deletion-protected and encrypted with a key "
+                     "of their own region.", [RDS], _rds_replica_encrypted_in_its_region,
+                     applies=_rds_replica),
     # GCS
     _resource_policy("gcs-bucket-versioning", "GCS buckets have object versioning on.",
                      [GCS_BUCKET], _gcs_versioning),

@@ -287,6 +287,7 @@ def test_cloudsql_read_replica_skips_backup_policies_only():
     replica = mutate(replica, f"{S}.finalBackupConfig", DELETE)
     replica = mutate(replica, f"{S}.availabilityType", "ZONAL")
     replica["masterInstanceName"] = "astro-db"
+    replica["instanceType"] = "READ_REPLICA_INSTANCE"
     assert summary(validate_resources([resource(CLOUDSQL, "db-replica", replica)])) == []
     public = mutate(replica, f"{IP}.ipv4Enabled", True)
     assert_single(validate_resources([resource(CLOUDSQL, "db-replica", public)]),
@@ -500,7 +501,7 @@ def test_policy_names_are_unique_and_levels_explicit():
     assert len(names) == len(set(names))
     assert all(p.enforcement_level in (MANDATORY, ADVISORY) for p in policies.POLICIES)
     advisory = {p.name for p in policies.POLICIES if p.enforcement_level == ADVISORY}
-    assert advisory == {"cloudsql-regional-ha", "rds-multi-az", "gke-control-plane-exposure",
+    assert advisory == {"cloudsql-regional-ha", "rds-multi-az", "cloudsql-replica-promotable", "gke-control-plane-exposure",
                         "eks-public-endpoint-exposure", "astronomer-nginx-exposure"}
 
 

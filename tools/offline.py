@@ -26,6 +26,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings as runtime_settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.rpc_manager import RPCManager
 from pulumi.runtime.stack import run_in_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -162,6 +163,8 @@ class Context:
     config: Mapping[str, str]
     # Explicit providers' regions by provider id (e.g. an aws.Provider for a backup replica region).
     provider_regions: dict[str, str] = field(default_factory=dict)
+    # Other stacks' outputs by fully qualified name (`org/project/stack`), for StackReference reads.
+    stack_outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def region_of(self, args: pulumi_mocks.MockResourceArgs, default: str) -> str:
         """The region a resource is created in: its explicit provider's, else the stack's."""
@@ -189,8 +192,9 @@ MOCK_SQL_IP = "10.99.0.3"
 
 
 def _sql_private_ip(resource_name: str) -> str:
-    """The original instance's address is MOCK_SQL_IP; a restored one (`...-db-<label>`) gets its own."""
-    if not re.search(r"-(pitr|backup)-[a-z0-9-]+$", resource_name):
+    """The original instance's address is MOCK_SQL_IP; a restored one (`...-db-<label>`) and a
+    standby's replica get their own."""
+    if not re.search(r"-(pitr|backup)-[a-z0-9-]+$", resource_name) and "-standby" not in resource_name:
         return MOCK_SQL_IP
     digest = hashlib.sha256(resource_name.encode()).digest()
     return f"10.99.{1 + digest[0] % 250}.{1 + digest[1] % 250}"
@@ -478,12 +482,52 @@ CALL_RESULTS.update(
 )
 
 
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
+def stack_reference_state(name: str, outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """What the engine answers for a StackReference read (its builtin provider's Read): the
+    referenced stack's `name`, its `outputs` with secret ones still secret, and `secretOutputNames`,
+    the names of the outputs that hold a secret (the SDK's pulumi/stack_reference.py reads these
+    three properties; `secretOutputNames` is translated to `secret_output_names`)."""
+
+    def wire(value: Any) -> Any:
+        if isinstance(value, Secret):
+            return rpc.wrap_rpc_secret(wire(value.value))
+        if isinstance(value, dict):
+            return {k: wire(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [wire(v) for v in value]
+        return value
+
+    def has_secret(value: Any) -> bool:
+        if isinstance(value, Secret):
+            return True
+        if isinstance(value, dict):
+            return any(has_secret(v) for v in value.values())
+        if isinstance(value, list):
+            return any(has_secret(v) for v in value)
+        return False
+
+    return {
+        "name": name,
+        "outputs": {k: wire(v) for k, v in outputs.items()},
+        "secretOutputNames": sorted(k for k, v in outputs.items() if has_secret(v)),
+    }
+
+
 class _Mocks(pulumi_mocks.Mocks):
     def __init__(self, ctx: Context, evaluation: Evaluation):
         self.ctx = ctx
         self.evaluation = evaluation
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        if args.typ == STACK_REFERENCE:
+            # Like the engine: a reference to a stack that does not exist fails the read.
+            name = args.resource_id or args.inputs.get("name")
+            if name not in self.ctx.stack_outputs:
+                raise Exception(f"unknown stack {name!r}: the offline engine was given {sorted(self.ctx.stack_outputs)}")
+            return name, stack_reference_state(name, self.ctx.stack_outputs[name])
         outputs = dict(args.inputs)
         compute = RESOURCE_OUTPUTS.get(args.typ)
         if compute is not None:
@@ -594,6 +638,20 @@ def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str,
     return config, secret_keys
 
 
+def _local_primary_outputs(config: Mapping[str, str], secrets: Optional[Mapping[str, str]], project_dir: Path) -> dict[str, Any]:
+    """A standby's primary, when its stack file is in this project: evaluated first, its outputs
+    are what the standby's StackReference reads (as `pulumi up` would find them in the backend)."""
+    try:
+        reference = json.loads(config.get(f"{PROJECT_NAME}:standby", "null") or "null")["primaryStack"]
+        primary = reference.rsplit("/", 1)[-1]
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return {}
+    if not (project_dir / f"Pulumi.{primary}.yaml").exists():
+        return {}
+    evaluation = evaluate(primary, secrets=secrets, project_dir=project_dir, stack_outputs={})
+    return {} if evaluation.error is not None else {reference: evaluation.outputs}
+
+
 def evaluate(
     stack: str,
     *,
@@ -601,11 +659,14 @@ def evaluate(
     secrets: Optional[Mapping[str, str]] = None,
     overrides: Optional[Mapping[str, Any]] = None,
     project_dir: Path = PROJECT_DIR,
+    stack_outputs: Optional[Mapping[str, Mapping[str, Any]]] = None,
 ) -> Evaluation:
     """Runs `__main__.py` of `project_dir` for `stack` and records what it registers.
 
     config: replaces the stack file's config entirely. overrides: stack-file keys to set
     (objects are JSON-encoded) or, with value None, remove. secrets: secret config to add.
+    stack_outputs: other stacks' outputs by `org/project/stack` (e.g. a primary's
+    `Evaluation.outputs`, `Secret` markers kept), answered to StackReference reads as the engine does.
     An exception from the program is returned in `Evaluation.error`, not raised.
     """
     if config is None:
@@ -621,8 +682,10 @@ def evaluate(
         base[key] = value
         secret_keys.append(key)
 
+    if stack_outputs is None:
+        stack_outputs = _local_primary_outputs(base, secrets, project_dir)
     evaluation = Evaluation(stack=stack)
-    ctx = Context(config=base)
+    ctx = Context(config=base, stack_outputs=dict(stack_outputs))
     mocks = _Mocks(ctx, evaluation)
     monitor = _RecordingMonitor(mocks, evaluation)
 
@@ -632,6 +695,11 @@ def evaluate(
     pulumi_mocks.set_mocks(mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor)
     # set_mocks made a root Stack of its own; run_in_stack makes the one the program runs under.
     runtime_settings.ROOT.set(None)
+    # A previous run that failed mid-way (a refusal inside an apply) leaves its loop's tasks in the
+    # ambient settings; this run must not wait on them.
+    with runtime_settings.SETTINGS.lock:
+        runtime_settings.SETTINGS.outputs.clear()
+    runtime_settings.SETTINGS.rpc_manager = RPCManager()
     set_all_config(base, secret_keys)
 
     main = project_dir / "__main__.py"

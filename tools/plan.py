@@ -382,6 +382,43 @@ def _is_astronomer_release(r) -> bool:
     return chart == "astronomer" or chart.endswith("/astronomer") or bool(re.search(r"astronomer-[\d.]+\.tgz$", chart))
 
 
+STANDBY_RPO = "seconds: the replication lag when the region went down; failover is `standby.promote: true` and `pulumi up` on the standby stack (docs/RUNBOOK.md)"
+
+
+def region_loss_rows(evaluation) -> list[dict[str, str]]:
+    """The standby (a replica and its primary) and what losing the whole region costs, per scenario:
+    rebuilding from backups in a new stack, or promoting a standby stack's replica."""
+    rows: list[dict[str, str]] = []
+    reference = next((r.inputs.get("id") for r in evaluation.reads if r.type == "pulumi:pulumi:StackReference"), None)
+    for r in evaluation.of_type("gcp:sql/databaseInstance:DatabaseInstance"):
+        b = "settings.backupConfiguration"
+        if r.input("masterInstanceName"):
+            rows.append(_row("Standby replica", f"read replica of `{r.input('masterInstanceName')}` (stack `{reference}`) in `{_fmt(r.input('region'))}`; "
+                             f"{_protection(r, r.input('settings.deletionProtectionEnabled'))}", r, "masterInstanceName", "region", "protect"))
+            rows.append(_row("Region-loss RPO, standby promoted", STANDBY_RPO, r, "masterInstanceName", "instanceType"))
+            continue
+        if r.input("instanceType") == "CLOUD_SQL_INSTANCE" and reference:
+            rows.append(_row("Standby", f"promoted: the primary of this stack since failover from `{reference}`", r, "instanceType"))
+        location = r.input(f"{b}.location") or "the multi-region nearest the instance"
+        rows.append(_row("Region-loss RPO, restore from backups", f"up to 24 h: the last daily backup, kept in `{location}`; the point-in-time logs stay in the lost region", r, f"{b}.location"))
+        rows.append(_row("Region-loss RPO, standby promoted", STANDBY_RPO.replace("the standby stack", "a standby stack (`astronomer-dr:standby`)"), r))
+    for r in evaluation.of_type("aws:rds/instance:Instance"):
+        if r.input("replicateSourceDb"):
+            rows.append(_row("Standby replica", f"read replica of `{r.input('replicateSourceDb')}` (stack `{reference}`), key `{_fmt(r.input('kmsKeyId'))}`; "
+                             f"{_protection(r, r.input('deletionProtection'))}", r, "replicateSourceDb", "kmsKeyId", "protect"))
+            rows.append(_row("Region-loss RPO, standby promoted", STANDBY_RPO, r, "replicateSourceDb"))
+            continue
+        if reference:
+            rows.append(_row("Standby", f"promoted: the primary of this stack since failover from `{reference}`", r, "replicateSourceDb"))
+        replications = [x for x in evaluation.of_type("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")]
+        regions = sorted({str(x.input("kmsKeyId") or "").split(":")[3] for x in replications if str(x.input("kmsKeyId") or "").count(":") >= 4})
+        value = (f"minutes: automated backups and transaction logs replicated to `{', '.join(regions)}` (point-in-time restore there)"
+                 if regions else "everything: automated backups stay in the region ⚠️")
+        rows.append(_row("Region-loss RPO, restore from backups", value, r, "backupRetentionPeriod"))
+        rows.append(_row("Region-loss RPO, standby promoted", STANDBY_RPO.replace("the standby stack", "a standby stack (`astronomer-dr:standby`)"), r))
+    return rows
+
+
 def dr_summary(evaluation) -> list[dict[str, str]]:
     """What a disaster would cost and where the copies are, read from what the program registers."""
     rows: list[dict[str, str]] = []
@@ -392,6 +429,7 @@ def dr_summary(evaluation) -> list[dict[str, str]]:
     for r in evaluation.of_type("aws:rds/instance:Instance"):
         if not r.input("replicateSourceDb"):
             rows += _rds_rows(r, replications)
+    rows += region_loss_rows(evaluation)
     if not rows:
         rows.append({"property": "Database", "value": "no Cloud SQL or RDS instance is registered ⚠️", "source": "—"})
     releases = [r for r in evaluation.of_type("kubernetes:helm.sh/v3:Release") if _is_astronomer_release(r)]
@@ -415,7 +453,10 @@ def dr_summary(evaluation) -> list[dict[str, str]]:
         rows.append(_row("Registry backend", value, r, f"values.astronomer.registry.{backend or 'gcs|s3'}"))
         rows += _bucket_rows(evaluation, backend, bucket)
         rows.append(_row("Chart version", f"`{_fmt(r.input('version'))}`", r, "version"))
-    if not releases:
+    standby = any(r.type == "pulumi:pulumi:StackReference" for r in evaluation.reads) and evaluation.outputs.get("standby_promoted") is False
+    if not releases and standby:
+        rows.append({"property": "Platform release", "value": "declared at promotion (a standby: the replica cannot serve it)", "source": "output `standby_promoted`"})
+    elif not releases:
         rows.append({"property": "Platform release", "value": "no `astronomer` Helm release is registered ⚠️", "source": "—"})
     return rows + security_rows(evaluation, releases)
 

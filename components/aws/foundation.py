@@ -98,5 +98,11 @@ class AwsFoundation(pulumi.ComponentResource):
             "registry_bucket": registry.bucket_name,
             "registry_role_arn": registry.role_arn,
             **({"registry_replica_bucket": registry.replica_bucket_name} if registry.replica_bucket_name is not None else {}),
+            # What a standby in a second region needs (components/standby.py): a cross-region
+            # replica's source is the instance's ARN; the registry's replica serves the standby.
+            "database_arn": database.instances[database.label].arn,
+            "database_version": settings.database.postgres_version,
+            **({"registry_replica_region": settings.registry.replica_region,
+                "registry_replica_kms_key_arn": registry.replica_kms_key_arn} if registry.replica_bucket_name is not None else {}),
         }
         self.register_outputs(self.outputs)

@@ -99,6 +99,7 @@ class RegistryStorage(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     # The replica bucket in `registry.replicaRegion` (None without one).
     replica_bucket_name: Optional[pulumi.Output[str]]
+    replica_kms_key_arn: Optional[pulumi.Output[str]]
     # What the registry needs before it starts: its role's permissions.
     grants: list[pulumi.Resource]
 
@@ -133,6 +134,7 @@ class RegistryStorage(pulumi.ComponentResource):
         )
 
         self.replica_bucket_name = None
+        self.replica_kms_key_arn = None
         replica_region = args.settings.replica_region
         if replica_region:
             assert args.replica_provider is not None, "registry.replicaRegion needs a provider for that region"
@@ -140,6 +142,7 @@ class RegistryStorage(pulumi.ComponentResource):
             replica = self._bucket(f"{name}-replica", name, account_id, replica_region, args, in_replica)
             self._replication(name, source, replica, replica_region, invoke)
             self.replica_bucket_name = replica.bucket.bucket
+            self.replica_kms_key_arn = replica.key.arn
 
         self.bucket_name = source.bucket.bucket
         self.bucket_arn = source.bucket.arn

@@ -95,5 +95,17 @@ class GcpFoundation(pulumi.ComponentResource):
             "database_instances": {label: i.name for label, i in database.instances.items()},
             "registry_bucket": registry.bucket_name,
             "static_ip": ingress.address,
+            # What a standby in a second region needs (components/standby.py): it shares this
+            # project's global VPC (its ranges must not overlap these) and the registry bucket.
+            "project": settings.project,
+            "network": existing.network if existing else network.network_self_link,
+            "network_ranges": [] if existing else [
+                settings.network.subnet_cidr, settings.network.pods_cidr, settings.network.services_cidr,
+                settings.cluster.master_ipv4_cidr_block,
+            ],
+            "database_version": settings.database.postgres_version,
+            "database_host": database.private_ip_address,
+            "registry_location": settings.registry.location or settings.region,
+            "registry_service_account": registry.service_account_email,
         }
         self.register_outputs(self.outputs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
@@ -17,6 +18,9 @@ SERVICES_RANGE = "services"
 class NetworkArgs:
     settings: GcpNetworkSettings
     region: str
+    # A standby in a second region shares its primary's (global) VPC: the self link of that VPC,
+    # which already has private services access. Only the subnet, router and NAT are then made here.
+    shared_vpc: Optional[pulumi.Input[str]] = None
 
 
 class Network(pulumi.ComponentResource):
@@ -26,26 +30,30 @@ class Network(pulumi.ComponentResource):
     pods_range_name: str
     services_range_name: str
     # Cloud SQL private IP can only be allocated once the peering exists.
-    private_services_access: gcp.servicenetworking.Connection
+    private_services_access: Optional[gcp.servicenetworking.Connection]
     # The range reserved for it: where a restored (cloned) instance takes its address.
-    private_services_range_name: pulumi.Output[str]
+    private_services_range_name: Optional[pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:gcp/network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
 
-        vpc = gcp.compute.Network(
-            f"{name}-vpc",
-            name=f"{name}-vpc",
-            auto_create_subnetworks=False,
-            routing_mode="REGIONAL",
-            opts=child,
-        )
+        if args.shared_vpc is not None:
+            vpc_id = vpc_self_link = pulumi.Output.from_input(args.shared_vpc)
+        else:
+            vpc = gcp.compute.Network(
+                f"{name}-vpc",
+                name=f"{name}-vpc",
+                auto_create_subnetworks=False,
+                routing_mode="REGIONAL",
+                opts=child,
+            )
+            vpc_id, vpc_self_link = vpc.id, vpc.self_link
         subnet = gcp.compute.Subnetwork(
             f"{name}-nodes",
             name=f"{name}-nodes",
-            network=vpc.id,
+            network=vpc_id,
             region=args.region,
             ip_cidr_range=settings.subnet_cidr,
             private_ip_google_access=True,
@@ -55,24 +63,30 @@ class Network(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        private_services_range = gcp.compute.GlobalAddress(
-            f"{name}-private-services",
-            name=f"{name}-private-services",
-            network=vpc.id,
-            purpose="VPC_PEERING",
-            address_type="INTERNAL",
-            prefix_length=settings.private_services_prefix_length,
-            opts=child,
-        )
-        self.private_services_access = gcp.servicenetworking.Connection(
-            f"{name}-private-services",
-            network=vpc.id,
-            service="servicenetworking.googleapis.com",
-            reserved_peering_ranges=[private_services_range.name],
-            opts=child,
-        )
+        if args.shared_vpc is None:
+            private_services_range = gcp.compute.GlobalAddress(
+                f"{name}-private-services",
+                name=f"{name}-private-services",
+                network=vpc_id,
+                purpose="VPC_PEERING",
+                address_type="INTERNAL",
+                prefix_length=settings.private_services_prefix_length,
+                opts=child,
+            )
+            self.private_services_access = gcp.servicenetworking.Connection(
+                f"{name}-private-services",
+                network=vpc_id,
+                service="servicenetworking.googleapis.com",
+                reserved_peering_ranges=[private_services_range.name],
+                opts=child,
+            )
+            self.private_services_range_name = private_services_range.name
+        else:
+            # The primary's: one private services access per VPC, global, serving every region.
+            self.private_services_access = None
+            self.private_services_range_name = None
         # Private nodes reach image registries (quay.io, the chart's images) only through NAT.
-        router = gcp.compute.Router(f"{name}-router", name=f"{name}-router", network=vpc.id, region=args.region, opts=child)
+        router = gcp.compute.Router(f"{name}-router", name=f"{name}-router", network=vpc_id, region=args.region, opts=child)
         gcp.compute.RouterNat(
             f"{name}-nat",
             name=f"{name}-nat",
@@ -84,9 +98,8 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.private_services_range_name = private_services_range.name
-        self.network_id = vpc.id
-        self.network_self_link = vpc.self_link
+        self.network_id = vpc_id
+        self.network_self_link = vpc_self_link
         self.subnet_self_link = subnet.self_link
         self.pods_range_name = PODS_RANGE
         self.services_range_name = SERVICES_RANGE

@@ -1,0 +1,131 @@
+"""A standby on AWS in a second region: the primary's replica, promoted in place at failover.
+
+Network: a VPC of its own in the standby's region (VPCs are regional; nothing is peered: the
+replica streams from the primary over RDS's own cross-region replication). Cluster: warm (declared
+all along) or cold (declared at promotion). Registry: the primary's S3 replica in this region
+(`registry.replicaRegion` on the primary, refused when missing), reached by an IRSA role of the
+standby's cluster scoped to that bucket and its key; declared with the platform at promotion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config import AwsSettings, PlatformSettings, PrimaryFacts, StandbySettings
+from ..platform.chart import registry_service_account_name
+from ..platform.component import DatabaseEndpoint
+from ..platform.values import LoadBalancer, S3RegistryStorage
+from .cluster import Cluster, ClusterArgs
+from .iam import policy_document, service_account_trust
+from .ingress import nlb_annotations
+from .kms import TAGS
+from .network import Network, NetworkArgs
+from .registry import registry_policy_statements
+from .replica import ReplicaDatabase, ReplicaDatabaseArgs
+
+
+@dataclass
+class AwsStandbyFoundationArgs:
+    settings: AwsSettings
+    platform: PlatformSettings
+    standby: StandbySettings
+    primary: pulumi.Output[PrimaryFacts]
+
+
+class AwsStandbyFoundation(pulumi.ComponentResource):
+    def __init__(self, name: str, args: AwsStandbyFoundationArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("astronomer-dr:aws/standby:AwsStandbyFoundation", name, None, opts)
+        settings, platform, standby, primary = args.settings, args.platform, args.standby, args.primary
+        child = pulumi.ResourceOptions(parent=self)
+
+        def _warn_registry(facts: PrimaryFacts) -> PrimaryFacts:
+            if facts.registry_replica_region != settings.region:
+                pulumi.log.warn(
+                    f"standby: {standby.primary_stack} keeps no registry replica in {settings.region}; promotion will be refused "
+                    f"until it does: set registry.replicaRegion: {settings.region} on the primary now, while its region is up",
+                    resource=self,
+                )
+            return facts
+
+        primary = primary.apply(_warn_registry)
+        network = Network(name, NetworkArgs(settings.network, cluster_name=name), opts=child)
+        cluster = None
+        if standby.declares_cluster:
+            cluster = Cluster(name, ClusterArgs(settings.cluster, name, settings.region, network, teardown=settings.teardown), opts=child)
+        backup_provider = None
+        if standby.promote:
+            region = settings.database.backup_replica_region
+            backup_provider = aws.Provider(f"{name}-{region}", region=region, opts=child)
+        database = ReplicaDatabase(
+            f"{name}-db",
+            ReplicaDatabaseArgs(
+                settings.database,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                source_arn=primary.apply(lambda p: p.database_instance),
+                promote=standby.promote,
+                client_security_group_id=cluster.security_group_id if cluster is not None else None,
+                backup_provider=backup_provider,
+                teardown=settings.teardown,
+            ),
+            opts=child,
+        )
+
+        self.declares_platform = standby.promote
+        self.outputs = {
+            "standby_of": standby.primary_stack,
+            "standby_promoted": standby.promote,
+            "standby_cluster": standby.cluster,
+            "database_instance": database.identifier,
+            "database_address": database.address,
+            "database_label": database.label,
+            "database_arn": database.arn,
+            "database_version": settings.database.postgres_version,
+            "database_backup_replica_region": settings.database.backup_replica_region,
+            "registry_bucket": primary.apply(lambda p: p.registry_replica_bucket),
+        }
+        if not standby.promote:
+            self.outputs["replica_of"] = primary.apply(lambda p: p.database_instance)
+        if cluster is not None:
+            self.outputs.update({"cluster_name": cluster.name, "kubeconfig": cluster.kubeconfig})
+        if standby.promote:
+            assert cluster is not None
+            invoke = pulumi.InvokeOutputOptions(parent=self)
+            bucket_arn = primary.apply(lambda p: f"arn:aws:s3:::{p.registry_replica_bucket}")
+            key_arn = primary.apply(lambda p: p.registry_replica_kms_key_arn)
+            role = aws.iam.Role(
+                f"{name}-registry-irsa",
+                name=f"{name}-registry",
+                description="Astronomer registry pods (IRSA) on the standby: the primary's registry replica and its key only",
+                assume_role_policy=service_account_trust(
+                    cluster.oidc_provider_arn, cluster.oidc_issuer_url, platform.namespace, registry_service_account_name(platform.release_name), invoke
+                ),
+                tags=TAGS,
+                opts=child,
+            )
+            grant = aws.iam.RolePolicy(
+                f"{name}-registry-irsa",
+                name="registry-bucket",
+                role=role.id,
+                policy=policy_document(registry_policy_statements(bucket_arn, key_arn), invoke),
+                opts=child,
+            )
+            self.kubernetes_provider = cluster.provider
+            self.database = DatabaseEndpoint(
+                host=database.address, username=database.username, password=database.password, label=database.label,
+                # Deployments restored from the primary (Velero) still name its host: the platform's
+                # repoint Job rewrites it to the promoted instance's (components/platform/repoint_job.py).
+                previous_hosts=[primary.apply(lambda p: p.database_host)],
+            )
+            self.registry_storage = pulumi.Output.all(primary, role.arn).apply(
+                lambda v: S3RegistryStorage(
+                    bucket=v[0].registry_replica_bucket, region=settings.region, kms_key_arn=v[0].registry_replica_kms_key_arn, role_arn=v[1]
+                )
+            )
+            self.load_balancer = pulumi.Output.from_input(LoadBalancer(service_annotations=nlb_annotations(private=platform.private_load_balancer)))
+            self.platform_dependencies = [*cluster.ready, grant, database]
+            self.outputs["registry_role_arn"] = role.arn
+        self.register_outputs(self.outputs)

@@ -1,0 +1,132 @@
+"""The standby's database on GCP: a cross-region Cloud SQL read replica of the primary, promoted in place.
+
+One `gcp.sql.DatabaseInstance` resource, the same URN before and after failover:
+
+- standby (`promote: false`): `master_instance_name` is the primary's instance and `instance_type`
+  `READ_REPLICA_INSTANCE`. Cloud SQL streams the primary's WAL to it (RPO: the replication lag,
+  seconds). A replica takes no backups of its own (its primary's are the backups), so it carries
+  only what a replica can: deletion protection twice, the private network, TLS, the disk.
+- promoted (`promote: true`): `master_instance_name` is gone and `instance_type` is
+  `CLOUD_SQL_INSTANCE`. The provider (google-beta, sql/resource_sql_database_instance.go) reads
+  that change of `instance_type` as a promotion: its CustomizeDiff clears `master_instance_name`
+  and `replica_configuration` without a replacement, and its Update calls `Instances.PromoteReplica`
+  before patching the settings. The settings are then `instance_args`, the same builder as every
+  primary's: backups in a location outside the region, PITR, retention, retained backups and a
+  final backup after deletion, regional HA.
+
+What must not change across the promotion, because the provider replaces the instance when it
+does (ForceNew): `region`, `name` (left to Pulumi's auto-name, kept in state), `project`,
+`encryption_key_name`; the builder sets the first the same both ways and the others never.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_random as random
+
+from ..config import GcpDatabaseSettings
+from .database import DATABASE_USER, PASSWORD_SPECIALS, instance_args
+
+STANDBY_LABEL = "standby"
+# Cloud SQL's instance types (sqladmin v1 SqlInstanceType): the provider promotes on this change.
+READ_REPLICA = "READ_REPLICA_INSTANCE"
+PRIMARY = "CLOUD_SQL_INSTANCE"
+
+
+def replica_args(
+    settings: GcpDatabaseSettings,
+    region: str,
+    network: pulumi.Input[str],
+    source_instance: pulumi.Input[str],
+    promote: bool,
+    guarded: bool = True,
+    keep_backups: bool = True,
+) -> dict[str, Any]:
+    """The standby instance's inputs: a replica of `source_instance`, or, promoted, a primary's."""
+    primary = instance_args(settings, region, network, STANDBY_LABEL, guarded=guarded, keep_backups=keep_backups)
+    if promote:
+        return {**primary, "instance_type": PRIMARY}
+    full = primary["settings"]
+    return dict(
+        region=region,
+        database_version=settings.postgres_version,
+        deletion_protection=guarded,
+        master_instance_name=source_instance,
+        instance_type=READ_REPLICA,
+        settings=gcp.sql.DatabaseInstanceSettingsArgs(
+            tier=settings.tier,
+            edition="ENTERPRISE",
+            # HA comes with promotion (an in-place patch): until then the primary is the one serving.
+            availability_type="ZONAL",
+            disk_type="PD_SSD",
+            disk_size=settings.disk_size_gb,
+            disk_autoresize=True,
+            deletion_protection_enabled=guarded,
+            # A replica has no backups of its own: the primary's are the backups until failover.
+            backup_configuration=gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs(enabled=False),
+            ip_configuration=full.ip_configuration,
+            insights_config=full.insights_config,
+            user_labels=full.user_labels,
+        ),
+    )
+
+
+@dataclass
+class ReplicaDatabaseArgs:
+    settings: GcpDatabaseSettings
+    region: str
+    # The primary's VPC, which the standby shares (private IP of a replica lives in that network).
+    network: pulumi.Input[str]
+    # The primary's instance name, from its stack outputs (checked; see components/standby.py).
+    source_instance: pulumi.Input[str]
+    promote: bool
+    teardown: bool = False
+
+
+class ReplicaDatabase(pulumi.ComponentResource):
+    label: str
+    instance_name: pulumi.Output[str]
+    connection_name: pulumi.Output[str]
+    private_ip_address: pulumi.Output[str]
+    username: pulumi.Output[str]
+    password: pulumi.Output[str]
+    instances: dict[str, Any]
+    previous_hosts: list[pulumi.Output[str]]
+
+    def __init__(self, name: str, args: ReplicaDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("astronomer-dr:gcp/replica:ReplicaDatabase", name, None, opts)
+        guarded = not args.teardown
+        inputs = replica_args(
+            args.settings, args.region, args.network, args.source_instance, args.promote, guarded=guarded, keep_backups=guarded
+        )
+        instance = gcp.sql.DatabaseInstance(
+            name, **inputs, opts=pulumi.ResourceOptions(parent=self, protect=guarded)
+        )
+        password = random.RandomPassword(
+            f"{name}-password", length=32, special=True, override_special=PASSWORD_SPECIALS, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.password = pulumi.Output.secret(password.result)
+        self.username = pulumi.Output.from_input(DATABASE_USER)
+        if args.promote:
+            # A replica is read-only: the user (replicated from the primary) gets this stack's own
+            # password only once the instance is promoted, so the standby never needs the primary's.
+            user = gcp.sql.User(
+                f"{name}-user",
+                instance=instance.name,
+                name=DATABASE_USER,
+                password=self.password,
+                deletion_policy="ABANDON",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.username = user.name
+        self.label = STANDBY_LABEL
+        self.instance_name = instance.name
+        self.connection_name = instance.connection_name
+        self.private_ip_address = instance.private_ip_address
+        self.instances = {STANDBY_LABEL: instance}
+        self.previous_hosts = []
+        self.register_outputs({"instance_name": self.instance_name, "promoted": args.promote})

@@ -1,0 +1,64 @@
+"""A standby stack's view of its primary: a StackReference, read from the state backend only.
+
+`PrimaryStack` reads the primary's outputs through a real `pulumi.StackReference` (the engine
+answers it from the backend, which the README puts outside the region it protects, so it works
+while the primary's region is down) and checks them against this stack's settings
+(`components.config.check_primary`). `facts` is the one Output every standby resource that matters
+takes its primary-derived inputs from: when a check fails it raises a ConfigError naming the key,
+and the replica, the promoted instance and the platform are never declared.
+
+`standby_foundation` builds the cloud's standby foundation on it; `__main__.py` declares the
+platform on that foundation once it is promoted (`declares_platform`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from .config import PRIMARY_EXPORTS, PrimaryFacts, StackSettings, check_primary
+
+# Outputs a standby reads when the primary has them (an AWS registry replica in the standby region).
+# A standby's primary may itself be a promoted standby (failback): `standby_promoted` tells.
+OPTIONAL_EXPORTS = ("registry_replica_bucket", "registry_replica_region", "registry_replica_kms_key_arn", "standby_promoted")
+
+
+@dataclass
+class PrimaryStackArgs:
+    settings: StackSettings
+
+
+class PrimaryStack(pulumi.ComponentResource):
+    facts: pulumi.Output[PrimaryFacts]
+
+    def __init__(self, name: str, args: PrimaryStackArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("astronomer-dr:standby:PrimaryStack", name, None, opts)
+        settings = args.settings
+        assert settings.standby is not None
+        reference = pulumi.StackReference(
+            name, stack_name=settings.standby.primary_stack, opts=pulumi.ResourceOptions(parent=self)
+        )
+        names = (*PRIMARY_EXPORTS[settings.cloud], *OPTIONAL_EXPORTS)
+        # One output at a time: the secrecy of each follows the primary's `secretOutputNames`, so
+        # the facts (none of them secret) stay plain while the primary's kubeconfig stays a secret.
+        values = pulumi.Output.all(*[reference.get_output(n) for n in names])
+        self.facts = values.apply(lambda v: check_primary(settings, dict(zip(names, v))))
+        self.register_outputs({"primary_stack": settings.standby.primary_stack})
+
+
+def standby_foundation(settings: StackSettings):
+    """The cloud's standby foundation, on the checked facts of the primary."""
+    assert settings.standby is not None
+    primary = PrimaryStack(f"{settings.name_prefix}-primary", PrimaryStackArgs(settings))
+    if settings.cloud == "aws":
+        from .aws.standby import AwsStandbyFoundation, AwsStandbyFoundationArgs
+
+        return AwsStandbyFoundation(
+            settings.name_prefix, AwsStandbyFoundationArgs(settings.aws, settings.platform, settings.standby, primary.facts)
+        )
+    from .gcp.standby import GcpStandbyFoundation, GcpStandbyFoundationArgs
+
+    return GcpStandbyFoundation(
+        settings.name_prefix, GcpStandbyFoundationArgs(settings.gcp, settings.platform, settings.standby, primary.facts)
+    )
