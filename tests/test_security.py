@@ -69,7 +69,7 @@ def test_repoint_image_is_pinned_by_digest():
 def test_the_cluster_wide_grant_exists_only_while_a_restore_is_declared(stack):
     during = restored(stack, pointInTime=AT)
     assert all(len(during.of_type(t)) == 1 for t in RBAC)
-    promoted = evaluated(stack, {"primary": AT_LABEL})
+    promoted = evaluated(stack, {"primary": AT_LABEL, "promoted": {"pointInTime": AT}})
     assert promoted.of_type(JOB) == [] and all(promoted.of_type(t) == [] for t in RBAC)
     assert not [r for r in promoted.resources if r.name.startswith("astronomer-repoint")]
 
