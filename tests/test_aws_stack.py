@@ -423,7 +423,7 @@ def test_no_secret_in_plaintext_anywhere(aws, needle):
 def test_nginx_service_is_read_after_the_release_and_no_dns_by_default(aws):
     [service] = aws.reads
     assert service.type == "kubernetes:core/v1:Service"
-    assert service.inputs["id"] == "astronomer/astronomer-nginx"
+    assert service.inputs["id"] == "astronomer/astronomer-cp-nginx"  # chart 2.1.0 nginx-cp-service.yaml:8
     assert aws.one(RELEASE).urn in service.dependencies
     assert aws.of_type("aws:route53/record:Record") == []
     assert aws.outputs["load_balancer_hostname"] == MOCK_NLB_HOSTNAME

@@ -74,8 +74,8 @@ class AstronomerPlatform(pulumi.ComponentResource):
     url: str
     # The Helm release, for what must wait until the platform is deployed.
     release: k8s.helm.v3.Release
-    # "<namespace>/<release>-nginx": NGINX's LoadBalancer Service, which the chart names after the
-    # release. Taken from the release's status, so it resolves only once the release is deployed.
+    # "<namespace>/<release>-cp-nginx": NGINX's LoadBalancer Service, which the chart names after
+    # the release and the plane mode. Taken from the release's status, so it resolves only once the release is deployed.
     ingress_service: pulumi.Output[str]
     # After a restore: the Job that repoints the Airflow deployments (None otherwise).
     repoint: Optional[k8s.batch.v1.Job]
