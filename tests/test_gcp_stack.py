@@ -145,7 +145,8 @@ def test_cluster_is_regional_private_with_workload_identity(gcp):
     assert cluster.input("location") == "us-central1"
     assert cluster.input("privateClusterConfig.enablePrivateNodes") is True
     assert cluster.input("workloadIdentityConfig.workloadPool") == "acme-astronomer-prod.svc.id.goog"
-    assert cluster.input("minMasterVersion") == "1.33"
+    # STABLE no longer offers 1.33 (tools/offline.py GKE_SERVER_CONFIG): its default, 1.34, is chosen.
+    assert cluster.input("minMasterVersion") == "1.34.5-gke.1176000"
     assert cluster.input("releaseChannel.channel") == "STABLE"
     assert cluster.input("removeDefaultNodePool") is True
     assert cluster.input("deletionProtection") is True

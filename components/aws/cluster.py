@@ -19,6 +19,7 @@ from ..config import AwsClusterSettings
 from .iam import STS_AUDIENCE, managed_policy, service_account_trust, service_principal_trust
 from .network import Network
 from .kms import TAGS, customer_key
+from .versions import UPGRADE_POLICY, EksVersionDecision
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
@@ -36,6 +37,8 @@ class ClusterArgs:
     network: Optional[Network]
     # A throwaway stack being torn down: the cluster may be deleted.
     teardown: bool = False
+    # The version EKS offers and the support policy to create it with (versions.py).
+    version: Optional[EksVersionDecision] = None
 
 
 def kubeconfig(name: str, endpoint: str, ca_certificate: str, region: str) -> str:
@@ -142,6 +145,8 @@ class Cluster(pulumi.ComponentResource):
             name,
             name=args.cluster_name,
             version=settings.kubernetes_version,
+            # Never upgraded by EKS behind Pulumi's back, past the chart's range (versions.py).
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.version.support_type if args.version else UPGRADE_POLICY),
             role_arn=cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=network.private_subnet_ids,

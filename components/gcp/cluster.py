@@ -26,6 +26,8 @@ class ClusterArgs:
     network: Optional[Network]
     # A throwaway stack being torn down: the cluster may be deleted.
     teardown: bool = False
+    # The version to create at, chosen from what the release channel offers (versions.py).
+    kubernetes_version: Optional[str] = None
 
 
 def kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
@@ -122,7 +124,7 @@ class Cluster(pulumi.ComponentResource):
             location=args.region,  # regional: control plane and nodes in every zone
             network=network.network_self_link,
             subnetwork=network.subnet_self_link,
-            min_master_version=settings.kubernetes_version,
+            min_master_version=args.kubernetes_version,
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=settings.release_channel),
             remove_default_node_pool=True,
             initial_node_count=1,

@@ -14,6 +14,7 @@ from .database import Database, DatabaseArgs
 from .ingress import Ingress, IngressArgs
 from .network import Network, NetworkArgs
 from .registry import RegistryStorage, RegistryStorageArgs
+from .versions import resolve_gke_version
 
 
 @dataclass
@@ -29,9 +30,16 @@ class GcpFoundation(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         existing = settings.cluster.existing
+        # Asked of GKE before anything is declared: a channel without a version in the chart's range
+        # is refused here, not after the network exists.
+        kubernetes_version = None if existing else resolve_gke_version(
+            settings.cluster.release_channel, settings.cluster.kubernetes_version, settings.project, settings.region
+        )
         network = None if existing else Network(name, NetworkArgs(settings.network, settings.region), opts=child)
         cluster = Cluster(
-            name, ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown), opts=child
+            name,
+            ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown, kubernetes_version=kubernetes_version),
+            opts=child,
         )
         database = Database(
             f"{name}-db",

@@ -1,0 +1,134 @@
+"""Facts about the providers and cloud APIs that a real `pulumi up` depends on and the mocks cannot see.
+
+Sources: hashicorp/terraform-provider-google-beta at 93c65b2d (2026-08-21), which pulumi-gcp 10
+bridges; hashicorp/terraform-provider-aws (pulumi-aws 7); the clouds' documentation (URLs below).
+The offline engine (tools/offline.py) answers the invokes these decisions use the way the clouds
+do, so the stack tests below exercise the real decisions.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from components.aws.versions import EXTENDED_SUPPORT, STANDARD_SUPPORT, EksVersion, check_eks_version
+from components.gcp.versions import ChannelOffer, choose_gke_version
+from components.schema import ConfigError
+from tests.conftest import committed_stack, evaluate_stack
+from tools.offline import EKS_CLUSTER_VERSIONS, GKE_SERVER_CONFIG
+
+
+def offer(channel: str) -> ChannelOffer:
+    """A channel's offer from the offline engine's GetServerConfig (the provider's prefix semantics)."""
+    data = GKE_SERVER_CONFIG["channels"][channel]
+    return ChannelOffer(
+        default=data["defaultVersion"],
+        newest=lambda prefix: next((v for v in data["validVersions"] if v.startswith(prefix)), None),
+    )
+
+
+# ---- GKE: the version comes from what the release channel offers --------------------------------
+
+
+def test_gke_takes_the_channels_default_when_the_chart_supports_it():
+    """resource_container_cluster.go:3203 sends `min_master_version` as `InitialClusterVersion`;
+    with a release channel GKE creates only versions that channel offers
+    (https://cloud.google.com/kubernetes-engine/docs/concepts/release-channels). STABLE's default
+    (1.34) is newer than the configured minimum (1.33), which STABLE no longer offers."""
+    assert choose_gke_version("STABLE", "1.33", offer("STABLE")) == "1.34.5-gke.1176000"
+    assert choose_gke_version("REGULAR", "1.33", offer("REGULAR")) == "1.35.3-gke.1524000"
+    assert choose_gke_version("EXTENDED", "1.32", offer("EXTENDED")) == "1.34.5-gke.1176000"
+
+
+def test_gke_past_the_charts_range_falls_back_to_the_nearest_offered_version():
+    """A channel whose default the chart does not support (1.36) may still offer 1.35: the
+    provider's `release_channel_latest_version` queried with `version_prefix` says so
+    (data_source_google_container_engine_versions.go:152-160)."""
+    channel = ChannelOffer(
+        default="1.36.3-gke.1521000",
+        newest=lambda p: next((v for v in ["1.36.3-gke.1521000", "1.35.4-gke.1297000", "1.34.6-gke.1314000"] if v.startswith(p)), None),
+    )
+    assert choose_gke_version("REGULAR", "1.33", channel) == "1.35.4-gke.1297000"
+
+
+def test_gke_refuses_a_channel_without_a_version_in_range():
+    """RAPID has moved past 1.35 (chart 2.1.0 metadata.yaml: tested on 1.31-1.35)."""
+    with pytest.raises(ConfigError, match=r"cluster.releaseChannel: GKE's RAPID channel offers no version from 1.33"):
+        choose_gke_version("RAPID", "1.33", offer("RAPID"))
+    # A minimum newer than anything STABLE offers is refused too, naming both keys.
+    with pytest.raises(ConfigError, match=r"kubernetesVersion"):
+        choose_gke_version("STABLE", "1.35", offer("STABLE"))
+
+
+def test_gke_exact_version_must_be_offered():
+    assert choose_gke_version("STABLE", "1.34.6-gke.1314000", offer("STABLE")) == "1.34.6-gke.1314000"
+    with pytest.raises(ConfigError, match="does not offer 1.33.9-gke.1402000"):
+        choose_gke_version("STABLE", "1.33.9-gke.1402000", offer("STABLE"))
+
+
+def test_gke_without_a_channel_uses_the_static_default():
+    """UNSPECIFIED: GetServerConfig's defaultClusterVersion and validMasterVersions apply."""
+    from components.gcp.versions import channel_offer
+
+    data = {"default_cluster_version": GKE_SERVER_CONFIG["defaultClusterVersion"], "valid_master_versions": GKE_SERVER_CONFIG["validMasterVersions"]}
+    assert choose_gke_version("UNSPECIFIED", "1.33", channel_offer("UNSPECIFIED", lambda prefix: data)) == "1.34.6-gke.1314000"
+
+
+def test_gke_stack_creates_at_what_the_channel_offers(gcp):
+    """The committed stack (STABLE, kubernetesVersion 1.33) asks GKE once, for its region."""
+    cluster = gcp.one("gcp:container/cluster:Cluster")
+    assert cluster.input("minMasterVersion") == GKE_SERVER_CONFIG["channels"]["STABLE"]["defaultVersion"]
+    asked = [a for t, a in gcp.invokes if t == "gcp:container/getEngineVersions:getEngineVersions"]
+    assert asked == [{"location": "us-central1", "project": "acme-astronomer-prod"}]
+
+
+def test_gke_stack_refuses_rapid_before_declaring_anything():
+    evaluation = evaluate_stack("gcp", **{"astronomer-dr:cluster": {"kubernetesVersion": "1.33", "releaseChannel": "RAPID"}})
+    assert isinstance(evaluation.error, ConfigError), evaluation.error
+    assert "RAPID channel offers no version" in str(evaluation.error)
+    assert not [r for r in evaluation.resources if r.custom]
+
+
+# ---- EKS: standard or extended support of the version ----------------------------------------
+
+
+def eks_offer() -> list[EksVersion]:
+    return [EksVersion(v, status, f"{std}T00:00:00Z", f"{ext}T00:00:00Z") for v, status, _, std, ext in EKS_CLUSTER_VERSIONS]
+
+
+def test_eks_version_in_standard_support_is_created_without_warning():
+    decision = check_eks_version("1.34", eks_offer())
+    assert (decision.version, decision.support_type, decision.warning) == ("1.34", "EXTENDED", None)
+
+
+def test_eks_version_in_extended_support_is_created_with_a_warning():
+    """https://docs.aws.amazon.com/eks/latest/userguide/view-upgrade-policy.html: 14 months of
+    standard support, then 12 of extended support at a higher price; with upgrade policy STANDARD
+    EKS upgrades the cluster itself at the end of standard support, with EXTENDED (the API's
+    default) it stays. The program pins EXTENDED so no upgrade happens outside Pulumi's state."""
+    decision = check_eks_version("1.33", eks_offer())
+    assert decision.support_type == "EXTENDED"
+    assert "extended support" in decision.warning and "1.34, 1.35, 1.36" in decision.warning
+
+
+@pytest.mark.parametrize("version", ["1.30", "1.29"])
+def test_eks_refuses_a_version_it_no_longer_offers(version):
+    with pytest.raises(ConfigError, match=rf"cluster.kubernetesVersion: EKS no longer creates clusters at {version}"):
+        check_eks_version(version, eks_offer())
+
+
+def test_eks_stack_pins_the_upgrade_policy(aws):
+    cluster = aws.one("aws:eks/cluster:Cluster")
+    assert cluster.input("upgradePolicy") == {"supportType": "EXTENDED"}
+    assert any(t == "aws:eks/getClusterVersions:getClusterVersions" for t, _ in aws.invokes)
+
+
+def test_offline_eks_data_is_consistent():
+    """The offline answer follows the documented rule: standard support ends 14 months after release."""
+    from datetime import date
+
+    for version, status, released, standard, extended in EKS_CLUSTER_VERSIONS:
+        r, s, e = (date.fromisoformat(d) for d in (released, standard, extended))
+        assert (s.year - r.year) * 12 + s.month - r.month == 14 and (e.year - s.year) * 12 + e.month - s.month == 12
+        today = date(2026, 11, 25)
+        expected = STANDARD_SUPPORT if today < s else EXTENDED_SUPPORT if today < e else "UNSUPPORTED"
+        assert status == expected, version
