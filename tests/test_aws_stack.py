@@ -424,7 +424,9 @@ def test_nginx_service_is_read_after_the_release_and_no_dns_by_default(aws):
     [service] = aws.reads
     assert service.type == "kubernetes:core/v1:Service"
     assert service.inputs["id"] == "astronomer/astronomer-cp-nginx"  # chart 2.1.0 nginx-cp-service.yaml:8
-    assert aws.one(RELEASE).urn in service.dependencies
+    # After the ready Job (which follows the release and waits for NGINX's load balancer).
+    ready = aws.one("kubernetes:batch/v1:Job", "astronomer-ready")
+    assert ready.urn in service.dependencies and aws.one(RELEASE).urn in ready.dependencies
     assert aws.of_type("aws:route53/record:Record") == []
     assert aws.outputs["load_balancer_hostname"] == MOCK_NLB_HOSTNAME
 

@@ -227,7 +227,9 @@ def test_release_is_pinned_atomic_and_waits_for_its_secrets(gcp):
     assert release.input("repositoryOpts.repo") == "https://helm.astronomer.io"
     assert release.input("name") == "astronomer"
     assert release.input("namespace") == "astronomer"
-    assert release.input("atomic") is True and release.input("cleanupOnFail") is True
+    # Installed as upstream's CI installs it (no wait, so not atomic); the ready Job waits instead.
+    assert release.input("skipAwait") is True and not release.input("atomic") and release.input("cleanupOnFail") is True
+    assert release.urn in gcp.one("kubernetes:batch/v1:Job", "astronomer-ready").dependencies
     assert release.input("timeout") >= 1200
     for name in ("astronomer-bootstrap", "astronomer-tls"):
         assert secret_named(gcp, name).urn in release.dependencies

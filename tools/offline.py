@@ -239,7 +239,7 @@ def _random_password(args, ctx):
 
 
 def _helm_release(args, ctx):
-    return {"status": {"name": args.inputs.get("name"), "namespace": args.inputs.get("namespace"), "status": "deployed"}}
+    return {"status": {"name": args.inputs.get("name"), "namespace": args.inputs.get("namespace"), "status": "deployed", "revision": 1}}
 
 
 RESOURCE_OUTPUTS: dict[str, OutputFn] = {

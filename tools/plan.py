@@ -377,7 +377,7 @@ SLOW_TYPES: dict[str, Estimate] = {
     "aws:eks/nodeGroup:NodeGroup": Estimate("Node group", 5, "managed node group"),
     "gcp:sql/databaseInstance:DatabaseInstance": Estimate("Database", 15, "regional HA Cloud SQL instance, empty"),
     "aws:rds/instance:Instance": Estimate("Database", 20, "Multi-AZ RDS instance, empty"),
-    "kubernetes:helm.sh/v3:Release": Estimate("Platform release", 12, "Astronomer chart, atomic: waits for every pod and job"),
+    "kubernetes:helm.sh/v3:Release": Estimate("Platform release", 12, "Astronomer chart and its hooks; then the ready Job waits for every pod"),
     "gcp:servicenetworking/connection:Connection": Estimate("Private services access", 2, "VPC peering for Cloud SQL"),
     "aws:ec2/natGateway:NatGateway": Estimate("NAT gateway", 2, ""),
     "aws:eks/addon:Addon": Estimate("EKS add-on", 2, ""),
