@@ -132,3 +132,25 @@ def test_offline_eks_data_is_consistent():
         today = date(2026, 11, 25)
         expected = STANDARD_SUPPORT if today < s else EXTENDED_SUPPORT if today < e else "UNSUPPORTED"
         assert status == expected, version
+
+
+# ---- AWS: a restored instance keeps its backup's key ------------------------------------------
+
+
+def test_restored_rds_instances_never_declare_the_stack_key():
+    """terraform-provider-aws internal/service/rds/instance.go (resourceInstanceCreate): `kms_key_id`
+    is ForceNew and is sent only with CreateDBInstance (`input.KmsKeyId`); the RestoreDBInstanceToPointInTime
+    and RestoreDBInstanceFromDBSnapshot inputs have no KmsKeyId, so a restore keeps its backup's key
+    and a declared key that differs replaces the instance on the next preview
+    (hashicorp/terraform-provider-aws#15390). Promotion (`primary`) keeps it undeclared."""
+    from components.aws.database import restored_key_arn
+    from tests.test_restore import AT, AT_LABEL, instances, restored, evaluated
+
+    assert restored_key_arn("arn:aws:kms:us-east-1:1:key/k", restored=True) is None
+    assert restored_key_arn("arn:aws:kms:us-east-1:1:key/k", restored=False) == "arn:aws:kms:us-east-1:1:key/k"
+    arn = "arn:aws:rds:us-west-2:111122223333:auto-backup:ab-0123456789abcdefghij"
+    during = instances(restored("aws", pointInTime=AT, sourceAutomatedBackupsArn=arn), "aws")
+    after = instances(evaluated("aws", {"primary": AT_LABEL}), "aws")
+    assert during[AT_LABEL].input("kmsKeyId") is None and after[AT_LABEL].input("kmsKeyId") is None
+    assert during["original"].input("kmsKeyId", "").startswith("arn:aws:kms:")
+    assert during[AT_LABEL].input("storageEncrypted") is True

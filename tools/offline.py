@@ -356,6 +356,8 @@ def _rds_instance(args, ctx):
         "address": address,
         "endpoint": f"{address}:{int(args.inputs.get('port', 5432))}",
         "arn": f"arn:aws:rds:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:db:{identifier}",
+        # A restore keeps its backup's key (RDS restores take no KmsKeyId).
+        "kmsKeyId": args.inputs.get("kmsKeyId") or f"arn:aws:kms:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:key/mock-key-of-the-backup",
     }
 
 

@@ -106,7 +106,7 @@ def instance_args(
     settings: AwsDatabaseSettings,
     identifier: str,
     *,
-    kms_key_arn: pulumi.Input[str],
+    kms_key_arn: Optional[pulumi.Input[str]],
     password: pulumi.Input[str],
     subnet_group: pulumi.Input[str],
     security_group_id: pulumi.Input[str],
@@ -118,6 +118,7 @@ def instance_args(
 
     guarded: deletion protection at the API (off only to retire an instance).
     keep_backups: retained automated backups and a final snapshot (off only in a teardown).
+    kms_key_arn: None for a restored instance, which keeps its backup's key (`restored_key_arn`).
     """
     windows = rds_windows(settings.backup_start_time)
     return dict(
@@ -167,6 +168,22 @@ def restore_inputs(restore: RestoreSettings, source_identifier: Optional[pulumi.
             )
         }
     return {"snapshot_identifier": restore.backup_id}
+
+
+def restored_key_arn(stack_key_arn: pulumi.Input[str], restored: bool) -> Optional[pulumi.Input[str]]:
+    """The `kms_key_id` to declare: the stack's key for an instance this stack creates, none for a
+    restored one.
+
+    RDS restores take no key: RestoreDBInstanceToPointInTime and RestoreDBInstanceFromDBSnapshot
+    have no KmsKeyId, so a restored instance is encrypted with its backup's key, and the provider
+    sends `kms_key_id` only to CreateDBInstance (terraform-provider-aws
+    internal/service/rds/instance.go, resourceInstanceCreate) while `kms_key_id` is ForceNew.
+    Declaring the stack's key on a restore of backups encrypted with another key (a replicated
+    backup: the lost stack's key in this region) would make every later preview replace the
+    protected instance (hashicorp/terraform-provider-aws#15390). Left out, the key is read back
+    from the instance and nothing differs.
+    """
+    return None if restored else stack_key_arn
 
 
 @dataclass
@@ -301,13 +318,28 @@ class Database(pulumi.ComponentResource):
         settings = args.settings
         guarded = settings.guarded(label) and not args.teardown
         identifier = instance_identifier(name, label)
-        inputs = instance_args(settings, identifier, **shared, guarded=guarded, keep_backups=not args.teardown)
         restored = label != ORIGINAL_LABEL
+        inputs = instance_args(
+            settings,
+            identifier,
+            **{**shared, "kms_key_arn": restored_key_arn(shared["kms_key_arn"], restored)},
+            guarded=guarded,
+            keep_backups=not args.teardown,
+        )
         if settings.restore is not None and label == settings.restore.label:
             source = settings.restore.source_instance
             if source is None and not settings.restore.source_automated_backups_arn:
                 source = self.instances[settings.primary].identifier
             inputs.update(restore_inputs(settings.restore, source))
+            if settings.restore.source_automated_backups_arn:
+                pulumi.log.warn(
+                    f"database: '{label}' is restored from automated backups encrypted with the key of the "
+                    "instance they came from (for replicated backups: the lost stack's key in this region), and "
+                    "stays encrypted with it: keep that key (never destroy the stack that holds it). To move to "
+                    "this stack's key later: snapshot it, copy the snapshot with this stack's key, restore that "
+                    "copy with `backupId` (docs/RUNBOOK.md)",
+                    resource=self,
+                )
         instance = aws.rds.Instance(
             identifier,
             **inputs,
