@@ -154,3 +154,50 @@ def test_restored_rds_instances_never_declare_the_stack_key():
     assert during[AT_LABEL].input("kmsKeyId") is None and after[AT_LABEL].input("kmsKeyId") is None
     assert during["original"].input("kmsKeyId", "").startswith("arn:aws:kms:")
     assert during[AT_LABEL].input("storageEncrypted") is True
+
+
+# ---- GCP: an existing cluster's network and subnet ---------------------------------------------
+
+
+def test_cloud_sql_private_network_is_always_the_network_id():
+    """google-beta/services/sql/resource_sql_database_instance.go:47 (`privateNetworkLinkRegex`:
+    `^(?:http(?:s)?://.+/)?projects/(...)/global/networks/(...)$`) is the `private_network`
+    ValidateFunc (:671): a plain VPC name fails the plan."""
+    import re
+
+    from components.gcp.network import network_id
+
+    provider_regex = re.compile(r"^(?:http(?:s)?://.+/)?projects/([^/]+)/global/networks/((?:[a-z](?:[-a-z0-9]*[a-z0-9])?))$")
+    for given in ("shared", "projects/acme/global/networks/shared", "https://www.googleapis.com/compute/v1/projects/acme/global/networks/shared"):
+        assert provider_regex.match(network_id("acme", given)), given
+    assert network_id("p", "shared") == "projects/p/global/networks/shared"
+    assert network_id("p", "https://www.googleapis.com/compute/v1/projects/acme/global/networks/shared") == "projects/acme/global/networks/shared"
+    with pytest.raises(ValueError):
+        network_id("p", "regions/x/subnetworks/y")
+
+
+def test_existing_cluster_by_network_name_with_a_private_load_balancer():
+    """The address for an internal load balancer is INTERNAL and reserved in the nodes' subnet: for an
+    existing cluster, the subnetwork GKE reports (resource_container_cluster.go:3785 sets it from
+    NetworkConfig.Subnetwork, a relative path the address's `subnetwork` accepts:
+    resource_compute_address.go:1052-1057 ParseRegionalFieldValue)."""
+    existing = {"existing": {"name": "shared", "location": "us-central1", "network": "shared"}}
+    evaluation = evaluate_stack(
+        "gcp",
+        **{"astronomer-dr:cluster": existing, "astronomer-dr:platform": {**_gcp_platform(), "privateLoadBalancer": True}},
+    )
+    assert evaluation.error is None, evaluation.error
+    sql = evaluation.one("gcp:sql/databaseInstance:DatabaseInstance")
+    assert sql.input("settings.ipConfiguration.privateNetwork") == "projects/acme-astronomer-prod/global/networks/shared"
+    address = evaluation.one("gcp:compute/address:Address")
+    assert address.input("addressType") == "INTERNAL"
+    assert address.input("subnetwork") == "projects/acme-astronomer-prod/regions/us-central1/subnetworks/existing-nodes"
+    assert address.input("networkTier") is None
+
+
+def _gcp_platform() -> dict:
+    import yaml
+    from pathlib import Path
+
+    stack = yaml.safe_load((Path(__file__).parent.parent / "Pulumi.gcp.yaml").read_text())
+    return dict(stack["config"]["astronomer-dr:platform"])

@@ -313,6 +313,9 @@ CALL_RESULTS: dict[str, CallFn] = {
         "location": args.args.get("location"),
         "endpoint": "203.0.113.11",
         "masterAuths": [{"clusterCaCertificate": MOCK_CA}],
+        # As GKE's NetworkConfig gives them (resource_container_cluster.go:3782-3785): relative paths.
+        "network": f"projects/{ctx.gcp_project}/global/networks/existing-vpc",
+        "subnetwork": f"projects/{ctx.gcp_project}/regions/{ctx.gcp_region}/subnetworks/existing-nodes",
     },
 }
 

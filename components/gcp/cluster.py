@@ -65,6 +65,8 @@ class Cluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
+    # The nodes' subnet: where an internal load balancer's address is reserved.
+    subnetwork: pulumi.Output[str]
     # What the platform must wait for: the node pool that will run it (empty for an existing cluster).
     ready: list[pulumi.Resource]
     # What IAM bindings to `<project>.svc.id.goog` principals must wait for: the project's Workload
@@ -83,12 +85,14 @@ class Cluster(pulumi.ComponentResource):
             )
             cluster_name = existing.name
             endpoint = existing.endpoint
+            self.subnetwork = existing.subnetwork
             ca = existing.master_auths.apply(lambda auths: auths[0].cluster_ca_certificate)
             self.ready = []
             self.identity_pool_ready = []
         else:
             assert args.network is not None
             cluster_name, endpoint, ca = self._create(name, args)
+            self.subnetwork = args.network.subnet_self_link
 
         self.name = pulumi.Output.from_input(cluster_name)
         self.endpoint = pulumi.Output.from_input(endpoint)

@@ -12,7 +12,7 @@ from ..platform.values import GcsRegistryStorage, LoadBalancer
 from .cluster import Cluster, ClusterArgs
 from .database import Database, DatabaseArgs
 from .ingress import Ingress, IngressArgs
-from .network import Network, NetworkArgs
+from .network import Network, NetworkArgs, network_id
 from .registry import RegistryStorage, RegistryStorageArgs
 from .versions import resolve_gke_version
 
@@ -46,7 +46,7 @@ class GcpFoundation(pulumi.ComponentResource):
             DatabaseArgs(
                 settings.database,
                 region=settings.region,
-                network=existing.network if existing else network.network_id,
+                network=network_id(settings.project, existing.network) if existing else network.network_id,
                 depends_on=[] if existing else [network.private_services_access],
                 allocated_ip_range=None if existing else network.private_services_range_name,
                 teardown=settings.teardown,
@@ -72,7 +72,8 @@ class GcpFoundation(pulumi.ComponentResource):
                 region=settings.region,
                 base_domain=platform.base_domain,
                 dns=settings.dns,
-                internal_subnet=network.subnet_self_link if platform.private_load_balancer and network else None,
+                # An internal address in the nodes' subnet (the existing cluster's, or ours).
+                internal_subnet=cluster.subnetwork if platform.private_load_balancer else None,
                 teardown=settings.teardown,
             ),
             opts=child,

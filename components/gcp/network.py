@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pulumi
@@ -91,3 +92,21 @@ class Network(pulumi.ComponentResource):
         self.pods_range_name = PODS_RANGE
         self.services_range_name = SERVICES_RANGE
         self.register_outputs({"network": self.network_self_link, "subnet": self.subnet_self_link})
+
+
+NETWORK_PATH = re.compile(r"^(?:https?://.+/)?(projects/[^/]+/global/networks/[a-z](?:[-a-z0-9]*[a-z0-9])?)$")
+
+
+def network_id(project: str, network: str) -> str:
+    """`projects/<p>/global/networks/<n>` for a VPC given by name, self link or that id.
+
+    Cloud SQL's `private_network` takes only that form (terraform-provider-google-beta
+    google-beta/services/sql/resource_sql_database_instance.go:47 `privateNetworkLinkRegex`, the
+    ValidateFunc at :671): a plain name is refused at plan time.
+    """
+    m = NETWORK_PATH.match(network)
+    if m:
+        return m.group(1)
+    if "/" in network:
+        raise ValueError(f"not a VPC name, self link or projects/<p>/global/networks/<n>: {network!r}")
+    return f"projects/{project}/global/networks/{network}"
