@@ -201,3 +201,62 @@ def _gcp_platform() -> dict:
 
     stack = yaml.safe_load((Path(__file__).parent.parent / "Pulumi.gcp.yaml").read_text())
     return dict(stack["config"]["astronomer-dr:platform"])
+
+
+# ---- AWS: what `pulumi up` means for RDS -------------------------------------------------------
+
+
+def test_rds_changes_apply_now_and_major_upgrades_are_allowed(aws):
+    """terraform-provider-aws internal/service/rds/instance.go, resourceInstanceUpdate:
+    ModifyDBInstance gets `ApplyImmediately: d.Get("apply_immediately")` (false: "instance changes
+    will be applied in next maintenance window") and `AllowMajorVersionUpgrade` only from
+    `allow_major_version_upgrade`; RDS refuses a major engine version change without it."""
+    db = aws.one("aws:rds/instance:Instance")
+    assert db.input("applyImmediately") is True
+    assert db.input("allowMajorVersionUpgrade") is True
+
+
+def test_major_upgrade_creates_the_new_familys_parameter_group_first():
+    """The group's name carries the family, so 16 -> 17 is a new resource (created before the
+    instance is updated to it) and the old group is deleted after, never replaced in place."""
+    from tests.test_restore import evaluated
+
+    after = evaluated("aws", {"postgresVersion": "17"})
+    [group] = after.of_type("aws:rds/parameterGroup:ParameterGroup")
+    assert (group.name, group.input("name"), group.input("family")) == ("astro-aws-db-postgres17",) * 2 + ("postgres17",)
+    db = after.one("aws:rds/instance:Instance")
+    assert db.input("engineVersion") == "17" and group.urn in db.dependencies
+
+
+def test_restored_instances_take_their_snapshots_size():
+    """instance.go resourceInstanceCreate, `snapshot_identifier` branch: `allocated_storage` goes
+    into a ModifyDBInstance after the restore; a snapshot grown by storage autoscaling is larger than
+    the configured size and RDS refuses to shrink. The `allocated_storage` DiffSuppressFunc
+    (`oldInt > newInt && mas > newInt`) keeps a grown original quiet; a restored one sends none."""
+    from components.aws.database import restored_allocated_storage
+    from tests.test_restore import instances, restored
+
+    assert restored_allocated_storage(50, restored=True) is None and restored_allocated_storage(50, restored=False) == 50
+    found = instances(restored("aws", backupId="rds:astro-aws-db-2026-11-20-03-00"), "aws")
+    [label] = [k for k in found if k != "original"]
+    assert found[label].input("allocatedStorage") is None
+    assert found[label].input("maxAllocatedStorage") == found["original"].input("maxAllocatedStorage")
+
+
+# ---- restores: what the provider cannot set at creation is set by a refresh ----------------------
+
+
+def test_restore_flow_refreshes_what_the_restore_reset():
+    """google-beta resource_sql_database_instance.go:2059-2073: after RestoreBackup the create returns
+    without reading the instance back, and Cloud SQL resets the target's backup configuration to
+    defaults (https://cloud.google.com/sql/docs/postgres/backup-recovery/restoring: "the target
+    instance's backup configurations are set to default values"). terraform-provider-aws instance.go:
+    the RestoreDBInstanceToPointInTime branch sends no backup retention or window. So a restore is
+    followed by `pulumi up --refresh`, and the drill checks with a refresh."""
+    from tools import drill
+
+    steps = drill.drill_steps("aws", {"aws:region": "us-east-1"}, at="2026-11-20T09:30:00Z")
+    shell = [s.shell() for s in steps]
+    up = shell.index("pulumi up --yes --stack drill-aws")
+    assert shell[up + 1] == "pulumi up --yes --refresh --stack drill-aws"
+    assert all("--refresh" in c for c in shell if c.startswith("pulumi preview"))

@@ -28,7 +28,8 @@ def test_drill_restores_checks_and_tears_down_a_throwaway_stack():
     assert shell.index("pulumi config rm --path astronomer-dr:database.restore --stack drill-gcp") < shell.index(
         'pulumi config set --path astronomer-dr:database.primary "$LABEL" --stack drill-gcp'
     )
-    assert shell.count("pulumi preview --expect-no-changes --stack drill-gcp") == 2
+    assert shell.count("pulumi preview --refresh --expect-no-changes --stack drill-gcp") == 2
+    assert "pulumi up --yes --refresh --stack drill-gcp" in shell  # what the restore reset is set again
     # The teardown lifts the guards (a drill-* stack only), applies, destroys, forgets.
     assert shell[-4:] == [
         "pulumi config set astronomer-dr:teardown true --stack drill-gcp",

@@ -131,6 +131,13 @@ def instance_args(
         allocated_storage=settings.allocated_storage,
         max_allocated_storage=settings.max_allocated_storage,
         multi_az=settings.high_availability,
+        # `pulumi up` of a recovery tool means now, not at the next maintenance window: ModifyDBInstance
+        # defers every change otherwise (terraform-provider-aws instance.go, resourceInstanceUpdate:
+        # `ApplyImmediately: d.Get("apply_immediately")`). A change that needs a reboot reboots now.
+        apply_immediately=True,
+        # A major version in config (16 -> 17) is an upgrade RDS refuses without this flag; the new
+        # family's parameter group is a new resource (its name has the family), created first.
+        allow_major_version_upgrade=True,
         storage_encrypted=True,
         kms_key_id=kms_key_arn,
         # A restore keeps the source's master user; the same password is set again on it.
@@ -184,6 +191,18 @@ def restored_key_arn(stack_key_arn: pulumi.Input[str], restored: bool) -> Option
     from the instance and nothing differs.
     """
     return None if restored else stack_key_arn
+
+
+def restored_allocated_storage(allocated_storage: int, restored: bool) -> Optional[int]:
+    """The `allocated_storage` to declare: none on a restored instance, which takes its backup's size.
+
+    After a snapshot restore the provider sends `allocated_storage` in a ModifyDBInstance
+    (instance.go, resourceInstanceCreate, the `snapshot_identifier` branch); a snapshot of an instance
+    that storage autoscaling grew is larger than the configured size, and RDS refuses to shrink
+    ("Invalid storage size"). Left out, the restored instance keeps the snapshot's size and still
+    grows up to `max_allocated_storage`.
+    """
+    return None if restored else allocated_storage
 
 
 @dataclass
@@ -294,7 +313,9 @@ class Database(pulumi.ComponentResource):
         if settings.restore is not None:
             pulumi.log.info(
                 f"database: the platform uses the restored instance '{settings.restore.label}'. Once it is verified, "
-                f"promote it: replace `restore` with `primary: {settings.restore.label}` (docs/RUNBOOK.md)",
+                f"promote it: replace `restore` with `primary: {settings.restore.label}` (docs/RUNBOOK.md). Run "
+                f"`pulumi up --refresh` once the restore exists: RDS starts a point-in-time restore with default "
+                f"backup settings, and the provider sets ours only when it sees them differ",
                 resource=self,
             )
         self.register_outputs({"label": self.label, "identifier": self.identifier, "address": self.address})
@@ -326,6 +347,7 @@ class Database(pulumi.ComponentResource):
             guarded=guarded,
             keep_backups=not args.teardown,
         )
+        inputs["allocated_storage"] = restored_allocated_storage(settings.allocated_storage, restored)
         if settings.restore is not None and label == settings.restore.label:
             source = settings.restore.source_instance
             if source is None and not settings.restore.source_automated_backups_arn:

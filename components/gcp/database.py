@@ -192,7 +192,9 @@ class Database(pulumi.ComponentResource):
         if settings.restore is not None:
             pulumi.log.info(
                 f"database: the platform uses the restored instance '{settings.restore.label}'. Once it is verified, "
-                f"promote it: replace `restore` with `primary: {settings.restore.label}` (docs/RUNBOOK.md)",
+                f"promote it: replace `restore` with `primary: {settings.restore.label}` (docs/RUNBOOK.md). Run "
+                f"`pulumi up --refresh` once the restore exists: a backup restore resets the instance's backup "
+                f"configuration to Cloud SQL's defaults, which the provider sees (and sets back to ours) only on a refresh",
                 resource=self,
             )
         self.register_outputs(
