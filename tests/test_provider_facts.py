@@ -260,3 +260,13 @@ def test_restore_flow_refreshes_what_the_restore_reset():
     up = shell.index("pulumi up --yes --stack drill-aws")
     assert shell[up + 1] == "pulumi up --yes --refresh --stack drill-aws"
     assert all("--refresh" in c for c in shell if c.startswith("pulumi preview"))
+
+
+def test_backup_replication_is_replaced_stop_then_start(aws):
+    """terraform-provider-aws internal/service/rds/instance_automated_backups_replication.go:
+    `source_db_instance_arn`, `retention_period` and `kms_key_id` are ForceNew, and delete calls
+    StopDBInstanceAutomatedBackupsReplication (the copied backups stay until their retention ends).
+    Create-before-delete would StartDBInstanceAutomatedBackupsReplication on an instance that already
+    replicates, which RDS refuses; delete-before-replace stops it first."""
+    replication = aws.one("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
+    assert replication.delete_before_replace is True

@@ -379,7 +379,11 @@ class Database(pulumi.ComponentResource):
                 source_db_instance_arn=instance.arn,
                 retention_period=settings.backup_retention_days,
                 kms_key_id=replica_key.arn,
-                opts=pulumi.ResourceOptions(parent=self, provider=args.replica_provider),
+                # Its inputs are all ForceNew, and an instance replicates to one region at a time: a
+                # replacement must stop the running replication (the provider's delete calls
+                # StopDBInstanceAutomatedBackupsReplication, which keeps the backups already copied)
+                # before it starts the new one.
+                opts=pulumi.ResourceOptions(parent=self, provider=args.replica_provider, delete_before_replace=True),
             )
         self.instances[label] = Instance(label=label, identifier=instance.identifier, address=instance.address, arn=instance.arn)
         return instance
