@@ -270,3 +270,17 @@ def test_backup_replication_is_replaced_stop_then_start(aws):
     replicates, which RDS refuses; delete-before-replace stops it first."""
     replication = aws.one("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
     assert replication.delete_before_replace is True
+
+
+def test_backup_id_is_a_backup_run_id_not_a_backup_name():
+    """google-beta resource_sql_database_instance.go:1594-1617: `restore_backup_context` takes
+    `backup_run_id` (an integer), `instance_id` and `project` only; a deleted instance's retained
+    and final backups are `projects/<p>/backups/<uid>`, which it cannot name. The program refuses
+    such a name (the runbook gives the gcloud path) and the DR summary says what it restores."""
+    from components.config import GCP_DATABASE_FIELDS
+    from tools.plan import CLOUD_SQL_DELETED_RESTORE
+
+    backup_id = GCP_DATABASE_FIELDS["restore"].fields["backupId"]
+    assert backup_id.check("1732094400000") is None
+    assert "backup run id" in backup_id.check("projects/acme/backups/0f1e2d3c-uid")
+    assert "not through `backupId`" in CLOUD_SQL_DELETED_RESTORE
