@@ -284,3 +284,15 @@ def test_backup_id_is_a_backup_run_id_not_a_backup_name():
     assert backup_id.check("1732094400000") is None
     assert "backup run id" in backup_id.check("projects/acme/backups/0f1e2d3c-uid")
     assert "not through `backupId`" in CLOUD_SQL_DELETED_RESTORE
+
+
+def test_eks_subnets_avoid_zones_without_eks(aws):
+    """https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html: cluster subnets cannot be
+    in use1-az3 (us-east-1), usw1-az2 (us-west-1) or cac1-az3 (ca-central-1)
+    (UnsupportedAvailabilityZoneException). Names map to IDs per account, so they are excluded by ID."""
+    from components.aws.network import EKS_UNSUPPORTED_ZONE_IDS
+
+    [asked] = [a for t, a in aws.invokes if t == "aws:index/getAvailabilityZones:getAvailabilityZones"]
+    assert set(asked["excludeZoneIds"]) == set(EKS_UNSUPPORTED_ZONE_IDS) >= {"use1-az3", "usw1-az2", "cac1-az3"}
+    zones = {s.input("availabilityZone") for s in aws.of_type("aws:ec2/subnet:Subnet")}
+    assert zones == {"us-east-1a", "us-east-1b", "us-east-1d"}  # us-east-1c is use1-az3 here

@@ -540,16 +540,31 @@ def _eks_cluster_versions(args, ctx):
     return {"id": ctx.aws_region, "region": ctx.aws_region, "clusterVersions": versions}
 
 
+# Zone names map to zone IDs per account. In this account us-east-1c is use1-az3, the zone without
+# EKS control planes (the program excludes it by ID).
+MOCK_ZONE_IDS = {"us-east-1": ["use1-az1", "use1-az2", "use1-az3", "use1-az4", "use1-az6", "use1-az5"]}
+
+
+def _availability_zones(args, ctx):
+    """aws.getAvailabilityZones with `excludeZoneIds` / `excludeNames` honoured, as EC2 filters them."""
+    region = ctx.aws_region
+    ids = MOCK_ZONE_IDS.get(region) or [f"{region.split('-')[0]}{region.split('-')[1][0]}{region[-1]}-az{i}" for i in range(1, 5)]
+    zones = [(f"{region}{letter}", zone_id) for letter, zone_id in zip("abcdef", ids)]
+    excluded_ids, excluded_names = set(args.args.get("excludeZoneIds") or []), set(args.args.get("excludeNames") or [])
+    zones = [(n, i) for n, i in zones if i not in excluded_ids and n not in excluded_names]
+    return {
+        "id": region,
+        "names": [n for n, _ in zones],
+        "zoneIds": [i for _, i in zones],
+        "groupNames": [region],
+        "state": args.args.get("state"),
+    }
+
+
 CALL_RESULTS.update(
     {
         "aws:eks/getClusterVersions:getClusterVersions": _eks_cluster_versions,
-        "aws:index/getAvailabilityZones:getAvailabilityZones": lambda args, ctx: {
-            "id": ctx.aws_region,
-            "names": [f"{ctx.aws_region}{zone}" for zone in "abcd"],
-            "zoneIds": [f"use1-az{i}" for i in range(1, 5)],
-            "groupNames": [ctx.aws_region],
-            "state": args.args.get("state"),
-        },
+        "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
         "aws:index/getCallerIdentity:getCallerIdentity": lambda args, ctx: {
             "id": MOCK_AWS_ACCOUNT,
             "accountId": MOCK_AWS_ACCOUNT,
