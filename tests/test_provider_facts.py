@@ -296,3 +296,45 @@ def test_eks_subnets_avoid_zones_without_eks(aws):
     assert set(asked["excludeZoneIds"]) == set(EKS_UNSUPPORTED_ZONE_IDS) >= {"use1-az3", "usw1-az2", "cac1-az3"}
     zones = {s.input("availabilityZone") for s in aws.of_type("aws:ec2/subnet:Subnet")}
     assert zones == {"us-east-1a", "us-east-1b", "us-east-1d"}  # us-east-1c is use1-az3 here
+
+
+# ---- smaller facts (item 19) ------------------------------------------------------------------
+
+
+def test_private_services_range_is_explicit_clear_of_the_cluster_ranges(gcp):
+    """GCP allocates a VPC_PEERING range without `address` from free space at creation; nothing made
+    it wait for the subnet's ranges. The address is chosen clear of them and is ForceNew
+    (google-beta compute GlobalAddress `address`), so an allocated one is kept (ignore_changes)."""
+    import ipaddress
+
+    from components.config import GcpNetworkSettings
+    from components.gcp.network import private_services_address
+
+    settings = GcpNetworkSettings(subnet_cidr="10.10.0.0/20", pods_cidr="10.20.0.0/14", services_cidr="10.30.0.0/20", private_services_prefix_length=16)
+    assert private_services_address(settings) == "10.0.0.0"
+    crowded = GcpNetworkSettings(subnet_cidr="10.0.0.0/9", pods_cidr="10.128.0.0/9", services_cidr="172.20.0.0/20", private_services_prefix_length=20)
+    block = ipaddress.ip_network(f"{private_services_address(crowded)}/20")
+    assert not any(block.overlaps(ipaddress.ip_network(c)) for c in ("10.0.0.0/8", "172.20.0.0/20", "172.16.0.0/28"))
+
+    address = gcp.one("gcp:compute/globalAddress:GlobalAddress")
+    subnet = gcp.one("gcp:compute/subnetwork:Subnetwork")
+    assert (address.input("address"), address.input("prefixLength")) == ("10.0.0.0", 16)
+    assert subnet.urn in address.dependencies and "address" in address.ignore_changes
+
+
+def test_private_services_connection_is_abandoned_not_deleted(gcp):
+    """google-beta servicenetworking Connection `deletion_policy`: ABANDON leaves the peering to go
+    with the VPC; deleting it fails while a Cloud SQL instance still uses it (a drill's teardown)."""
+    assert gcp.one("gcp:servicenetworking/connection:Connection").input("deletionPolicy") == "ABANDON"
+
+
+def test_managed_policy_arns_follow_the_partition(aws):
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html: the partition is `aws`,
+    `aws-us-gov` (GovCloud) or `aws-cn`; a managed policy's ARN carries it."""
+    from components.aws.iam import managed_policy
+
+    assert managed_policy("AmazonEKSClusterPolicy", "us-gov-west-1") == "arn:aws-us-gov:iam::aws:policy/AmazonEKSClusterPolicy"
+    assert managed_policy("AmazonEKSClusterPolicy", "cn-north-1") == "arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy"
+    assert managed_policy("AmazonEKSClusterPolicy", "us-east-1") == "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+    arns = {a.input("policyArn") for a in aws.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    assert arns and all(a.startswith("arn:aws:iam::aws:policy/") for a in arns if "::aws:policy/" in a)

@@ -83,6 +83,8 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:aws/cluster:Cluster", name, None, opts)
+        # Managed policy ARNs are per partition (GovCloud: arn:aws-us-gov:...).
+        self._region = args.region
         invoke = pulumi.InvokeOutputOptions(parent=self)
         if args.settings.existing is not None:
             existing = aws.eks.get_cluster_output(name=args.settings.existing.name, opts=invoke)
@@ -119,7 +121,7 @@ class Cluster(pulumi.ComponentResource):
         role = aws.iam.Role(name, name=name, assume_role_policy=trust, description=description, tags=TAGS, opts=pulumi.ResourceOptions(parent=self))
         attachments = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-{policy.rsplit('/', 1)[-1]}", role=role.name, policy_arn=managed_policy(policy), opts=pulumi.ResourceOptions(parent=self)
+                f"{name}-{policy.rsplit('/', 1)[-1]}", role=role.name, policy_arn=managed_policy(policy, self._region), opts=pulumi.ResourceOptions(parent=self)
             )
             for policy in policies
         ]

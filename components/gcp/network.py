@@ -62,14 +62,22 @@ class Network(pulumi.ComponentResource):
             network=vpc.id,
             purpose="VPC_PEERING",
             address_type="INTERNAL",
+            # Explicit, chosen clear of the node, pod and service ranges (not left to GCP's allocator,
+            # which sees only ranges that already exist), and after the subnet. `address` is ForceNew:
+            # a stack whose range GCP already allocated keeps it (ignore_changes), since replacing
+            # the range would cut Cloud SQL off.
+            address=private_services_address(settings),
             prefix_length=settings.private_services_prefix_length,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[subnet], ignore_changes=["address"]),
         )
         self.private_services_access = gcp.servicenetworking.Connection(
             f"{name}-private-services",
             network=vpc.id,
             service="servicenetworking.googleapis.com",
             reserved_peering_ranges=[private_services_range.name],
+            # Deleting the peering fails while Cloud SQL still uses it (a drill's teardown deletes both):
+            # abandon it; it goes with the VPC.
+            deletion_policy="ABANDON",
             opts=child,
         )
         # Private nodes reach image registries (quay.io, the chart's images) only through NAT.
@@ -110,3 +118,23 @@ def network_id(project: str, network: str) -> str:
     if "/" in network:
         raise ValueError(f"not a VPC name, self link or projects/<p>/global/networks/<n>: {network!r}")
     return f"projects/{project}/global/networks/{network}"
+
+
+# Where the private services range is placed: RFC 1918 space, first fit.
+PRIVATE_SERVICES_SPACE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
+def private_services_address(settings: GcpNetworkSettings) -> str:
+    """The first block of `private_services_prefix_length` in RFC 1918 space that overlaps none of the
+    node subnet, the pod and service ranges (and GKE's control-plane /28, 172.16.0.0/28 by default)."""
+    import ipaddress
+
+    taken = [ipaddress.ip_network(c) for c in (settings.subnet_cidr, settings.pods_cidr, settings.services_cidr, "172.16.0.0/28")]
+    for space in PRIVATE_SERVICES_SPACE:
+        network = ipaddress.ip_network(space)
+        if settings.private_services_prefix_length < network.prefixlen:
+            continue
+        for block in network.subnets(new_prefix=settings.private_services_prefix_length):
+            if not any(block.overlaps(t) for t in taken):
+                return str(block.network_address)
+    raise ValueError("no private services range of that size is free in RFC 1918 space")
