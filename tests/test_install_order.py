@@ -18,7 +18,8 @@ def test_release_is_installed_without_wait_so_post_install_migrations_run(gcp):
     post-install hooks after waiting for every resource when `--wait` is set, and `--atomic` sets it
     (helm pkg/action/install.go: `i.Wait = i.Wait || i.Atomic`). pulumi-kubernetes passes
     `Wait = !skipAwait` and `Atomic` straight to Helm (provider/pkg/provider/helm_release.go:608,618).
-    Upstream's CI installs without `--wait` and waits for the pods afterwards (bin/helm-install.py:190-200, 336)."""
+    Upstream's CI installs without `--wait` and waits for the pods afterwards (bin/helm-install.py:190-200, 336).
+    Hooks are waited for either way (helm pkg/action/hooks.go execHook: WatchUntilReady)."""
     release = gcp.one(RELEASE)
     assert release.input("skipAwait") is True
     assert not release.input("atomic") and not release.input("waitForJobs")

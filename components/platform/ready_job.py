@@ -7,8 +7,11 @@ Succeeded, failed Job pods ignored). With `--wait` (which `--atomic` forces, hel
 pkg/action/install.go: `i.Wait = i.Wait || i.Atomic`) Helm runs the `post-install` hooks only after
 every resource is ready, and Houston's database migrations are a `post-install` hook
 (charts/astronomer/templates/houston/helm-hooks/houston-db-migration-job.yaml:19): an install whose
-readiness needs the migrated schema would wait out its timeout and roll back. Pulumi waits for this
-Job to complete, so `pulumi up` still ends only when the platform serves.
+readiness needs the migrated schema would wait out its timeout and roll back. Without `--wait` Helm
+still waits for every hook Job to complete (helm pkg/action/hooks.go, execHook:
+`KubeClient.WatchUntilReady(resources, timeout)` after creating each hook), so a failed migration
+still fails the release. Pulumi waits for this Job to complete, so `pulumi up` still ends only when
+the platform serves.
 
 Image python, standard library only, authenticated as its ServiceAccount (a Role in the platform's
 namespace: read workloads and Services). The functions above `main` are pure and unit-tested.
