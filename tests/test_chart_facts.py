@@ -66,8 +66,8 @@ BOOTSTRAPPERS = [
 def test_every_bootstrapper_asks_the_database_for_tls(template, condition, mode_key):
     """Both clouds' databases refuse plain connections (Cloud SQL ENCRYPTED_ONLY, RDS rds.force_ssl).
 
-    A bootstrapper without SSLMODE fails; in a hook that makes the `atomic` release uninstall the
-    whole platform. The two Houston hooks read `global.sslmodeEnabled`, a key absent from the
+    A bootstrapper without SSLMODE fails; in a hook that fails the whole release (and an `atomic`
+    one would uninstall the platform). The two Houston hooks read `global.sslmodeEnabled`, a key absent from the
     chart's default values (houston-upgrade-deployments-job.yaml:107-109 sets SSLMODE=require).
     """
     values = merged_values()

@@ -126,7 +126,7 @@ def helm_values(
             "ssl": {"enabled": True, "mode": DATABASE_SSL_MODE},
             # The Houston hooks' bootstrappers (houston-upgrade-deployments, houston-cp-refresh) ask
             # for TLS only through this key, which the chart's default values leave out; without it
-            # they connect in plain text, the database refuses, and the atomic release rolls back.
+            # they connect in plain text, the database refuses, and the failed hook fails the release.
             "sslmodeEnabled": True,
             "namespaceLabels": {PLATFORM_NAMESPACE_LABEL: platform.namespace},
             **({"podAnnotations": {DATABASE_ANNOTATION: database_fingerprint(database_host)}} if database_host else {}),
