@@ -232,7 +232,10 @@ def test_restored_instances_take_their_snapshots_size():
     """instance.go resourceInstanceCreate, `snapshot_identifier` branch: `allocated_storage` goes
     into a ModifyDBInstance after the restore; a snapshot grown by storage autoscaling is larger than
     the configured size and RDS refuses to shrink. The `allocated_storage` DiffSuppressFunc
-    (`oldInt > newInt && mas > newInt`) keeps a grown original quiet; a restored one sends none."""
+    (`oldInt > newInt && mas > newInt`) keeps a grown original quiet; a restored one sends none.
+    RDS's refusal: "InvalidParameterCombination: Invalid storage size for engine name postgres and
+    storage type gp3" (ministryofjustice/cloud-platform-user-guide#1911); unset, a snapshot restore
+    takes the snapshot's size (Bayer-Group/cloudformation-template-generator#172)."""
     from components.aws.database import restored_allocated_storage
     from tests.test_restore import instances, restored
 
