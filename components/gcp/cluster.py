@@ -145,7 +145,10 @@ class Cluster(pulumi.ComponentResource):
             ),
             master_authorized_networks_config=authorized,
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=workload_pool(args.project)),
-            opts=child,
+            # The version matters at creation (GKE's initial version, versions.py); afterwards the
+            # release channel upgrades the cluster, and the channel's moving default must not show
+            # as a change on every preview.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["min_master_version"]),
         )
         nodes = gcp.container.NodePool(
             f"{name}-platform",
