@@ -176,7 +176,7 @@ def test_cloud_sql_private_network_is_always_the_network_id():
         assert provider_regex.match(network_id("acme", given)), given
     assert network_id("p", "shared") == "projects/p/global/networks/shared"
     assert network_id("p", "https://www.googleapis.com/compute/v1/projects/acme/global/networks/shared") == "projects/acme/global/networks/shared"
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="cluster.existing.network"):
         network_id("p", "regions/x/subnetworks/y")
 
 

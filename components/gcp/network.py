@@ -116,7 +116,11 @@ def network_id(project: str, network: str) -> str:
     if m:
         return m.group(1)
     if "/" in network:
-        raise ValueError(f"not a VPC name, self link or projects/<p>/global/networks/<n>: {network!r}")
+        from ..schema import ConfigError
+
+        raise ConfigError(
+            [f"astronomer-dr:cluster.existing.network: must be a VPC name, self link or projects/<p>/global/networks/<n>, got {network!r}"]
+        )
     return f"projects/{project}/global/networks/{network}"
 
 
