@@ -35,6 +35,7 @@ class GcpFoundation(pulumi.ComponentResource):
         kubernetes_version = None if existing else resolve_gke_version(
             settings.cluster.release_channel, settings.cluster.kubernetes_version, settings.project, settings.region
         )
+        existing_network = network_id(settings.project, existing.network) if existing else None
         network = None if existing else Network(name, NetworkArgs(settings.network, settings.region), opts=child)
         cluster = Cluster(
             name,
@@ -46,7 +47,7 @@ class GcpFoundation(pulumi.ComponentResource):
             DatabaseArgs(
                 settings.database,
                 region=settings.region,
-                network=network_id(settings.project, existing.network) if existing else network.network_id,
+                network=existing_network if existing else network.network_id,
                 depends_on=[] if existing else [network.private_services_access],
                 allocated_ip_range=None if existing else network.private_services_range_name,
                 teardown=settings.teardown,
