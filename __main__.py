@@ -59,7 +59,8 @@ if settings.cloud == "aws" and platform is not None:
             dns=settings.aws.dns,
             kubernetes_provider=foundation.kubernetes_provider,
             service=platform.ingress_service,
-            release=platform.release,
+            # Once the platform is up (the ready Job): NGINX's Service then has its load balancer.
+            release=platform.ready,
         ),
     )
     pulumi.export("load_balancer_hostname", ingress.hostname)

@@ -207,6 +207,9 @@ class RestoreSettings:
     source_deleted_at: Optional[str] = None
     # AWS: the retained (or replicated) automated backups of a deleted (or lost) source.
     source_automated_backups_arn: Optional[str] = None
+    # GCP: the project of `source_instance` when it is not the stack's (a cross-project clone or
+    # restore: the only clone the provider places in this stack's VPC).
+    source_project: Optional[str] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -374,6 +377,8 @@ def _check_restore(
         problems.add(f"{key}.sourceAutomatedBackupsArn", "only applies with pointInTime (a point-in-time restore from retained automated backups)")
     if backups_arn and raw.get("source_instance"):
         problems.add(f"{key}.sourceAutomatedBackupsArn", "give sourceInstance or sourceAutomatedBackupsArn, not both")
+    if raw.get("source_project") and not raw.get("source_instance"):
+        problems.add(f"{key}.sourceProject", "needs sourceInstance: the instance of that project to restore from")
 
     moment = deleted_at = None
     if point_text:
@@ -412,6 +417,7 @@ def _check_restore(
         source_instance=raw.get("source_instance"),
         source_deleted_at=rfc3339_utc(deleted_at) if deleted_at is not None else None,
         source_automated_backups_arn=backups_arn,
+        source_project=raw.get("source_project"),
     )
 
 
@@ -455,6 +461,12 @@ GCP_DATABASE_FIELDS: dict[str, Field] = {
             ),
             extra={
                 "sourceDeletedAt": Field("str", "RFC 3339 deletion time of a deleted source instance (a point-in-time clone from its retained backups)", default=None),
+                "sourceProject": Field(
+                    "str",
+                    "project of sourceInstance when it is not the stack's: a cross-project clone, which Cloud SQL places in this stack's VPC",
+                    default=None,
+                    check=matches(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", "a GCP project id"),
+                ),
             },
         )
     ),

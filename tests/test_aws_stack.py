@@ -139,13 +139,15 @@ def test_database_master_password_is_generated_and_secret(aws):
 def test_network_spans_three_zones_with_private_and_public_subnets(aws):
     assert ("aws:index/getAvailabilityZones:getAvailabilityZones", {
         "state": "available",
+        "excludeZoneIds": ["use1-az3", "usw1-az2", "cac1-az3"],
         "filters": [{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
     }) in aws.invokes
     vpc = aws.one("aws:ec2/vpc:Vpc")
     assert vpc.input("cidrBlock") == "10.40.0.0/16"
     assert vpc.input("enableDnsHostnames") is True and vpc.input("enableDnsSupport") is True
     subnets = {s.name: s for s in aws.of_type(SUBNET)}
-    for i, zone in enumerate(("us-east-1a", "us-east-1b", "us-east-1c")):
+    # us-east-1c is use1-az3 in the offline account: no EKS there (tests/test_provider_facts.py).
+    for i, zone in enumerate(("us-east-1a", "us-east-1b", "us-east-1d")):
         private, public = subnets[f"astro-aws-private-{i}"], subnets[f"astro-aws-public-{i}"]
         assert private.input("availabilityZone") == public.input("availabilityZone") == zone
         assert private.input("cidrBlock") == f"10.40.{64 * i}.0/18"
@@ -424,8 +426,10 @@ def test_no_secret_in_plaintext_anywhere(aws, needle):
 def test_nginx_service_is_read_after_the_release_and_no_dns_by_default(aws):
     [service] = aws.reads
     assert service.type == "kubernetes:core/v1:Service"
-    assert service.inputs["id"] == "astronomer/astronomer-nginx"
-    assert aws.one(RELEASE).urn in service.dependencies
+    assert service.inputs["id"] == "astronomer/astronomer-cp-nginx"  # chart 2.1.0 nginx-cp-service.yaml:8
+    # After the ready Job (which follows the release and waits for NGINX's load balancer).
+    ready = aws.one("kubernetes:batch/v1:Job", "astronomer-ready")
+    assert ready.urn in service.dependencies and aws.one(RELEASE).urn in ready.dependencies
     assert aws.of_type("aws:route53/record:Record") == []
     assert aws.outputs["load_balancer_hostname"] == MOCK_NLB_HOSTNAME
 

@@ -149,7 +149,8 @@ def test_cluster_is_regional_private_with_workload_identity(gcp):
     assert cluster.input("location") == "us-central1"
     assert cluster.input("privateClusterConfig.enablePrivateNodes") is True
     assert cluster.input("workloadIdentityConfig.workloadPool") == "acme-astronomer-prod.svc.id.goog"
-    assert cluster.input("minMasterVersion") == "1.33"
+    # STABLE no longer offers 1.33 (tools/offline.py GKE_SERVER_CONFIG): its default, 1.34, is chosen.
+    assert cluster.input("minMasterVersion") == "1.34.5-gke.1176000"
     assert cluster.input("releaseChannel.channel") == "STABLE"
     assert cluster.input("removeDefaultNodePool") is True
     assert cluster.input("deletionProtection") is True
@@ -230,7 +231,9 @@ def test_release_is_pinned_atomic_and_waits_for_its_secrets(gcp):
     assert release.input("repositoryOpts.repo") == "https://helm.astronomer.io"
     assert release.input("name") == "astronomer"
     assert release.input("namespace") == "astronomer"
-    assert release.input("atomic") is True and release.input("cleanupOnFail") is True
+    # Installed as upstream's CI installs it (no wait, so not atomic); the ready Job waits instead.
+    assert release.input("skipAwait") is True and not release.input("atomic") and release.input("cleanupOnFail") is True
+    assert release.urn in gcp.one("kubernetes:batch/v1:Job", "astronomer-ready").dependencies
     assert release.input("timeout") >= 1200
     for name in ("astronomer-bootstrap", "astronomer-tls"):
         assert secret_named(gcp, name).urn in release.dependencies

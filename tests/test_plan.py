@@ -110,8 +110,12 @@ def test_dr_summary_reports_the_registered_recovery_properties(planned):
         assert "03:00 UTC" in summary["Backup window"]
         assert summary["Where backups live"] == "`us`"  # database.backupLocation: the multi-region of us-central1
         assert summary["Backups after the instance is deleted"] == "kept"
+        # PITR logs stay in the instance's region: losing the region loses up to a day.
+        assert summary["Recovery point objective, region lost"].startswith("up to 24 h: the last daily backup, kept in `us`")
+        assert "sourceDeletedAt" in summary["What this program restores after a deletion"]
         assert summary["Registry backend"].startswith("Google Cloud Storage, bucket `")
     else:
+        assert summary["Recovery point objective, region lost"].startswith("minutes: the replicated")
         assert summary["Backup retention"] == "7 days"
         assert summary["Backup window"] == "03:00-03:30 UTC"
         assert summary["Registry backend"].startswith("Amazon S3, bucket `")

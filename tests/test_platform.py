@@ -22,6 +22,9 @@ SUBCHARTS = ("astronomer", "nginx", "prometheus")
 TEMPLATE_ONLY_KEYS = {
     # registry-statefulset.yaml: REGISTRY_HTTP_SECRET from .Values.registry.httpSecret, else randAlphaNum.
     "astronomer.registry.httpSecret",
+    # houston-upgrade-deployments-job.yaml:107 and houston-cp-refresh-job.yaml:126:
+    # `{{ if .Values.global.sslmodeEnabled }}` sets the bootstrapper's SSLMODE.
+    "global.sslmodeEnabled",
 }
 # Values whose keys are data (annotation names, Kubernetes affinity), not chart keys.
 FREE_FORM = ("annotations", "ingressAnnotations", "affinity", "podAnnotations", "namespaceLabels")

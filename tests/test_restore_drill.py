@@ -17,7 +17,7 @@ def commands(steps) -> list[str]:
 
 
 def test_drill_restores_checks_and_tears_down_a_throwaway_stack():
-    steps = drill.drill_steps("gcp", GCP, at="2026-11-20T09:30:00Z")
+    steps = drill.drill_steps("gcp", GCP, at="2026-11-20T09:30:00Z", project="acme-drill")
     shell = commands(steps)
     assert shell[0] == 'SOURCE=$(pulumi stack output database_instance --stack gcp)'
     assert "pulumi stack init drill-gcp --copy-config-from gcp" in shell
@@ -29,7 +29,8 @@ def test_drill_restores_checks_and_tears_down_a_throwaway_stack():
     assert shell.index("pulumi config rm --path astronomer-dr:database.restore --stack drill-gcp") < shell.index(
         'pulumi config set --path astronomer-dr:database.primary "$LABEL" --stack drill-gcp'
     )
-    assert shell.count("pulumi preview --expect-no-changes --stack drill-gcp") == 2
+    assert shell.count("pulumi preview --refresh --expect-no-changes --stack drill-gcp") == 2
+    assert "pulumi up --yes --refresh --stack drill-gcp" in shell  # what the restore reset is set again
     # The teardown lifts the guards (a drill-* stack only), applies, destroys, forgets.
     assert shell[-4:] == [
         "pulumi config set astronomer-dr:teardown true --stack drill-gcp",
@@ -67,10 +68,10 @@ def test_drill_refusals(stack, config, at, backup, says):
 
 def test_printing_runs_nothing(capsys, monkeypatch):
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("a printed drill must not run anything"))
-    assert drill.main(["gcp", "--at", "2026-11-20T09:30:00Z"]) == 0
+    assert drill.main(["gcp", "--at", "2026-11-20T09:30:00Z", "--project", "acme-drill"]) == 0
     out = capsys.readouterr().out
     assert "Printed only: run with RUN=1" in out and "pulumi up --yes --stack drill-gcp" in out
-    assert drill.main(["gcp", "--at", "2026-11-20T09:30:00Z", "--phase", "teardown"]) == 0
+    assert drill.main(["gcp", "--at", "2026-11-20T09:30:00Z", "--project", "acme-drill", "--phase", "teardown"]) == 0
     assert "pulumi stack init" not in capsys.readouterr().out
 
 
@@ -87,7 +88,7 @@ def test_running_substitutes_captured_outputs_and_stops_at_the_first_failure():
             return subprocess.CompletedProcess(argv, 255)
         return subprocess.CompletedProcess(argv, 0, stdout="")
 
-    steps = drill.drill_steps("gcp", GCP, at="2026-11-20T09:30:00Z")
+    steps = drill.drill_steps("gcp", GCP, at="2026-11-20T09:30:00Z", project="acme-drill")
     assert drill.run(steps, runner=runner, out=io.StringIO()) == 255
     assert ["pulumi", "config", "set", "--path", "astronomer-dr:database.restore.sourceInstance", "astro-gcp-db-1a2b3c4", "--stack", "drill-gcp"] in calls
     assert calls[-1][:2] == ["pulumi", "preview"]  # stopped there: nothing destroyed

@@ -51,14 +51,14 @@ def test_the_release_rolls_its_pods_when_the_database_host_changes(stack):
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_no_repoint_job_without_a_restore(stack):
     evaluation = evaluated(stack)
-    assert evaluation.of_type(JOB) == []
+    assert [j.name for j in evaluation.of_type(JOB)] == ["astronomer-ready"]  # the platform's ready gate only
     assert not [r for r in evaluation.resources if "repoint" in r.name]
 
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_the_repoint_job_runs_once_per_restore_before_the_release(stack):
     evaluation = restored(stack, pointInTime=AT)
-    job = evaluation.one(JOB)
+    job = evaluation.one(JOB, f"astronomer-repoint-{AT_LABEL}")
     assert job.name == f"astronomer-repoint-{AT_LABEL}"
     assert job.input("metadata.name") == f"astronomer-dr-repoint-{AT_LABEL}" and len(job.input("metadata.name")) <= 57
     assert job.input("metadata.namespace") == "astronomer"
@@ -76,7 +76,7 @@ def test_the_repoint_job_runs_once_per_restore_before_the_release(stack):
     spec = job.input("spec.template.spec")
     assert spec["serviceAccountName"] == "astronomer-dr-repoint" and spec["restartPolicy"] == "Never"
     assert spec["securityContext"]["runAsNonRoot"] is True
-    script = evaluation.one("kubernetes:core/v1:ConfigMap")
+    script = evaluation.one("kubernetes:core/v1:ConfigMap", "astronomer-repoint")
     assert script.input("data")["repoint.py"] == SCRIPT.read_text()
     # It runs after its permissions and the new bootstrap Secret exist, and before the release rolls.
     binding = evaluation.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")

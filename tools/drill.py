@@ -89,8 +89,17 @@ def check_request(config: Mapping[str, Any], at: Optional[str], backup: Optional
         raise DrillError(f"{name} is refused by the program's own checks:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def drill_steps(stack: str, config: Mapping[str, Any], at: Optional[str] = None, backup: Optional[str] = None) -> list[Step]:
-    """Every command of a drill of `stack` (whose stack-file config is `config`), in order."""
+def drill_steps(
+    stack: str, config: Mapping[str, Any], at: Optional[str] = None, backup: Optional[str] = None, project: Optional[str] = None
+) -> list[Step]:
+    """Every command of a drill of `stack` (whose stack-file config is `config`), in order.
+
+    `project` (GCP): the project the drill runs in. A Cloud SQL point-in-time clone lands in its
+    source's VPC unless it is cross-project (terraform-provider-google-beta
+    google-beta/services/sql/resource_sql_database_instance.go:1929-1935 sets the destination network
+    only then), so a GCP point-in-time drill runs in another project, where the clone joins the
+    drill's own VPC. A backup restore creates the instance in the drill's VPC first, so it needs none.
+    """
     if bool(at) == bool(backup):
         raise DrillError("give exactly one of AT (an RFC 3339 time, e.g. 2026-11-20T09:30:00Z) or BACKUP (a backup id)")
     if at:
@@ -107,6 +116,17 @@ def drill_steps(stack: str, config: Mapping[str, Any], at: Optional[str] = None,
             f"{stack} installs onto an existing cluster (cluster.existing): a drill would install a second platform "
             "release into it. Drill from a stack that builds its own cluster"
         )
+    source_project = config.get("gcp:project")
+    if source_project and at and not project:
+        raise DrillError(
+            "a Cloud SQL point-in-time clone lands in its source's VPC unless it is cross-project, where the drill's "
+            "cluster cannot reach it: give PROJECT (a drill project with the same APIs, whose identity may clone "
+            f"instances of {source_project}), or drill a backup with BACKUP"
+        )
+    if project and not source_project:
+        raise DrillError("PROJECT is for GCP stacks (an AWS restore goes into the drill's own subnets)")
+    if project and project == source_project:
+        raise DrillError(f"PROJECT must differ from the drilled stack's project {source_project}: a same-project clone stays in its source's VPC")
     drill = drill_stack_name(stack)
     on = ("--stack", drill)
     restore = f"{NAMESPACE}:database.restore"
@@ -126,18 +146,32 @@ def drill_steps(stack: str, config: Mapping[str, Any], at: Optional[str] = None,
     else:
         steps.append(Step("restore", f"restore backup {backup}",
                           ("pulumi", "config", "set", "--path", f"{restore}.backupId", backup, *on)))
+    if project:
+        steps += [
+            Step("restore", f"the drill runs in project {project}: a cross-project clone joins the drill's VPC",
+                 ("pulumi", "config", "set", "gcp:project", project, *on)),
+            Step("restore", f"the instance to restore lives in {source_project}",
+                 ("pulumi", "config", "set", "--path", f"{restore}.sourceProject", source_project, *on)),
+        ]
     steps += [
         Step("restore", "from the instance recorded above", ("pulumi", "config", "set", "--path", f"{restore}.sourceInstance", f"${SOURCE}", *on)),
         Step("restore", "no empty original instance in the drill", ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.keepOriginal", "false", *on)),
         Step("restore", "build the drill platform on the restored database", ("pulumi", "up", "--yes", *on)),
+        # A restore leaves settings the provider cannot set while creating it, and does not read back:
+        # Cloud SQL's RestoreBackup resets the backup configuration, an RDS point-in-time restore starts
+        # with default backup settings. A refresh sees them; the update sets ours.
+        Step("restore", "read back what the restore reset (backup settings) and set ours again",
+             ("pulumi", "up", "--yes", "--refresh", *on)),
         Step("check", "the label of the restored instance", ("pulumi", "stack", "output", "database_label", *on), capture=LABEL),
-        Step("check", "the restore is idempotent: a second run changes nothing", ("pulumi", "preview", "--expect-no-changes", *on)),
+        Step("check", "the restore is idempotent: a second run, after reading the cloud, changes nothing",
+             ("pulumi", "preview", "--refresh", "--expect-no-changes", *on)),
         Step("check", "promotion, step 1: keep the applied restore as `promoted` (it proves the label)",
              ("pulumi", "config", "set", "--path", *promoted, *on)),
         Step("check", "promotion, step 2: drop `restore`", ("pulumi", "config", "rm", "--path", restore, *on)),
         Step("check", "promotion, step 3: name the restored instance as primary",
              ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.primary", f"${LABEL}", *on)),
-        Step("check", "promotion changes nothing (nothing replaced, nothing destroyed)", ("pulumi", "preview", "--expect-no-changes", *on)),
+        Step("check", "promotion changes nothing (nothing replaced, nothing destroyed)",
+             ("pulumi", "preview", "--refresh", "--expect-no-changes", *on)),
         Step("check", "what to look at by hand before the teardown (URL, database, registry)", ("pulumi", "stack", "output", *on)),
         Step("teardown", f"lift every deletion guard (accepted on {DRILL_PREFIX}* stacks only)",
              ("pulumi", "config", "set", f"{NAMESPACE}:teardown", "true", *on)),
@@ -221,12 +255,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("stack", help="the stack whose database is drilled (gcp, aws, ...)")
     parser.add_argument("--at", help="restore to this RFC 3339 time, e.g. 2026-11-20T09:30:00Z")
     parser.add_argument("--backup", help="restore this backup (Cloud SQL backup run id, RDS snapshot id or ARN)")
+    parser.add_argument("--project", help="GCP: the project the drill runs in (needed for --at: a cross-project clone)")
     parser.add_argument("--phase", choices=("all", *PHASES), default="all")
     parser.add_argument("--run", action="store_true", help="execute the steps (default: print them)")
     args = parser.parse_args(argv)
     try:
         config = stack_file_config(args.stack)
-        steps = drill_steps(args.stack, config, at=args.at, backup=args.backup)
+        steps = drill_steps(args.stack, config, at=args.at, backup=args.backup, project=args.project)
         if args.phase in ("all", "restore"):
             # Only a restore must be inside the window; a later check or teardown of it need not be.
             check_request(config, args.at, args.backup)

@@ -308,11 +308,32 @@ def _cloud_sql_rows(r) -> list[dict[str, str]]:
         _row("Backup retention", retention, r, f"{b}.backupRetentionSettings"),
         _row("Backup window", f"daily from {_fmt(r.input(f'{b}.startTime'))} UTC (a 4-hour window)", r, f"{b}.startTime"),
         _row("Where backups live", where, r, f"{b}.location", "region"),
+        _row("Recovery point objective, region lost", _cloud_sql_region_rpo(enabled, location), r, f"{b}.location"),
         _row("Backups after the instance is deleted", "kept" if kept else "deleted with the instance ⚠️", r, "settings.retainBackupsOnDelete"),
         _row("Final backup on delete", final, r, "settings.finalBackupConfig"),
+        _row("What this program restores after a deletion", CLOUD_SQL_DELETED_RESTORE, r, "settings.retainBackupsOnDelete"),
         _row("Deletion protection", _protection(r, r.input("settings.deletionProtectionEnabled")), r, "settings.deletionProtectionEnabled", "protect"),
         _row("High availability", _fmt(r.input("settings.availabilityType")), r, "settings.availabilityType"),
     ]
+
+
+# Issue 10, item 15: a deleted instance's retained and final backups are `projects/<p>/backups/<uid>`;
+# the provider's `restore_backup_context` takes a backup run id of an instance (google-beta
+# resource_sql_database_instance.go:1594-1617), and its clone a deleted source's deletion time.
+CLOUD_SQL_DELETED_RESTORE = (
+    "a point in time within the transaction-log window before the deletion (`restore.sourceDeletedAt`); "
+    "its retained and final backups (`projects/<p>/backups/<uid>`) only by hand with gcloud into the restored "
+    "instance (docs/RUNBOOK.md), not through `backupId`"
+)
+
+
+def _cloud_sql_region_rpo(enabled: Any, location: Any) -> str:
+    """Cloud SQL's transaction logs stay in the instance's region; `backupConfiguration.location`
+    moves only the daily backups (https://cloud.google.com/sql/docs/postgres/backup-recovery/backups#custom-locations)."""
+    if not enabled:
+        return "none: automated backups are off ⚠️"
+    where = f"`{location}`" if location else "Cloud SQL's default multi-region"
+    return f"up to 24 h: the last daily backup, kept in {where} (point-in-time logs stay in the instance's region)"
 
 
 def _rds_rows(r, replications: list) -> list[dict[str, str]]:
@@ -330,6 +351,14 @@ def _rds_rows(r, replications: list) -> list[dict[str, str]]:
     final = f"snapshot `{final_id}`" if final_id and not r.input("skipFinalSnapshot") else "none ⚠️"
     return [
         _row("Recovery point objective", rpo, r, "backupRetentionPeriod"),
+        _row(
+            "Recovery point objective, region lost",
+            "minutes: the replicated automated backups and transaction logs in the replica region"
+            if replications and days
+            else "nothing outside the instance's region ⚠️ (set database.backupReplicaRegion)",
+            r,
+            "backupRetentionPeriod",
+        ),
         _row("Backup retention", f"{_fmt(days)} days", r, "backupRetentionPeriod"),
         _row("Backup window", f"{_fmt(r.input('backupWindow'))} UTC", r, "backupWindow"),
         _row("Where backups live", where, r, "region"),
@@ -545,7 +574,7 @@ SLOW_TYPES: dict[str, Estimate] = {
     "aws:eks/nodeGroup:NodeGroup": Estimate("Node group", 5, "managed node group"),
     "gcp:sql/databaseInstance:DatabaseInstance": Estimate("Database", 15, "regional HA Cloud SQL instance, empty"),
     "aws:rds/instance:Instance": Estimate("Database", 20, "Multi-AZ RDS instance, empty"),
-    "kubernetes:helm.sh/v3:Release": Estimate("Platform release", 12, "Astronomer chart, atomic: waits for every pod and job"),
+    "kubernetes:helm.sh/v3:Release": Estimate("Platform release", 12, "Astronomer chart and its hooks; then the ready Job waits for every pod"),
     "gcp:servicenetworking/connection:Connection": Estimate("Private services access", 2, "VPC peering for Cloud SQL"),
     "aws:ec2/natGateway:NatGateway": Estimate("NAT gateway", 2, ""),
     "aws:eks/addon:Addon": Estimate("EKS add-on", 2, ""),

@@ -22,6 +22,7 @@ from .network import Network
 from .network_policy import vpc_cni_addon
 from .nodes import platform_node_group
 from .kms import TAGS, customer_key
+from .versions import UPGRADE_POLICY, EksVersionDecision
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
@@ -39,6 +40,8 @@ class ClusterArgs:
     network: Optional[Network]
     # A throwaway stack being torn down: the cluster may be deleted.
     teardown: bool = False
+    # The version EKS offers and the support policy to create it with (versions.py).
+    version: Optional[EksVersionDecision] = None
 
 
 def kubeconfig(name: str, endpoint: str, ca_certificate: str, region: str) -> str:
@@ -83,6 +86,8 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:aws/cluster:Cluster", name, None, opts)
+        # Managed policy ARNs are per partition (GovCloud: arn:aws-us-gov:...).
+        self._region = args.region
         invoke = pulumi.InvokeOutputOptions(parent=self)
         if args.settings.existing is not None:
             existing = aws.eks.get_cluster_output(name=args.settings.existing.name, opts=invoke)
@@ -119,7 +124,7 @@ class Cluster(pulumi.ComponentResource):
         role = aws.iam.Role(name, name=name, assume_role_policy=trust, description=description, tags=TAGS, opts=pulumi.ResourceOptions(parent=self))
         attachments = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-{policy.rsplit('/', 1)[-1]}", role=role.name, policy_arn=managed_policy(policy), opts=pulumi.ResourceOptions(parent=self)
+                f"{name}-{policy.rsplit('/', 1)[-1]}", role=role.name, policy_arn=managed_policy(policy, self._region), opts=pulumi.ResourceOptions(parent=self)
             )
             for policy in policies
         ]
@@ -145,6 +150,8 @@ class Cluster(pulumi.ComponentResource):
             name,
             name=args.cluster_name,
             version=settings.kubernetes_version,
+            # Never upgraded by EKS behind Pulumi's back, past the chart's range (versions.py).
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.version.support_type if args.version else UPGRADE_POLICY),
             role_arn=cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=network.private_subnet_ids,

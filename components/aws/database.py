@@ -106,7 +106,7 @@ def instance_args(
     settings: AwsDatabaseSettings,
     identifier: str,
     *,
-    kms_key_arn: pulumi.Input[str],
+    kms_key_arn: Optional[pulumi.Input[str]],
     password: pulumi.Input[str],
     subnet_group: pulumi.Input[str],
     security_group_id: pulumi.Input[str],
@@ -118,6 +118,7 @@ def instance_args(
 
     guarded: deletion protection at the API (off only to retire an instance).
     keep_backups: retained automated backups and a final snapshot (off only in a teardown).
+    kms_key_arn: None for a restored instance, which keeps its backup's key (`restored_key_arn`).
     """
     windows = rds_windows(settings.backup_start_time)
     return dict(
@@ -130,6 +131,13 @@ def instance_args(
         allocated_storage=settings.allocated_storage,
         max_allocated_storage=settings.max_allocated_storage,
         multi_az=settings.high_availability,
+        # `pulumi up` of a recovery tool means now, not at the next maintenance window: ModifyDBInstance
+        # defers every change otherwise (terraform-provider-aws instance.go, resourceInstanceUpdate:
+        # `ApplyImmediately: d.Get("apply_immediately")`). A change that needs a reboot reboots now.
+        apply_immediately=True,
+        # A major version in config (16 -> 17) is an upgrade RDS refuses without this flag; the new
+        # family's parameter group is a new resource (its name has the family), created first.
+        allow_major_version_upgrade=True,
         storage_encrypted=True,
         kms_key_id=kms_key_arn,
         # A restore keeps the source's master user; the same password is set again on it.
@@ -167,6 +175,34 @@ def restore_inputs(restore: RestoreSettings, source_identifier: Optional[pulumi.
             )
         }
     return {"snapshot_identifier": restore.backup_id}
+
+
+def restored_key_arn(stack_key_arn: pulumi.Input[str], restored: bool) -> Optional[pulumi.Input[str]]:
+    """The `kms_key_id` to declare: the stack's key for an instance this stack creates, none for a
+    restored one.
+
+    RDS restores take no key: RestoreDBInstanceToPointInTime and RestoreDBInstanceFromDBSnapshot
+    have no KmsKeyId, so a restored instance is encrypted with its backup's key, and the provider
+    sends `kms_key_id` only to CreateDBInstance (terraform-provider-aws
+    internal/service/rds/instance.go, resourceInstanceCreate) while `kms_key_id` is ForceNew.
+    Declaring the stack's key on a restore of backups encrypted with another key (a replicated
+    backup: the lost stack's key in this region) would make every later preview replace the
+    protected instance (hashicorp/terraform-provider-aws#15390). Left out, the key is read back
+    from the instance and nothing differs.
+    """
+    return None if restored else stack_key_arn
+
+
+def restored_allocated_storage(allocated_storage: int, restored: bool) -> Optional[int]:
+    """The `allocated_storage` to declare: none on a restored instance, which takes its backup's size.
+
+    After a snapshot restore the provider sends `allocated_storage` in a ModifyDBInstance
+    (instance.go, resourceInstanceCreate, the `snapshot_identifier` branch); a snapshot of an instance
+    that storage autoscaling grew is larger than the configured size, and RDS refuses to shrink
+    ("Invalid storage size"). Left out, the restored instance keeps the snapshot's size and still
+    grows up to `max_allocated_storage`.
+    """
+    return None if restored else allocated_storage
 
 
 @dataclass
@@ -277,7 +313,9 @@ class Database(pulumi.ComponentResource):
         if settings.restore is not None:
             pulumi.log.info(
                 f"database: the platform uses the restored instance '{settings.restore.label}'. Once it is verified, "
-                f"promote it: replace `restore` with `primary: {settings.restore.label}` (docs/RUNBOOK.md)",
+                f"promote it: replace `restore` with `primary: {settings.restore.label}` (docs/RUNBOOK.md). Run "
+                f"`pulumi up --refresh` once the restore exists: RDS starts a point-in-time restore with default "
+                f"backup settings, and the provider sets ours only when it sees them differ",
                 resource=self,
             )
         self.register_outputs({"label": self.label, "identifier": self.identifier, "address": self.address})
@@ -301,13 +339,29 @@ class Database(pulumi.ComponentResource):
         settings = args.settings
         guarded = settings.guarded(label) and not args.teardown
         identifier = instance_identifier(name, label)
-        inputs = instance_args(settings, identifier, **shared, guarded=guarded, keep_backups=not args.teardown)
         restored = label != ORIGINAL_LABEL
+        inputs = instance_args(
+            settings,
+            identifier,
+            **{**shared, "kms_key_arn": restored_key_arn(shared["kms_key_arn"], restored)},
+            guarded=guarded,
+            keep_backups=not args.teardown,
+        )
+        inputs["allocated_storage"] = restored_allocated_storage(settings.allocated_storage, restored)
         if settings.restore is not None and label == settings.restore.label:
             source = settings.restore.source_instance
             if source is None and not settings.restore.source_automated_backups_arn:
                 source = self.instances[settings.primary].identifier
             inputs.update(restore_inputs(settings.restore, source))
+            if settings.restore.source_automated_backups_arn:
+                pulumi.log.warn(
+                    f"database: '{label}' is restored from automated backups encrypted with the key of the "
+                    "instance they came from (for replicated backups: the lost stack's key in this region), and "
+                    "stays encrypted with it: keep that key (never destroy the stack that holds it). To move to "
+                    "this stack's key later: snapshot it, copy the snapshot with this stack's key, restore that "
+                    "copy with `backupId` (docs/RUNBOOK.md)",
+                    resource=self,
+                )
         instance = aws.rds.Instance(
             identifier,
             **inputs,
@@ -325,7 +379,11 @@ class Database(pulumi.ComponentResource):
                 source_db_instance_arn=instance.arn,
                 retention_period=settings.backup_retention_days,
                 kms_key_id=replica_key.arn,
-                opts=pulumi.ResourceOptions(parent=self, provider=args.replica_provider),
+                # Its inputs are all ForceNew, and an instance replicates to one region at a time: a
+                # replacement must stop the running replication (the provider's delete calls
+                # StopDBInstanceAutomatedBackupsReplication, which keeps the backups already copied)
+                # before it starts the new one.
+                opts=pulumi.ResourceOptions(parent=self, provider=args.replica_provider, delete_before_replace=True),
             )
         self.instances[label] = Instance(label=label, identifier=instance.identifier, address=instance.address, arn=instance.arn)
         return instance

@@ -15,6 +15,7 @@ from .database import Database, DatabaseArgs
 from .ingress import nlb_annotations
 from .network import Network, NetworkArgs
 from .registry import RegistryStorage, RegistryStorageArgs
+from .versions import resolve_eks_version
 
 
 @dataclass
@@ -31,9 +32,12 @@ class AwsFoundation(pulumi.ComponentResource):
 
         existing = settings.cluster.existing
         cluster_name = existing.name if existing else name
+        # Asked of EKS before anything is declared: a version it no longer offers is refused here.
+        version = None if existing else resolve_eks_version(settings.cluster.kubernetes_version)
         network = None if existing else Network(name, NetworkArgs(settings.network, cluster_name=cluster_name), opts=child)
         cluster = Cluster(
-            name, ClusterArgs(settings.cluster, cluster_name, settings.region, network, teardown=settings.teardown), opts=child
+            name, ClusterArgs(settings.cluster, cluster_name, settings.region, network, teardown=settings.teardown, version=version),
+            opts=child,
         )
         # One provider per second region (backup replicas, registry replica). An explicit provider
         # takes its credentials from the environment (AWS_PROFILE, AWS_* variables, instance role),

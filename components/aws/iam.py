@@ -13,12 +13,23 @@ import pulumi_aws as aws
 
 # The audience EKS writes into projected ServiceAccount tokens for STS.
 STS_AUDIENCE = "sts.amazonaws.com"
-# AWS managed policies live in the `aws` partition's account `aws`.
+# AWS managed policies live in the account `aws` of each partition.
 MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
+# Regions outside the commercial partition, by prefix (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+PARTITIONS = (("us-gov-", "aws-us-gov"), ("cn-", "aws-cn"))
 
 
-def managed_policy(name: str) -> str:
-    return MANAGED_POLICY_PREFIX + name
+def partition_of(region: Optional[str]) -> str:
+    """The ARN partition of a region: `aws-us-gov` for GovCloud, `aws-cn` for China, else `aws`."""
+    for prefix, partition in PARTITIONS:
+        if region and region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def managed_policy(name: str, region: Optional[str] = None) -> str:
+    """An AWS managed policy's ARN in the partition of `region` (GovCloud's differ: arn:aws-us-gov:...)."""
+    return f"arn:{partition_of(region)}:iam::aws:policy/{name}"
 
 
 def issuer_host(issuer_url: str) -> str:

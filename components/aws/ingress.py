@@ -2,9 +2,9 @@
 
 Unlike GCP there is no address to reserve first: the NLB is created by Kubernetes for NGINX's
 LoadBalancer Service and its DNS name exists only after the release. So the record is made after
-the platform: the Service is read (`Service.get`) once the release is deployed, Helm's wait having
-held the release until the Service had its load balancer, and the record is a CNAME to the NLB's
-hostname. The Service's id comes from the release's status, so `pulumi preview` on a fresh stack
+the platform: the Service is read (`Service.get`) once the platform's ready Job has seen the
+Service get its load balancer (components/platform/ready_job.py), and the record is a CNAME to the
+NLB's hostname. The Service's id comes from the release's status, so `pulumi preview` on a fresh stack
 does not try to read a Service that does not exist yet.
 """
 
@@ -43,6 +43,7 @@ class IngressArgs:
     kubernetes_provider: k8s.Provider
     # "<namespace>/<name>" of NGINX's LoadBalancer Service, resolved once the release is deployed.
     service: pulumi.Input[str]
+    # What the read waits for: the platform being up (its ready Job), NGINX's address included.
     release: pulumi.Resource
 
 

@@ -41,6 +41,11 @@ def subnet_tags(cluster_name: str, public: bool, name: str) -> dict[str, str]:
     return {**TAGS, "Name": name, role: "1", f"kubernetes.io/cluster/{cluster_name}": "shared"}
 
 
+# Zone IDs where EKS creates no control plane: a cluster subnet there fails with
+# UnsupportedAvailabilityZoneException (https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html).
+EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
+
+
 def _zone(names: list[str], index: int) -> str:
     if len(names) < ZONE_COUNT:
         raise pulumi.RunError(
@@ -61,9 +66,11 @@ class Network(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
 
-        # Zones opted in by default only: Local and Wavelength Zones cannot host EKS or RDS.
+        # Zones opted in by default only: Local and Wavelength Zones cannot host EKS or RDS. And not the
+        # zones without EKS control planes, by ID (names map to IDs differently in each account).
         zones = aws.get_availability_zones_output(
             state="available",
+            exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
             filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
             opts=pulumi.InvokeOutputOptions(parent=self),
         ).names

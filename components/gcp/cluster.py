@@ -28,6 +28,8 @@ class ClusterArgs:
     network: Optional[Network]
     # A throwaway stack being torn down: the cluster may be deleted.
     teardown: bool = False
+    # The version to create at, chosen from what the release channel offers (versions.py).
+    kubernetes_version: Optional[str] = None
 
 
 def kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
@@ -65,6 +67,8 @@ class Cluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
+    # The nodes' subnet: where an internal load balancer's address is reserved.
+    subnetwork: pulumi.Output[str]
     # What the platform must wait for: the node pool that will run it (empty for an existing cluster).
     ready: list[pulumi.Resource]
     # What IAM bindings to `<project>.svc.id.goog` principals must wait for: the project's Workload
@@ -83,12 +87,14 @@ class Cluster(pulumi.ComponentResource):
             )
             cluster_name = existing.name
             endpoint = existing.endpoint
+            self.subnetwork = existing.subnetwork
             ca = existing.master_auths.apply(lambda auths: auths[0].cluster_ca_certificate)
             self.ready = []
             self.identity_pool_ready = []
         else:
             assert args.network is not None
             cluster_name, endpoint, ca = self._create(name, args)
+            self.subnetwork = args.network.subnet_self_link
 
         self.name = pulumi.Output.from_input(cluster_name)
         self.endpoint = pulumi.Output.from_input(endpoint)
@@ -124,7 +130,7 @@ class Cluster(pulumi.ComponentResource):
             location=args.region,  # regional: control plane and nodes in every zone
             network=network.network_self_link,
             subnetwork=network.subnet_self_link,
-            min_master_version=settings.kubernetes_version,
+            min_master_version=args.kubernetes_version,
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=settings.release_channel),
             remove_default_node_pool=True,
             initial_node_count=1,
@@ -143,7 +149,10 @@ class Cluster(pulumi.ComponentResource):
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=workload_pool(args.project)),
             # The chart's NetworkPolicies are enforced (components/gcp/network_policy.py).
             **network_policy_args(settings.network_policy),
-            opts=child,
+            # The version matters at creation (GKE's initial version, versions.py); afterwards the
+            # release channel upgrades the cluster, and the channel's moving default must not show
+            # as a change on every preview.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["min_master_version"]),
         )
         nodes = platform_node_pool(name, settings, cluster, args.region, args.project, parent=self)
         self.ready = [nodes]

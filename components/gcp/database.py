@@ -108,21 +108,37 @@ def instance_args(
 def restore_inputs(
     restore: RestoreSettings, source_instance: pulumi.Input[str], allocated_ip_range: Optional[pulumi.Input[str]]
 ) -> dict[str, Any]:
-    """What makes a new instance a restore: a point-in-time clone, or a backup run restored into it."""
+    """What makes a new instance a restore: a point-in-time clone, or a backup run restored into it.
+
+    A clone lands in the VPC of its source unless it is cross-project: the provider sets the clone's
+    destination network only when `source_project` differs from the instance's project
+    (terraform-provider-google-beta google-beta/services/sql/resource_sql_database_instance.go:1929-1935),
+    and pulumi-gcp 10's `clone` has no destination network. So the clone's address is taken from
+    this stack's range only when it lands in this stack's VPC: a clone of the stack's own primary,
+    or a cross-project one. A backup run is restored into an instance created first with this
+    stack's settings, network included, so it works across VPCs and projects alike.
+    """
     if restore.point_in_time:
+        lands_here = restore.source_instance is None or restore.source_project is not None
         return {
             "clone": gcp.sql.DatabaseInstanceCloneArgs(
                 source_instance_name=source_instance,
+                source_project=restore.source_project,
                 point_in_time=restore.point_in_time,
                 source_instance_deletion_time=restore.source_deleted_at,
-                allocated_ip_range=allocated_ip_range,
+                allocated_ip_range=allocated_ip_range if lands_here else None,
             )
         }
     return {
         "restore_backup_context": gcp.sql.DatabaseInstanceRestoreBackupContextArgs(
-            backup_run_id=int(restore.backup_id), instance_id=source_instance
+            backup_run_id=int(restore.backup_id), instance_id=source_instance, project=restore.source_project
         )
     }
+
+
+def clone_lands_elsewhere(restore: RestoreSettings) -> bool:
+    """A same-project clone of another stack's instance: Cloud SQL puts it in that instance's VPC."""
+    return bool(restore.point_in_time and restore.source_instance and not restore.source_project)
 
 
 @dataclass
@@ -176,7 +192,9 @@ class Database(pulumi.ComponentResource):
         if settings.restore is not None:
             pulumi.log.info(
                 f"database: the platform uses the restored instance '{settings.restore.label}'. Once it is verified, "
-                f"promote it: replace `restore` with `primary: {settings.restore.label}` (docs/RUNBOOK.md)",
+                f"promote it: replace `restore` with `primary: {settings.restore.label}` (docs/RUNBOOK.md). Run "
+                f"`pulumi up --refresh` once the restore exists: a backup restore resets the instance's backup "
+                f"configuration to Cloud SQL's defaults, which the provider sees (and sets back to ours) only on a refresh",
                 resource=self,
             )
         self.register_outputs(
@@ -196,6 +214,13 @@ class Database(pulumi.ComponentResource):
         if settings.restore is not None and label == settings.restore.label:
             source = settings.restore.source_instance or self.instances[settings.primary].name
             inputs.update(restore_inputs(settings.restore, source, args.allocated_ip_range))
+            if clone_lands_elsewhere(settings.restore):
+                pulumi.log.warn(
+                    f"database: '{label}' is a point-in-time clone of {source} in the same project: Cloud SQL creates it "
+                    "in the VPC of that instance, not this stack's (only a cross-project clone, `restore.sourceProject`, "
+                    "is placed here). If that VPC is not this stack's, restore a backupId or clone from another project",
+                    resource=self,
+                )
         # No explicit name: Cloud SQL reserves a deleted instance's name for a week, and a rebuild
         # must not wait for that. Pulumi's auto-name suffix is kept in state, so it stays stable.
         resource_name = f"{name}-{label}" if restored else name

@@ -12,8 +12,9 @@ from ..platform.values import GcsRegistryStorage, LoadBalancer
 from .cluster import Cluster, ClusterArgs
 from .database import Database, DatabaseArgs
 from .ingress import Ingress, IngressArgs
-from .network import Network, NetworkArgs
+from .network import Network, NetworkArgs, network_id
 from .registry import RegistryStorage, RegistryStorageArgs
+from .versions import resolve_gke_version
 
 
 @dataclass
@@ -29,16 +30,24 @@ class GcpFoundation(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         existing = settings.cluster.existing
+        # Asked of GKE before anything is declared: a channel without a version in the chart's range
+        # is refused here, not after the network exists.
+        kubernetes_version = None if existing else resolve_gke_version(
+            settings.cluster.release_channel, settings.cluster.kubernetes_version, settings.project, settings.region
+        )
+        existing_network = network_id(settings.project, existing.network) if existing else None
         network = None if existing else Network(name, NetworkArgs(settings.network, settings.region), opts=child)
         cluster = Cluster(
-            name, ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown), opts=child
+            name,
+            ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown, kubernetes_version=kubernetes_version),
+            opts=child,
         )
         database = Database(
             f"{name}-db",
             DatabaseArgs(
                 settings.database,
                 region=settings.region,
-                network=existing.network if existing else network.network_id,
+                network=existing_network if existing else network.network_id,
                 depends_on=[] if existing else [network.private_services_access],
                 allocated_ip_range=None if existing else network.private_services_range_name,
                 teardown=settings.teardown,
@@ -65,7 +74,8 @@ class GcpFoundation(pulumi.ComponentResource):
                 region=settings.region,
                 base_domain=platform.base_domain,
                 dns=settings.dns,
-                internal_subnet=network.subnet_self_link if platform.private_load_balancer and network else None,
+                # An internal address in the nodes' subnet (the existing cluster's, or ours).
+                internal_subnet=cluster.subnetwork if platform.private_load_balancer else None,
                 teardown=settings.teardown,
             ),
             opts=child,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -70,14 +71,22 @@ class Network(pulumi.ComponentResource):
                 network=vpc_id,
                 purpose="VPC_PEERING",
                 address_type="INTERNAL",
+                # Explicit, chosen clear of the node, pod and service ranges (not left to GCP's allocator,
+                # which sees only ranges that already exist), and after the subnet. `address` is ForceNew:
+                # a stack whose range GCP already allocated keeps it (ignore_changes), since replacing
+                # the range would cut Cloud SQL off.
+                address=private_services_address(settings),
                 prefix_length=settings.private_services_prefix_length,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[subnet], ignore_changes=["address"]),
             )
             self.private_services_access = gcp.servicenetworking.Connection(
                 f"{name}-private-services",
                 network=vpc_id,
                 service="servicenetworking.googleapis.com",
                 reserved_peering_ranges=[private_services_range.name],
+                # Deleting the peering fails while Cloud SQL still uses it (a drill's teardown deletes both):
+                # abandon it; it goes with the VPC.
+                deletion_policy="ABANDON",
                 opts=child,
             )
             self.private_services_range_name = private_services_range.name
@@ -104,3 +113,45 @@ class Network(pulumi.ComponentResource):
         self.pods_range_name = PODS_RANGE
         self.services_range_name = SERVICES_RANGE
         self.register_outputs({"network": self.network_self_link, "subnet": self.subnet_self_link})
+
+
+NETWORK_PATH = re.compile(r"^(?:https?://.+/)?(projects/[^/]+/global/networks/[a-z](?:[-a-z0-9]*[a-z0-9])?)$")
+
+
+def network_id(project: str, network: str) -> str:
+    """`projects/<p>/global/networks/<n>` for a VPC given by name, self link or that id.
+
+    Cloud SQL's `private_network` takes only that form (terraform-provider-google-beta
+    google-beta/services/sql/resource_sql_database_instance.go:47 `privateNetworkLinkRegex`, the
+    ValidateFunc at :671): a plain name is refused at plan time.
+    """
+    m = NETWORK_PATH.match(network)
+    if m:
+        return m.group(1)
+    if "/" in network:
+        from ..schema import ConfigError
+
+        raise ConfigError(
+            [f"astronomer-dr:cluster.existing.network: must be a VPC name, self link or projects/<p>/global/networks/<n>, got {network!r}"]
+        )
+    return f"projects/{project}/global/networks/{network}"
+
+
+# Where the private services range is placed: RFC 1918 space, first fit.
+PRIVATE_SERVICES_SPACE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
+def private_services_address(settings: GcpNetworkSettings) -> str:
+    """The first block of `private_services_prefix_length` in RFC 1918 space that overlaps none of the
+    node subnet, the pod and service ranges (and GKE's control-plane /28, 172.16.0.0/28 by default)."""
+    import ipaddress
+
+    taken = [ipaddress.ip_network(c) for c in (settings.subnet_cidr, settings.pods_cidr, settings.services_cidr, "172.16.0.0/28")]
+    for space in PRIVATE_SERVICES_SPACE:
+        network = ipaddress.ip_network(space)
+        if settings.private_services_prefix_length < network.prefixlen:
+            continue
+        for block in network.subnets(new_prefix=settings.private_services_prefix_length):
+            if not any(block.overlaps(t) for t in taken):
+                return str(block.network_address)
+    raise ValueError("no private services range of that size is free in RFC 1918 space")

@@ -34,6 +34,19 @@ def registry_service_account_name(release_name: str, cluster: str | None = None)
     return f"{release_name}-registry" + (f"-{cluster}" if cluster else "")
 
 
-def nginx_service_name(release_name: str) -> str:
-    """NGINX's LoadBalancer Service, which the chart names after the release."""
-    return f"{release_name}-nginx"
+# `global.plane.mode`: the chart's default, `unified`, runs the control and the data plane in one
+# release. The program sets it explicitly (values.py) because NGINX's Service name depends on it.
+PLANE_MODE = "unified"
+PLANE_MODES = ("control", "data", "unified")
+
+
+def nginx_service_name(release_name: str, plane_mode: str = PLANE_MODE) -> str:
+    """NGINX's LoadBalancer Service: `<release>-cp-nginx` in control and unified mode, `<release>-dp-nginx` in data mode.
+
+    Chart 2.1.0, charts/nginx/templates/controlplane/nginx-cp-service.yaml:4-8 and
+    dataplane/nginx-dp-service.yaml:4-8 (`{{ .Release.Name }}-cp-{{ template "nginx.name" . }}`,
+    the nginx subchart's name being `nginx`).
+    """
+    if plane_mode not in PLANE_MODES:
+        raise ValueError(f"unknown plane mode {plane_mode!r}; the chart knows {PLANE_MODES}")
+    return f"{release_name}-{'dp' if plane_mode == 'data' else 'cp'}-nginx"

@@ -46,6 +46,18 @@ REPOINT_RULES = (
     ("apps", "deployments", ("list", "patch")),
     ("apps", "statefulsets", ("list", "patch")),
 )
+# After each install or upgrade: the Job that waits until the platform is really up
+# (components/platform/ready_job.py): the release itself is installed without Helm's wait.
+READY_NAME = "astronomer-dr-ready"
+READY_SCRIPT = Path(__file__).with_name("ready_job.py")
+READY_TIMEOUT_SECONDS = 1500
+# Read-only, in the platform's namespace only.
+READY_RULES = (
+    ("apps", "deployments", ("list",)),
+    ("apps", "statefulsets", ("list",)),
+    ("apps", "daemonsets", ("list",)),
+    ("", "services", ("get",)),
+)
 
 
 @dataclass
@@ -81,11 +93,14 @@ class AstronomerPlatform(pulumi.ComponentResource):
     url: str
     # The Helm release, for what must wait until the platform is deployed.
     release: k8s.helm.v3.Release
-    # "<namespace>/<release>-nginx": NGINX's LoadBalancer Service, which the chart names after the
-    # release. Taken from the release's status, so it resolves only once the release is deployed.
+    # "<namespace>/<release>-cp-nginx": NGINX's LoadBalancer Service, which the chart names after
+    # the release and the plane mode. Taken from the release's status, so it resolves only once the release is deployed.
     ingress_service: pulumi.Output[str]
     # After a restore: the Job that repoints the Airflow deployments (None otherwise).
     repoint: Optional[k8s.batch.v1.Job]
+    # Completes once every workload of the release has rolled out and NGINX has its address: what
+    # must wait until the platform is really up (the release itself is installed without Helm's wait).
+    ready: k8s.batch.v1.Job
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:platform:AstronomerPlatform", name, None, opts)
@@ -145,11 +160,14 @@ class AstronomerPlatform(pulumi.ComponentResource):
                 repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
                 namespace=namespace_name,
                 values=values,
-                # A failed install or upgrade rolls back instead of leaving a half-platform.
-                atomic=True,
+                # Installed as Astronomer's CI installs it (bin/helm-install.py): no `--wait`, so the
+                # `post-install` hooks (Houston's migrations) run as soon as the objects exist, not
+                # after every pod is ready; `atomic` would force the wait. Helm still waits for the
+                # hooks, and the ready Job below waits for the platform. A failed install stays a
+                # failed release that the next `pulumi up` upgrades.
+                skip_await=True,
                 cleanup_on_fail=True,
                 timeout=HELM_TIMEOUT_SECONDS,
-                wait_for_jobs=True,
                 max_history=10,
             ),
             opts=pulumi.ResourceOptions(
@@ -166,6 +184,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
         self.ingress_service = pulumi.Output.concat(
             release.status.namespace, "/", release.status.name.apply(nginx_service_name)
         )
+        self.ready = self._ready_gate(name, settings, namespace_name, release, k8s_opts)
         self.register_outputs(
             {"namespace": self.namespace, "release_name": self.release_name, "url": self.url}
         )
@@ -265,4 +284,106 @@ class AstronomerPlatform(pulumi.ComponentResource):
             ),
             # Pulumi waits for a Job to complete: the release after it starts only once it succeeded.
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[*after, account, binding, script])),
+        )
+
+    def _ready_gate(
+        self,
+        name: str,
+        settings: PlatformSettings,
+        namespace: pulumi.Input[str],
+        release: k8s.helm.v3.Release,
+        k8s_opts: pulumi.ResourceOptions,
+    ) -> k8s.batch.v1.Job:
+        """A Job that runs after each revision of the release and completes when the platform is up.
+
+        The revision is in the pod template, so a new revision replaces the Job (a Job's template is
+        immutable: pulumi-kubernetes provider/pkg/provider/diff.go:178-184) and it runs again; the name
+        is fixed, so the old one is deleted first.
+        """
+        meta = k8s.meta.v1.ObjectMetaArgs
+        labels = {"app.kubernetes.io/name": READY_NAME, "app.kubernetes.io/managed-by": "astronomer-dr"}
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-ready",
+            metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
+            automount_service_account_token=False,
+            opts=k8s_opts,
+        )
+        role = k8s.rbac.v1.Role(
+            f"{name}-ready",
+            metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(api_groups=[group], resources=[resource], verbs=list(verbs))
+                for group, resource, verbs in READY_RULES
+            ],
+            opts=k8s_opts,
+        )
+        binding = k8s.rbac.v1.RoleBinding(
+            f"{name}-ready",
+            metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=READY_NAME, namespace=settings.namespace)],
+            opts=k8s_opts,
+        )
+        script = k8s.core.v1.ConfigMap(
+            f"{name}-ready",
+            metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
+            data={"ready.py": READY_SCRIPT.read_text()},
+            opts=k8s_opts,
+        )
+        env = {
+            "NAMESPACE": settings.namespace,
+            "NGINX_SERVICE": nginx_service_name(settings.release_name),
+            "TIMEOUT_SECONDS": str(READY_TIMEOUT_SECONDS),
+            "RELEASE_REVISION": release.status.revision.apply(str),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        return k8s.batch.v1.Job(
+            f"{name}-ready",
+            metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=1,
+                active_deadline_seconds=READY_TIMEOUT_SECONDS + 120,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=meta(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=READY_NAME,
+                        automount_service_account_token=True,
+                        restart_policy="Never",
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            run_as_non_root=True,
+                            run_as_user=65534,
+                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                        ),
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="ready",
+                                image=REPOINT_IMAGE,
+                                command=["python", "/scripts/ready.py"],
+                                env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
+                                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="script", mount_path="/scripts", read_only=True)],
+                                security_context=k8s.core.v1.SecurityContextArgs(
+                                    allow_privilege_escalation=False,
+                                    read_only_root_filesystem=True,
+                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                                ),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "20m", "memory": "48Mi"}, limits={"memory": "96Mi"}
+                                ),
+                            )
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(name="script", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=READY_NAME))
+                        ],
+                    ),
+                ),
+            ),
+            # Pulumi waits for the Job to complete (its default wait is 10 minutes: give it the Job's deadline).
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts,
+                pulumi.ResourceOptions(
+                    depends_on=[release, account, binding, script],
+                    delete_before_replace=True,
+                    custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m"),
+                ),
+            ),
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
 
 from ..config import PlatformSettings
-from .chart import DATABASE_SSL_MODE, TLS_SECRET_NAME, registry_service_account_name
+from .chart import DATABASE_SSL_MODE, PLANE_MODE, TLS_SECRET_NAME, registry_service_account_name
 
 
 @dataclass(frozen=True)
@@ -128,9 +128,15 @@ def helm_values(
         "global": {
             "baseDomain": platform.base_domain,
             "tlsSecret": TLS_SECRET_NAME,
+            # Explicit, because NGINX's Service name (chart.nginx_service_name) depends on it.
+            "plane": {"mode": PLANE_MODE},
             # The platform's state lives in the managed, backed-up database, never in the cluster.
             "postgresql": {"enabled": False},
             "ssl": {"enabled": True, "mode": DATABASE_SSL_MODE},
+            # The Houston hooks' bootstrappers (houston-upgrade-deployments, houston-cp-refresh) ask
+            # for TLS only through this key, which the chart's default values leave out; without it
+            # they connect in plain text, the database refuses, and the failed hook fails the release.
+            "sslmodeEnabled": True,
             "namespaceLabels": {PLATFORM_NAMESPACE_LABEL: platform.namespace},
             **({"podAnnotations": {DATABASE_ANNOTATION: database_fingerprint(database_host)}} if database_host else {}),
         },
