@@ -31,6 +31,7 @@ from ruamel.yaml import YAML
 
 from tests.conftest import committed_stack
 from tests.test_supply_chain import lock
+from tools.stackfile import stack_names
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -150,7 +151,7 @@ def table_section() -> str:
 
 def test_least_privilege_roles_cover_every_type_the_program_registers():
     table = table_section()
-    for stack in ("gcp", "aws"):
+    for stack in stack_names(ROOT):
         evaluation = committed_stack(stack)
         types = {r.type for r in evaluation.resources if r.custom and not r.type.startswith("pulumi:providers:")}
         types |= {token for token, _ in evaluation.invokes} | {r.type for r in evaluation.reads}
