@@ -154,7 +154,7 @@ def test_restored_rds_instances_never_declare_the_stack_key():
     assert restored_key_arn("arn:aws:kms:us-east-1:1:key/k", restored=False) == "arn:aws:kms:us-east-1:1:key/k"
     arn = "arn:aws:rds:us-west-2:111122223333:auto-backup:ab-0123456789abcdefghij"
     during = instances(restored("aws", pointInTime=AT, sourceAutomatedBackupsArn=arn), "aws")
-    after = instances(evaluated("aws", {"primary": AT_LABEL}), "aws")
+    after = instances(evaluated("aws", {"primary": AT_LABEL, "promoted": {"pointInTime": AT}}), "aws")
     assert during[AT_LABEL].input("kmsKeyId") is None and after[AT_LABEL].input("kmsKeyId") is None
     assert during["original"].input("kmsKeyId", "").startswith("arn:aws:kms:")
     assert during[AT_LABEL].input("storageEncrypted") is True

@@ -113,7 +113,7 @@ def test_an_unquoted_restore_time_is_a_string(tmp_path):
 def test_plan_of_an_unknown_stack_exits_non_zero_and_names_the_stacks(capsys):
     assert plan.main(["gpc"]) == 2
     err = capsys.readouterr().err
-    assert "no stack named 'gpc'" in err and "stacks: aws, gcp" in err and "did you mean gcp?" in err
+    assert "no stack named 'gpc'" in err and "stacks: aws, aws-standby, gcp, gcp-standby" in err and "did you mean gcp?" in err
     with pytest.raises(plan.PlanError, match="no stack named 'gpc'"):
         plan.compare("gpc", "HEAD", plan.missing_stack_document("gpc", "x"), plan.missing_stack_document("gpc", "x"))
 
@@ -197,12 +197,12 @@ class _Out:
 @pytest.mark.parametrize(
     "argv, says",
     [
-        (["gcp", "--at", "2020-01-01T00:00:00Z"], "older than the 7-day window"),
-        (["gcp", "--at", "2999-01-01T00:00:00Z"], "is in the future"),
+        (["gcp", "--at", "2020-01-01T00:00:00Z", "--project", "acme-drill"], "older than the 7-day window"),
+        (["gcp", "--at", "2999-01-01T00:00:00Z", "--project", "acme-drill"], "is in the future"),
         (["gcp", "--backup", "nightly"], "Cloud SQL backup run id (digits)"),
         (["aws", "--backup", "bad id!"], "RDS snapshot identifier"),
         (["aws", "--backup", "１２３"], "plain ASCII"),
-        (["gpc", "--backup", "1"], "stacks here: aws, gcp"),
+        (["gpc", "--backup", "1"], "stacks here: aws, aws-standby, gcp, gcp-standby"),
     ],
 )
 def test_drill_checks_at_and_backup_as_the_program_does(argv, says, capsys):
@@ -213,7 +213,7 @@ def test_drill_checks_at_and_backup_as_the_program_does(argv, says, capsys):
 
 def test_a_later_phase_of_a_drill_is_not_held_to_the_restore_window(capsys):
     """The teardown of a drill restored ten days ago must still run."""
-    assert drill.main(["gcp", "--at", "2020-01-01T00:00:00Z", "--phase", "teardown"]) == 0
+    assert drill.main(["gcp", "--at", "2020-01-01T00:00:00Z", "--project", "acme-drill", "--phase", "teardown"]) == 0
     assert "pulumi destroy --yes --stack drill-gcp" in capsys.readouterr().out
 
 

@@ -119,6 +119,8 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
                 # Deployments restored from the primary (Velero) still name its host: the platform's
                 # repoint Job rewrites it to the promoted instance's (components/platform/repoint_job.py).
                 previous_hosts=[primary.apply(lambda p: p.database_host)],
+                # The repoint Job's grant exists only while this repointing is being carried out.
+                restoring=True,
             )
             self.registry_storage = pulumi.Output.all(primary, role.arn).apply(
                 lambda v: S3RegistryStorage(
