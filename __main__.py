@@ -14,11 +14,27 @@ settings = load_settings()
 if settings.cloud == "aws":
     from components.aws.foundation import AwsFoundation, AwsFoundationArgs
 
-    foundation = AwsFoundation(settings.name_prefix, AwsFoundationArgs(settings.aws, settings.platform))
+    foundation = AwsFoundation(settings.name_prefix, AwsFoundationArgs(settings.aws, settings.platform, settings.backups))
 else:
     from components.gcp.foundation import GcpFoundation, GcpFoundationArgs
 
-    foundation = GcpFoundation(settings.name_prefix, GcpFoundationArgs(settings.gcp, settings.platform))
+    foundation = GcpFoundation(settings.name_prefix, GcpFoundationArgs(settings.gcp, settings.platform, settings.backups))
+
+# Velero backs up the Airflow deployments; a declared restore brings them back before the platform.
+velero = None
+if settings.backups is not None:
+    from components.platform.velero import Velero, VeleroArgs
+
+    velero = Velero(
+        "velero",
+        VeleroArgs(
+            settings=settings.backups,
+            platform=settings.platform,
+            storage=foundation.backup_storage,
+            kubernetes_provider=foundation.kubernetes_provider,
+            depends_on=foundation.backup_dependencies,
+        ),
+    )
 
 platform = AstronomerPlatform(
     "astronomer",
@@ -29,7 +45,7 @@ platform = AstronomerPlatform(
         database=foundation.database,
         registry_storage=foundation.registry_storage,
         load_balancer=foundation.load_balancer,
-        depends_on=foundation.platform_dependencies,
+        depends_on=[*foundation.platform_dependencies, *(velero.platform_dependencies if velero else [])],
     ),
 )
 

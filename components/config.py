@@ -25,6 +25,7 @@ from .schema import (
     at_least,
     between,
     cidr_block,
+    cron_schedule,
     cidr_list,
     dns_label,
     domain_name,
@@ -35,6 +36,7 @@ from .schema import (
     parse_object,
     unknown_key_message,
     utc_time,
+    velero_backup_name,
 )
 
 PROJECT = "astronomer-dr"
@@ -324,6 +326,40 @@ def _check_restore(
     )
 
 
+# ---- Airflow deployments: Velero backups and a declared restore (both clouds) -------------------
+#
+# `backups` says how often the deployment namespaces are backed up, how long backups are kept and
+# where the backups bucket lives; `cluster.restore` declares a Velero Restore into a new cluster.
+
+DEFAULT_BACKUP_SCHEDULE = "0 * * * *"
+MIN_DEPLOYMENT_BACKUP_DAYS = 7
+LATEST_BACKUP = "latest"
+
+BACKUPS_FIELDS: dict[str, Field] = {
+    "schedule": Field("str", "cron expression (UTC) of the deployments' backups; default hourly", default=DEFAULT_BACKUP_SCHEDULE, check=cron_schedule),
+    "retentionDays": Field(
+        "int",
+        "days each backup is kept (Velero's ttl)",
+        default=MIN_DEPLOYMENT_BACKUP_DAYS,
+        check=between(MIN_DEPLOYMENT_BACKUP_DAYS, 365, "a week to notice a loss, as for the database"),
+    ),
+    "location": Field(
+        "str",
+        "where the backups bucket lives, outside the stack's region: GCS multi- or dual-region (default the multi-region holding gcp:region) / S3 region (default database.backupReplicaRegion); set it before the bucket exists",
+        default=None,
+    ),
+}
+
+CLUSTER_RESTORE_FIELDS: dict[str, Field] = {
+    "restore": Field(
+        "object",
+        "restore the Airflow deployments from a Velero backup into this cluster before the platform starts",
+        default=None,
+        fields={"backup": Field("str", "`latest` (the newest backup of the schedule) or a Velero backup name", check=velero_backup_name)},
+    ),
+}
+
+
 # ---- GCP ---------------------------------------------------------------------------------------
 
 # Cloud SQL Enterprise edition keeps at most 7 days of transaction logs: the point-in-time window.
@@ -404,6 +440,7 @@ GCP_CLUSTER_FIELDS: dict[str, Field] = {
     "diskSizeGb": Field("int", "node boot disk size", default=100, check=at_least(50)),
     "masterIpv4CidrBlock": Field("str", "/28 for the private control plane", default="172.16.0.0/28", check=cidr_block),
     "masterAuthorizedNetworks": Field("list[str]", "CIDR blocks allowed to reach the control plane (empty: any, with credentials)", default=(), check=cidr_list),
+    **CLUSTER_RESTORE_FIELDS,
 }
 
 GCP_NETWORK_FIELDS: dict[str, Field] = {
@@ -661,6 +698,7 @@ AWS_CLUSTER_FIELDS: dict[str, Field] = {
     "maxNodes": Field("int", "node group maximum", default=6, check=between(1, 100)),
     "desiredNodes": Field("int", "node group size at creation and on every update", default=3, check=between(1, 100)),
     "diskSizeGb": Field("int", "node root volume size", default=100, check=at_least(50)),
+    **CLUSTER_RESTORE_FIELDS,
 }
 
 AWS_NETWORK_FIELDS: dict[str, Field] = {
@@ -750,6 +788,73 @@ class AwsSettings:
     teardown: bool = False
 
 
+@dataclass(frozen=True)
+class BackupSettings:
+    """Velero backups of the Airflow deployment namespaces, and the declared restore, if any."""
+
+    schedule: str
+    retention_days: int
+    # GCS location (multi-, dual- or another region) or S3 region of the backups bucket.
+    location: str
+    # `latest` or a Velero backup name: the Restore declared by `cluster.restore`; None: no restore.
+    restore_backup: Optional[str] = None
+
+    @property
+    def ttl(self) -> str:
+        """Velero's ttl (a Go duration) for retentionDays."""
+        return f"{self.retention_days * 24}h0m0s"
+
+
+def _backups(
+    cloud: str, config: Mapping[str, str], objects: dict[str, Optional[dict]], problems: Problems
+) -> Optional[BackupSettings]:
+    """The backups settings; takes `restore` out of the cluster object (it is not a cluster setting)."""
+    cluster, raw = objects.get("cluster"), objects.get("backups")
+    restore = cluster.pop("restore", None) if cluster else None
+    if raw is None:
+        return None
+    key = f"{PROJECT}:backups.location"
+    location = raw["location"]
+    if cloud == "gcp":
+        region = config.get("gcp:region") or ""
+        if location is not None:
+            why = gcs_location(location)
+            if why:
+                problems.add(key, f"{why}, got {location!r}")
+                return None
+            if location.lower() == region.lower():
+                problems.add(key, f"must be a dual- or multi-region, or a region other than gcp:region ({region}): backups there are lost with the region")
+                return None
+        else:
+            multi = default_backup_location(region) if region else None
+            if region and multi is None:
+                problems.add(key, f"required in {region} (no GCS multi-region contains it): set a dual-region or another region")
+                return None
+            location = multi.upper() if multi else ""
+    else:
+        region = config.get("aws:region") or ""
+        if location is not None:
+            why = aws_region(location)
+            if why:
+                problems.add(key, f"{why}, got {location!r}")
+                return None
+            if location == region:
+                problems.add(key, f"must be a region other than aws:region ({region}): backups there are lost with the region")
+                return None
+        else:
+            database = objects.get("database") or {}
+            location = database.get("backup_replica_region") or AWS_BACKUP_REPLICA_REGIONS.get(region) or ""
+            if region and not location:
+                problems.add(key, f"required in {region} (no default pair): name a second region for the backups bucket")
+                return None
+    return BackupSettings(
+        schedule=raw["schedule"],
+        retention_days=raw["retention_days"],
+        location=location,
+        restore_backup=restore["backup"] if restore else None,
+    )
+
+
 # ---- the whole stack ---------------------------------------------------------------------------
 
 
@@ -762,6 +867,8 @@ class StackSettings:
     tls: TlsSettings
     gcp: Optional[GcpSettings] = None
     aws: Optional[AwsSettings] = None
+    # Velero backups of the Airflow deployments (and a declared restore).
+    backups: Optional[BackupSettings] = None
 
 
 # Object-valued keys of the astronomer-dr namespace, per cloud.
@@ -773,6 +880,7 @@ OBJECT_KEYS: dict[str, dict[str, Mapping[str, Field]]] = {
         "network": GCP_NETWORK_FIELDS,
         "registry": GCP_REGISTRY_FIELDS,
         "dns": GCP_DNS_FIELDS,
+        "backups": BACKUPS_FIELDS,
     },
     "aws": {
         "platform": PLATFORM_FIELDS,
@@ -781,6 +889,7 @@ OBJECT_KEYS: dict[str, dict[str, Mapping[str, Field]]] = {
         "network": AWS_NETWORK_FIELDS,
         "registry": AWS_REGISTRY_FIELDS,
         "dns": AWS_DNS_FIELDS,
+        "backups": BACKUPS_FIELDS,
     },
 }
 SUPPORTED_CLOUDS = tuple(OBJECT_KEYS)
@@ -997,6 +1106,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: Optional[datetime
 
     tls = _tls(config, problems)
     teardown = _teardown(ours, stack, problems)
+    backups = _backups(cloud, config, objects, problems)
     gcp_settings = _gcp(config, objects, problems, now) if cloud == "gcp" else None
     aws_settings = _aws(config, objects, problems, now) if cloud == "aws" else None
     problems.raise_if_any()
@@ -1011,6 +1121,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: Optional[datetime
         tls=tls,
         gcp=gcp_settings,
         aws=aws_settings,
+        backups=backups,
     )
 
 

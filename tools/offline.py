@@ -253,6 +253,13 @@ RESOURCE_OUTPUTS: dict[str, OutputFn] = {
     "gcp:serviceaccount/account:Account": _service_account,
     "random:index/randomPassword:RandomPassword": _random_password,
     "kubernetes:helm.sh/v3:Release": _helm_release,
+    # Velero's objects as a healthy Velero leaves them (the program waits for these fields).
+    "kubernetes:velero.io/v1:BackupStorageLocation": lambda args, ctx: {
+        "status": {"phase": "Available", "lastSyncedTime": "2026-11-25T00:00:00Z", "lastValidationTime": "2026-11-25T00:00:00Z"}
+    },
+    "kubernetes:velero.io/v1:Restore": lambda args, ctx: {
+        "status": {"phase": "Completed", "errors": 0, "warnings": 0, "progress": {"totalItems": 120, "itemsRestored": 120}}
+    },
 }
 
 CallFn = Callable[[pulumi_mocks.MockCallArgs, "Context"], dict]

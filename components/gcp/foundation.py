@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 
-from ..config import GcpSettings, PlatformSettings
+from ..config import BackupSettings, GcpSettings, PlatformSettings
 from ..platform.component import DatabaseEndpoint
 from ..platform.values import GcsRegistryStorage, LoadBalancer
+from .backups import BackupBucket, BackupBucketArgs
 from .cluster import Cluster, ClusterArgs
 from .database import Database, DatabaseArgs
 from .ingress import Ingress, IngressArgs
@@ -20,6 +22,8 @@ from .registry import RegistryStorage, RegistryStorageArgs
 class GcpFoundationArgs:
     settings: GcpSettings
     platform: PlatformSettings
+    # Velero's backups of the Airflow deployments: their bucket and identity (None: no Velero).
+    backups: Optional[BackupSettings] = None
 
 
 class GcpFoundation(pulumi.ComponentResource):
@@ -70,6 +74,17 @@ class GcpFoundation(pulumi.ComponentResource):
             opts=child,
         )
 
+        backups = None
+        if args.backups is not None:
+            backups = BackupBucket(
+                f"{name}-backups",
+                BackupBucketArgs(args.backups, project=settings.project, identity_pool_ready=cluster.identity_pool_ready, teardown=settings.teardown),
+                opts=child,
+            )
+        # Where Velero keeps backups and what it needs first (None without backups).
+        self.backup_storage = backups.storage if backups else None
+        self.backup_dependencies = [*cluster.ready, *backups.grants] if backups else []
+
         self.kubernetes_provider = cluster.provider
         self.database = DatabaseEndpoint(
             host=database.private_ip_address,
@@ -93,5 +108,6 @@ class GcpFoundation(pulumi.ComponentResource):
             "database_instances": {label: i.name for label, i in database.instances.items()},
             "registry_bucket": registry.bucket_name,
             "static_ip": ingress.address,
+            **({"backups_bucket": backups.bucket_name} if backups else {}),
         }
         self.register_outputs(self.outputs)

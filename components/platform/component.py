@@ -127,7 +127,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
         )
         # Before the release rolls the platform's pods onto the restored database, the Airflow
         # deployments are repointed; a failure here stops the run with everything on the old one.
-        self.repoint = self._repoint(name, settings, args.database, namespace_name, [namespace, bootstrap], k8s_opts)
+        self.repoint = self._repoint(name, settings, args.database, namespace_name, [namespace, bootstrap, *args.depends_on], k8s_opts)
 
         release = k8s.helm.v3.Release(
             f"{name}-release",
