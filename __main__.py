@@ -3,6 +3,8 @@
 Wiring only: read settings, build the cloud's foundation, build the platform on it, export.
 """
 
+import dataclasses
+
 import pulumi
 
 from components.config import load_settings
@@ -36,13 +38,19 @@ if settings.backups is not None:
         ),
     )
 
+# Deployments restored from another stack's backups still point at that stack's database: the
+# repoint Job rewrites the hosts `cluster.restore.previousDatabaseHosts` names, too.
+database = foundation.database
+if settings.backups is not None and settings.backups.previous_database_hosts:
+    database = dataclasses.replace(database, previous_hosts=[*database.previous_hosts, *settings.backups.previous_database_hosts])
+
 platform = AstronomerPlatform(
     "astronomer",
     PlatformArgs(
         settings=settings.platform,
         tls=settings.tls,
         kubernetes_provider=foundation.kubernetes_provider,
-        database=foundation.database,
+        database=database,
         registry_storage=foundation.registry_storage,
         load_balancer=foundation.load_balancer,
         depends_on=[*foundation.platform_dependencies, *(velero.platform_dependencies if velero else [])],
@@ -50,6 +58,8 @@ platform = AstronomerPlatform(
 )
 
 pulumi.export("platform_url", platform.url)
+# What a restore of this stack's deployments into another stack names in cluster.restore.previousDatabaseHosts.
+pulumi.export("database_host", foundation.database.host)
 for key, value in foundation.outputs.items():
     pulumi.export(key, value)
 

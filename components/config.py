@@ -350,12 +350,28 @@ BACKUPS_FIELDS: dict[str, Field] = {
     ),
 }
 
+_HOST = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+
+def host_list(values: tuple[str, ...]) -> Optional[str]:
+    bad = [v for v in values if not _HOST.match(v)]
+    return f"every entry must be a database host name or IP address ({', '.join(bad)} is not)" if bad else None
+
+
 CLUSTER_RESTORE_FIELDS: dict[str, Field] = {
     "restore": Field(
         "object",
         "restore the Airflow deployments from a Velero backup into this cluster before the platform starts",
         default=None,
-        fields={"backup": Field("str", "`latest` (the newest backup of the schedule) or a Velero backup name", check=velero_backup_name)},
+        fields={
+            "backup": Field("str", "`latest` (the newest backup of the schedule) or a Velero backup name", check=velero_backup_name),
+            "previousDatabaseHosts": Field(
+                "list[str]",
+                "database hosts the restored deployments may still point at when they come from another stack (the lost stack's database address): the repoint Job rewrites them to this stack's database",
+                default=(),
+                check=host_list,
+            ),
+        },
     ),
 }
 
@@ -798,6 +814,8 @@ class BackupSettings:
     location: str
     # `latest` or a Velero backup name: the Restore declared by `cluster.restore`; None: no restore.
     restore_backup: Optional[str] = None
+    # Database hosts of another stack that the restored deployments may point at.
+    previous_database_hosts: tuple[str, ...] = ()
 
     @property
     def ttl(self) -> str:
@@ -852,6 +870,7 @@ def _backups(
         retention_days=raw["retention_days"],
         location=location,
         restore_backup=restore["backup"] if restore else None,
+        previous_database_hosts=restore["previous_database_hosts"] if restore else (),
     )
 
 

@@ -355,3 +355,24 @@ def _cluster(stack: str) -> dict:
     from tests.test_restore import committed
 
     return committed(stack, "cluster")
+
+
+@pytest.mark.parametrize("stack", ["gcp", "aws"])
+def test_deployments_from_another_stack_are_repointed_after_the_restore(stack):
+    """A restore into another region's stack: the restored deployments' Secrets name the lost
+    stack's database host (its `database_host` output), which the repoint Job rewrites, after the
+    Velero restore and before the platform release."""
+    from tests.test_restore import AT
+
+    database = {"restore": {"pointInTime": AT}}
+    cluster = {**_cluster(stack), "restore": {"backup": "latest", "previousDatabaseHosts": ["10.250.0.9"]}}
+    evaluation = evaluated(stack, database, cluster=cluster)
+    job = evaluation.one("kubernetes:batch/v1:Job")
+    env = {e["name"]: e["value"] for e in job.input("spec.template.spec.containers.0.env")}
+    assert "10.250.0.9" in env["OLD_HOSTS"].split(",")
+    assert evaluation.one(RESTORE).urn in job.dependencies
+    assert job.urn in evaluation.one(RELEASE, "astronomer-release").dependencies
+
+
+def test_the_database_host_is_an_output():
+    assert evaluated("aws").outputs["database_host"] == evaluated("aws").outputs["database_address"]

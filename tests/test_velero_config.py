@@ -41,6 +41,7 @@ def test_restore_is_read_from_the_cluster_object():
         ({"cluster": {"restore": {"backup": "Latest!"}}}, "astronomer-dr:cluster.restore.backup", "`latest`"),
         ({"cluster": {"restore": {}}}, "astronomer-dr:cluster.restore.backup", "required"),
         ({"cluster": {"restore": {"backupName": "x"}}}, "astronomer-dr:cluster.restore.backupName", "did you mean 'backup'"),
+        ({"cluster": {"restore": {"backup": "latest", "previousDatabaseHosts": ["db host"]}}}, "astronomer-dr:cluster.restore.previousDatabaseHosts", "host name or IP"),
     ],
 )
 def test_bad_input_is_refused_with_the_key_named(objects, key, says):
