@@ -350,6 +350,10 @@ BACKUPS_FIELDS: dict[str, Field] = {
     ),
 }
 
+def aws_region_name(v: str) -> Optional[str]:
+    return None if re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", v) else "must be an AWS region such as us-west-2"
+
+
 _HOST = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
@@ -365,6 +369,19 @@ CLUSTER_RESTORE_FIELDS: dict[str, Field] = {
         default=None,
         fields={
             "backup": Field("str", "`latest` (the newest backup of the schedule) or a Velero backup name", check=velero_backup_name),
+            "sourceBucket": Field(
+                "str",
+                "restore from another stack's backups bucket (its `backups_bucket` output), read-only: a drill, a standby or another region's stack",
+                default=None,
+                check=matches(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", "a GCS or S3 bucket name"),
+            ),
+            "sourceRegion": Field("str", "AWS: the region of sourceBucket", default=None, check=aws_region_name),
+            "sourceKmsKeyArn": Field(
+                "str",
+                "AWS: the KMS key of sourceBucket (its stack's `backups_kms_key_arn` output)",
+                default=None,
+                check=matches(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[a-zA-Z0-9-]+$", "a KMS key ARN"),
+            ),
             "previousDatabaseHosts": Field(
                 "list[str]",
                 "database hosts the restored deployments may still point at when they come from another stack (the lost stack's database address): the repoint Job rewrites them to this stack's database",
@@ -816,6 +833,10 @@ class BackupSettings:
     restore_backup: Optional[str] = None
     # Database hosts of another stack that the restored deployments may point at.
     previous_database_hosts: tuple[str, ...] = ()
+    # Another stack's backups bucket to restore from (read-only), its region and key on AWS.
+    source_bucket: Optional[str] = None
+    source_region: Optional[str] = None
+    source_kms_key_arn: Optional[str] = None
 
     @property
     def ttl(self) -> str:
@@ -865,12 +886,28 @@ def _backups(
             if region and not location:
                 problems.add(key, f"required in {region} (no default pair): name a second region for the backups bucket")
                 return None
+    if restore and restore["source_bucket"] and cloud == "aws":
+        for field_name, key_name in (("source_region", "sourceRegion"), ("source_kms_key_arn", "sourceKmsKeyArn")):
+            if not restore[field_name]:
+                problems.add(f"{PROJECT}:cluster.restore.{key_name}", "required on AWS with sourceBucket (the bucket's region and KMS key)")
+                return None
+    elif restore and cloud == "gcp":
+        for field_name, key_name in (("source_region", "sourceRegion"), ("source_kms_key_arn", "sourceKmsKeyArn")):
+            if restore[field_name]:
+                problems.add(f"{PROJECT}:cluster.restore.{key_name}", "only applies on AWS")
+                return None
+    if restore and not restore["source_bucket"] and (restore["source_region"] or restore["source_kms_key_arn"]):
+        problems.add(f"{PROJECT}:cluster.restore.sourceBucket", "required with sourceRegion / sourceKmsKeyArn")
+        return None
     return BackupSettings(
         schedule=raw["schedule"],
         retention_days=raw["retention_days"],
         location=location,
         restore_backup=restore["backup"] if restore else None,
         previous_database_hosts=restore["previous_database_hosts"] if restore else (),
+        source_bucket=restore["source_bucket"] if restore else None,
+        source_region=restore["source_region"] if restore else None,
+        source_kms_key_arn=restore["source_kms_key_arn"] if restore else None,
     )
 
 

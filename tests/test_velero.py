@@ -376,3 +376,28 @@ def test_deployments_from_another_stack_are_repointed_after_the_restore(stack):
 
 def test_the_database_host_is_an_output():
     assert evaluated("aws").outputs["database_host"] == evaluated("aws").outputs["database_address"]
+
+
+@pytest.mark.parametrize("stack", ["gcp", "aws"])
+def test_a_restore_from_another_stacks_bucket_reads_it_only(stack):
+    """cluster.restore.sourceBucket: a second, ReadOnly BackupStorageLocation (velero.io_backupstoragelocations.yaml
+    accessMode enum) the Restore waits on, and read-only grants on that bucket alone."""
+    restore = {"backup": "latest", "sourceBucket": "acme-other-backups"}
+    if stack == "aws":
+        restore |= {"sourceRegion": "us-east-2", "sourceKmsKeyArn": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other"}
+    evaluation = evaluated(stack, cluster={**_cluster(stack), "restore": restore})
+    source = evaluation.one(LOCATION, "velero-source")
+    spec = source.input("spec")
+    assert_valid_spec("BackupStorageLocation", spec)
+    assert spec["accessMode"] == "ReadOnly" and spec["default"] is False and spec["objectStorage"] == {"bucket": "acme-other-backups"}
+    assert "ReadOnly" in crd("BackupStorageLocation")["openAPIV3Schema"]["properties"]["spec"]["properties"]["accessMode"]["enum"]
+    assert source.urn in evaluation.one(RESTORE).dependencies
+    if stack == "gcp":
+        grants = [g for g in evaluation.of_type("gcp:storage/bucketIAMMember:BucketIAMMember") if g.input("bucket") == "acme-other-backups"]
+        assert {g.input("role") for g in grants} == {"roles/storage.objectViewer", "roles/storage.legacyBucketReader"}
+    else:
+        assert spec["config"] == {"region": "us-east-2"}
+        statements = json.loads(evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-backups-irsa-source").input("policy"))["Statement"]
+        actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+        assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt"}
+        assert evaluation.outputs["backups_kms_key_arn"] == AWS_KEY_ARN and evaluation.outputs["backups_region"] == "us-west-2"

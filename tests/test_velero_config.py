@@ -51,6 +51,15 @@ def test_bad_input_is_refused_with_the_key_named(objects, key, says):
     assert says in line
 
 
+def test_a_source_bucket_on_aws_needs_its_region_and_key():
+    message = refusal(aws_config(cluster={"restore": {"backup": "latest", "sourceBucket": "other-backups"}}), "aws")
+    assert "astronomer-dr:cluster.restore.sourceRegion: required on AWS with sourceBucket" in message
+    message = refusal(gcp_config(cluster={"restore": {"backup": "latest", "sourceBucket": "acme-other-backups", "sourceRegion": "us-east-2"}}))
+    assert "astronomer-dr:cluster.restore.sourceRegion: only applies on AWS" in message
+    settings = parse(gcp_config(cluster={"restore": {"backup": "latest", "sourceBucket": "acme-other-backups"}})).backups
+    assert settings.source_bucket == "acme-other-backups"
+
+
 def test_aws_location_must_leave_the_region():
     message = refusal(aws_config(backups={"location": "us-east-1"}), "aws")
     assert "astronomer-dr:backups.location: must be a region other than aws:region (us-east-1)" in message

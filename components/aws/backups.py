@@ -159,10 +159,31 @@ class BackupBucket(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.grants = [policy]
+        # A restore from another stack's bucket: read it and decrypt with its key, nothing more.
+        if args.settings.source_bucket:
+            source_arn = f"arn:aws:s3:::{args.settings.source_bucket}"
+            statement = aws.iam.GetPolicyDocumentStatementArgs
+            self.grants.append(
+                aws.iam.RolePolicy(
+                    f"{name}-irsa-source",
+                    name="velero-source-backups",
+                    role=role.id,
+                    policy=policy_document(
+                        [
+                            statement(sid="SourceBucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[source_arn]),
+                            statement(sid="SourceObjects", effect="Allow", actions=["s3:GetObject"], resources=[f"{source_arn}/*"]),
+                            statement(sid="SourceKey", effect="Allow", actions=["kms:Decrypt"], resources=[args.settings.source_kms_key_arn]),
+                        ],
+                        invoke,
+                    ),
+                    opts=child,
+                )
+            )
+
         self.bucket_name = bucket.bucket
         self.kms_key_arn = key.arn
         self.role_arn = role.arn
-        self.grants = [policy]
         self.storage = pulumi.Output.all(bucket.bucket, key.arn, role.arn).apply(
             lambda v: BackupStorage(
                 provider="aws",

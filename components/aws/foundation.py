@@ -119,6 +119,6 @@ class AwsFoundation(pulumi.ComponentResource):
             "registry_bucket": registry.bucket_name,
             "registry_role_arn": registry.role_arn,
             **({"registry_replica_bucket": registry.replica_bucket_name} if registry.replica_bucket_name is not None else {}),
-            **({"backups_bucket": backups.bucket_name, "backups_role_arn": backups.role_arn} if backups else {}),
+            **({"backups_bucket": backups.bucket_name, "backups_role_arn": backups.role_arn, "backups_kms_key_arn": backups.kms_key_arn, "backups_region": args.backups.location} if backups else {}),
         }
         self.register_outputs(self.outputs)

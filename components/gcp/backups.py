@@ -23,6 +23,8 @@ from .registry import SOFT_DELETE_SECONDS, service_account_id
 # role of compute.* permissions is "required by Velero to manage snapshot resources", and this
 # program uses file-system backup only (no VolumeSnapshotLocation), so no project-level role.
 BACKUP_BUCKET_ROLES = ("roles/storage.objectAdmin", "roles/storage.legacyBucketReader")
+# Another stack's bucket, restored from: read only.
+SOURCE_BUCKET_ROLES = ("roles/storage.objectViewer", "roles/storage.legacyBucketReader")
 # Signed URLs for `velero backup logs` / `velero restore describe --details` with Workload
 # Identity: the plugin signs as the account named in the location's `serviceAccount` config, which
 # needs iam.serviceAccounts.signBlob on itself (README, note under the role's permissions).
@@ -85,6 +87,14 @@ class BackupBucket(pulumi.ComponentResource):
             gcp.storage.BucketIAMMember(f"{name}-{role.rsplit('.', 1)[-1]}", bucket=bucket.name, role=role, member=account.member, opts=child)
             for role in BACKUP_BUCKET_ROLES
         ]
+        # A restore from another stack's bucket: read it, never write (the location is ReadOnly too).
+        if args.settings.source_bucket:
+            self.grants += [
+                gcp.storage.BucketIAMMember(
+                    f"{name}-source-{role.rsplit('.', 1)[-1]}", bucket=args.settings.source_bucket, role=role, member=account.member, opts=child
+                )
+                for role in SOURCE_BUCKET_ROLES
+            ]
         self.grants.append(
             gcp.serviceaccount.IAMMember(f"{name}-sign", service_account_id=account.name, role=SIGN_ROLE, member=account.member, opts=child)
         )

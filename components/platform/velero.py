@@ -24,6 +24,7 @@ from .velero_chart import (
     RESTORE_TIMEOUT,
     RESTORE_WAIT_FOR,
     SCHEDULE_NAME,
+    SOURCE_LOCATION_NAME,
     VELERO_API_VERSION,
     VELERO_CHART_NAME,
     VELERO_CHART_REPOSITORY,
@@ -38,6 +39,7 @@ from .velero_chart import (
     restore_name,
     restore_spec,
     schedule_spec,
+    source_location_spec,
     velero_values,
 )
 
@@ -117,6 +119,21 @@ class Velero(pulumi.ComponentResource):
             ),
         )
 
+        locations = [location]
+        if args.settings.source_bucket:
+            locations.append(
+                VeleroObject(
+                    f"{name}-source",
+                    "BackupStorageLocation",
+                    meta(name=SOURCE_LOCATION_NAME, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: LOCATION_WAIT_FOR}),
+                    storage.apply(lambda s: source_location_spec(s, args.settings)),
+                    pulumi.ResourceOptions.merge(
+                        k8s_opts,
+                        pulumi.ResourceOptions(depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)),
+                    ),
+                )
+            )
+
         self.restore = None
         self.restore_name: Optional[str] = None
         self.platform_dependencies = []
@@ -130,7 +147,7 @@ class Velero(pulumi.ComponentResource):
                 restore_spec(args.settings.restore_backup),
                 pulumi.ResourceOptions.merge(
                     k8s_opts,
-                    pulumi.ResourceOptions(depends_on=[location], custom_timeouts=pulumi.CustomTimeouts(create=RESTORE_TIMEOUT)),
+                    pulumi.ResourceOptions(depends_on=locations, custom_timeouts=pulumi.CustomTimeouts(create=RESTORE_TIMEOUT)),
                 ),
             )
             # Resolves to the Restore only if it completed: what depends on it never starts otherwise.

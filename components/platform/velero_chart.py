@@ -34,6 +34,8 @@ PLUGIN_IMAGES = {
 # The BackupStorageLocation the program declares (the chart's own is off: `backupsEnabled: false`),
 # so that `pulumi up` can wait until Velero has read the bucket before a restore.
 BACKUP_LOCATION_NAME = "default"
+# Another stack's bucket a declared restore reads from (cluster.restore.sourceBucket).
+SOURCE_LOCATION_NAME = "source"
 # One Schedule for every Airflow deployment namespace. Its name is what `latest` restores from
 # (Restore.spec.scheduleName), so it is the same in every stack that shares a backups bucket.
 SCHEDULE_NAME = "astronomer-deployments"
@@ -122,6 +124,21 @@ def backup_location_spec(storage: BackupStorage) -> dict[str, Any]:
         "accessMode": "ReadWrite",
         "objectStorage": {"bucket": storage.bucket},
         "config": dict(storage.config),
+    }
+
+
+def source_location_spec(storage: BackupStorage, backups: BackupSettings) -> dict[str, Any]:
+    """Another stack's backups bucket, read-only (Velero never writes or deletes there): the source of a restore."""
+    if storage.provider == "aws":
+        config = {"region": backups.source_region or ""}
+    else:
+        config = {k: v for k, v in storage.config.items() if k == "serviceAccount"}
+    return {
+        "provider": storage.provider,
+        "default": False,
+        "accessMode": "ReadOnly",
+        "objectStorage": {"bucket": backups.source_bucket},
+        "config": config,
     }
 
 
