@@ -15,7 +15,7 @@ help:
 	@echo "make test                     build the venv and run the test suite"
 	@echo "make bench                    time evaluating each stack offline against importing the SDKs"
 	@echo "make plan STACK=... [REF=rev]  offline plan (no CLI, no cloud): resource tree, DR summary, recovery order; with REF only what changed"
-	@echo "make drill STACK=... AT=<time>|BACKUP=<id> [PHASE=...] [RUN=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1"
+	@echo "make drill STACK=... AT=<time>|BACKUP=<id> [PHASE=...] [DEPLOYMENTS=1] [RUN=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1"
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,4 +49,4 @@ plan: venv
 	@$(BIN)/python -m tools.plan $(STACK) $(if $(REF),--diff-against $(REF))
 
 drill: venv
-	@$(BIN)/python -m tools.drill $(STACK) $(if $(AT),--at $(AT)) $(if $(BACKUP),--backup $(BACKUP)) $(if $(PHASE),--phase $(PHASE)) $(if $(filter 1,$(RUN)),--run)
+	@$(BIN)/python -m tools.drill $(STACK) $(if $(AT),--at $(AT)) $(if $(BACKUP),--backup $(BACKUP)) $(if $(PHASE),--phase $(PHASE)) $(if $(filter 1,$(DEPLOYMENTS)),--deployments) $(if $(filter 1,$(RUN)),--run)
