@@ -34,6 +34,7 @@ from components.platform.velero_chart import (
     schedule_spec,
     velero_values,
 )
+from tests.conftest import committed_stack
 from tests.test_restore import evaluated
 from tools.offline import MOCK_AWS_ACCOUNT
 
@@ -228,7 +229,7 @@ def test_a_failed_restore_stops_the_run_with_velero_s_phase_and_counts():
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_velero_is_a_pinned_release_in_its_namespace(stack):
-    evaluation = evaluated(stack)
+    evaluation = committed_stack(stack)
     release = evaluation.one(RELEASE, "velero-release")
     assert release.input("chart") == VELERO_CHART_NAME and release.input("version") == VELERO_CHART_VERSION
     assert release.input("repositoryOpts.repo") == VELERO_CHART_REPOSITORY
@@ -240,7 +241,7 @@ def test_velero_is_a_pinned_release_in_its_namespace(stack):
 
 
 def test_gcp_backups_bucket_is_protected_twice_and_outside_the_region():
-    evaluation = evaluated("gcp")
+    evaluation = committed_stack("gcp")
     bucket = evaluation.one("gcp:storage/bucket:Bucket", "astro-gcp-backups")
     assert bucket.protect is True and bucket.input("deletionPolicy") == "PREVENT" and bucket.input("forceDestroy") is False
     assert bucket.input("location") == "US"  # us-central1's multi-region
@@ -252,7 +253,7 @@ def test_gcp_backups_bucket_is_protected_twice_and_outside_the_region():
 
 
 def test_gcp_velero_identity_is_keyless_and_scoped_to_the_bucket():
-    evaluation = evaluated("gcp")
+    evaluation = committed_stack("gcp")
     bucket = evaluation.one("gcp:storage/bucket:Bucket", "astro-gcp-backups").input("name")
     account = evaluation.one("gcp:serviceaccount/account:Account", "astro-gcp-backups-identity")
     email = f"{account.input('accountId')}@acme-astronomer-prod.iam.gserviceaccount.com"
@@ -282,7 +283,7 @@ def aws_region_of(evaluation, resource) -> str:
 
 
 def test_aws_backups_bucket_is_protected_encrypted_and_in_the_backup_region():
-    evaluation = evaluated("aws")
+    evaluation = committed_stack("aws")
     bucket = evaluation.one("aws:s3/bucket:Bucket", "astro-aws-backups")
     assert bucket.input("bucket") == AWS_BUCKET and bucket.protect is True and bucket.input("forceDestroy") is False
     assert aws_region_of(evaluation, bucket) == "us-west-2"  # database.backupReplicaRegion
@@ -300,7 +301,7 @@ def test_aws_backups_bucket_is_protected_encrypted_and_in_the_backup_region():
 
 
 def test_aws_velero_role_trusts_only_velero_and_reaches_only_its_bucket_and_key():
-    evaluation = evaluated("aws")
+    evaluation = committed_stack("aws")
     role = evaluation.one("aws:iam/role:Role", "astro-aws-backups-irsa")
     [trust] = json.loads(role.input("assumeRolePolicy"))["Statement"]
     assert list(trust["Condition"]["StringEquals"].values()) in (
@@ -318,7 +319,7 @@ def test_aws_velero_role_trusts_only_velero_and_reaches_only_its_bucket_and_key(
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_schedule_backs_up_every_deployment_namespace_hourly_for_a_week(stack):
-    evaluation = evaluated(stack)
+    evaluation = committed_stack(stack)
     schedule = evaluation.one(SCHEDULE)
     assert schedule.input("metadata.name") == SCHEDULE_NAME and schedule.input("metadata.namespace") == "velero"
     assert schedule.input("spec.schedule") == "0 * * * *"
@@ -340,13 +341,13 @@ def test_schedule_follows_the_config():
 
 @pytest.mark.parametrize("stack,backup", [("gcp", "latest"), ("aws", "astronomer-deployments-20261120093000")])
 def test_a_declared_restore_runs_after_velero_read_the_bucket_and_before_the_platform(stack, backup):
-    evaluation = evaluated(stack, cluster={**_cluster(stack), "restore": {"backup": backup}})
+    evaluation = from_another_stack(stack)
     restore = evaluation.one(RESTORE)
     assert restore.input("metadata.namespace") == "velero" and restore.input("metadata.name") == restore_name(backup)
     assert restore.input("metadata.annotations") == {"pulumi.com/waitFor": RESTORE_WAIT_FOR}
     assert restore.input("spec") == restore_spec(backup)
     # Velero -> its location, synced -> the Restore -> the Schedule and the Astronomer release.
-    assert evaluation.one(LOCATION).urn in restore.dependencies
+    assert evaluation.one(LOCATION, "velero-location").urn in restore.dependencies
     assert restore.urn in evaluation.one(SCHEDULE).dependencies
     assert restore.urn in evaluation.one(RELEASE, "astronomer-release").dependencies
 
@@ -362,11 +363,7 @@ def test_deployments_from_another_stack_are_repointed_after_the_restore(stack):
     """A restore into another region's stack: the restored deployments' Secrets name the lost
     stack's database host (its `database_host` output), which the repoint Job rewrites, after the
     Velero restore and before the platform release."""
-    from tests.test_restore import AT
-
-    database = {"restore": {"pointInTime": AT}}
-    cluster = {**_cluster(stack), "restore": {"backup": "latest", "previousDatabaseHosts": ["10.250.0.9"]}}
-    evaluation = evaluated(stack, database, cluster=cluster)
+    evaluation = from_another_stack(stack)
     job = evaluation.one("kubernetes:batch/v1:Job")
     env = {e["name"]: e["value"] for e in job.input("spec.template.spec.containers.0.env")}
     assert "10.250.0.9" in env["OLD_HOSTS"].split(",")
@@ -375,17 +372,14 @@ def test_deployments_from_another_stack_are_repointed_after_the_restore(stack):
 
 
 def test_the_database_host_is_an_output():
-    assert evaluated("aws").outputs["database_host"] == evaluated("aws").outputs["database_address"]
+    assert committed_stack("aws").outputs["database_host"] == committed_stack("aws").outputs["database_address"]
 
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_a_restore_from_another_stacks_bucket_reads_it_only(stack):
     """cluster.restore.sourceBucket: a second, ReadOnly BackupStorageLocation (velero.io_backupstoragelocations.yaml
     accessMode enum) the Restore waits on, and read-only grants on that bucket alone."""
-    restore = {"backup": "latest", "sourceBucket": "acme-other-backups"}
-    if stack == "aws":
-        restore |= {"sourceRegion": "us-east-2", "sourceKmsKeyArn": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other"}
-    evaluation = evaluated(stack, cluster={**_cluster(stack), "restore": restore})
+    evaluation = from_another_stack(stack)
     source = evaluation.one(LOCATION, "velero-source")
     spec = source.input("spec")
     assert_valid_spec("BackupStorageLocation", spec)
@@ -401,3 +395,14 @@ def test_a_restore_from_another_stacks_bucket_reads_it_only(stack):
         actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
         assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt"}
         assert evaluation.outputs["backups_kms_key_arn"] == AWS_KEY_ARN and evaluation.outputs["backups_region"] == "us-west-2"
+
+
+def from_another_stack(stack: str):
+    """A stack restoring another stack's deployments: its bucket, its database host, and a restored database."""
+    from tests.test_restore import AT
+
+    backup = {"gcp": "latest", "aws": "astronomer-deployments-20261120093000"}[stack]
+    restore = {"backup": backup, "sourceBucket": "acme-other-backups", "previousDatabaseHosts": ["10.250.0.9"]}
+    if stack == "aws":
+        restore |= {"sourceRegion": "us-east-2", "sourceKmsKeyArn": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other"}
+    return evaluated(stack, {"restore": {"pointInTime": AT}}, cluster={**_cluster(stack), "restore": restore})

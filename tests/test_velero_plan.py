@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from tests.conftest import committed_stack
-from tests.test_restore import committed, evaluated
+from tests.test_velero import from_another_stack
 from tools import plan
 
 
@@ -25,7 +25,7 @@ def test_the_deployments_are_in_the_dr_summary(stack, where):
 
 
 def test_a_declared_restore_is_in_the_dr_summary():
-    rows = summary(evaluated("gcp", cluster={**committed("gcp", "cluster"), "restore": {"backup": "latest"}}))
+    rows = summary(from_another_stack("gcp"))
     assert rows["Deployments restore (declared)"].startswith("Velero restore `astronomer-deployments-latest` of the newest backup")
 
 
