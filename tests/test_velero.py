@@ -406,3 +406,19 @@ def from_another_stack(stack: str):
     if stack == "aws":
         restore |= {"sourceRegion": "us-east-2", "sourceKmsKeyArn": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other"}
     return evaluated(stack, {"restore": {"pointInTime": AT}}, cluster={**_cluster(stack), "restore": restore})
+
+
+def test_a_failed_restore_stops_pulumi_up_before_the_platform(monkeypatch):
+    """The Restore as a PartiallyFailed Velero leaves it: the run fails with Velero's phase and counts,
+    and neither the Astronomer release nor the Schedule is registered."""
+    from tests.conftest import evaluate_stack
+    from tools import offline
+
+    status = {"phase": "PartiallyFailed", "errors": 2, "warnings": 0, "progress": {"totalItems": 80, "itemsRestored": 78}}
+    monkeypatch.setitem(offline.RESOURCE_OUTPUTS, RESTORE, lambda args, ctx: {"status": status})
+    evaluation = evaluate_stack("gcp", **{"astronomer-dr:cluster": {**_cluster("gcp"), "restore": {"backup": "latest"}}})
+    assert isinstance(evaluation.error, RestoreFailed)
+    assert "ended PartiallyFailed. 2 error(s), 0 warning(s). 78 of 80 items restored" in str(evaluation.error)
+    assert evaluation.of_type(RESTORE) != []
+    assert [r for r in evaluation.of_type(RELEASE) if r.name == "astronomer-release"] == []
+    assert evaluation.of_type(SCHEDULE) == []

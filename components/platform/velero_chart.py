@@ -189,8 +189,8 @@ def restore_failure(name: str, status: Optional[Mapping[str, Any]]) -> Optional[
     progress = status.get("progress") or {}
     parts = [
         f"Velero restore {name} ended {phase}",
-        f"{status.get('errors', 0)} error(s), {status.get('warnings', 0)} warning(s)",
-        f"{progress.get('itemsRestored', 0)} of {progress.get('totalItems', '?')} items restored",
+        f"{_count(status.get('errors', 0))} error(s), {_count(status.get('warnings', 0))} warning(s)",
+        f"{_count(progress.get('itemsRestored', 0))} of {_count(progress.get('totalItems', '?'))} items restored",
     ]
     if status.get("failureReason"):
         parts.append(f"failure reason: {status['failureReason']}")
@@ -198,3 +198,8 @@ def restore_failure(name: str, status: Optional[Mapping[str, Any]]) -> Optional[
         parts.append("validation errors: " + "; ".join(status["validationErrors"]))
     parts.append(f"see `velero restore describe {name} --details` and `velero restore logs {name}`")
     return ". ".join(parts)
+
+
+def _count(value: Any) -> str:
+    """Counts as Velero writes them; the engine hands every number over as a float."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
