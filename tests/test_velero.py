@@ -190,9 +190,17 @@ def test_backup_location_matches_the_crd(storage):
 
 
 def test_redis_volumes_are_skipped_by_a_volume_policy():
-    """Velero docs v1.18 resource-filtering.md: volumePolicies with a pvcLabels condition and a skip action."""
+    """Velero docs v1.18 resource-filtering.md: volumePolicies with pvcLabels / volumeTypes conditions and a
+    skip action. apache/airflow chart/templates/redis/redis-statefulset.yaml: selector tier=airflow,
+    component=redis (the PVCs' labels); an emptyDir `redis-db` without persistence."""
     policy = yaml.safe_load(resource_policy())
-    assert policy == {"version": "v1", "volumePolicies": [{"conditions": {"pvcLabels": {"tier": "airflow", "component": "redis"}}, "action": {"type": "skip"}}]}
+    assert policy == {
+        "version": "v1",
+        "volumePolicies": [
+            {"conditions": {"pvcLabels": {"tier": "airflow", "component": "redis"}}, "action": {"type": "skip"}},
+            {"conditions": {"volumeTypes": ["emptyDir"]}, "action": {"type": "skip"}},
+        ],
+    }
 
 
 def test_restore_names_are_stable_and_short():

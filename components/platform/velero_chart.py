@@ -42,8 +42,10 @@ SCHEDULE_NAME = "astronomer-deployments"
 RESOURCE_POLICY_NAME = "astronomer-deployments-policy"
 RESOURCE_POLICY_KEY = "policy.yaml"
 
-# Redis holds only in-flight Celery messages: its volume is never backed up. The StatefulSet's
-# PVCs carry its selector labels (tier, component), which the volume policy matches.
+# Redis holds only in-flight Celery messages: its volume is never backed up. The Airflow chart's
+# redis-statefulset.yaml (apache/airflow chart/templates/redis/) selects `tier: airflow, component:
+# redis`; its volumeClaimTemplate has no labels of its own, and the StatefulSet controller labels
+# the PVCs it creates with the selector's labels, which the volume policy matches.
 REDIS_PVC_LABELS = {"tier": "airflow", "component": "redis"}
 
 # A Restore's phases (velero.io_restores.yaml, status.phase enum). `pulumi up` waits for a
@@ -143,9 +145,16 @@ def source_location_spec(storage: BackupStorage, backups: BackupSettings) -> dic
 
 
 def resource_policy() -> str:
-    """Velero resource policies (docs v1.18 resource-filtering.md, volumePolicies, pvcLabels): skip Redis's volume."""
+    """Velero resource policies (docs v1.18 resource-filtering.md, volumePolicies): skip Redis's PVC
+    (pvcLabels) and every emptyDir (volumeTypes): scratch space by definition, and Redis's own
+    volume when its persistence is off (the Airflow chart's redis-statefulset.yaml then mounts an
+    emptyDir `redis-db`)."""
     labels = "".join(f"        {k}: {v}\n" for k, v in REDIS_PVC_LABELS.items())
-    return f"version: v1\nvolumePolicies:\n  - conditions:\n      pvcLabels:\n{labels}    action:\n      type: skip\n"
+    return (
+        "version: v1\nvolumePolicies:\n"
+        f"  - conditions:\n      pvcLabels:\n{labels}    action:\n      type: skip\n"
+        "  - conditions:\n      volumeTypes:\n        - emptyDir\n    action:\n      type: skip\n"
+    )
 
 
 def schedule_spec(backups: BackupSettings, platform_namespace: str) -> dict[str, Any]:
