@@ -29,7 +29,7 @@ help:
 	@echo "make test                     build venv-dev/ and run the test suite"
 	@echo "make bench                    time evaluating each stack offline against importing the SDKs"
 	@echo "make plan STACK=... [REF=rev]  offline plan (no CLI, no cloud): resource tree, DR summary, recovery order; with REF only what changed"
-	@echo "make drill STACK=... AT=<time>|BACKUP=<id> [PROJECT=<gcp drill project>] [PHASE=...] [RUN=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1"
+	@echo "make drill STACK=... AT=<time>|BACKUP=<id> [PROJECT=<gcp drill project>] [PHASE=...] [DEPLOYMENTS=1] [RUN=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1"
 	@echo "make lock [UPGRADE=1]         rewrite the hash-locked requirements files from the *.in files (UPGRADE=1: newest allowed versions)"
 
 cli:
@@ -81,7 +81,7 @@ plan: dev
 	@$(DEV_BIN)/python -m tools.plan $(STACK) $(if $(REF),--diff-against $(REF))
 
 drill: dev $(if $(filter 1,$(RUN)),cli venv policy backend)
-	@$(DEV_BIN)/python -m tools.drill $(STACK) $(if $(AT),--at $(AT)) $(if $(BACKUP),--backup $(BACKUP)) $(if $(PROJECT),--project $(PROJECT)) $(if $(PHASE),--phase $(PHASE)) $(if $(filter 1,$(RUN)),--run)
+	@$(DEV_BIN)/python -m tools.drill $(STACK) $(if $(AT),--at $(AT)) $(if $(BACKUP),--backup $(BACKUP)) $(if $(PROJECT),--project $(PROJECT)) $(if $(PHASE),--phase $(PHASE)) $(if $(filter 1,$(DEPLOYMENTS)),--deployments) $(if $(filter 1,$(RUN)),--run)
 
 # One command after any change to a *.in file (a new dependency, a new bound): every lock is
 # rewritten in order (the program's, the pack's, the tests' and tools', which reuse the first

@@ -3,6 +3,8 @@
 Wiring only: read settings, build the cloud's foundation, build the platform on it, export.
 """
 
+import dataclasses
+
 import pulumi
 
 from components.config import load_settings
@@ -19,11 +21,34 @@ if settings.standby is not None:
 elif settings.cloud == "aws":
     from components.aws.foundation import AwsFoundation, AwsFoundationArgs
 
-    foundation = AwsFoundation(settings.name_prefix, AwsFoundationArgs(settings.aws, settings.platform))
+    foundation = AwsFoundation(settings.name_prefix, AwsFoundationArgs(settings.aws, settings.platform, settings.backups))
 else:
     from components.gcp.foundation import GcpFoundation, GcpFoundationArgs
 
-    foundation = GcpFoundation(settings.name_prefix, GcpFoundationArgs(settings.gcp, settings.platform))
+    foundation = GcpFoundation(settings.name_prefix, GcpFoundationArgs(settings.gcp, settings.platform, settings.backups))
+
+# Velero backs up the Airflow deployments; a declared restore brings them back before the platform.
+velero = None
+# A standby before promotion runs no platform and has no backups storage: Velero comes with promotion.
+if settings.backups is not None and foundation.backup_storage is not None:
+    from components.platform.velero import Velero, VeleroArgs
+
+    velero = Velero(
+        "velero",
+        VeleroArgs(
+            settings=settings.backups,
+            platform=settings.platform,
+            storage=foundation.backup_storage,
+            kubernetes_provider=foundation.kubernetes_provider,
+            depends_on=foundation.backup_dependencies,
+        ),
+    )
+
+# Deployments restored from another stack's backups still point at that stack's database: the
+# repoint Job rewrites the hosts `cluster.restore.previousDatabaseHosts` names, too.
+database = foundation.database
+if settings.backups is not None and settings.backups.previous_database_hosts:
+    database = dataclasses.replace(database, previous_hosts=[*database.previous_hosts, *settings.backups.previous_database_hosts])
 
 platform = None if not getattr(foundation, "declares_platform", True) else AstronomerPlatform(
     "astronomer",
@@ -31,15 +56,18 @@ platform = None if not getattr(foundation, "declares_platform", True) else Astro
         settings=settings.platform,
         tls=settings.tls,
         kubernetes_provider=foundation.kubernetes_provider,
-        database=foundation.database,
+        database=database,
         registry_storage=foundation.registry_storage,
         load_balancer=foundation.load_balancer,
-        depends_on=foundation.platform_dependencies,
+        depends_on=[*foundation.platform_dependencies, *(velero.platform_dependencies if velero else [])],
     ),
 )
 
 if platform is not None:
     pulumi.export("platform_url", platform.url)
+    # What a standby (failback) or a restore of this stack's deployments into another stack
+    # (cluster.restore.previousDatabaseHosts) names as the old database host.
+    pulumi.export("database_host", foundation.database.host)
 for key, value in foundation.outputs.items():
     pulumi.export(key, value)
 # What a standby in a second region reads of this stack (StackReference; components/standby.py).

@@ -350,3 +350,31 @@ def kubernetes_version(v: str) -> Optional[str]:
     if int(m.group(1)) not in SUPPORTED_KUBERNETES_MINORS:
         return f"must be 1.{low} to 1.{high}, the versions Astronomer chart 2.1.0 is tested on"
     return None
+
+
+# Velero reads a Schedule's `schedule` as a standard five-field cron expression (minute hour
+# day-of-month month day-of-week), evaluated in the Velero server's timezone, UTC.
+_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+
+
+def cron_schedule(v: str) -> Optional[str]:
+    fields = v.split()
+    message = "must be a five-field cron expression in UTC (minute hour day month weekday), e.g. '0 * * * *' for hourly"
+    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+        return message
+    for text, (low, high) in zip(fields, _CRON_RANGES):
+        if any(not low <= int(n) <= high for n in re.findall(r"(?<![/\d])\d+", text)):
+            return f"{message}; a field is out of its range"
+    return None
+
+
+# Velero names a Backup like any Kubernetes object (a DNS subdomain); a schedule's backups are
+# `<schedule>-<YYYYMMDDhhmmss>`.
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+
+def velero_backup_name(v: str) -> Optional[str]:
+    if v == "latest" or (len(v) <= 253 and _K8S_NAME.match(v)):
+        return None
+    return "must be `latest` (the newest backup of the schedule) or a Velero backup name as `velero backup get` lists it"

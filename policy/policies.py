@@ -788,6 +788,36 @@ def _helm_pinned(p: Mapping[str, Any], n: str) -> Iterator[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# Velero: the Airflow deployments' backups
+# --------------------------------------------------------------------------------------------
+
+VELERO_SCHEDULE = "kubernetes:velero.io/v1:Schedule"
+MIN_DEPLOYMENT_BACKUP_HOURS = 7 * 24
+_GO_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+
+
+def go_duration_hours(text: str) -> Optional[float]:
+    """Hours in a Go duration as Velero's ttl takes it (`168h0m0s`, `720h`, `90m`); None if not one."""
+    match = _GO_DURATION.match(text or "")
+    if not match or not any(match.groups()):
+        return None
+    h, m, s = (float(g) if g else 0.0 for g in match.groups())
+    return h + m / 60 + s / 3600
+
+
+def _velero_schedule_retention(p: Mapping[str, Any], n: str) -> Iterator[str]:
+    ttl = get(p, "spec", "template", "ttl")
+    if ttl is UNKNOWN:
+        return
+    hours = go_duration_hours(ttl) if isinstance(ttl, str) else None
+    if hours is None or hours < MIN_DEPLOYMENT_BACKUP_HOURS:
+        yield _msg("Velero schedule", n,
+                   f"its backups are kept {_show(ttl) if ttl is not None else 'for the server default'}, "
+                   f"less than {MIN_DEPLOYMENT_BACKUP_HOURS // 24} days (or not set explicitly)",
+                   _set("spec.template.ttl", f"{MIN_DEPLOYMENT_BACKUP_HOURS}h0m0s", minimum=True))
+
+
+# --------------------------------------------------------------------------------------------
 # Stack level: protect
 # --------------------------------------------------------------------------------------------
 
@@ -906,6 +936,10 @@ POLICIES: List[Policy] = [
     _resource_policy("astronomer-chart-version-pinned",
                      "The Astronomer chart version is pinned to an exact version.",
                      [HELM_RELEASE], _helm_pinned, applies=_is_astronomer),
+    # Velero
+    _resource_policy("velero-schedule-keeps-a-week",
+                     f"Velero schedules keep each backup at least {MIN_DEPLOYMENT_BACKUP_HOURS // 24} days "
+                     "(spec.template.ttl).", [VELERO_SCHEDULE], _velero_schedule_retention),
     # Stack level
     StackValidationPolicy(
         name="dr-resources-protected",

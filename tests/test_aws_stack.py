@@ -279,14 +279,14 @@ def test_existing_cluster_builds_only_the_platform_and_data_on_it():
     kubeconfig = json.loads(evaluation.one("pulumi:providers:kubernetes").input("kubeconfig"))
     assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://SHARED-EKS.yl4.us-east-1.eks.amazonaws.com"
     assert "shared-eks" in kubeconfig["users"][0]["user"]["exec"]["args"]
-    assert evaluation.one(RELEASE).input("name") == "astronomer"
+    assert evaluation.one(RELEASE, "astronomer-release").input("name") == "astronomer"
 
 
 # ---- registry storage --------------------------------------------------------------------------
 
 
 def test_registry_bucket_is_protected_and_named_from_the_stack(aws):
-    bucket = aws.one(BUCKET)
+    bucket = aws.one(BUCKET, "astro-aws-registry")
     assert bucket.protect is True
     assert bucket.input("bucket") == BUCKET_NAME
     assert bucket.input("forceDestroy") is False
@@ -294,7 +294,7 @@ def test_registry_bucket_is_protected_and_named_from_the_stack(aws):
 
 
 def test_every_bucket_setting_is_linked_to_the_bucket(aws):
-    bucket = aws.one(BUCKET)
+    bucket = aws.one(BUCKET, "astro-aws-registry")
     settings = {
         "aws:s3/bucketVersioning:BucketVersioning": {"versioningConfiguration": {"status": "Enabled"}},
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
@@ -318,12 +318,12 @@ def test_every_bucket_setting_is_linked_to_the_bucket(aws):
         },
     }
     for type_token, expected in settings.items():
-        [resource] = aws.of_type(type_token)
+        resource = aws.one(type_token, "astro-aws-registry")
         assert resource.input("bucket") == BUCKET_NAME, type_token
         assert resource.property_dependencies["bucket"] == [bucket.urn], type_token
         for key, value in expected.items():
             assert resource.input(key) == value, (type_token, key)
-    assert aws.one("aws:s3/bucketVersioning:BucketVersioning").protect is True
+    assert aws.one("aws:s3/bucketVersioning:BucketVersioning", "astro-aws-registry").protect is True
     assert aws.one(KMS, "astro-aws-registry-key").protect is True
 
 
@@ -344,7 +344,7 @@ def test_registry_role_trusts_only_the_charts_service_account(aws):
 
 
 def test_registry_policy_is_scoped_to_the_bucket_and_its_key(aws):
-    policy = aws.one("aws:iam/rolePolicy:RolePolicy")
+    policy = aws.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-registry-irsa")
     assert policy.input("role") == "astro-aws-registry"
     statements = document(policy, "policy")["Statement"]
     granted = {}
@@ -365,7 +365,7 @@ def test_registry_policy_is_scoped_to_the_bucket_and_its_key(aws):
 
 
 def test_release_values_wire_the_aws_foundation(aws):
-    values = aws.one(RELEASE).input("values")
+    values = aws.one(RELEASE, "astronomer-release").input("values")
     registry = values["astronomer"]["registry"]
     assert registry["s3"] == {
         "enabled": True,
@@ -394,18 +394,18 @@ def test_private_load_balancer_is_an_internal_nlb():
     platform = {"baseDomain": "astro.acme.example.com", "privateLoadBalancer": True}
     evaluation = evaluate_stack("aws", **{"astronomer-dr:platform": platform})
     assert evaluation.error is None, evaluation.error
-    nginx = evaluation.one(RELEASE).input("values.nginx")
+    nginx = evaluation.one(RELEASE, "astronomer-release").input("values.nginx")
     assert nginx["privateLoadBalancer"] is True  # the chart's own internal-LB annotation
     assert nginx["ingressAnnotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
 
 
 def test_release_waits_for_nodes_volumes_and_registry_permissions(aws):
-    release = aws.one(RELEASE)
+    release = aws.one(RELEASE, "astronomer-release")
     for dependency in (
         aws.one("aws:eks/nodeGroup:NodeGroup"),
         aws.one("aws:eks/addon:Addon", "astro-aws-ebs-csi"),
         aws.one("kubernetes:storage.k8s.io/v1:StorageClass"),
-        aws.one("aws:iam/rolePolicy:RolePolicy"),
+        aws.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-registry-irsa"),
     ):
         assert depends_on(release, dependency), dependency.name
 
@@ -458,12 +458,13 @@ def test_physical_names_come_from_the_stack_name(aws):
     named = ("aws:iam/role:", "aws:ec2/securityGroup:", "aws:rds/subnetGroup:", "aws:rds/parameterGroup:", "aws:eks/cluster:")
     names = {r.input("name") for r in aws.resources if r.type.startswith(named)}
     assert names == {
-        "astro-aws-cluster", "astro-aws-nodes", "astro-aws-ebs-csi", "astro-aws-registry",
+        "astro-aws-cluster", "astro-aws-nodes", "astro-aws-ebs-csi", "astro-aws-registry", "astro-aws-backups",
         "astro-aws-db", "astro-aws-db-postgres16", "astro-aws",
     }
     aliases = {r.input("name") for r in aws.of_type("aws:kms/alias:Alias")}
     # alias/astro-aws-db-backups is the key of the replicated backups, in the backup replica region.
-    assert aliases == {"alias/astro-aws-eks-secrets", "alias/astro-aws-db", "alias/astro-aws-registry", "alias/astro-aws-db-backups"}
+    assert aliases == {"alias/astro-aws-eks-secrets", "alias/astro-aws-db", "alias/astro-aws-registry", "alias/astro-aws-db-backups",
+                       "alias/astro-aws-backups"}
 
 
 def test_every_child_has_a_component_parent(aws):
@@ -473,6 +474,7 @@ def test_every_child_has_a_component_parent(aws):
         "astronomer-dr:aws/foundation:AwsFoundation",
         "astronomer-dr:platform:AstronomerPlatform",
         "astronomer-dr:aws/ingress:Ingress",
+        "astronomer-dr:platform/velero:Velero",
     }
 
 

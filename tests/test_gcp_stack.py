@@ -81,7 +81,7 @@ def test_database_user_password_is_generated_and_secret(gcp):
 
 
 def test_registry_bucket_settings(gcp):
-    bucket = gcp.one(BUCKET)
+    bucket = gcp.one(BUCKET, "astro-gcp-registry")
     assert bucket.protect is True
     assert bucket.input("uniformBucketLevelAccess") is True
     assert bucket.input("publicAccessPrevention") == "enforced"
@@ -96,10 +96,10 @@ def test_registry_bucket_settings(gcp):
 
 
 def test_registry_grants_are_scoped_to_the_bucket(gcp):
-    bucket_name = gcp.one(BUCKET).input("name")
+    bucket_name = gcp.one(BUCKET, "astro-gcp-registry").input("name")
     account = gcp.one("gcp:serviceaccount/account:Account", "astro-gcp-registry-identity")
     email = f"{account.input('accountId')}@acme-astronomer-prod.iam.gserviceaccount.com"
-    grants = gcp.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+    grants = [g for g in gcp.of_type("gcp:storage/bucketIAMMember:BucketIAMMember") if g.name.startswith("astro-gcp-registry")]
     assert {g.input("role") for g in grants} == {"roles/storage.objectAdmin", "roles/storage.legacyBucketReader"}
     for grant in grants:
         assert grant.input("bucket") == bucket_name
@@ -112,7 +112,7 @@ def test_registry_grants_are_scoped_to_the_bucket(gcp):
 
 
 def test_registry_workload_identity_member_is_the_charts_service_account(gcp):
-    binding = gcp.one("gcp:serviceaccount/iAMMember:IAMMember")
+    binding = gcp.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-registry-workload-identity")
     assert binding.input("role") == "roles/iam.workloadIdentityUser"
     # Named for this stack's cluster: other clusters of the project share the pool (tests/test_security.py).
     assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-astro-gcp]"
@@ -199,7 +199,7 @@ def test_existing_cluster_builds_only_the_platform_and_data_on_it():
     assert ("gcp:container/getCluster:getCluster", {"name": "shared", "location": "us-central1", "project": "acme-astronomer-prod"}) in evaluation.invokes
     assert evaluation.one(SQL).input("settings.ipConfiguration.privateNetwork") == "projects/acme/global/networks/shared"
     assert "server: https://203.0.113.11" in evaluation.one("pulumi:providers:kubernetes").input("kubeconfig")
-    assert evaluation.one(RELEASE).input("name") == "astronomer"
+    assert evaluation.one(RELEASE, "astronomer-release").input("name") == "astronomer"
 
 
 # ---- the platform on GCP -----------------------------------------------------------------------
@@ -221,11 +221,11 @@ def test_tls_secret_is_the_one_the_chart_reads(gcp):
     assert tls.input("type") == "kubernetes.io/tls"
     assert tls.input("stringData")["tls.key"] == TEST_PRIVATE_KEY
     assert isinstance(tls.inputs["stringData"], Secret)
-    assert gcp.one(RELEASE).input("values.global.tlsSecret") == "astronomer-tls"
+    assert gcp.one(RELEASE, "astronomer-release").input("values.global.tlsSecret") == "astronomer-tls"
 
 
 def test_release_is_pinned_atomic_and_waits_for_its_secrets(gcp):
-    release = gcp.one(RELEASE)
+    release = gcp.one(RELEASE, "astronomer-release")
     assert release.input("chart") == "astronomer"
     assert release.input("version") == "2.1.0"
     assert release.input("repositoryOpts.repo") == "https://helm.astronomer.io"
@@ -238,11 +238,11 @@ def test_release_is_pinned_atomic_and_waits_for_its_secrets(gcp):
     for name in ("astronomer-bootstrap", "astronomer-tls"):
         assert secret_named(gcp, name).urn in release.dependencies
     assert gcp.one("gcp:container/nodePool:NodePool").urn in release.dependencies
-    assert gcp.one("gcp:serviceaccount/iAMMember:IAMMember").urn in release.dependencies
+    assert gcp.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-registry-workload-identity").urn in release.dependencies
 
 
 def test_release_values_wire_the_gcp_foundation(gcp):
-    values = gcp.one(RELEASE).input("values")
+    values = gcp.one(RELEASE, "astronomer-release").input("values")
     assert values["global"]["baseDomain"] == "astro.acme.example.com"
     assert values["global"]["postgresql"]["enabled"] is False
     assert values["global"]["ssl"] == {"enabled": True, "mode": "require"}
@@ -261,7 +261,7 @@ def test_release_values_wire_the_gcp_foundation(gcp):
 def test_registry_http_secret_is_stable_random_state(gcp):
     secret = gcp.one("random:index/randomPassword:RandomPassword", "astronomer-registry-http-secret")
     assert "result" in secret.additional_secret_outputs
-    assert isinstance(gcp.one(RELEASE).inputs["values"], Secret)
+    assert isinstance(gcp.one(RELEASE, "astronomer-release").inputs["values"], Secret)
 
 
 def test_outputs(gcp):
@@ -286,4 +286,5 @@ def test_every_child_has_a_component_parent(gcp):
     assert {r.type for r in stack_children} == {
         "astronomer-dr:gcp/foundation:GcpFoundation",
         "astronomer-dr:platform:AstronomerPlatform",
+        "astronomer-dr:platform/velero:Velero",
     }

@@ -45,10 +45,10 @@ def test_gcp_backup_location_is_configurable():
 
 
 def test_gcp_registry_bucket_stays_regional_by_default_and_takes_a_multi_or_dual_region():
-    assert evaluated("gcp").one(GCS).input("location") == "us-central1"
-    multi = evaluated("gcp", registry={"location": "US"}).one(GCS)
+    assert evaluated("gcp").one(GCS, "astro-gcp-registry").input("location") == "us-central1"
+    multi = evaluated("gcp", registry={"location": "US"}).one(GCS, "astro-gcp-registry")
     assert multi.input("location") == "US" and multi.input("customPlacementConfig") is None
-    dual = evaluated("gcp", registry={"location": "US", "dataLocations": ["us-central1", "us-east1"]}).one(GCS)
+    dual = evaluated("gcp", registry={"location": "US", "dataLocations": ["us-central1", "us-east1"]}).one(GCS, "astro-gcp-registry")
     assert dual.input("customPlacementConfig") == {"dataLocations": ["US-CENTRAL1", "US-EAST1"]}
     assert dual.protect is True and dual.input("versioning") == {"enabled": True}
 
@@ -95,7 +95,7 @@ SOURCE_BUCKET = f"astro-aws-registry-{MOCK_AWS_ACCOUNT}-us-east-1"
 
 def test_aws_registry_is_not_replicated_by_default():
     evaluation = evaluated("aws")
-    assert [b.input("bucket") for b in evaluation.of_type(S3)] == [SOURCE_BUCKET]
+    assert [b.input("bucket") for b in evaluation.of_type(S3) if "registry" in b.name] == [SOURCE_BUCKET]
     assert evaluation.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig") == []
 
 
@@ -140,7 +140,7 @@ def test_aws_registry_replication_rule(replicated):
         "storageClass": "STANDARD",
         "encryptionConfiguration": {"replicaKmsKeyId": f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-registry-replica-key"},
     }
-    for versioning in replicated.of_type("aws:s3/bucketVersioning:BucketVersioning"):
+    for versioning in (v for v in replicated.of_type("aws:s3/bucketVersioning:BucketVersioning") if "registry" in v.name):
         assert versioning.urn in config.dependencies
 
 

@@ -98,3 +98,27 @@ def test_running_substitutes_captured_outputs_and_stops_at_the_first_failure():
 def test_makefile_has_the_drill_target():
     makefile = (drill.PROJECT_DIR / "Makefile").read_text()
     assert "\ndrill: dev " in makefile and "-m tools.drill $(STACK)" in makefile and "$(filter 1,$(RUN)),--run" in makefile
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_drill_of_the_deployments_reads_the_stacks_backups_and_repoints_them(cloud):
+    """DEPLOYMENTS=1: cluster.restore from the drilled stack's bucket (read-only), its database host
+    rewritten to the drill's database, and the declaration dropped again before the promotion check."""
+    config = {"astronomer-dr:cloud": cloud}
+    steps = drill.drill_steps(cloud, config, at="2026-11-20T09:30:00Z", deployments=True)
+    shell = commands(steps)
+    on = f"--stack drill-{cloud}"
+    assert f"BACKUPS=$(pulumi stack output backups_bucket --stack {cloud})" in shell
+    assert f"HOST=$(pulumi stack output database_host --stack {cloud})" in shell
+    assert f"pulumi config set --path astronomer-dr:cluster.restore.backup latest {on}" in shell
+    assert f'pulumi config set --path astronomer-dr:cluster.restore.sourceBucket "$BACKUPS" {on}' in shell
+    assert f'pulumi config set --path \'astronomer-dr:cluster.restore.previousDatabaseHosts[0]\' "$HOST" {on}' in shell
+    assert (f'pulumi config set --path astronomer-dr:cluster.restore.sourceKmsKeyArn "$KEY" {on}' in shell) == (cloud == "aws")
+    first_up = shell.index(f"pulumi up --yes {on}")
+    assert shell.index(f'pulumi config set --path astronomer-dr:cluster.restore.sourceBucket "$BACKUPS" {on}') < first_up
+    drop = shell.index(f"pulumi config rm --path astronomer-dr:cluster.restore {on}")
+    assert shell[drop + 1] == f"pulumi up --yes {on}" and drop < shell.index(f"pulumi config rm --path astronomer-dr:database.restore {on}")
+    # Still nothing written to the drilled stack: only its outputs are read.
+    assert [c for c in shell if f"--stack {cloud}" in c and "stack output" not in c and "copy-config-from" not in c] == []
+    # Without DEPLOYMENTS the drill is unchanged.
+    assert not [c for c in commands(drill.drill_steps(cloud, config, at="2026-11-20T09:30:00Z")) if "cluster.restore" in c]

@@ -38,8 +38,8 @@ def test_values_carry_a_fingerprint_of_the_database_host_and_the_namespace_label
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_the_release_rolls_its_pods_when_the_database_host_changes(stack):
-    before = evaluated(stack).one(RELEASE).input("values.global.podAnnotations")
-    after = restored(stack, pointInTime=AT).one(RELEASE).input("values.global.podAnnotations")
+    before = evaluated(stack).one(RELEASE, "astronomer-release").input("values.global.podAnnotations")
+    after = restored(stack, pointInTime=AT).one(RELEASE, "astronomer-release").input("values.global.podAnnotations")
     assert before == {DATABASE_ANNOTATION: database_fingerprint(OLD_HOST[stack])}
     assert after == {DATABASE_ANNOTATION: database_fingerprint(bootstrap_connection_url(restored(stack, pointInTime=AT)).hostname)}
     assert before != after
@@ -82,7 +82,7 @@ def test_the_repoint_job_runs_once_per_restore_before_the_release(stack):
     binding = evaluation.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
     bootstrap = next(r for r in evaluation.of_type("kubernetes:core/v1:Secret") if r.input("metadata.name") == "astronomer-bootstrap")
     assert {binding.urn, script.urn, bootstrap.urn} <= set(job.dependencies)
-    assert job.urn in evaluation.one(RELEASE).dependencies
+    assert job.urn in evaluation.one(RELEASE, "astronomer-release").dependencies
 
 
 def test_the_repoint_job_may_do_exactly_what_it_needs():

@@ -3,6 +3,7 @@
     python -m tools.drill gcp --at 2026-11-20T09:30:00Z          # print the steps
     python -m tools.drill gcp --backup 1732094400000 --run       # run them (make drill ... RUN=1)
     python -m tools.drill aws --at ... --phase restore --run     # only one phase: restore, check, teardown
+    python -m tools.drill gcp --at ... --deployments             # the Airflow deployments too (Velero)
 
 The throwaway stack is `drill-<STACK>`, created from a copy of STACK's config with
 `database.restore` set, `sourceInstance` the instance STACK's platform uses (its
@@ -33,6 +34,7 @@ DRILL_PREFIX = "drill-"  # components.config.DRILL_STACK_PREFIX: only such stack
 PHASES = ("restore", "check", "teardown")
 SOURCE = "SOURCE"  # the shell variable the first step captures
 LABEL = "LABEL"
+BACKUPS, HOST, REGION, KEY = "BACKUPS", "HOST", "REGION", "KEY"
 
 
 class DrillError(ValueError):
@@ -89,8 +91,31 @@ def check_request(config: Mapping[str, Any], at: Optional[str], backup: Optional
         raise DrillError(f"{name} is refused by the program's own checks:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+def deployment_steps(stack: str, config: Mapping[str, Any], on: tuple[str, ...]) -> list[Step]:
+    """The Airflow deployments too: the drill's Velero restores the newest backup of `stack`'s
+    schedule from `stack`'s backups bucket (read-only), before the drill's platform starts, and
+    the repoint Job moves the restored deployments off `stack`'s database onto the drill's."""
+    restore = f"{NAMESPACE}:cluster.restore"
+    steps = [
+        Step("restore", f"{stack}'s backups bucket: the drill reads it, never writes it", ("pulumi", "stack", "output", "backups_bucket", "--stack", stack), capture=BACKUPS),
+        Step("restore", f"{stack}'s database host, which the restored deployments point at", ("pulumi", "stack", "output", "database_host", "--stack", stack), capture=HOST),
+        Step("restore", "restore the deployments from the newest backup of the schedule", ("pulumi", "config", "set", "--path", f"{restore}.backup", "latest", *on)),
+        Step("restore", "from the drilled stack's bucket", ("pulumi", "config", "set", "--path", f"{restore}.sourceBucket", f"${BACKUPS}", *on)),
+        Step("restore", "repoint them at the drill's database", ("pulumi", "config", "set", "--path", f"{restore}.previousDatabaseHosts[0]", f"${HOST}", *on)),
+    ]
+    if config.get(f"{NAMESPACE}:cloud") == "aws":
+        steps += [
+            Step("restore", "the bucket's region", ("pulumi", "stack", "output", "backups_region", "--stack", stack), capture=REGION),
+            Step("restore", "the bucket's KMS key", ("pulumi", "stack", "output", "backups_kms_key_arn", "--stack", stack), capture=KEY),
+            Step("restore", "read the bucket in its region", ("pulumi", "config", "set", "--path", f"{restore}.sourceRegion", f"${REGION}", *on)),
+            Step("restore", "decrypt with its key", ("pulumi", "config", "set", "--path", f"{restore}.sourceKmsKeyArn", f"${KEY}", *on)),
+        ]
+    return steps
+
+
 def drill_steps(
-    stack: str, config: Mapping[str, Any], at: Optional[str] = None, backup: Optional[str] = None, project: Optional[str] = None
+    stack: str, config: Mapping[str, Any], at: Optional[str] = None, backup: Optional[str] = None, project: Optional[str] = None,
+    deployments: bool = False,
 ) -> list[Step]:
     """Every command of a drill of `stack` (whose stack-file config is `config`), in order.
 
@@ -99,6 +124,7 @@ def drill_steps(
     google-beta/services/sql/resource_sql_database_instance.go:1929-1935 sets the destination network
     only then), so a GCP point-in-time drill runs in another project, where the clone joins the
     drill's own VPC. A backup restore creates the instance in the drill's VPC first, so it needs none.
+    With `deployments`, the Airflow deployments are restored by Velero too.
     """
     if bool(at) == bool(backup):
         raise DrillError("give exactly one of AT (an RFC 3339 time, e.g. 2026-11-20T09:30:00Z) or BACKUP (a backup id)")
@@ -156,6 +182,7 @@ def drill_steps(
     steps += [
         Step("restore", "from the instance recorded above", ("pulumi", "config", "set", "--path", f"{restore}.sourceInstance", f"${SOURCE}", *on)),
         Step("restore", "no empty original instance in the drill", ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.keepOriginal", "false", *on)),
+        *(deployment_steps(stack, config, on) if deployments else []),
         Step("restore", "build the drill platform on the restored database", ("pulumi", "up", "--yes", *on)),
         # A restore leaves settings the provider cannot set while creating it, and does not read back:
         # Cloud SQL's RestoreBackup resets the backup configuration, an RDS point-in-time restore starts
@@ -165,6 +192,10 @@ def drill_steps(
         Step("check", "the label of the restored instance", ("pulumi", "stack", "output", "database_label", *on), capture=LABEL),
         Step("check", "the restore is idempotent: a second run, after reading the cloud, changes nothing",
              ("pulumi", "preview", "--refresh", "--expect-no-changes", *on)),
+        *([
+            Step("check", "the deployments' restore is done: drop its declaration", ("pulumi", "config", "rm", "--path", f"{NAMESPACE}:cluster.restore", *on)),
+            Step("check", "apply it: only the Restore object (and the finished repoint Job) go, the deployments stay", ("pulumi", "up", "--yes", *on)),
+        ] if deployments else []),
         Step("check", "promotion, step 1: keep the applied restore as `promoted` (it proves the label)",
              ("pulumi", "config", "set", "--path", *promoted, *on)),
         Step("check", "promotion, step 2: drop `restore`", ("pulumi", "config", "rm", "--path", restore, *on)),
@@ -195,7 +226,8 @@ def render(stack: str, steps: Sequence[Step]) -> str:
     lines.append(
         "\n# By hand, before the teardown: log in at the drill's platform_url (its DNS is not set: use the load balancer "
         "address with a Host header, or a hosts-file entry), check the latest DAG runs are those at the restore time, "
-        "and time the whole drill: that is your recovery time."
+        "and time the whole drill: that is your recovery time. With the deployments: `velero restore describe <name> --details` "
+        "(or `kubectl -n velero get restores`) shows what came back, `kubectl get namespaces -l astronomer-dr/platform` lists them."
     )
     return "\n".join(lines)
 
@@ -256,12 +288,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--at", help="restore to this RFC 3339 time, e.g. 2026-11-20T09:30:00Z")
     parser.add_argument("--backup", help="restore this backup (Cloud SQL backup run id, RDS snapshot id or ARN)")
     parser.add_argument("--project", help="GCP: the project the drill runs in (needed for --at: a cross-project clone)")
+    parser.add_argument("--deployments", action="store_true", help="restore the Airflow deployments too (Velero, from the stack's backups bucket)")
     parser.add_argument("--phase", choices=("all", *PHASES), default="all")
     parser.add_argument("--run", action="store_true", help="execute the steps (default: print them)")
     args = parser.parse_args(argv)
     try:
         config = stack_file_config(args.stack)
-        steps = drill_steps(args.stack, config, at=args.at, backup=args.backup, project=args.project)
+        steps = drill_steps(args.stack, config, at=args.at, backup=args.backup, project=args.project, deployments=args.deployments)
         if args.phase in ("all", "restore"):
             # Only a restore must be inside the window; a later check or teardown of it need not be.
             check_request(config, args.at, args.backup)

@@ -34,6 +34,9 @@ PROJECT_NAME = "astronomer-dr"
 
 # What a mock password looks like: every character that breaks an unencoded URL is in it.
 MOCK_PASSWORD = "p@ss:w/rd#50%-Mock"
+MOCK_JWT_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMOCK-JWT-SIGNING-KEY\n-----END RSA PRIVATE KEY-----\n"
+MOCK_JWT_CERT = "-----BEGIN CERTIFICATE-----\nMOCK-JWT-SIGNING-CERTIFICATE\n-----END CERTIFICATE-----\n"
+MOCK_UUID = "6f1c2a3e-0b7d-4c59-9a1e-2d3f4b5c6d7e"
 MOCK_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMOCK CA\n-----END CERTIFICATE-----\n").decode()
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -257,6 +260,16 @@ RESOURCE_OUTPUTS: dict[str, OutputFn] = {
     "gcp:serviceaccount/account:Account": _service_account,
     "random:index/randomPassword:RandomPassword": _random_password,
     "kubernetes:helm.sh/v3:Release": _helm_release,
+    "random:index/randomUuid:RandomUuid": lambda args, ctx: {"result": MOCK_UUID},
+    "tls:index/privateKey:PrivateKey": lambda args, ctx: {"privateKeyPem": MOCK_JWT_KEY, "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMOCK\n-----END PUBLIC KEY-----\n"},
+    "tls:index/selfSignedCert:SelfSignedCert": lambda args, ctx: {"certPem": MOCK_JWT_CERT},
+    # Velero's objects as a healthy Velero leaves them (the program waits for these fields).
+    "kubernetes:velero.io/v1:BackupStorageLocation": lambda args, ctx: {
+        "status": {"phase": "Available", "lastSyncedTime": "2026-11-25T00:00:00Z", "lastValidationTime": "2026-11-25T00:00:00Z"}
+    },
+    "kubernetes:velero.io/v1:Restore": lambda args, ctx: {
+        "status": {"phase": "Completed", "errors": 0, "warnings": 0, "progress": {"totalItems": 120, "itemsRestored": 120}}
+    },
 }
 
 CallFn = Callable[[pulumi_mocks.MockCallArgs, "Context"], dict]

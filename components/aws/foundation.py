@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from ..config import AwsSettings, PlatformSettings
+from ..config import AwsSettings, BackupSettings, PlatformSettings
 from ..platform.component import DatabaseEndpoint
 from ..platform.values import LoadBalancer, S3RegistryStorage
+from .backups import BackupBucket, BackupBucketArgs
 from .cluster import Cluster, ClusterArgs
 from .database import Database, DatabaseArgs
 from .ingress import nlb_annotations
@@ -22,6 +24,8 @@ from .versions import resolve_eks_version
 class AwsFoundationArgs:
     settings: AwsSettings
     platform: PlatformSettings
+    # Velero's backups of the Airflow deployments: their bucket and identity (None: no Velero).
+    backups: Optional[BackupSettings] = None
 
 
 class AwsFoundation(pulumi.ComponentResource):
@@ -42,7 +46,8 @@ class AwsFoundation(pulumi.ComponentResource):
         # One provider per second region (backup replicas, registry replica). An explicit provider
         # takes its credentials from the environment (AWS_PROFILE, AWS_* variables, instance role),
         # not from `aws:` stack config.
-        replica_regions = sorted({settings.database.backup_replica_region, settings.registry.replica_region} - {None})
+        backups_region = args.backups.location if args.backups else None
+        replica_regions = sorted({settings.database.backup_replica_region, settings.registry.replica_region, backups_region} - {None})
         providers = {
             region: aws.Provider(f"{name}-{region}", region=region, opts=child) for region in replica_regions
         }
@@ -73,6 +78,23 @@ class AwsFoundation(pulumi.ComponentResource):
             ),
             opts=child,
         )
+
+        backups = None
+        if args.backups is not None:
+            backups = BackupBucket(
+                f"{name}-backups",
+                BackupBucketArgs(
+                    args.backups,
+                    oidc_provider_arn=cluster.oidc_provider_arn,
+                    oidc_issuer_url=cluster.oidc_issuer_url,
+                    provider=providers[backups_region],
+                    teardown=settings.teardown,
+                ),
+                opts=child,
+            )
+        # Where Velero keeps backups and what it needs first (None without backups).
+        self.backup_storage = backups.storage if backups else None
+        self.backup_dependencies = [*cluster.ready, *backups.grants] if backups else []
 
         self.kubernetes_provider = cluster.provider
         self.database = DatabaseEndpoint(
@@ -108,5 +130,6 @@ class AwsFoundation(pulumi.ComponentResource):
             "database_version": settings.database.postgres_version,
             **({"registry_replica_region": settings.registry.replica_region,
                 "registry_replica_kms_key_arn": registry.replica_kms_key_arn} if registry.replica_bucket_name is not None else {}),
+            **({"backups_bucket": backups.bucket_name, "backups_role_arn": backups.role_arn, "backups_kms_key_arn": backups.kms_key_arn, "backups_region": args.backups.location} if backups else {}),
         }
         self.register_outputs(self.outputs)

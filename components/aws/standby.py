@@ -10,14 +10,16 @@ standby's cluster scoped to that bucket and its key; declared with the platform 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from ..config import AwsSettings, PlatformSettings, PrimaryFacts, StandbySettings
+from ..config import AwsSettings, BackupSettings, PlatformSettings, PrimaryFacts, StandbySettings
 from ..platform.chart import registry_service_account_name
 from ..platform.component import DatabaseEndpoint
 from ..platform.values import LoadBalancer, S3RegistryStorage
+from .backups import BackupBucket, BackupBucketArgs
 from .cluster import Cluster, ClusterArgs
 from .iam import policy_document, service_account_trust
 from .ingress import nlb_annotations
@@ -33,6 +35,8 @@ class AwsStandbyFoundationArgs:
     platform: PlatformSettings
     standby: StandbySettings
     primary: pulumi.Output[PrimaryFacts]
+    # Velero's backups of the deployments once promoted (None: no Velero).
+    backups: Optional[BackupSettings] = None
 
 
 class AwsStandbyFoundation(pulumi.ComponentResource):
@@ -55,10 +59,12 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         cluster = None
         if standby.declares_cluster:
             cluster = Cluster(name, ClusterArgs(settings.cluster, name, settings.region, network, teardown=settings.teardown), opts=child)
-        backup_provider = None
+        # One provider per other region the promoted stack writes to (backup replicas, Velero's bucket).
+        providers: dict[str, aws.Provider] = {}
         if standby.promote:
-            region = settings.database.backup_replica_region
-            backup_provider = aws.Provider(f"{name}-{region}", region=region, opts=child)
+            regions = {settings.database.backup_replica_region, *([args.backups.location] if args.backups else [])}
+            providers = {region: aws.Provider(f"{name}-{region}", region=region, opts=child) for region in sorted(regions)}
+        backup_provider = providers.get(settings.database.backup_replica_region)
         database = ReplicaDatabase(
             f"{name}-db",
             ReplicaDatabaseArgs(
@@ -75,6 +81,25 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         )
 
         self.declares_platform = standby.promote
+        # Velero runs where the platform does: from promotion on, this stack backs up its own
+        # deployments into a bucket of its own (the primary's bucket is read through
+        # cluster.restore.sourceBucket to bring them back); before it, there is nothing to back up.
+        self.backup_storage = None
+        self.backup_dependencies: list[pulumi.Resource] = []
+        if standby.promote and args.backups is not None and cluster is not None:
+            backups = BackupBucket(
+                f"{name}-backups",
+                BackupBucketArgs(
+                    args.backups,
+                    oidc_provider_arn=cluster.oidc_provider_arn,
+                    oidc_issuer_url=cluster.oidc_issuer_url,
+                    provider=providers[args.backups.location],
+                    teardown=settings.teardown,
+                ),
+                opts=child,
+            )
+            self.backup_storage = backups.storage
+            self.backup_dependencies = [*cluster.ready, *backups.grants]
         self.outputs = {
             "standby_of": standby.primary_stack,
             "standby_promoted": standby.promote,
@@ -119,8 +144,8 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
                 # Deployments restored from the primary (Velero) still name its host: the platform's
                 # repoint Job rewrites it to the promoted instance's (components/platform/repoint_job.py).
                 previous_hosts=[primary.apply(lambda p: p.database_host)],
-                # The repoint Job's grant exists only while this repointing is being carried out.
-                restoring=True,
+                # The repoint Job (and its grant) exists only while that restore is being carried out.
+                restoring=args.backups is not None and args.backups.restore_backup is not None,
             )
             self.registry_storage = pulumi.Output.all(primary, role.arn).apply(
                 lambda v: S3RegistryStorage(

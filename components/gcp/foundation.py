@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 
-from ..config import GcpSettings, PlatformSettings
+from ..config import BackupSettings, GcpSettings, PlatformSettings
 from ..platform.component import DatabaseEndpoint
 from ..platform.values import GcsRegistryStorage, LoadBalancer
+from .backups import BackupBucket, BackupBucketArgs
 from .cluster import Cluster, ClusterArgs
 from .database import Database, DatabaseArgs
 from .ingress import Ingress, IngressArgs
@@ -21,6 +23,8 @@ from .versions import resolve_gke_version
 class GcpFoundationArgs:
     settings: GcpSettings
     platform: PlatformSettings
+    # Velero's backups of the Airflow deployments: their bucket and identity (None: no Velero).
+    backups: Optional[BackupSettings] = None
 
 
 class GcpFoundation(pulumi.ComponentResource):
@@ -81,6 +85,17 @@ class GcpFoundation(pulumi.ComponentResource):
             opts=child,
         )
 
+        backups = None
+        if args.backups is not None:
+            backups = BackupBucket(
+                f"{name}-backups",
+                BackupBucketArgs(args.backups, project=settings.project, identity_pool_ready=cluster.identity_pool_ready, teardown=settings.teardown),
+                opts=child,
+            )
+        # Where Velero keeps backups and what it needs first (None without backups).
+        self.backup_storage = backups.storage if backups else None
+        self.backup_dependencies = [*cluster.ready, *backups.grants] if backups else []
+
         self.kubernetes_provider = cluster.provider
         self.database = DatabaseEndpoint(
             host=database.private_ip_address,
@@ -114,8 +129,8 @@ class GcpFoundation(pulumi.ComponentResource):
                 settings.cluster.master_ipv4_cidr_block,
             ],
             "database_version": settings.database.postgres_version,
-            "database_host": database.private_ip_address,
             "registry_location": settings.registry.location or settings.region,
             "registry_service_account": registry.service_account_email,
+            **({"backups_bucket": backups.bucket_name} if backups else {}),
         }
         self.register_outputs(self.outputs)

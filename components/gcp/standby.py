@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 
-from ..config import GcpSettings, PlatformSettings, PrimaryFacts, StandbySettings
+from ..config import BackupSettings, GcpSettings, PlatformSettings, PrimaryFacts, StandbySettings
 from ..platform.component import DatabaseEndpoint
 from ..platform.values import GcsRegistryStorage, LoadBalancer
+from .backups import BackupBucket, BackupBucketArgs
 from .cluster import Cluster, ClusterArgs
 from .ingress import Ingress, IngressArgs
 from .network import Network, NetworkArgs
@@ -48,6 +50,8 @@ class GcpStandbyFoundationArgs:
     platform: PlatformSettings
     standby: StandbySettings
     primary: pulumi.Output[PrimaryFacts]
+    # Velero's backups of the deployments once promoted (None: no Velero).
+    backups: Optional[BackupSettings] = None
 
 
 class GcpStandbyFoundation(pulumi.ComponentResource):
@@ -89,6 +93,19 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         )
 
         self.declares_platform = standby.promote
+        # Velero runs where the platform does: from promotion on, this stack backs up its own
+        # deployments into a bucket of its own (the primary's bucket is read through
+        # cluster.restore.sourceBucket to bring them back); before it, there is nothing to back up.
+        self.backup_storage = None
+        self.backup_dependencies: list[pulumi.Resource] = []
+        if standby.promote and args.backups is not None and cluster is not None:
+            backups = BackupBucket(
+                f"{name}-backups",
+                BackupBucketArgs(args.backups, project=settings.project, identity_pool_ready=cluster.identity_pool_ready, teardown=settings.teardown),
+                opts=child,
+            )
+            self.backup_storage = backups.storage
+            self.backup_dependencies = [*cluster.ready, *backups.grants]
         self.outputs = {
             "standby_of": standby.primary_stack,
             "standby_promoted": standby.promote,
@@ -96,7 +113,6 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             "database_instance": database.instance_name,
             "database_connection_name": database.connection_name,
             "database_label": database.label,
-            "database_host": database.private_ip_address,
             "registry_bucket": primary.apply(lambda p: p.registry_bucket),
             "project": settings.project,
             "network": network.network_self_link,
@@ -131,8 +147,8 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
                 # Deployments restored from the primary (Velero) still name its host: the platform's
                 # repoint Job rewrites it to the promoted instance's (components/platform/repoint_job.py).
                 previous_hosts=[primary.apply(lambda p: p.database_host)],
-                # The repoint Job's grant exists only while this repointing is being carried out.
-                restoring=True,
+                # The repoint Job (and its grant) exists only while that restore is being carried out.
+                restoring=args.backups is not None and args.backups.restore_backup is not None,
             )
             self.registry_storage = primary.apply(
                 lambda p: GcsRegistryStorage(bucket=p.registry_bucket, service_account_email=p.registry_service_account)

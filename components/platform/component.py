@@ -25,6 +25,7 @@ from .chart import (
     nginx_service_name,
 )
 from .connection import bootstrap_connection
+from .identity import PlatformIdentity, PlatformIdentityArgs, identity_values, merged
 from .values import PLATFORM_NAMESPACE_LABEL, LoadBalancer, RegistryStorage, helm_values
 
 # After a restore: the Job that points Houston's Airflow deployments at the restored database
@@ -142,14 +143,25 @@ class AstronomerPlatform(pulumi.ComponentResource):
             special=False,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # Houston's JWT signing pair and the control plane id, generated once (state) and pinned.
+        identity = PlatformIdentity(
+            f"{name}-identity",
+            PlatformIdentityArgs(settings.release_name, namespace_name, settings.namespace, args.kubernetes_provider),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         values = pulumi.Output.secret(
-            pulumi.Output.all(args.registry_storage, args.load_balancer, registry_http_secret.result, args.database.host).apply(
-                lambda v: helm_values(settings, registry=v[0], load_balancer=v[1], registry_http_secret=v[2], database_host=v[3])
+            pulumi.Output.all(
+                args.registry_storage, args.load_balancer, registry_http_secret.result, args.database.host, identity.control_plane_id
+            ).apply(
+                lambda v: merged(
+                    helm_values(settings, registry=v[0], load_balancer=v[1], registry_http_secret=v[2], database_host=v[3]),
+                    identity_values(settings.release_name, v[4]),
+                )
             )
         )
         # Before the release rolls the platform's pods onto the restored database, the Airflow
         # deployments are repointed; a failure here stops the run with everything on the old one.
-        self.repoint = self._repoint(name, settings, args.database, namespace_name, [namespace, bootstrap], k8s_opts)
+        self.repoint = self._repoint(name, settings, args.database, namespace_name, [namespace, bootstrap, *args.depends_on], k8s_opts)
 
         release = k8s.helm.v3.Release(
             f"{name}-release",
@@ -173,7 +185,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.kubernetes_provider,
-                depends_on=[bootstrap, tls, *args.depends_on, *([self.repoint] if self.repoint else [])],
+                depends_on=[bootstrap, tls, *identity.secrets, *args.depends_on, *([self.repoint] if self.repoint else [])],
             ),
         )
 

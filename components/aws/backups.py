@@ -1,0 +1,195 @@
+"""The Airflow deployments' backups on AWS: a protected, KMS-encrypted S3 bucket in a second region,
+and Velero's keyless identity (IRSA) scoped to that bucket and its key.
+
+Velero writes the backups of every deployment namespace here (components/platform/velero.py). The
+bucket is separate from the registry's and lives in `backups.location` (default
+`database.backupReplicaRegion`): it survives the loss of the stack's region. It only accepts TLS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config import BackupSettings
+from ..platform.velero_chart import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStorage
+from .iam import policy_document, service_account_trust
+from .kms import TAGS, customer_key
+from .registry import ABORT_INCOMPLETE_UPLOADS_DAYS, bucket_name
+
+# velero-plugin-for-aws README ("Set permissions for Velero"): these on the bucket's objects and
+# ListBucket on the bucket. Its ec2:* statement is for volume snapshots, which this program does
+# not take (file-system backup only), so it is left out.
+BUCKET_ACTIONS = ("s3:ListBucket",)
+OBJECT_ACTIONS = ("s3:GetObject", "s3:DeleteObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+# SSE-KMS with the location's `kmsKeyId`: a data key to write, decrypt to read.
+KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+NONCURRENT_DAYS = 30
+
+
+@dataclass
+class BackupBucketArgs:
+    settings: BackupSettings
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer_url: pulumi.Input[str]
+    # A provider for `settings.location` (the bucket and its key live there).
+    provider: aws.Provider
+    teardown: bool = False
+
+
+def velero_policy_statements(bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str]) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
+    statement = aws.iam.GetPolicyDocumentStatementArgs
+    return [
+        statement(sid="Bucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[bucket_arn]),
+        statement(sid="Objects", effect="Allow", actions=list(OBJECT_ACTIONS), resources=[pulumi.Output.concat(bucket_arn, "/*")]),
+        statement(sid="BucketKey", effect="Allow", actions=list(KMS_ACTIONS), resources=[key_arn]),
+    ]
+
+
+def tls_only_statement(bucket_arn: pulumi.Input[str]) -> aws.iam.GetPolicyDocumentStatementArgs:
+    """Deny every request not sent over TLS (aws:SecureTransport false), to the bucket and its objects."""
+    return aws.iam.GetPolicyDocumentStatementArgs(
+        sid="DenyInsecureTransport",
+        effect="Deny",
+        actions=["s3:*"],
+        principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="*", identifiers=["*"])],
+        resources=[bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        conditions=[aws.iam.GetPolicyDocumentStatementConditionArgs(test="Bool", variable="aws:SecureTransport", values=["false"])],
+    )
+
+
+class BackupBucket(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    storage: pulumi.Output[BackupStorage]
+    grants: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: BackupBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("astronomer-dr:aws/backups:BackupBucket", name, None, opts)
+        region = args.settings.location
+        child = pulumi.ResourceOptions(parent=self)
+        there = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        guarded = not args.teardown
+        protected = pulumi.ResourceOptions.merge(there, pulumi.ResourceOptions(protect=guarded))
+        account_id = aws.get_caller_identity_output(opts=invoke).account_id
+
+        key = customer_key(f"{name}-key", description=f"{name}: Velero backups (S3 SSE-KMS)", alias=name, opts=there, protect=guarded)
+        bucket = aws.s3.Bucket(
+            name,
+            bucket=account_id.apply(lambda account: bucket_name(name, account, region)),
+            force_destroy=not guarded,
+            tags=TAGS,
+            opts=protected,
+        )
+        aws.s3.BucketOwnershipControls(
+            name, bucket=bucket.id, rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=there
+        )
+        public_block = aws.s3.BucketPublicAccessBlock(
+            name,
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=there,
+        )
+        versioning = aws.s3.BucketVersioning(
+            name,
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=protected,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            name,
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=there,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            name,
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="noncurrent-versions",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_DAYS
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+                    ),
+                )
+            ],
+            opts=pulumi.ResourceOptions.merge(there, pulumi.ResourceOptions(depends_on=[versioning])),
+        )
+        aws.s3.BucketPolicy(
+            name,
+            bucket=bucket.id,
+            policy=policy_document([tls_only_statement(bucket.arn)], invoke),
+            # S3 refuses a policy while the public access block is being written.
+            opts=pulumi.ResourceOptions.merge(there, pulumi.ResourceOptions(depends_on=[public_block])),
+        )
+
+        role = aws.iam.Role(
+            f"{name}-irsa",
+            name=name,
+            description="Velero (IRSA): the backups bucket and its key only",
+            assume_role_policy=service_account_trust(args.oidc_provider_arn, args.oidc_issuer_url, VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, invoke),
+            tags=TAGS,
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-irsa",
+            name="velero-backups",
+            role=role.id,
+            policy=policy_document(velero_policy_statements(bucket.arn, key.arn), invoke),
+            opts=child,
+        )
+
+        self.grants = [policy]
+        # A restore from another stack's bucket: read it and decrypt with its key, nothing more.
+        if args.settings.source_bucket:
+            source_arn = f"arn:aws:s3:::{args.settings.source_bucket}"
+            statement = aws.iam.GetPolicyDocumentStatementArgs
+            self.grants.append(
+                aws.iam.RolePolicy(
+                    f"{name}-irsa-source",
+                    name="velero-source-backups",
+                    role=role.id,
+                    policy=policy_document(
+                        [
+                            statement(sid="SourceBucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[source_arn]),
+                            statement(sid="SourceObjects", effect="Allow", actions=["s3:GetObject"], resources=[f"{source_arn}/*"]),
+                            statement(sid="SourceKey", effect="Allow", actions=["kms:Decrypt"], resources=[args.settings.source_kms_key_arn]),
+                        ],
+                        invoke,
+                    ),
+                    opts=child,
+                )
+            )
+
+        self.bucket_name = bucket.bucket
+        self.kms_key_arn = key.arn
+        self.role_arn = role.arn
+        self.storage = pulumi.Output.all(bucket.bucket, key.arn, role.arn).apply(
+            lambda v: BackupStorage(
+                provider="aws",
+                bucket=v[0],
+                config={"region": region, "kmsKeyId": v[1]},
+                service_account_annotations={"eks.amazonaws.com/role-arn": v[2]},
+            )
+        )
+        self.register_outputs({"bucket_name": self.bucket_name, "role_arn": self.role_arn})

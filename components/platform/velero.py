@@ -1,0 +1,180 @@
+"""Velero on any Kubernetes: backups of every Airflow deployment namespace, and a declared restore.
+
+Cloud-agnostic: the cloud components hand it the backups bucket and the keyless identity to reach
+it (`BackupStorage`). Order on a rebuild: Velero's release -> its BackupStorageLocation, waited on
+until Velero has read the bucket -> the declared Restore, waited on until it ends (and `pulumi up`
+fails unless it completed) -> the Schedule, and the Astronomer release (`platform_dependencies`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..config import BackupSettings, PlatformSettings
+from .velero_chart import (
+    BACKUP_LOCATION_NAME,
+    LOCATION_TIMEOUT,
+    LOCATION_WAIT_FOR,
+    RESOURCE_POLICY_KEY,
+    RESOURCE_POLICY_NAME,
+    RESTORE_TIMEOUT,
+    RESTORE_WAIT_FOR,
+    SCHEDULE_NAME,
+    SOURCE_LOCATION_NAME,
+    VELERO_API_VERSION,
+    VELERO_CHART_NAME,
+    VELERO_CHART_REPOSITORY,
+    VELERO_CHART_VERSION,
+    VELERO_NAMESPACE,
+    VELERO_RELEASE_NAME,
+    WAIT_FOR,
+    BackupStorage,
+    backup_location_spec,
+    resource_policy,
+    restore_failure,
+    restore_name,
+    restore_spec,
+    schedule_spec,
+    source_location_spec,
+    velero_values,
+)
+
+VELERO_HELM_TIMEOUT_SECONDS = 900
+
+
+class RestoreFailed(pulumi.RunError):
+    """The declared Velero restore ended in another phase than Completed."""
+
+
+class VeleroObject(pulumi.CustomResource):
+    """A Velero custom resource whose `status` is read back (the generic CustomResource exposes none)."""
+
+    status: pulumi.Output[Any]
+
+    def __init__(self, name: str, kind: str, metadata: Any, spec: Any, opts: pulumi.ResourceOptions):
+        props = {"apiVersion": VELERO_API_VERSION, "kind": kind, "metadata": metadata, "spec": spec, "status": None}
+        super().__init__(f"kubernetes:{VELERO_API_VERSION}:{kind}", name, props, opts)
+
+
+@dataclass
+class VeleroArgs:
+    settings: BackupSettings
+    platform: PlatformSettings
+    storage: pulumi.Input[BackupStorage]
+    kubernetes_provider: k8s.Provider
+    # Cloud resources Velero needs first (node pool, the bucket grants and the identity binding).
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+class Velero(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+    schedule: VeleroObject
+    restore: Optional[VeleroObject]
+    # What the Astronomer release (and the repoint Job) must wait for: the restore, checked.
+    platform_dependencies: list[pulumi.Input[pulumi.Resource]]
+
+    def __init__(self, name: str, args: VeleroArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("astronomer-dr:platform/velero:Velero", name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        meta = k8s.meta.v1.ObjectMetaArgs
+        labels = {"app.kubernetes.io/managed-by": "astronomer-dr"}
+
+        namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata=meta(name=VELERO_NAMESPACE, labels=labels), opts=k8s_opts)
+        policy = k8s.core.v1.ConfigMap(
+            f"{name}-policy",
+            metadata=meta(name=RESOURCE_POLICY_NAME, namespace=VELERO_NAMESPACE, labels=labels),
+            data={RESOURCE_POLICY_KEY: resource_policy()},
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace])),
+        )
+        storage = pulumi.Output.from_input(args.storage)
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            k8s.helm.v3.ReleaseArgs(
+                name=VELERO_RELEASE_NAME,
+                chart=VELERO_CHART_NAME,
+                version=VELERO_CHART_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=VELERO_CHART_REPOSITORY),
+                namespace=VELERO_NAMESPACE,
+                values=storage.apply(velero_values),
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=VELERO_HELM_TIMEOUT_SECONDS,
+                max_history=10,
+            ),
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace, *args.depends_on])),
+        )
+        # Created once the chart installed the CRDs; created only when Velero has listed the bucket.
+        location = VeleroObject(
+            f"{name}-location",
+            "BackupStorageLocation",
+            meta(name=BACKUP_LOCATION_NAME, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: LOCATION_WAIT_FOR}),
+            storage.apply(backup_location_spec),
+            pulumi.ResourceOptions.merge(
+                k8s_opts,
+                pulumi.ResourceOptions(depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)),
+            ),
+        )
+
+        locations = [location]
+        if args.settings.source_bucket:
+            locations.append(
+                VeleroObject(
+                    f"{name}-source",
+                    "BackupStorageLocation",
+                    meta(name=SOURCE_LOCATION_NAME, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: LOCATION_WAIT_FOR}),
+                    storage.apply(lambda s: source_location_spec(s, args.settings)),
+                    pulumi.ResourceOptions.merge(
+                        k8s_opts,
+                        pulumi.ResourceOptions(depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)),
+                    ),
+                )
+            )
+
+        self.restore = None
+        self.restore_name: Optional[str] = None
+        self.platform_dependencies = []
+        after_restore: list[pulumi.Input[pulumi.Resource]] = [location, policy]
+        if args.settings.restore_backup:
+            restore_id = self.restore_name = restore_name(args.settings.restore_backup)
+            self.restore = VeleroObject(
+                f"{name}-restore",
+                "Restore",
+                meta(name=restore_id, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: RESTORE_WAIT_FOR}),
+                restore_spec(args.settings.restore_backup),
+                pulumi.ResourceOptions.merge(
+                    k8s_opts,
+                    pulumi.ResourceOptions(depends_on=locations, custom_timeouts=pulumi.CustomTimeouts(create=RESTORE_TIMEOUT)),
+                ),
+            )
+            # Resolves to the Restore only if it completed: what depends on it never starts otherwise.
+            checked = self.restore.status.apply(lambda status, r=self.restore, n=restore_id: _checked(r, n, status))
+            self.platform_dependencies = [checked]
+            after_restore.append(checked)
+
+        # After a restore, never before: a new schedule backs up at once, and an empty backup
+        # would become the `latest` a retried restore reads.
+        self.schedule = VeleroObject(
+            f"{name}-schedule",
+            "Schedule",
+            meta(name=SCHEDULE_NAME, namespace=VELERO_NAMESPACE, labels=labels),
+            schedule_spec(args.settings, args.platform.namespace),
+            pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=after_restore)),
+        )
+        self.register_outputs(
+            {
+                "namespace": VELERO_NAMESPACE,
+                "schedule": SCHEDULE_NAME,
+                "restore": self.restore_name,
+            }
+        )
+
+
+def _checked(restore: VeleroObject, name: str, status: Optional[dict]) -> VeleroObject:
+    why = restore_failure(name, status)
+    if why:
+        raise RestoreFailed(why)
+    return restore
