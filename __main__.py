@@ -46,11 +46,15 @@ if settings.backups is not None and foundation.backup_storage is not None:
 
 # Deployments restored from another stack's backups still point at that stack's database: the
 # repoint Job rewrites the hosts `cluster.restore.previousDatabaseHosts` names, too.
-database = foundation.database
-if settings.backups is not None and settings.backups.previous_database_hosts:
-    database = dataclasses.replace(database, previous_hosts=[*database.previous_hosts, *settings.backups.previous_database_hosts])
+declares_platform = getattr(foundation, "declares_platform", True)
+database = foundation.database if declares_platform else None
+if database is not None and settings.backups is not None and settings.backups.previous_database_hosts:
+    # A repointing to carry out while that restore is declared: the Job and its grant exist only then.
+    database = dataclasses.replace(
+        database, previous_hosts=[*database.previous_hosts, *settings.backups.previous_database_hosts], restoring=True
+    )
 
-platform = None if not getattr(foundation, "declares_platform", True) else AstronomerPlatform(
+platform = None if database is None else AstronomerPlatform(
     "astronomer",
     PlatformArgs(
         settings=settings.platform,

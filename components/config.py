@@ -1208,8 +1208,10 @@ def _backups(
         return None
     key = f"{PROJECT}:backups.location"
     location = raw["location"]
+    # A region that is no region is refused on its own key (provider_config): no default from it.
     if cloud == "gcp":
         region = config.get("gcp:region") or ""
+        region = "" if provider_config.gcp_region(region) else region
         if location is not None:
             why = gcs_location(location)
             if why:
@@ -1226,6 +1228,7 @@ def _backups(
             location = multi.upper() if multi else ""
     else:
         region = config.get("aws:region") or ""
+        region = "" if provider_config.aws_region(region) else region
         if location is not None:
             why = aws_region(location)
             if why:

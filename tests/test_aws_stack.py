@@ -429,7 +429,7 @@ def test_nginx_service_is_read_after_the_release_and_no_dns_by_default(aws):
     assert service.inputs["id"] == "astronomer/astronomer-cp-nginx"  # chart 2.1.0 nginx-cp-service.yaml:8
     # After the ready Job (which follows the release and waits for NGINX's load balancer).
     ready = aws.one("kubernetes:batch/v1:Job", "astronomer-ready")
-    assert ready.urn in service.dependencies and aws.one(RELEASE).urn in ready.dependencies
+    assert ready.urn in service.dependencies and aws.one(RELEASE, "astronomer-release").urn in ready.dependencies
     assert aws.of_type("aws:route53/record:Record") == []
     assert aws.outputs["load_balancer_hostname"] == MOCK_NLB_HOSTNAME
 

@@ -20,7 +20,7 @@ def test_release_is_installed_without_wait_so_post_install_migrations_run(gcp):
     `Wait = !skipAwait` and `Atomic` straight to Helm (provider/pkg/provider/helm_release.go:608,618).
     Upstream's CI installs without `--wait` and waits for the pods afterwards (bin/helm-install.py:190-200, 336).
     Hooks are waited for either way (helm pkg/action/hooks.go execHook: WatchUntilReady)."""
-    release = gcp.one(RELEASE)
+    release = gcp.one(RELEASE, "astronomer-release")
     assert release.input("skipAwait") is True
     assert not release.input("atomic") and not release.input("waitForJobs")
 
@@ -29,7 +29,7 @@ def test_pulumi_up_waits_for_the_ready_job_after_each_revision(gcp):
     """pulumi-kubernetes waits for a Job to complete; a Job's template is immutable, so a new revision
     in it replaces the Job (provider/pkg/provider/diff.go:178-184), deleting the fixed-name one first."""
     job = gcp.one(JOB, "astronomer-ready")
-    assert gcp.one(RELEASE).urn in job.dependencies
+    assert gcp.one(RELEASE, "astronomer-release").urn in job.dependencies
     assert job.delete_before_replace is True
     env = {e["name"]: e["value"] for e in job.input("spec.template.spec.containers.0.env")}
     assert env["RELEASE_REVISION"] == "1"

@@ -26,10 +26,10 @@ def replicated():
 def test_every_s3_bucket_refuses_plain_http(replicated):
     """S3 serves plain HTTP unless a bucket policy denies `aws:SecureTransport: false` ("Enforce
     encryption of data in transit", https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html).
-    Both the registry bucket and its replica get one; a Deny for `*` is not a public grant, so the
-    complete public access block does not refuse it."""
+    The registry bucket, its replica and the Velero backups bucket get one; a Deny for `*` is not a
+    public grant, so the complete public access block does not refuse it."""
     buckets = replicated.of_type(BUCKET)
-    assert len(buckets) == 2
+    assert len(buckets) == 3
     policies = {p.name: p for p in replicated.of_type(BUCKET_POLICY)}
     for bucket in buckets:
         policy = policies[bucket.name]
@@ -112,8 +112,8 @@ def test_registry_identity_is_scoped_to_this_stacks_cluster(gcp):
     registry's ServiceAccount from `registry.serviceAccount.name` when set (chart 2.1.0
     templates/_helpers.yaml:212 `default (printf "%s-registry" .Release.Name) .Values.registry.serviceAccount.name`),
     so the name carries the cluster's and a drill cluster's registry matches nothing here."""
-    binding = gcp.one("gcp:serviceaccount/iAMMember:IAMMember")
-    values = gcp.one("kubernetes:helm.sh/v3:Release").input("values.astronomer.registry.serviceAccount")
+    binding = gcp.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-registry-workload-identity")
+    values = gcp.one("kubernetes:helm.sh/v3:Release", "astronomer-release").input("values.astronomer.registry.serviceAccount")
     assert binding.input("member") == f"serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/{values['name']}]"
     assert values["name"] == "astronomer-registry-astro-gcp"
     production = workload_identity_member("acme-astronomer-prod", "astronomer", "astronomer", "astro-gcp")
@@ -123,7 +123,7 @@ def test_registry_identity_is_scoped_to_this_stacks_cluster(gcp):
 
 def test_an_existing_clusters_name_scopes_the_identity():
     evaluation = variant()
-    binding = evaluation.one("gcp:serviceaccount/iAMMember:IAMMember")
+    binding = evaluation.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-registry-workload-identity")
     assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-shared-gke]"
     assert GcsRegistryStorage("b", "e").kubernetes_service_account("astronomer") == "astronomer-registry"
 

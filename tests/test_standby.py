@@ -16,6 +16,7 @@ import pytest
 from components.config import PRIMARY_EXPORTS, check_primary, parse_settings
 from components.schema import ConfigError
 from tests.conftest import TLS_SECRETS, committed_stack
+from tests.test_restore import committed
 from tools.offline import Secret, evaluate, reveal, stack_config, stack_reference_state
 
 GCP_REFERENCE = "organization/astronomer-dr/gcp"
@@ -43,10 +44,23 @@ def standby(stack: str, primary: str, **overrides):
     return evaluate(stack, secrets=TLS_SECRETS, overrides=overrides, stack_outputs={reference: primary_outputs(primary)})
 
 
+def failover_overrides(stack: str, primary: str, promote: bool) -> dict:
+    """At promotion the runbook also declares the deployments' restore from the primary's Velero
+    bucket (read-only), with the names the primary exports (docs/RUNBOOK.md, "With a standby")."""
+    if not promote:
+        return {}
+    outputs = primary_outputs(primary)
+    restore = {"backup": "latest", "sourceBucket": outputs["backups_bucket"]}
+    if primary == "aws":
+        restore |= {"sourceRegion": outputs["backups_region"], "sourceKmsKeyArn": outputs["backups_kms_key_arn"]}
+    return {"astronomer-dr:cluster": {**committed(stack, "cluster"), "restore": restore}}
+
+
 @functools.lru_cache(maxsize=None)
 def gcp_standby(promote: bool = False, cluster: str = "warm"):
     evaluation = standby(
-        "gcp-standby", "gcp", **{"astronomer-dr:standby": {"primaryStack": GCP_REFERENCE, "promote": promote, "cluster": cluster}}
+        "gcp-standby", "gcp", **{"astronomer-dr:standby": {"primaryStack": GCP_REFERENCE, "promote": promote, "cluster": cluster}},
+        **failover_overrides("gcp-standby", "gcp", promote),
     )
     if evaluation.error is not None:
         raise AssertionError(f"gcp-standby failed to evaluate: {evaluation.error}") from evaluation.error
@@ -192,7 +206,7 @@ def test_the_platform_is_declared_on_promotion_pointing_at_the_promoted_instance
 
     evaluation = gcp_standby(promote=True, cluster="cold")
     assert evaluation.of_type("gcp:container/cluster:Cluster")  # cold: created now
-    assert evaluation.one("kubernetes:helm.sh/v3:Release")
+    assert evaluation.one("kubernetes:helm.sh/v3:Release", "astronomer-release")
     user = evaluation.one("gcp:sql/user:User")
     assert user.input("name") == "astronomer"
     host = bootstrap_connection_url(evaluation).hostname
@@ -306,7 +320,8 @@ RDS = "aws:rds/instance:Instance"
 @functools.lru_cache(maxsize=None)
 def aws_standby(promote: bool = False, cluster: str = "warm"):
     evaluation = standby(
-        "aws-standby", "aws", **{"astronomer-dr:standby": {"primaryStack": AWS_REFERENCE, "promote": promote, "cluster": cluster}}
+        "aws-standby", "aws", **{"astronomer-dr:standby": {"primaryStack": AWS_REFERENCE, "promote": promote, "cluster": cluster}},
+        **failover_overrides("aws-standby", "aws", promote),
     )
     if evaluation.error is not None:
         raise AssertionError(f"aws-standby failed to evaluate: {evaluation.error}") from evaluation.error
@@ -376,7 +391,7 @@ def test_the_promoted_rds_instance_has_every_dr_setting_of_a_primary():
 def test_the_aws_platform_is_declared_on_promotion_on_the_registry_replica():
     evaluation = aws_standby(promote=True, cluster="cold")
     assert evaluation.of_type("aws:eks/cluster:Cluster")
-    release = evaluation.one("kubernetes:helm.sh/v3:Release")
+    release = evaluation.one("kubernetes:helm.sh/v3:Release", "astronomer-release")
     s3 = release.input("values.astronomer.registry.s3")
     assert s3["bucket"] == primary_outputs("aws")["registry_replica_bucket"]
     assert s3["region"] == "us-west-2"
@@ -500,3 +515,20 @@ def test_failback_a_standby_of_the_promoted_standby_in_the_original_region(secre
     settings = parse_settings(config, "gcp-return")
     facts = check_primary(settings, {k: promoted.get(k) for k in (*PRIMARY_EXPORTS["gcp"], "standby_promoted")})
     assert facts.database_instance == promoted["database_instance"] and facts.region == "us-east4"
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_velero_comes_with_promotion_and_restores_the_primarys_deployments_read_only(cloud):
+    """Before promotion a standby runs no platform: no Velero, no backups bucket, no repoint grant.
+    At promotion it restores the deployments from the primary's backups bucket through a ReadOnly
+    BackupStorageLocation (Velero's CRD: spec.accessMode ReadOnly), before the platform, and gets a
+    backups bucket of its own."""
+    before = gcp_standby() if cloud == "gcp" else aws_standby()
+    assert not [r for r in before.resources if r.type.startswith("kubernetes:velero.io")]
+    assert not [r for r in before.resources if r.name.endswith("-backups")]
+    after = gcp_standby(promote=True, cluster="cold") if cloud == "gcp" else aws_standby(promote=True, cluster="cold")
+    locations = {r.input("spec.objectStorage.bucket"): r.input("spec.accessMode") for r in after.of_type("kubernetes:velero.io/v1:BackupStorageLocation")}
+    assert locations.get(primary_outputs(cloud)["backups_bucket"]) == "ReadOnly"
+    assert after.outputs["backups_bucket"] != primary_outputs(cloud)["backups_bucket"]
+    [restore] = after.of_type("kubernetes:velero.io/v1:Restore")
+    assert restore.urn in after.one("kubernetes:helm.sh/v3:Release", "astronomer-release").dependencies

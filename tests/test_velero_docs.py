@@ -29,5 +29,8 @@ def test_runbook_restores_the_deployments_with_no_manual_step():
     region = runbook[runbook.index("## The whole region lost"): runbook.index("## Registry objects deleted")]
     for needle in ("cluster.restore.sourceBucket", "previousDatabaseHosts", "backups_bucket", "database_host"):
         assert needle in region, needle
-    assert "by hand" not in region
+    # The recovery paths (promote a standby, or restore into a new stack) have no manual step; the
+    # failback afterwards is a planned, documented procedure with steps of its own.
+    recovery = region[: region.index("**Failback**")] + region[region.index("### Without a standby"):]
+    assert "by hand" not in recovery
     assert "DEPLOYMENTS=1" in runbook

@@ -86,6 +86,7 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         # cluster.restore.sourceBucket to bring them back); before it, there is nothing to back up.
         self.backup_storage = None
         self.backup_dependencies: list[pulumi.Resource] = []
+        backup_outputs: dict = {}
         if standby.promote and args.backups is not None and cluster is not None:
             backups = BackupBucket(
                 f"{name}-backups",
@@ -100,6 +101,8 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
             )
             self.backup_storage = backups.storage
             self.backup_dependencies = [*cluster.ready, *backups.grants]
+            backup_outputs = {"backups_bucket": backups.bucket_name, "backups_role_arn": backups.role_arn,
+                              "backups_kms_key_arn": backups.kms_key_arn, "backups_region": args.backups.location}
         self.outputs = {
             "standby_of": standby.primary_stack,
             "standby_promoted": standby.promote,
@@ -112,6 +115,7 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
             "database_backup_replica_region": settings.database.backup_replica_region,
             "registry_bucket": primary.apply(lambda p: p.registry_replica_bucket),
         }
+        self.outputs.update(backup_outputs)
         if not standby.promote:
             self.outputs["replica_of"] = primary.apply(lambda p: p.database_instance)
         if cluster is not None:

@@ -98,6 +98,7 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         # cluster.restore.sourceBucket to bring them back); before it, there is nothing to back up.
         self.backup_storage = None
         self.backup_dependencies: list[pulumi.Resource] = []
+        backup_outputs: dict = {}
         if standby.promote and args.backups is not None and cluster is not None:
             backups = BackupBucket(
                 f"{name}-backups",
@@ -106,6 +107,7 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             )
             self.backup_storage = backups.storage
             self.backup_dependencies = [*cluster.ready, *backups.grants]
+            backup_outputs = {"backups_bucket": backups.bucket_name}
         self.outputs = {
             "standby_of": standby.primary_stack,
             "standby_promoted": standby.promote,
@@ -124,6 +126,7 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             "registry_location": primary.apply(lambda p: p.registry_location),
             "registry_service_account": primary.apply(lambda p: p.registry_service_account),
         }
+        self.outputs.update(backup_outputs)
         if not standby.promote:
             self.outputs["replica_of"] = primary.apply(lambda p: p.database_instance)
         if cluster is not None:
