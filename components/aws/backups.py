@@ -16,9 +16,9 @@ import pulumi_aws as aws
 
 from ..config import BackupSettings
 from ..platform.velero_chart import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStorage
+from .buckets import bucket_name, private_bucket
 from .iam import policy_document, service_account_trust
-from .kms import TAGS, customer_key
-from .registry import ABORT_INCOMPLETE_UPLOADS_DAYS, bucket_name
+from .kms import TAGS
 
 # velero-plugin-for-aws README ("Set permissions for Velero"): these on the bucket's objects and
 # ListBucket on the bucket. Its ec2:* statement is for volume snapshots, which this program does
@@ -49,18 +49,6 @@ def velero_policy_statements(bucket_arn: pulumi.Input[str], key_arn: pulumi.Inpu
     ]
 
 
-def tls_only_statement(bucket_arn: pulumi.Input[str]) -> aws.iam.GetPolicyDocumentStatementArgs:
-    """Deny every request not sent over TLS (aws:SecureTransport false), to the bucket and its objects."""
-    return aws.iam.GetPolicyDocumentStatementArgs(
-        sid="DenyInsecureTransport",
-        effect="Deny",
-        actions=["s3:*"],
-        principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="*", identifiers=["*"])],
-        resources=[bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-        conditions=[aws.iam.GetPolicyDocumentStatementConditionArgs(test="Bool", variable="aws:SecureTransport", values=["false"])],
-    )
-
-
 class BackupBucket(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
@@ -74,74 +62,18 @@ class BackupBucket(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         there = pulumi.ResourceOptions(parent=self, provider=args.provider)
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        guarded = not args.teardown
-        protected = pulumi.ResourceOptions.merge(there, pulumi.ResourceOptions(protect=guarded))
         account_id = aws.get_caller_identity_output(opts=invoke).account_id
 
-        key = customer_key(f"{name}-key", description=f"{name}: Velero backups (S3 SSE-KMS)", alias=name, opts=there, protect=guarded)
-        bucket = aws.s3.Bucket(
+        stored = private_bucket(
             name,
-            bucket=account_id.apply(lambda account: bucket_name(name, account, region)),
-            force_destroy=not guarded,
-            tags=TAGS,
-            opts=protected,
-        )
-        aws.s3.BucketOwnershipControls(
-            name, bucket=bucket.id, rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=there
-        )
-        public_block = aws.s3.BucketPublicAccessBlock(
-            name,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
+            physical_name=account_id.apply(lambda account: bucket_name(name, account, region)),
+            purpose="Velero backups",
+            noncurrent_version_days=NONCURRENT_DAYS,
+            teardown=args.teardown,
             opts=there,
+            invoke=invoke,
         )
-        versioning = aws.s3.BucketVersioning(
-            name,
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=protected,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=there,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="noncurrent-versions",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=NONCURRENT_DAYS
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
-                    ),
-                )
-            ],
-            opts=pulumi.ResourceOptions.merge(there, pulumi.ResourceOptions(depends_on=[versioning])),
-        )
-        aws.s3.BucketPolicy(
-            name,
-            bucket=bucket.id,
-            policy=policy_document([tls_only_statement(bucket.arn)], invoke),
-            # S3 refuses a policy while the public access block is being written.
-            opts=pulumi.ResourceOptions.merge(there, pulumi.ResourceOptions(depends_on=[public_block])),
-        )
+        bucket, key = stored.bucket, stored.key
 
         role = aws.iam.Role(
             f"{name}-irsa",

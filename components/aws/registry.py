@@ -18,8 +18,9 @@ import pulumi_aws as aws
 
 from ..config import AwsRegistrySettings
 from ..platform.chart import registry_service_account_name
-from .iam import deny_insecure_transport, policy_document, service_account_trust, service_principal_trust
-from .kms import TAGS, customer_key
+from .buckets import PrivateBucket, bucket_name, private_bucket
+from .iam import policy_document, service_account_trust, service_principal_trust
+from .kms import TAGS
 
 # What the registry's S3 storage driver calls (Astronomer's documented list): on the bucket ...
 BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads")
@@ -37,7 +38,6 @@ KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 REPLICATION_SOURCE_BUCKET_ACTIONS = ("s3:GetReplicationConfiguration", "s3:ListBucket")
 REPLICATION_SOURCE_OBJECT_ACTIONS = ("s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging")
 REPLICATION_REPLICA_OBJECT_ACTIONS = ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags")
-ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 
 
 @dataclass
@@ -52,11 +52,6 @@ class RegistryStorageArgs:
     replica_provider: Optional[aws.Provider] = None
     # A throwaway stack being torn down: the buckets (and every image in them) may be deleted.
     teardown: bool = False
-
-
-def bucket_name(name: str, account_id: str, region: str) -> str:
-    """Globally unique and derived, never random: a rebuild from the same stack finds the same bucket."""
-    return f"{name}-{account_id}-{region}"
 
 
 def registry_policy_statements(bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str]) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
@@ -83,13 +78,6 @@ def replication_policy_statements(
         statement(sid="SourceKey", effect="Allow", actions=["kms:Decrypt"], resources=[source_key_arn]),
         statement(sid="ReplicaKey", effect="Allow", actions=["kms:Encrypt", "kms:GenerateDataKey"], resources=[replica_key_arn]),
     ]
-
-
-@dataclass
-class _Bucket:
-    bucket: aws.s3.Bucket
-    key: aws.kms.Key
-    versioning: aws.s3.BucketVersioning
 
 
 class RegistryStorage(pulumi.ComponentResource):
@@ -159,92 +147,20 @@ class RegistryStorage(pulumi.ComponentResource):
         region: str,
         args: RegistryStorageArgs,
         opts: pulumi.ResourceOptions,
-    ) -> _Bucket:
-        """A versioned, KMS-encrypted, private, protected bucket with its own key, in `region` (the
-        provider in `opts` decides where it is created)."""
-        guarded = not args.teardown
-        protected = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=guarded))
-        # Protected: every image in the bucket is unreadable without it.
-        key = customer_key(
-            f"{resource_name}-key",
-            description=f"{resource_name}: registry images (S3 SSE-KMS)",
-            alias=resource_name,
+    ) -> PrivateBucket:
+        """The registry's private bucket (components/aws/buckets.py) in `region` (the provider in
+        `opts` decides where it is created)."""
+        return private_bucket(
+            resource_name,
+            physical_name=account_id.apply(lambda account: bucket_name(name, account, region)),
+            purpose="registry images",
+            noncurrent_version_days=args.settings.noncurrent_version_days,
+            teardown=args.teardown,
             opts=opts,
-            protect=guarded,
+            invoke=pulumi.InvokeOutputOptions(parent=self),
         )
 
-        bucket = aws.s3.Bucket(
-            resource_name,
-            bucket=account_id.apply(lambda account: bucket_name(name, account, region)),
-            force_destroy=not guarded,
-            tags=TAGS,
-            opts=protected,
-        )
-        aws.s3.BucketOwnershipControls(
-            resource_name,
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=opts,
-        )
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            resource_name,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=opts,
-        )
-        # Plain HTTP refused for everyone (the registry, replication, operators).
-        aws.s3.BucketPolicy(
-            resource_name,
-            bucket=bucket.id,
-            policy=policy_document([deny_insecure_transport(bucket.arn)], pulumi.InvokeOutputOptions(parent=self)),
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[public_access_block])),
-        )
-        # Protected: deleting this resource would suspend versioning on the bucket.
-        versioning = aws.s3.BucketVersioning(
-            resource_name,
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=protected,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            resource_name,
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                    ),
-                    # One data key per bucket rather than per object: far fewer KMS calls.
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=opts,
-        )
-        # Overwritten and deleted images stay recoverable for a while, then stop costing money.
-        aws.s3.BucketLifecycleConfiguration(
-            resource_name,
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="noncurrent-versions",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=args.settings.noncurrent_version_days
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
-                    ),
-                )
-            ],
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[versioning])),
-        )
-        return _Bucket(bucket=bucket, key=key, versioning=versioning)
-
-    def _replication(self, name: str, source: _Bucket, replica: _Bucket, region: str, invoke: pulumi.InvokeOutputOptions) -> None:
+    def _replication(self, name: str, source: PrivateBucket, replica: PrivateBucket, region: str, invoke: pulumi.InvokeOutputOptions) -> None:
         """Every new object version of the source is copied to the replica, re-encrypted with the
         replica region's key. Deletes are not replicated: the replica keeps what the source loses."""
         child = pulumi.ResourceOptions(parent=self)

@@ -16,8 +16,9 @@ import pulumi_gcp as gcp
 
 from ..config import BackupSettings
 from ..platform.velero_chart import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStorage
+from .buckets import private_bucket
 from .cluster import workload_pool
-from .registry import SOFT_DELETE_SECONDS, service_account_id
+from .registry import service_account_id
 
 # velero-plugin-for-gcp README ("Set permissions for Velero"): objectAdmin on the bucket; its custom
 # role of compute.* permissions is "required by Velero to manage snapshot resources", and this
@@ -55,26 +56,14 @@ class BackupBucket(pulumi.ComponentResource):
     def __init__(self, name: str, args: BackupBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("astronomer-dr:gcp/backups:BackupBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        guarded = not args.teardown
-        bucket = gcp.storage.Bucket(
+        bucket = private_bucket(
             name,
-            name=f"{args.project}-{name}"[:63].rstrip("-"),
+            project=args.project,
             location=backup_bucket_location(args.settings),
-            storage_class="STANDARD",
-            uniform_bucket_level_access=True,
-            public_access_prevention="enforced",
-            versioning=gcp.storage.BucketVersioningArgs(enabled=True),
-            soft_delete_policy=gcp.storage.BucketSoftDeletePolicyArgs(retention_duration_seconds=SOFT_DELETE_SECONDS),
-            lifecycle_rules=[
-                gcp.storage.BucketLifecycleRuleArgs(
-                    action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
-                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(with_state="ARCHIVED", days_since_noncurrent_time=NONCURRENT_DAYS),
-                )
-            ],
-            force_destroy=not guarded,
-            deletion_policy="PREVENT" if guarded else "DELETE",
-            labels={"app": "velero", "managed-by": "astronomer-dr"},
-            opts=pulumi.ResourceOptions(parent=self, protect=guarded),
+            noncurrent_version_days=NONCURRENT_DAYS,
+            app="velero",
+            teardown=args.teardown,
+            parent=self,
         )
         account = gcp.serviceaccount.Account(
             f"{name}-identity",

@@ -17,14 +17,13 @@ import pulumi_gcp as gcp
 
 from ..config import GcpRegistrySettings
 from ..platform.chart import registry_service_account_name
+from .buckets import private_bucket
 from .cluster import workload_pool
 
 # objectAdmin: read, write, delete and list images. legacyBucketReader: bucket metadata, which the
 # registry's GCS driver reads. Astronomer also lists legacyBucketOwner, but that role can change
 # the bucket's IAM policy, which the registry never needs.
 REGISTRY_BUCKET_ROLES = ("roles/storage.objectAdmin", "roles/storage.legacyBucketReader")
-# Soft delete keeps deleted objects (and a deleted bucket) restorable: GCS's own deletion guard.
-SOFT_DELETE_SECONDS = 30 * 24 * 3600
 
 
 @dataclass
@@ -77,35 +76,18 @@ class RegistryStorage(pulumi.ComponentResource):
     def __init__(self, name: str, args: RegistryStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:gcp/registry:RegistryStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        guarded = not args.teardown
         # Set when the bucket is created: a bucket never changes location (a new one would be needed).
         location, placement = bucket_placement(args.settings, args.location)
 
-        bucket = gcp.storage.Bucket(
+        bucket = private_bucket(
             name,
-            name=f"{args.project}-{name}"[:63].rstrip("-"),
+            project=args.project,
             location=location,
-            custom_placement_config=placement,
-            storage_class="STANDARD",
-            uniform_bucket_level_access=True,
-            public_access_prevention="enforced",
-            versioning=gcp.storage.BucketVersioningArgs(enabled=True),
-            soft_delete_policy=gcp.storage.BucketSoftDeletePolicyArgs(retention_duration_seconds=SOFT_DELETE_SECONDS),
-            # Overwritten and deleted images stay recoverable for a while, then stop costing money.
-            lifecycle_rules=[
-                gcp.storage.BucketLifecycleRuleArgs(
-                    action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
-                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(
-                        with_state="ARCHIVED",
-                        days_since_noncurrent_time=args.settings.noncurrent_version_days,
-                    ),
-                )
-            ],
-            force_destroy=not guarded,
-            # The provider refuses to delete it even if Pulumi's protect is lifted by mistake.
-            deletion_policy="PREVENT" if guarded else "DELETE",
-            labels={"app": "astronomer", "managed-by": "astronomer-dr"},
-            opts=pulumi.ResourceOptions(parent=self, protect=guarded),
+            placement=placement,
+            noncurrent_version_days=args.settings.noncurrent_version_days,
+            app="astronomer",
+            teardown=args.teardown,
+            parent=self,
         )
 
         account = gcp.serviceaccount.Account(

@@ -25,6 +25,7 @@ from .chart import (
     nginx_service_name,
 )
 from .connection import bootstrap_connection
+from .script_job import script_job
 from .identity import PlatformIdentity, PlatformIdentityArgs, identity_values, merged
 from .values import PLATFORM_NAMESPACE_LABEL, LoadBalancer, RegistryStorage, helm_values
 
@@ -254,46 +255,19 @@ class AstronomerPlatform(pulumi.ComponentResource):
             "RESTORE_LABEL": database.label,
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        return k8s.batch.v1.Job(
+        return script_job(
             f"{name}-repoint-{database.label}",
-            metadata=meta(name=f"{REPOINT_NAME}-{database.label}", namespace=namespace, labels=labels),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=2,
-                active_deadline_seconds=REPOINT_TIMEOUT_SECONDS,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=meta(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=REPOINT_NAME,
-                        automount_service_account_token=True,
-                        restart_policy="Never",
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_non_root=True,
-                            run_as_user=65534,
-                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-                        ),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="repoint",
-                                image=REPOINT_IMAGE,
-                                command=["python", "/scripts/repoint.py"],
-                                env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
-                                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="script", mount_path="/scripts", read_only=True)],
-                                security_context=k8s.core.v1.SecurityContextArgs(
-                                    allow_privilege_escalation=False,
-                                    read_only_root_filesystem=True,
-                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                                ),
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "50m", "memory": "64Mi"}, limits={"memory": "128Mi"}
-                                ),
-                            )
-                        ],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(name="script", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=REPOINT_NAME))
-                        ],
-                    ),
-                ),
-            ),
+            job_name=f"{REPOINT_NAME}-{database.label}",
+            namespace=namespace,
+            labels=labels,
+            account=REPOINT_NAME,
+            script_file="repoint.py",
+            image=REPOINT_IMAGE,
+            env=env,
+            requests={"cpu": "50m", "memory": "64Mi"},
+            limits={"memory": "128Mi"},
+            backoff_limit=2,
+            deadline_seconds=REPOINT_TIMEOUT_SECONDS,
             # Pulumi waits for a Job to complete: the release after it starts only once it succeeded.
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[*after, account, binding, script])),
         )
@@ -349,46 +323,19 @@ class AstronomerPlatform(pulumi.ComponentResource):
             "RELEASE_REVISION": release.status.revision.apply(str),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        return k8s.batch.v1.Job(
+        return script_job(
             f"{name}-ready",
-            metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=1,
-                active_deadline_seconds=READY_TIMEOUT_SECONDS + 120,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=meta(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=READY_NAME,
-                        automount_service_account_token=True,
-                        restart_policy="Never",
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_non_root=True,
-                            run_as_user=65534,
-                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-                        ),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="ready",
-                                image=REPOINT_IMAGE,
-                                command=["python", "/scripts/ready.py"],
-                                env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
-                                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="script", mount_path="/scripts", read_only=True)],
-                                security_context=k8s.core.v1.SecurityContextArgs(
-                                    allow_privilege_escalation=False,
-                                    read_only_root_filesystem=True,
-                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                                ),
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "20m", "memory": "48Mi"}, limits={"memory": "96Mi"}
-                                ),
-                            )
-                        ],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(name="script", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=READY_NAME))
-                        ],
-                    ),
-                ),
-            ),
+            job_name=READY_NAME,
+            namespace=namespace,
+            labels=labels,
+            account=READY_NAME,
+            script_file="ready.py",
+            image=REPOINT_IMAGE,
+            env=env,
+            requests={"cpu": "20m", "memory": "48Mi"},
+            limits={"memory": "96Mi"},
+            backoff_limit=1,
+            deadline_seconds=READY_TIMEOUT_SECONDS + 120,
             # Pulumi waits for the Job to complete (its default wait is 10 minutes: give it the Job's deadline).
             opts=pulumi.ResourceOptions.merge(
                 k8s_opts,
