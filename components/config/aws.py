@@ -367,14 +367,18 @@ def parse_aws(
         database["backup_replica_region"] = replica
     if registry and region and registry["replica_region"] == region:
         problems.add(f"{PROJECT}:registry.replicaRegion", f"must be a region other than aws:region ({region})")
+    network = objects.get("network")
+    # Every object parsed (dns may be left out); naming the four again narrows them for the settings.
     if problems.items or any(objects.get(k) is None for k in AWS_OBJECT_FIELDS if k not in OPTIONAL_OBJECTS):
         return None
-    existing = cluster["existing"]
+    if network is None or cluster is None or database is None or registry is None:
+        return None
+    existing, dns = cluster["existing"], objects.get("dns")
     return AwsSettings(
         region=region,
-        network=AwsNetworkSettings(**objects["network"]),
+        network=AwsNetworkSettings(**network),
         cluster=AwsClusterSettings(**{**cluster, "existing": AwsExistingCluster(**existing) if existing else None}),
         database=AwsDatabaseSettings(**database),
         registry=AwsRegistrySettings(**registry),
-        dns=AwsDnsSettings(**objects["dns"]) if objects.get("dns") else None,
+        dns=AwsDnsSettings(**dns) if dns else None,
     )

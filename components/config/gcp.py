@@ -371,15 +371,19 @@ def parse_gcp(
             f"{PROJECT}:registry.dataLocations",
             f"needs registry.location set to the multi-region holding both regions ({', '.join(GCS_MULTI_REGIONS)})",
         )
+    network = objects.get("network")
+    # Every object parsed (dns may be left out); naming the four again narrows them for the settings.
     if problems.items or any(objects.get(k) is None for k in GCP_OBJECT_FIELDS if k not in OPTIONAL_OBJECTS):
         return None
-    existing = cluster["existing"]
+    if network is None or cluster is None or database is None or registry is None:
+        return None
+    existing, dns = cluster["existing"], objects.get("dns")
     return GcpSettings(
         project=project,
         region=region,
-        network=GcpNetworkSettings(**objects["network"]),
+        network=GcpNetworkSettings(**network),
         cluster=GcpClusterSettings(**{**cluster, "existing": GcpExistingCluster(**existing) if existing else None}),
         database=GcpDatabaseSettings(**database),
         registry=GcpRegistrySettings(**registry),
-        dns=GcpDnsSettings(**objects["dns"]) if objects.get("dns") else None,
+        dns=GcpDnsSettings(**dns) if dns else None,
     )

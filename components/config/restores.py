@@ -329,7 +329,7 @@ def _check_restore(
         deleted_at, why = parse_rfc3339(deleted_text)
         if why:
             problems.add(f"{key}.sourceDeletedAt", f"{why}, got {deleted_text!r}")
-        elif deleted_at > now:
+        elif deleted_at is not None and deleted_at > now:
             problems.add(
                 f"{key}.sourceDeletedAt", f"is in the future (now is {rfc3339_utc(now)}), got {deleted_text!r}"
             )

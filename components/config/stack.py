@@ -170,8 +170,9 @@ def restore_request_problems(
     if cloud not in SUPPORTED_CLOUDS:
         return [f"{PROJECT}:cloud: required: one of {', '.join(SUPPORTED_CLOUDS)}, got {cloud!r}"]
     raw = dict(database) if isinstance(database, Mapping) else {}
+    given = raw.get("restore")
     raw["restore"] = {
-        **(raw.get("restore") if isinstance(raw.get("restore"), dict) else {}),
+        **(given if isinstance(given, dict) else {}),
         **restore,
         "sourceInstance": "drill-source",
     }

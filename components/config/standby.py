@@ -237,15 +237,16 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
             f"{name} does not export {', '.join(missing)}: run `pulumi up` on the primary with this version of the program first",
         )
         problems.raise_if_any()
-    region = settings.gcp.region if settings.gcp else settings.aws.region
-    region_key = "gcp:region" if settings.gcp else "aws:region"
+    gcp = settings.gcp
+    region = settings.region
+    region_key = "gcp:region" if gcp else "aws:region"
     if exports["region"] == region:
         problems.add(
             region_key,
             f"is the primary's own region ({region}, {name}): a standby must be in a second region to survive the loss of the first",
         )
-    if settings.gcp:
-        db = settings.gcp.database
+    if gcp:
+        db = gcp.database
         if db.postgres_version != exports["database_version"]:
             problems.add(
                 f"{PROJECT}:database.postgresVersion",
@@ -256,17 +257,17 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
                 f"{PROJECT}:database.backupLocation",
                 f"must not be the primary's region {exports['region']}: after failover the promoted instance's backups must live outside the lost region",
             )
-        if exports["project"] != settings.gcp.project:
+        if exports["project"] != gcp.project:
             problems.add(
                 "gcp:project",
                 f"must be the primary's project {exports['project']}: the standby shares its VPC, its private services access and its Workload Identity pool",
             )
-        net = settings.gcp.network
+        net = gcp.network
         ours = {
             "network.subnetCidr": net.subnet_cidr,
             "network.podsCidr": net.pods_cidr,
             "network.servicesCidr": net.services_cidr,
-            "cluster.masterIpv4CidrBlock": settings.gcp.cluster.master_ipv4_cidr_block,
+            "cluster.masterIpv4CidrBlock": gcp.cluster.master_ipv4_cidr_block,
         }
         for key, other in _overlapping(ours, tuple(exports["network_ranges"])):
             problems.add(
@@ -274,8 +275,8 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
                 f"overlaps the primary's range {other}: both stacks share one VPC, so every range must be distinct",
             )
     else:
-        db = settings.aws.database
-        if db.backup_replica_region == exports["region"]:
+        aws_db = settings.require_aws().database
+        if aws_db.backup_replica_region == exports["region"]:
             problems.add(
                 f"{PROJECT}:database.backupReplicaRegion",
                 f"must not be the primary's region {exports['region']}: after failover backups must be replicated to a third region, not the lost one",
@@ -289,10 +290,10 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
                 reference,
                 f"{name} keeps no registry replica in {region}: set registry.replicaRegion: {region} on the primary (S3 replication; the standby's registry serves that replica)",
             )
-        if db.postgres_version.split(".")[0] != str(exports["database_version"]).split(".")[0]:
+        if aws_db.postgres_version.split(".")[0] != str(exports["database_version"]).split(".")[0]:
             problems.add(
                 f"{PROJECT}:database.postgresVersion",
-                f"must be the primary's major version {exports['database_version']} (a replica runs its primary's engine), got {db.postgres_version}",
+                f"must be the primary's major version {exports['database_version']} (a replica runs its primary's engine), got {aws_db.postgres_version}",
             )
     if (exports["platform_namespace"], exports["platform_release"]) != (
         settings.platform.namespace,
@@ -304,11 +305,12 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
         )
     problems.raise_if_any()
     return PrimaryFacts(
-        cloud=cloud,
+        # Checked above: present (PRIMARY_EXPORTS) and this stack's own cloud.
+        cloud=exports["cloud"],
         region=exports["region"],
-        database_instance=exports["database_instance"] if settings.gcp else exports["database_arn"],
+        database_instance=exports["database_instance"] if gcp else exports["database_arn"],
         database_version=str(exports["database_version"]),
-        database_host=exports["database_host"] if settings.gcp else exports["database_address"],
+        database_host=exports["database_host"] if gcp else exports["database_address"],
         project=exports.get("project"),
         network=exports.get("network"),
         network_ranges=tuple(exports.get("network_ranges") or ()),
