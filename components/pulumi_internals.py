@@ -8,8 +8,9 @@ Output. So both come from `pulumi.runtime.config`, read here and nowhere else:
 
 - `CONFIG`, the ContextVar the language host fills with the stack's config (private: not in
   `pulumi.runtime.__all__`);
-- `get_config_env`, `is_config_secret` and `get_config_secret_keys_env` (listed in
-  `pulumi.runtime.__all__`, but documented "Meant for internal use" alongside `set_config`).
+- `get_config_env`, `is_config_secret` and `get_config_secret_keys_env`: exported by
+  `pulumi.runtime`, the SDK's layer under the program API (`pulumi.Config`), whose neighbour
+  `set_config` says "Meant for internal use only"; no compatibility promise covers them.
 
 tests/test_config_pulumi_internals.py fails loudly when an SDK release renames or retypes them.
 """

@@ -34,8 +34,6 @@ from .shared import (
 )
 from .standby import STANDBY_KEY, StandbySettings, parse_standby
 
-# ---- the whole stack ---------------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class StackSettings:
