@@ -21,11 +21,15 @@ if settings.standby is not None:
 elif settings.cloud == "aws":
     from components.aws.foundation import AwsFoundation, AwsFoundationArgs
 
-    foundation = AwsFoundation(settings.name_prefix, AwsFoundationArgs(settings.aws, settings.platform, settings.backups))
+    foundation = AwsFoundation(
+        settings.name_prefix, AwsFoundationArgs(settings.require_aws(), settings.platform, settings.backups)
+    )
 else:
     from components.gcp.foundation import GcpFoundation, GcpFoundationArgs
 
-    foundation = GcpFoundation(settings.name_prefix, GcpFoundationArgs(settings.gcp, settings.platform, settings.backups))
+    foundation = GcpFoundation(
+        settings.name_prefix, GcpFoundationArgs(settings.require_gcp(), settings.platform, settings.backups)
+    )
 
 # Velero backs up the Airflow deployments; a declared restore brings them back before the platform.
 velero = None
@@ -54,17 +58,21 @@ if database is not None and settings.backups is not None and settings.backups.pr
         database, previous_hosts=[*database.previous_hosts, *settings.backups.previous_database_hosts], restoring=True
     )
 
-platform = None if database is None else AstronomerPlatform(
-    "astronomer",
-    PlatformArgs(
-        settings=settings.platform,
-        tls=settings.tls,
-        kubernetes_provider=foundation.kubernetes_provider,
-        database=database,
-        registry_storage=foundation.registry_storage,
-        load_balancer=foundation.load_balancer,
-        depends_on=[*foundation.platform_dependencies, *(velero.platform_dependencies if velero else [])],
-    ),
+platform = (
+    None
+    if database is None
+    else AstronomerPlatform(
+        "astronomer",
+        PlatformArgs(
+            settings=settings.platform,
+            tls=settings.tls,
+            kubernetes_provider=foundation.kubernetes_provider,
+            database=database,
+            registry_storage=foundation.registry_storage,
+            load_balancer=foundation.load_balancer,
+            depends_on=[*foundation.platform_dependencies, *(velero.platform_dependencies if velero else [])],
+        ),
+    )
 )
 
 if platform is not None:
@@ -76,7 +84,7 @@ for key, value in foundation.outputs.items():
     pulumi.export(key, value)
 # What a standby in a second region reads of this stack (StackReference; components/standby.py).
 pulumi.export("cloud", settings.cloud)
-pulumi.export("region", settings.gcp.region if settings.gcp else settings.aws.region)
+pulumi.export("region", settings.region)
 pulumi.export("platform_namespace", settings.platform.namespace)
 pulumi.export("platform_release", settings.platform.release_name)
 
@@ -88,7 +96,7 @@ if settings.cloud == "aws" and platform is not None:
         f"{settings.name_prefix}-ingress",
         IngressArgs(
             base_domain=settings.platform.base_domain,
-            dns=settings.aws.dns,
+            dns=settings.require_aws().dns,
             kubernetes_provider=foundation.kubernetes_provider,
             service=platform.ingress_service,
             # Once the platform is up (the ready Job): NGINX's Service then has its load balancer.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from typing import Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
 
 from .schema import Problems, text_rules
 
@@ -40,17 +40,47 @@ def check_namespaces(keys: Iterable[str], problems: Problems, project: str = "as
 # zones"). A zone (us-central1-a) or a typo is refused; a region Google opens later is added here.
 GCP_REGIONS = (
     "africa-south1",
-    "asia-east1", "asia-east2", "asia-northeast1", "asia-northeast2", "asia-northeast3",
-    "asia-south1", "asia-south2", "asia-southeast1", "asia-southeast2",
-    "australia-southeast1", "australia-southeast2",
-    "europe-central2", "europe-north1", "europe-north2", "europe-southwest1",
-    "europe-west1", "europe-west2", "europe-west3", "europe-west4", "europe-west6",
-    "europe-west8", "europe-west9", "europe-west10", "europe-west12",
-    "me-central1", "me-central2", "me-west1",
-    "northamerica-northeast1", "northamerica-northeast2", "northamerica-south1",
-    "southamerica-east1", "southamerica-west1",
-    "us-central1", "us-east1", "us-east4", "us-east5", "us-south1",
-    "us-west1", "us-west2", "us-west3", "us-west4",
+    "asia-east1",
+    "asia-east2",
+    "asia-northeast1",
+    "asia-northeast2",
+    "asia-northeast3",
+    "asia-south1",
+    "asia-south2",
+    "asia-southeast1",
+    "asia-southeast2",
+    "australia-southeast1",
+    "australia-southeast2",
+    "europe-central2",
+    "europe-north1",
+    "europe-north2",
+    "europe-southwest1",
+    "europe-west1",
+    "europe-west2",
+    "europe-west3",
+    "europe-west4",
+    "europe-west6",
+    "europe-west8",
+    "europe-west9",
+    "europe-west10",
+    "europe-west12",
+    "me-central1",
+    "me-central2",
+    "me-west1",
+    "northamerica-northeast1",
+    "northamerica-northeast2",
+    "northamerica-south1",
+    "southamerica-east1",
+    "southamerica-west1",
+    "us-central1",
+    "us-east1",
+    "us-east4",
+    "us-east5",
+    "us-south1",
+    "us-west1",
+    "us-west2",
+    "us-west3",
+    "us-west4",
 )
 
 
@@ -76,7 +106,7 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _region_problem(value: str, known: tuple[str, ...], cloud: str, example: str) -> Optional[str]:
+def _region_problem(value: str, known: tuple[str, ...], cloud: str, example: str) -> str | None:
     why = text_rules(value, 64)
     if why:
         return why
@@ -91,14 +121,16 @@ def _region_problem(value: str, known: tuple[str, ...], cloud: str, example: str
     return f"must be {cloud} region such as {example}{hint}"
 
 
-def gcp_region(value: str) -> Optional[str]:
+def gcp_region(value: str) -> str | None:
     why = _region_problem(value, GCP_REGIONS, "a GCP", "us-central1")
     if why and "did you mean" not in why and "zone" not in why and re.fullmatch(r"[a-z]+-[a-z]+[0-9]+", value):
-        why += " (a region Google opened after this list was written goes in GCP_REGIONS, components/provider_config.py)"
+        why += (
+            " (a region Google opened after this list was written goes in GCP_REGIONS, components/provider_config.py)"
+        )
     return why
 
 
-def aws_region(value: str) -> Optional[str]:
+def aws_region(value: str) -> str | None:
     return _region_problem(value, aws_regions(), "an AWS", "us-east-1")
 
 
@@ -108,7 +140,7 @@ def aws_region(value: str) -> Optional[str]:
 _PROJECT_ID = re.compile(r"([a-z0-9.-]+[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]", re.ASCII)
 
 
-def gcp_project(value: str) -> Optional[str]:
+def gcp_project(value: str) -> str | None:
     why = text_rules(value, 100)
     if why:
         return why
@@ -120,7 +152,7 @@ def gcp_project(value: str) -> Optional[str]:
     )
 
 
-def check_provider_key(config: Mapping[str, str], key: str, check, problems: Problems) -> Optional[str]:
+def check_provider_key(config: Mapping[str, str], key: str, check, problems: Problems) -> str | None:
     """The value of a provider key when it passes `check`; None (and a problem naming it) otherwise."""
     value = config.get(key)
     if value is None or value == "":

@@ -11,13 +11,14 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 import pulumi
 
 # A check returns None when the value is fine, otherwise the sentence that explains what is allowed.
-Check = Callable[[Any], Optional[str]]
+Check = Callable[[Any], str | None]
 
 _MISSING = object()
 
@@ -50,8 +51,8 @@ class Field:
     kind: str
     doc: str
     default: Any = _MISSING
-    check: Optional[Check] = None
-    fields: Optional[Mapping[str, "Field"]] = None
+    check: Check | None = None
+    fields: Mapping[str, Field] | None = None
     max_length: int = 255
     ascii: bool = True
 
@@ -76,7 +77,7 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
-def closest_key(key: str, known: list[str]) -> Optional[str]:
+def closest_key(key: str, known: list[str]) -> str | None:
     """The known key a typo most likely meant, compared case-insensitively."""
     lowered = {k.lower(): k for k in known}
     match = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)
@@ -111,7 +112,7 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def text_rules(value: str, max_length: int = 255, ascii_only: bool = True) -> Optional[str]:
+def text_rules(value: str, max_length: int = 255, ascii_only: bool = True) -> str | None:
     """Why a config string is refused before its own check runs, or None."""
     if value == "":
         return "must not be empty (remove the key to take the default)"
@@ -159,7 +160,10 @@ def _coerce(path: str, spec: Field, value: Any, problems: Problems) -> Any:
             problems.add(path, f"expected a whole number, got {_type_name(value)} {value!r}")
             return _MISSING
         if not INT32_MIN <= value <= INT32_MAX:
-            problems.add(path, f"must be between {INT32_MIN} and {INT32_MAX} (the cloud APIs take 32-bit integers), got {value!r}")
+            problems.add(
+                path,
+                f"must be between {INT32_MIN} and {INT32_MAX} (the cloud APIs take 32-bit integers), got {value!r}",
+            )
             return _MISSING
         return value
     if kind == "bool":
@@ -183,9 +187,7 @@ def _coerce(path: str, spec: Field, value: Any, problems: Problems) -> Any:
     raise AssertionError(f"unknown field kind {kind}")
 
 
-def parse_object(
-    path: str, raw: Any, fields: Mapping[str, Field], problems: Problems
-) -> Optional[dict[str, Any]]:
+def parse_object(path: str, raw: Any, fields: Mapping[str, Field], problems: Problems) -> dict[str, Any] | None:
     """Validates `raw` against `fields`; returns {snake_case_name: value}, or None on problems.
 
     Defaults fill absent keys. Unknown keys are reported with the closest known key, because
@@ -254,7 +256,7 @@ def matches(pattern: str, what: str) -> Check:
 
 
 def dns_label(max_length: int) -> Check:
-    def check(v: str) -> Optional[str]:
+    def check(v: str) -> str | None:
         if len(v) > max_length:
             return f"must be at most {max_length} characters (it prefixes every Kubernetes object the chart names)"
         if not _DNS_LABEL.fullmatch(v):
@@ -264,22 +266,29 @@ def dns_label(max_length: int) -> Check:
     return check
 
 
-def domain_name(v: str) -> Optional[str]:
+def domain_name(v: str) -> str | None:
     return None if _DOMAIN.fullmatch(v) else "must be a lowercase DNS name such as astro.example.com"
 
 
-def exact_version(v: str) -> Optional[str]:
-    return None if _SEMVER.fullmatch(v) else "must be an exact chart version such as 2.1.0 (no ranges: a rebuild must install what was tested)"
+def exact_version(v: str) -> str | None:
+    return (
+        None
+        if _SEMVER.fullmatch(v)
+        else "must be an exact chart version such as 2.1.0 (no ranges: a rebuild must install what was tested)"
+    )
 
 
-def utc_time(v: str) -> Optional[str]:
+def utc_time(v: str) -> str | None:
     return None if _HHMM.fullmatch(v) else "must be a UTC time of day as HH:MM (24-hour), e.g. 03:00"
 
 
-def ipv4_network(v: str) -> tuple[Optional[ipaddress.IPv4Network], Optional[str]]:
+def ipv4_network(v: str) -> tuple[ipaddress.IPv4Network | None, str | None]:
     """(network, None) or (None, why): an IPv4 block written with its prefix length, no host bits."""
     if "/" not in v:
-        return None, "must be a CIDR block with its prefix length, such as 10.0.0.0/20 (a single address is written 203.0.113.7/32)"
+        return (
+            None,
+            "must be a CIDR block with its prefix length, such as 10.0.0.0/20 (a single address is written 203.0.113.7/32)",
+        )
     try:
         network = ipaddress.ip_network(v, strict=True)
     except ValueError as error:
@@ -289,10 +298,10 @@ def ipv4_network(v: str) -> tuple[Optional[ipaddress.IPv4Network], Optional[str]
     return network, None
 
 
-def cidr_block(v: str) -> Optional[str]:
+def cidr_block(v: str) -> str | None:
     """An IPv4 block that ranges can be carved from: not the whole internet."""
     network, why = ipv4_network(v)
-    if why:
+    if network is None:
         return why
     if network.prefixlen == 0:
         return "must be a subnet, not 0.0.0.0/0 (every address)"
@@ -302,7 +311,7 @@ def cidr_block(v: str) -> Optional[str]:
 def cidr_prefix(low: int, high: int, why: str) -> Check:
     """A `cidr_block` whose prefix length is between /low and /high."""
 
-    def check(v: str) -> Optional[str]:
+    def check(v: str) -> str | None:
         message = cidr_block(v)
         if message:
             return message
@@ -314,7 +323,7 @@ def cidr_prefix(low: int, high: int, why: str) -> Check:
     return check
 
 
-def cidr_list(values: tuple[str, ...]) -> Optional[str]:
+def cidr_list(values: tuple[str, ...]) -> str | None:
     """Allow-lists: IPv4 blocks; 0.0.0.0/0 is allowed and means everyone."""
     for v in values:
         _, why = ipv4_network(v)
@@ -323,15 +332,15 @@ def cidr_list(values: tuple[str, ...]) -> Optional[str]:
     return None
 
 
-def overlapping(ranges: Mapping[str, str]) -> Optional[tuple[str, str]]:
+def overlapping(ranges: Mapping[str, str]) -> tuple[str, str] | None:
     """The first two named IPv4 ranges that overlap, or None (unparseable ranges are skipped)."""
     networks = []
     for name, value in ranges.items():
-        network, why = ipv4_network(value) if isinstance(value, str) else (None, "missing")
+        network, _why = ipv4_network(value) if isinstance(value, str) else (None, "missing")
         if network is not None:
             networks.append((name, network))
     for i, (name, network) in enumerate(networks):
-        for other, other_network in networks[i + 1:]:
+        for other, other_network in networks[i + 1 :]:
             if network.overlaps(other_network):
                 return name, other
     return None
@@ -342,7 +351,7 @@ def overlapping(ranges: Mapping[str, str]) -> Optional[tuple[str, str]]:
 SUPPORTED_KUBERNETES_MINORS = (31, 32, 33, 34, 35)
 
 
-def kubernetes_version(v: str) -> Optional[str]:
+def kubernetes_version(v: str) -> str | None:
     m = re.fullmatch(r"1\.(\d+)(\.\d+(-[a-z0-9.]+)?)?", v, re.ASCII)
     low, high = SUPPORTED_KUBERNETES_MINORS[0], SUPPORTED_KUBERNETES_MINORS[-1]
     if not m:
@@ -358,12 +367,12 @@ _CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 
 
-def cron_schedule(v: str) -> Optional[str]:
+def cron_schedule(v: str) -> str | None:
     fields = v.split()
     message = "must be a five-field cron expression in UTC (minute hour day month weekday), e.g. '0 * * * *' for hourly"
     if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
         return message
-    for text, (low, high) in zip(fields, _CRON_RANGES):
+    for text, (low, high) in zip(fields, _CRON_RANGES, strict=True):
         if any(not low <= int(n) <= high for n in re.findall(r"(?<![/\d])\d+", text)):
             return f"{message}; a field is out of its range"
     return None
@@ -374,7 +383,9 @@ def cron_schedule(v: str) -> Optional[str]:
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
-def velero_backup_name(v: str) -> Optional[str]:
+def velero_backup_name(v: str) -> str | None:
     if v == "latest" or (len(v) <= 253 and _K8S_NAME.match(v)):
         return None
-    return "must be `latest` (the newest backup of the schedule) or a Velero backup name as `velero backup get` lists it"
+    return (
+        "must be `latest` (the newest backup of the schedule) or a Velero backup name as `velero backup get` lists it"
+    )

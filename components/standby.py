@@ -55,10 +55,10 @@ def standby_foundation(settings: StackSettings):
         from .aws.standby import AwsStandbyFoundation, AwsStandbyFoundationArgs
 
         return AwsStandbyFoundation(
-            settings.name_prefix, AwsStandbyFoundationArgs(settings.aws, settings.platform, settings.standby, primary.facts, settings.backups)
+            settings.name_prefix, AwsStandbyFoundationArgs(settings.require_aws(), settings.platform, settings.standby, primary.facts, settings.backups)
         )
     from .gcp.standby import GcpStandbyFoundation, GcpStandbyFoundationArgs
 
     return GcpStandbyFoundation(
-        settings.name_prefix, GcpStandbyFoundationArgs(settings.gcp, settings.platform, settings.standby, primary.facts, settings.backups)
+        settings.name_prefix, GcpStandbyFoundationArgs(settings.require_gcp(), settings.platform, settings.standby, primary.facts, settings.backups)
     )

@@ -222,7 +222,7 @@ def test_a_certificate_near_or_past_expiry_warns_but_does_not_refuse():
 def test_load_settings_logs_each_warning_with_pulumi_log_warn(monkeypatch):
     import pulumi
 
-    from components import config
+    from components.config import stack as config
 
     now = datetime.now(timezone.utc)
     soon, soon_key = pki.issue((pki.BASE_DOMAIN, f"*.{pki.BASE_DOMAIN}"), not_after=now + timedelta(days=5))

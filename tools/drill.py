@@ -80,7 +80,7 @@ def stack_file_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, 
 
 
 def check_request(config: Mapping[str, Any], at: Optional[str], backup: Optional[str]) -> None:
-    """AT or BACKUP checked by the program's own config parsing (components/config.py): the
+    """AT or BACKUP checked by the program's own config parsing (components/config/): the
     format, the backup id pattern of the stack's cloud, and the restore window."""
     from components.config import restore_request_problems
 

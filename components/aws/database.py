@@ -5,7 +5,7 @@ alone, TLS forced, daily backups kept at least a week in a fixed window, backups
 snapshot that outlive the instance, automated backups replicated to a second region (encrypted with
 a key of that region), deletion protection at the API and in Pulumi.
 
-A stack can hold several instances, each with a label (see `components/config.py`, "declared
+A stack can hold several instances, each with a label (see `components/config/restores.py`, "declared
 restores"): the original, and instances restored from it. Every instance is built by the same
 `instance_args` and shares the key, subnets, firewall, parameters and password, so a restored
 instance has every DR setting of the original; only the create-only restore inputs

@@ -4,7 +4,7 @@ Regional HA, private IP only, TLS required, daily backups kept for at least a we
 that outlives the region, point-in-time recovery, deletion protection at the API and in Pulumi, and
 backups that outlive the instance.
 
-A stack can hold several instances, each with a label (see `components/config.py`, "declared
+A stack can hold several instances, each with a label (see `components/config/restores.py`, "declared
 restores"): the original, and instances restored from it. Every instance is built by the same
 `instance_args`, so a restored instance has every DR setting of the original; only the create-only
 restore inputs (`clone`, `restore_backup_context`) differ, and those are ignored after creation.

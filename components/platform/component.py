@@ -86,7 +86,7 @@ class PlatformArgs:
     registry_storage: pulumi.Input[RegistryStorage]
     load_balancer: pulumi.Input[LoadBalancer]
     # Cloud resources the release needs in place first (node pool, registry identity grants).
-    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    depends_on: Sequence[pulumi.Input[pulumi.Resource]] = field(default_factory=list)
 
 
 class AstronomerPlatform(pulumi.ComponentResource):
@@ -208,7 +208,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
         settings: PlatformSettings,
         database: DatabaseEndpoint,
         namespace: pulumi.Input[str],
-        after: Sequence[pulumi.Resource],
+        after: Sequence[pulumi.Input[pulumi.Resource]],
         k8s_opts: pulumi.ResourceOptions,
     ) -> Optional[k8s.batch.v1.Job]:
         """A Job named after the restore, so it runs once per restore; none for the original, and

@@ -1,0 +1,191 @@
+"""Velero backups of the Airflow deployments and a declared restore of them (both clouds)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .. import provider_config
+from ..schema import Field, Problems, between, cron_schedule, matches, velero_backup_name
+from .regions import AWS_BACKUP_REPLICA_REGIONS, aws_region, default_backup_location, gcs_location
+from .shared import PROJECT
+
+# ---- Airflow deployments: Velero backups and a declared restore (both clouds) -------------------
+#
+# `backups` says how often the deployment namespaces are backed up, how long backups are kept and
+# where the backups bucket lives; `cluster.restore` declares a Velero Restore into a new cluster.
+
+DEFAULT_BACKUP_SCHEDULE = "0 * * * *"
+MIN_DEPLOYMENT_BACKUP_DAYS = 7
+LATEST_BACKUP = "latest"
+
+BACKUPS_FIELDS: dict[str, Field] = {
+    "schedule": Field(
+        "str",
+        "cron expression (UTC) of the deployments' backups; default hourly",
+        default=DEFAULT_BACKUP_SCHEDULE,
+        check=cron_schedule,
+    ),
+    "retentionDays": Field(
+        "int",
+        "days each backup is kept (Velero's ttl)",
+        default=MIN_DEPLOYMENT_BACKUP_DAYS,
+        check=between(MIN_DEPLOYMENT_BACKUP_DAYS, 365, "a week to notice a loss, as for the database"),
+    ),
+    "location": Field(
+        "str",
+        "where the backups bucket lives, outside the stack's region: GCS multi- or dual-region (default the multi-region holding gcp:region) / S3 region (default database.backupReplicaRegion); set it before the bucket exists",
+        default=None,
+    ),
+}
+
+
+def aws_region_name(v: str) -> str | None:
+    return None if re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", v) else "must be an AWS region such as us-west-2"
+
+
+_HOST = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+
+def host_list(values: tuple[str, ...]) -> str | None:
+    bad = [v for v in values if not _HOST.match(v)]
+    return f"every entry must be a database host name or IP address ({', '.join(bad)} is not)" if bad else None
+
+
+CLUSTER_RESTORE_FIELDS: dict[str, Field] = {
+    "restore": Field(
+        "object",
+        "restore the Airflow deployments from a Velero backup into this cluster before the platform starts",
+        default=None,
+        fields={
+            "backup": Field(
+                "str", "`latest` (the newest backup of the schedule) or a Velero backup name", check=velero_backup_name
+            ),
+            "sourceBucket": Field(
+                "str",
+                "restore from another stack's backups bucket (its `backups_bucket` output), read-only: a drill, a standby or another region's stack",
+                default=None,
+                check=matches(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", "a GCS or S3 bucket name"),
+            ),
+            "sourceRegion": Field("str", "AWS: the region of sourceBucket", default=None, check=aws_region_name),
+            "sourceKmsKeyArn": Field(
+                "str",
+                "AWS: the KMS key of sourceBucket (its stack's `backups_kms_key_arn` output)",
+                default=None,
+                check=matches(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[a-zA-Z0-9-]+$", "a KMS key ARN"),
+            ),
+            "previousDatabaseHosts": Field(
+                "list[str]",
+                "database hosts the restored deployments may still point at when they come from another stack (the lost stack's database address): the repoint Job rewrites them to this stack's database",
+                default=(),
+                check=host_list,
+            ),
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """Velero backups of the Airflow deployment namespaces, and the declared restore, if any."""
+
+    schedule: str
+    retention_days: int
+    # GCS location (multi-, dual- or another region) or S3 region of the backups bucket.
+    location: str
+    # `latest` or a Velero backup name: the Restore declared by `cluster.restore`; None: no restore.
+    restore_backup: str | None = None
+    # Database hosts of another stack that the restored deployments may point at.
+    previous_database_hosts: tuple[str, ...] = ()
+    # Another stack's backups bucket to restore from (read-only), its region and key on AWS.
+    source_bucket: str | None = None
+    source_region: str | None = None
+    source_kms_key_arn: str | None = None
+
+    @property
+    def ttl(self) -> str:
+        """Velero's ttl (a Go duration) for retentionDays."""
+        return f"{self.retention_days * 24}h0m0s"
+
+
+def parse_backups(
+    cloud: str, config: Mapping[str, str], objects: dict[str, dict | None], problems: Problems
+) -> BackupSettings | None:
+    """The backups settings; takes `restore` out of the cluster object (it is not a cluster setting)."""
+    cluster, raw = objects.get("cluster"), objects.get("backups")
+    restore = cluster.pop("restore", None) if cluster else None
+    if raw is None:
+        return None
+    key = f"{PROJECT}:backups.location"
+    location = raw["location"]
+    # A region that is no region is refused on its own key (provider_config): no default from it.
+    if cloud == "gcp":
+        region = config.get("gcp:region") or ""
+        region = "" if provider_config.gcp_region(region) else region
+        if location is not None:
+            why = gcs_location(location)
+            if why:
+                problems.add(key, f"{why}, got {location!r}")
+                return None
+            if location.lower() == region.lower():
+                problems.add(
+                    key,
+                    f"must be a dual- or multi-region, or a region other than gcp:region ({region}): backups there are lost with the region",
+                )
+                return None
+        else:
+            multi = default_backup_location(region) if region else None
+            if region and multi is None:
+                problems.add(
+                    key, f"required in {region} (no GCS multi-region contains it): set a dual-region or another region"
+                )
+                return None
+            location = multi.upper() if multi else ""
+    else:
+        region = config.get("aws:region") or ""
+        region = "" if provider_config.aws_region(region) else region
+        if location is not None:
+            why = aws_region(location)
+            if why:
+                problems.add(key, f"{why}, got {location!r}")
+                return None
+            if location == region:
+                problems.add(
+                    key, f"must be a region other than aws:region ({region}): backups there are lost with the region"
+                )
+                return None
+        else:
+            database = objects.get("database") or {}
+            location = database.get("backup_replica_region") or AWS_BACKUP_REPLICA_REGIONS.get(region) or ""
+            if region and not location:
+                problems.add(
+                    key, f"required in {region} (no default pair): name a second region for the backups bucket"
+                )
+                return None
+    if restore and restore["source_bucket"] and cloud == "aws":
+        for field_name, key_name in (("source_region", "sourceRegion"), ("source_kms_key_arn", "sourceKmsKeyArn")):
+            if not restore[field_name]:
+                problems.add(
+                    f"{PROJECT}:cluster.restore.{key_name}",
+                    "required on AWS with sourceBucket (the bucket's region and KMS key)",
+                )
+                return None
+    elif restore and cloud == "gcp":
+        for field_name, key_name in (("source_region", "sourceRegion"), ("source_kms_key_arn", "sourceKmsKeyArn")):
+            if restore[field_name]:
+                problems.add(f"{PROJECT}:cluster.restore.{key_name}", "only applies on AWS")
+                return None
+    if restore and not restore["source_bucket"] and (restore["source_region"] or restore["source_kms_key_arn"]):
+        problems.add(f"{PROJECT}:cluster.restore.sourceBucket", "required with sourceRegion / sourceKmsKeyArn")
+        return None
+    return BackupSettings(
+        schedule=raw["schedule"],
+        retention_days=raw["retention_days"],
+        location=location,
+        restore_backup=restore["backup"] if restore else None,
+        previous_database_hosts=restore["previous_database_hosts"] if restore else (),
+        source_bucket=restore["source_bucket"] if restore else None,
+        source_region=restore["source_region"] if restore else None,
+        source_kms_key_arn=restore["source_kms_key_arn"] if restore else None,
+    )

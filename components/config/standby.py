@@ -1,0 +1,325 @@
+"""A standby stack in a second region (both clouds): its settings and the check of its primary's facts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..schema import Field, Problems, one_of, parse_object
+from .restores import ORIGINAL_LABEL
+from .shared import PROJECT, decode_object
+
+if TYPE_CHECKING:  # the stack's settings hold a StandbySettings: stack.py imports this module
+    from .stack import StackSettings
+
+# ---- a standby stack in a second region (both clouds) ------------------------------------------
+#
+# `astronomer-dr:standby = {primaryStack: <org>/astronomer-dr/<stack>, promote: false}` makes a stack
+# the primary's standby: a cross-region read replica of the primary's database, the network (and,
+# warm, the cluster) in its own region, the platform not yet declared. `promote: true` and
+# `pulumi up` fail over: the same replica resource is promoted and gets every DR setting of a
+# primary, and the platform comes up on it (docs/RUNBOOK.md, "The whole region lost").
+#
+# Two kinds of refusals. What the stack's own config shows is refused here, before any resource
+# exists. What needs the primary's facts (its cloud, region, project, database version, network
+# ranges) can only be known from the StackReference, whose outputs the engine answers after the
+# program has started: `check_primary` below refuses those, as a ConfigError naming the key, inside
+# the one Output every standby resource that matters takes its inputs from (components/standby.py),
+# so the replica, the promoted instance, the cluster and the platform are never declared on a bad
+# reference.
+
+STANDBY_KEY = "standby"
+STANDBY_CLUSTER_MODES = ("warm", "cold")
+# Warm by default: the failover's RTO target is minutes, and creating a regional GKE or EKS control
+# plane plus nodes at failover adds 10-20 minutes while the whole region's customers fail over into
+# the same second region (README, "A standby in a second region"). Cold is the cheaper choice.
+DEFAULT_STANDBY_CLUSTER = "warm"
+_STACK_REFERENCE = re.compile(
+    r"^(?P<org>[A-Za-z0-9][A-Za-z0-9_.-]*)/(?P<project>[A-Za-z0-9_.-]+)/(?P<stack>[A-Za-z0-9_.-]+)$"
+)
+
+STANDBY_FIELDS: dict[str, Field] = {
+    "primaryStack": Field(
+        "str",
+        "fully qualified name of the primary's stack, <organization>/astronomer-dr/<stack> (DIY backends: organization/astronomer-dr/<stack>)",
+        default=None,
+    ),
+    "promote": Field(
+        "bool",
+        "fail over: promote the replica to this stack's primary database and bring the platform up on it",
+        default=False,
+    ),
+    "cluster": Field(
+        "str",
+        "warm: the cluster exists before failover (faster); cold: created at promotion (cheaper)",
+        default=DEFAULT_STANDBY_CLUSTER,
+        check=one_of(*STANDBY_CLUSTER_MODES),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class StandbySettings:
+    primary_stack: str
+    promote: bool = False
+    cluster: str = DEFAULT_STANDBY_CLUSTER
+
+    @property
+    def declares_cluster(self) -> bool:
+        """A warm standby's cluster exists all along; a cold one's only once promoted."""
+        return self.promote or self.cluster == "warm"
+
+
+# Keys a standby refuses: its one database is the replica, not a topology of restores, and its
+# cluster is its own (a primary's `cluster.existing` would be in the wrong region).
+_STANDBY_DATABASE_KEYS = {
+    "restore": None,
+    "primary": ORIGINAL_LABEL,
+    "keep_original": True,
+    "keep_restored": (),
+    "unprotect": (),
+}
+
+
+def parse_standby(
+    ours: Mapping[str, Any], stack: str, objects: Mapping[str, dict | None], problems: Problems
+) -> StandbySettings | None:
+    full = f"{PROJECT}:{STANDBY_KEY}"
+    if STANDBY_KEY not in ours:
+        return None
+    raw = decode_object(full, ours.get(STANDBY_KEY), problems)
+    parsed = parse_object(full, raw, STANDBY_FIELDS, problems)
+    if parsed is None:
+        return None
+    before = len(problems.items)
+    reference = parsed["primary_stack"]
+    key = f"{full}.primaryStack"
+    if not reference:
+        if parsed["promote"]:
+            problems.add(
+                key,
+                "required with promote: true: promotion turns the replica of the primary named here into this stack's database; e.g. organization/astronomer-dr/gcp",
+            )
+        else:
+            problems.add(
+                key,
+                "required: the primary's stack, e.g. organization/astronomer-dr/gcp (its outputs are read through a StackReference)",
+            )
+    else:
+        match = _STACK_REFERENCE.match(reference)
+        if not match:
+            problems.add(
+                key,
+                f"must be <organization>/<project>/<stack> (a fully qualified stack name, e.g. organization/{PROJECT}/gcp), got {reference!r}",
+            )
+        elif match.group("project") != PROJECT:
+            problems.add(
+                key,
+                f"must name a stack of project {PROJECT} (the standby reads that project's exports), got project {match.group('project')!r}",
+            )
+        elif match.group("stack") == stack:
+            problems.add(key, f"names this stack ({stack}): a standby replicates another stack, in another region")
+    database = objects.get("database") or {}
+    for snake, default in _STANDBY_DATABASE_KEYS.items():
+        if database and database.get(snake) != default:
+            camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), snake)
+            problems.add(
+                f"{PROJECT}:database.{camel}",
+                "not with a standby: its one database is the primary's replica (promoted with standby.promote)",
+            )
+    cluster = objects.get("cluster") or {}
+    if cluster.get("existing"):
+        problems.add(
+            f"{PROJECT}:cluster.existing",
+            "not with a standby: the standby's cluster is its own, in its region (standby.cluster: warm or cold)",
+        )
+    if len(problems.items) != before:
+        return None
+    return StandbySettings(primary_stack=reference, promote=parsed["promote"], cluster=parsed["cluster"])
+
+
+@dataclass(frozen=True)
+class PrimaryFacts:
+    """What a standby needs of its primary, read from the primary's stack outputs (backend only)."""
+
+    cloud: str
+    region: str
+    # GCP: the instance's name; AWS: its ARN (a cross-region replica's source must be the ARN).
+    database_instance: str
+    database_version: str
+    # Where the platform's deployments reach the primary: restored deployments still name it.
+    database_host: str
+    # GCP only: the project, the global VPC the standby shares, its ranges, and the registry.
+    project: str | None = None
+    network: str | None = None
+    network_ranges: tuple[str, ...] = ()
+    registry_bucket: str | None = None
+    registry_location: str | None = None
+    registry_service_account: str | None = None
+    # AWS only: the registry's replica in the standby's region, when the primary keeps one.
+    registry_replica_bucket: str | None = None
+    registry_replica_region: str | None = None
+    registry_replica_kms_key_arn: str | None = None
+    platform_namespace: str | None = None
+    platform_release: str | None = None
+
+
+# The outputs a primary exports for its standby (__main__.py and each cloud's foundation).
+PRIMARY_EXPORTS = {
+    "gcp": (
+        "cloud",
+        "region",
+        "database_instance",
+        "database_host",
+        "database_version",
+        "project",
+        "network",
+        "network_ranges",
+        "registry_bucket",
+        "registry_location",
+        "registry_service_account",
+        "platform_namespace",
+        "platform_release",
+    ),
+    "aws": (
+        "cloud",
+        "region",
+        "database_arn",
+        "database_address",
+        "database_version",
+        "platform_namespace",
+        "platform_release",
+    ),
+}
+
+
+def _overlapping(ours: Mapping[str, str], theirs: tuple[str, ...]) -> list[tuple[str, str]]:
+    import ipaddress
+
+    found = []
+    for key, cidr in ours.items():
+        for other in theirs:
+            if ipaddress.ip_network(cidr, strict=False).overlaps(ipaddress.ip_network(other, strict=False)):
+                found.append((key, other))
+    return found
+
+
+def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> PrimaryFacts:
+    """Pure: the primary's outputs (as the StackReference reads them) checked against this standby.
+
+    Raises ConfigError naming the key: a primary of another cloud, one in this stack's own region,
+    outputs missing (a primary not yet updated to export them), a database version that differs,
+    and per cloud what would collide with or depend on the lost region.
+    """
+    assert settings.standby is not None
+    problems = Problems()
+    reference = f"{PROJECT}:{STANDBY_KEY}.primaryStack"
+    name = settings.standby.primary_stack
+    cloud = exports.get("cloud")
+    if cloud is not None and cloud != settings.cloud:
+        problems.add(
+            reference,
+            f"{name} is a {cloud} stack and this one is {settings.cloud}: a standby replicates its primary's database within one cloud",
+        )
+        problems.raise_if_any()
+    if exports.get("standby_promoted") is False:
+        problems.add(
+            reference,
+            f"{name} is a standby that is not promoted: a standby follows a primary (or a promoted standby), not another replica",
+        )
+        problems.raise_if_any()
+    missing = [k for k in PRIMARY_EXPORTS[settings.cloud] if exports.get(k) is None]
+    if missing:
+        problems.add(
+            reference,
+            f"{name} does not export {', '.join(missing)}: run `pulumi up` on the primary with this version of the program first",
+        )
+        problems.raise_if_any()
+    gcp = settings.gcp
+    region = settings.region
+    region_key = "gcp:region" if gcp else "aws:region"
+    if exports["region"] == region:
+        problems.add(
+            region_key,
+            f"is the primary's own region ({region}, {name}): a standby must be in a second region to survive the loss of the first",
+        )
+    if gcp:
+        db = gcp.database
+        if db.postgres_version != exports["database_version"]:
+            problems.add(
+                f"{PROJECT}:database.postgresVersion",
+                f"must be the primary's version {exports['database_version']} (a replica runs its primary's version), got {db.postgres_version}",
+            )
+        if db.backup_location == exports["region"]:
+            problems.add(
+                f"{PROJECT}:database.backupLocation",
+                f"must not be the primary's region {exports['region']}: after failover the promoted instance's backups must live outside the lost region",
+            )
+        if exports["project"] != gcp.project:
+            problems.add(
+                "gcp:project",
+                f"must be the primary's project {exports['project']}: the standby shares its VPC, its private services access and its Workload Identity pool",
+            )
+        net = gcp.network
+        ours = {
+            "network.subnetCidr": net.subnet_cidr,
+            "network.podsCidr": net.pods_cidr,
+            "network.servicesCidr": net.services_cidr,
+            "cluster.masterIpv4CidrBlock": gcp.cluster.master_ipv4_cidr_block,
+        }
+        for key, other in _overlapping(ours, tuple(exports["network_ranges"])):
+            problems.add(
+                f"{PROJECT}:{key}",
+                f"overlaps the primary's range {other}: both stacks share one VPC, so every range must be distinct",
+            )
+    else:
+        aws_db = settings.require_aws().database
+        if aws_db.backup_replica_region == exports["region"]:
+            problems.add(
+                f"{PROJECT}:database.backupReplicaRegion",
+                f"must not be the primary's region {exports['region']}: after failover backups must be replicated to a third region, not the lost one",
+            )
+        # The standby's registry serves the primary's S3 replica in this region. Needed at promotion
+        # (warned about before it: components/aws/standby.py), when the primary can no longer add it.
+        if settings.standby.promote and (
+            exports.get("registry_replica_region") != region or not exports.get("registry_replica_bucket")
+        ):
+            problems.add(
+                reference,
+                f"{name} keeps no registry replica in {region}: set registry.replicaRegion: {region} on the primary (S3 replication; the standby's registry serves that replica)",
+            )
+        if aws_db.postgres_version.split(".")[0] != str(exports["database_version"]).split(".")[0]:
+            problems.add(
+                f"{PROJECT}:database.postgresVersion",
+                f"must be the primary's major version {exports['database_version']} (a replica runs its primary's engine), got {aws_db.postgres_version}",
+            )
+    if (exports["platform_namespace"], exports["platform_release"]) != (
+        settings.platform.namespace,
+        settings.platform.release_name,
+    ):
+        problems.add(
+            f"{PROJECT}:platform.releaseName",
+            f"namespace and release name must be the primary's ({exports['platform_namespace']}/{exports['platform_release']}): the registry identity grants and the Velero backups name them",
+        )
+    problems.raise_if_any()
+    return PrimaryFacts(
+        # Checked above: present (PRIMARY_EXPORTS) and this stack's own cloud.
+        cloud=exports["cloud"],
+        region=exports["region"],
+        database_instance=exports["database_instance"] if gcp else exports["database_arn"],
+        database_version=str(exports["database_version"]),
+        database_host=exports["database_host"] if gcp else exports["database_address"],
+        project=exports.get("project"),
+        network=exports.get("network"),
+        network_ranges=tuple(exports.get("network_ranges") or ()),
+        registry_bucket=exports.get("registry_bucket"),
+        registry_location=exports.get("registry_location"),
+        registry_service_account=exports.get("registry_service_account"),
+        registry_replica_bucket=exports.get("registry_replica_bucket"),
+        registry_replica_region=exports.get("registry_replica_region"),
+        registry_replica_kms_key_arn=exports.get("registry_replica_kms_key_arn"),
+        platform_namespace=exports["platform_namespace"],
+        platform_release=exports["platform_release"],
+    )
