@@ -2,7 +2,7 @@
 
 `python -m tools.plan STACK` (see cli.py for the options). One module per thing the plan prints:
 
-    evaluate.py   the stack evaluated offline (tools/offline.py), placeholders for encrypted values
+    evaluate.py   the stack evaluated offline (tools/offline/), placeholders for encrypted values
     document.py   the plan document (`--json`): resources, inputs with secrets masked, the DR summary
     tree.py       the resource tree
     summary/      the DR summary: database, registry, standby (region loss), deployments, security rows

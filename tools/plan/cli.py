@@ -5,7 +5,7 @@
     python -m tools.plan gcp --diff-against origin/main   # only what changed against a git revision
 
 It runs the real `__main__.py` with the stack's real config under the offline engine of
-`tools/offline.py` (the one the tests use). Values a real stack file holds encrypted (`secure:`
+`tools/offline/` (the one the tests use). Values a real stack file holds encrypted (`secure:`
 entries, and the secret keys the program requires, `components.config.SECRET_KEYS`) are replaced
 by placeholders that pass the program's validation, so the plan needs no passphrase or KMS.
 

@@ -1,4 +1,4 @@
-"""Evaluating a stack offline for the plan: the real program under tools/offline.py, with
+"""Evaluating a stack offline for the plan: the real program under tools/offline/, with
 placeholders for the values a stack file only holds encrypted."""
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def _base_domain(config: Mapping[str, str], namespace: str) -> str | None:
 def evaluate_stack(stack: str, project_dir: Path = TOOLS_ROOT):
     """Runs the program of `project_dir` for `stack` offline. Returns (Evaluation, placeholder keys)."""
     # Before the evaluated tree goes on sys.path: `tools` is a namespace package, and a later
-    # import could find that tree's own (older) tools/offline.py first.
+    # import could find that tree's own (older) tools/offline first.
     from tools import offline
 
     config_module = _program_config_module(project_dir)
