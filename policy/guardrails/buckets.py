@@ -10,61 +10,61 @@ from typing import Any
 from pulumi_policy import Policy, PolicyResource, ReportViolation, StackValidationArgs, StackValidationPolicy
 
 from .common import (
-    _KIND,
     GCS_BUCKET,
+    KIND,
     MANDATORY,
     S3_BUCKETS,
     S3_PUBLIC_ACCESS_BLOCK,
     S3_SSE,
     S3_VERSIONING,
     UNKNOWN,
-    _blank,
-    _items,
-    _msg,
-    _not_true,
-    _resource_policy,
-    _set,
-    _show,
     get,
+    is_blank,
+    list_items,
+    not_true,
+    resource_policy,
+    set_hint,
+    show_value,
     unwrap,
+    violation_message,
 )
 
 # --------------------------------------------------------------------------------------------
 # GCS buckets
 # --------------------------------------------------------------------------------------------
 
-_GCS = _KIND[GCS_BUCKET]
+_GCS = KIND[GCS_BUCKET]
 _KMS_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
 
 
 def _gcs_versioning(p: Mapping[str, Any], n: str) -> Iterator[str]:
     value = get(p, "versioning", "enabled")
-    if _not_true(value):
-        yield _msg(
+    if not_true(value):
+        yield violation_message(
             _GCS,
             n,
             "object versioning is off, so an overwrite or delete loses the "
-            f"object (`versioning.enabled` is {_show(value)})",
-            _set("versioning.enabled", True),
+            f"object (`versioning.enabled` is {show_value(value)})",
+            set_hint("versioning.enabled", True),
         )
 
 
 def _gcs_public_access(p: Mapping[str, Any], n: str) -> Iterator[str]:
     pap = get(p, "publicAccessPrevention")
     if pap is not UNKNOWN and pap != "enforced":
-        yield _msg(
+        yield violation_message(
             _GCS,
             n,
-            f'public access is not blocked (`publicAccessPrevention` is {_show(pap)}; unset means "inherited")',
-            _set("publicAccessPrevention", "enforced"),
+            f'public access is not blocked (`publicAccessPrevention` is {show_value(pap)}; unset means "inherited")',
+            set_hint("publicAccessPrevention", "enforced"),
         )
     ubla = get(p, "uniformBucketLevelAccess")
-    if _not_true(ubla):
-        yield _msg(
+    if not_true(ubla):
+        yield violation_message(
             _GCS,
             n,
-            f"object ACLs can grant access around the bucket's IAM (`uniformBucketLevelAccess` is {_show(ubla)})",
-            _set("uniformBucketLevelAccess", True),
+            f"object ACLs can grant access around the bucket's IAM (`uniformBucketLevelAccess` is {show_value(ubla)})",
+            set_hint("uniformBucketLevelAccess", True),
         )
 
 
@@ -86,15 +86,15 @@ def _gcs_encryption(p: Mapping[str, Any], n: str) -> Iterator[str]:
         "without an `encryption` block passes; this policy only rejects a malformed block"
     )
     if not isinstance(unwrap(block), Mapping):
-        yield _msg(
+        yield violation_message(
             _GCS,
             n,
-            f"`encryption` is not an object ({_show(block)}). {note}",
+            f"`encryption` is not an object ({show_value(block)}). {note}",
             "remove `encryption`, or set `encryption.defaultKmsKeyName` to "
             '"projects/<p>/locations/<loc>/keyRings/<ring>/cryptoKeys/<key>"',
         )
-    elif _blank(key) and key is not UNKNOWN and not others:
-        yield _msg(
+    elif is_blank(key) and key is not UNKNOWN and not others:
+        yield violation_message(
             _GCS,
             n,
             f"the `encryption` block is empty (no `defaultKmsKeyName`). {note}",
@@ -103,10 +103,10 @@ def _gcs_encryption(p: Mapping[str, Any], n: str) -> Iterator[str]:
             '(Python SDK: `encryption={"default_kms_key_name": key.id}`)',
         )
     elif isinstance(key, str) and key.strip() and not _KMS_KEY.match(key):
-        yield _msg(
+        yield violation_message(
             _GCS,
             n,
-            f"`encryption.defaultKmsKeyName` is not a Cloud KMS key name ({_show(key)}). {note}",
+            f"`encryption.defaultKmsKeyName` is not a Cloud KMS key name ({show_value(key)}). {note}",
             "set `encryption.defaultKmsKeyName` to "
             '"projects/<p>/locations/<loc>/keyRings/<ring>/cryptoKeys/<key>" '
             "(Python SDK: `default_kms_key_name=crypto_key.id`)",
@@ -115,11 +115,11 @@ def _gcs_encryption(p: Mapping[str, Any], n: str) -> Iterator[str]:
 
 def _gcs_no_force_destroy(p: Mapping[str, Any], n: str) -> Iterator[str]:
     if get(p, "forceDestroy") is True:
-        yield _msg(
+        yield violation_message(
             _GCS,
             n,
             "deleting the bucket would delete every object in it (`forceDestroy` is true)",
-            _set("forceDestroy", False) + " or remove it",
+            set_hint("forceDestroy", False) + " or remove it",
         )
 
 
@@ -127,18 +127,18 @@ def _gcs_no_force_destroy(p: Mapping[str, Any], n: str) -> Iterator[str]:
 # S3 buckets (pulumi-aws 7: the bucket and its settings are separate resources)
 # --------------------------------------------------------------------------------------------
 
-_S3 = "S3 bucket"
+S3_KIND = "S3 bucket"
 _PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 _SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 
 
 def _s3_no_force_destroy(p: Mapping[str, Any], n: str) -> Iterator[str]:
     if get(p, "forceDestroy") is True:
-        yield _msg(
-            _S3,
+        yield violation_message(
+            S3_KIND,
             n,
             "deleting the bucket would delete every object in it (`forceDestroy` is true)",
-            _set("forceDestroy", False) + " or remove it",
+            set_hint("forceDestroy", False) + " or remove it",
         )
 
 
@@ -146,11 +146,11 @@ def _versioning_problem(p: Mapping[str, Any]) -> str | None:
     status = get(p, "versioningConfiguration", "status")
     if status is UNKNOWN or status == "Enabled":
         return None
-    return f"`versioningConfiguration.status` is {_show(status)}"
+    return f"`versioningConfiguration.status` is {show_value(status)}"
 
 
 def _pab_problem(p: Mapping[str, Any]) -> str | None:
-    off = [f for f in _PAB_FLAGS if _not_true(get(p, f))]
+    off = [f for f in _PAB_FLAGS if not_true(get(p, f))]
     if not off:
         return None
     return "not true: " + ", ".join(f"`{f}`" for f in off)
@@ -160,16 +160,16 @@ def _sse_problem(p: Mapping[str, Any]) -> str | None:
     rules = get(p, "rules")
     if rules is UNKNOWN:
         return None
-    if not _items(rules):
+    if not list_items(rules):
         return "`rules` is empty"
-    for index, rule in enumerate(_items(rules)):
+    for index, rule in enumerate(list_items(rules)):
         algorithm = get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
         if algorithm is not UNKNOWN and algorithm not in _SSE_ALGORITHMS:
-            return f"`rules[{index}].applyServerSideEncryptionByDefault.sseAlgorithm` is {_show(algorithm)}"
+            return f"`rules[{index}].applyServerSideEncryptionByDefault.sseAlgorithm` is {show_value(algorithm)}"
     return None
 
 
-_VERSIONING_FIX = _set("versioningConfiguration.status", "Enabled")
+_VERSIONING_FIX = set_hint("versioningConfiguration.status", "Enabled")
 _PAB_FIX = (
     "set `blockPublicAcls`, `blockPublicPolicy`, `ignorePublicAcls` and "
     "`restrictPublicBuckets` all to true (Python SDK: `block_public_acls=True, "
@@ -185,10 +185,10 @@ _SSE_FIX = (
 def _s3_versioning(p: Mapping[str, Any], n: str) -> Iterator[str]:
     problem = _versioning_problem(p)
     if problem:
-        yield _msg(
-            _KIND["aws:s3/bucketVersioning:BucketVersioning"],
+        yield violation_message(
+            KIND["aws:s3/bucketVersioning:BucketVersioning"],
             n,
-            f"versioning of bucket {_show(get(p, 'bucket'))} is not on ({problem})",
+            f"versioning of bucket {show_value(get(p, 'bucket'))} is not on ({problem})",
             _VERSIONING_FIX,
         )
 
@@ -196,10 +196,10 @@ def _s3_versioning(p: Mapping[str, Any], n: str) -> Iterator[str]:
 def _s3_public_access(p: Mapping[str, Any], n: str) -> Iterator[str]:
     problem = _pab_problem(p)
     if problem:
-        yield _msg(
-            _KIND["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
+        yield violation_message(
+            KIND["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
             n,
-            f"public access to bucket {_show(get(p, 'bucket'))} is not fully blocked ({problem})",
+            f"public access to bucket {show_value(get(p, 'bucket'))} is not fully blocked ({problem})",
             _PAB_FIX,
         )
 
@@ -207,10 +207,10 @@ def _s3_public_access(p: Mapping[str, Any], n: str) -> Iterator[str]:
 def _s3_encryption(p: Mapping[str, Any], n: str) -> Iterator[str]:
     problem = _sse_problem(p)
     if problem:
-        yield _msg(
+        yield violation_message(
             "S3 BucketServerSideEncryptionConfiguration",
             n,
-            f"no valid default encryption for bucket {_show(get(p, 'bucket'))} ({problem})",
+            f"no valid default encryption for bucket {show_value(get(p, 'bucket'))} ({problem})",
             _SSE_FIX,
         )
 
@@ -240,7 +240,7 @@ _S3_COMPANIONS = (
 )
 
 
-def _bucket_keys(bucket: PolicyResource) -> set:
+def bucket_keys(bucket: PolicyResource) -> set:
     keys = set()
     for prop in ("bucket", "id"):
         value = get(bucket.props, prop)
@@ -249,7 +249,7 @@ def _bucket_keys(bucket: PolicyResource) -> set:
     return keys
 
 
-def _targets(companion: PolicyResource, bucket: PolicyResource, keys: set) -> bool:
+def targets_bucket(companion: PolicyResource, bucket: PolicyResource, keys: set) -> bool:
     """The companion's `bucket` input names this bucket: by value (the bucket's name or id), or,
     when the value is unknown during preview, by the engine's property dependency on it."""
     if any(dep.urn == bucket.urn for dep in companion.property_dependencies.get("bucket", [])):
@@ -261,51 +261,51 @@ def _targets(companion: PolicyResource, bucket: PolicyResource, keys: set) -> bo
 def _validate_s3_companions(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     buckets = [r for r in args.resources if r.resource_type in S3_BUCKETS]
     for bucket in buckets:
-        keys = _bucket_keys(bucket)
+        keys = bucket_keys(bucket)
         for types, what, problem_of, how in _S3_COMPANIONS:
-            linked = [r for r in args.resources if r.resource_type in types and _targets(r, bucket, keys)]
+            linked = [r for r in args.resources if r.resource_type in types and targets_bucket(r, bucket, keys)]
             if any(problem_of(r.props) is None for r in linked):
                 continue
             found = "; ".join(f"'{r.name}': {problem_of(r.props)}" for r in linked)
             problem = f"it has no {what} linked by its `bucket` input" + (f" (found {found})" if found else "")
-            report_violation(_msg(_S3, bucket.name, problem, how), bucket.urn)
+            report_violation(violation_message(S3_KIND, bucket.name, problem, how), bucket.urn)
 
 
 POLICIES: list[Policy] = [
     # GCS
-    _resource_policy("gcs-bucket-versioning", "GCS buckets have object versioning on.", [GCS_BUCKET], _gcs_versioning),
-    _resource_policy(
+    resource_policy("gcs-bucket-versioning", "GCS buckets have object versioning on.", [GCS_BUCKET], _gcs_versioning),
+    resource_policy(
         "gcs-bucket-public-access-blocked",
         "GCS buckets enforce public access prevention and uniform bucket-level access.",
         [GCS_BUCKET],
         _gcs_public_access,
     ),
-    _resource_policy(
+    resource_policy(
         "gcs-bucket-encryption",
         "GCS buckets are encrypted at rest (always true; a malformed `encryption` block is rejected).",
         [GCS_BUCKET],
         _gcs_encryption,
     ),
-    _resource_policy(
+    resource_policy(
         "gcs-bucket-no-force-destroy", "GCS buckets do not set forceDestroy.", [GCS_BUCKET], _gcs_no_force_destroy
     ),
     # S3
-    _resource_policy(
+    resource_policy(
         "s3-bucket-no-force-destroy", "S3 buckets do not set forceDestroy.", S3_BUCKETS, _s3_no_force_destroy
     ),
-    _resource_policy(
+    resource_policy(
         "s3-bucket-versioning-enabled",
         "S3 BucketVersioning resources have status Enabled.",
         S3_VERSIONING,
         _s3_versioning,
     ),
-    _resource_policy(
+    resource_policy(
         "s3-public-access-block-complete",
         "S3 BucketPublicAccessBlock resources set all four flags to true.",
         S3_PUBLIC_ACCESS_BLOCK,
         _s3_public_access,
     ),
-    _resource_policy(
+    resource_policy(
         "s3-bucket-encryption-valid",
         "S3 server-side encryption configurations have a rule with a valid algorithm.",
         S3_SSE,

@@ -40,7 +40,7 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 DATABASES = frozenset({CLOUDSQL, RDS})
 BUCKETS = frozenset({GCS_BUCKET}) | S3_BUCKETS
 
-_KIND = {
+KIND = {
     CLOUDSQL: "Cloud SQL instance",
     RDS: "RDS instance",
     GCS_BUCKET: "GCS bucket",
@@ -108,7 +108,7 @@ def get(obj: Any, *path: str) -> Any:
     return cur
 
 
-def _items(value: Any) -> list[Any]:
+def list_items(value: Any) -> list[Any]:
     """The elements of a list value (``UNKNOWN`` for unknown ones); [] if it is not a list."""
     if not _is_list(value):
         return []
@@ -122,25 +122,25 @@ def _items(value: Any) -> list[Any]:
     return out
 
 
-def _number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
 
 
-def _blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     """Not set: None or an empty/whitespace string. Unknown counts as set."""
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _not_true(value: Any) -> bool:
+def not_true(value: Any) -> bool:
     return value is not UNKNOWN and value is not True
 
 
-def _below(value: Any, minimum: float) -> bool:
+def is_below(value: Any, minimum: float) -> bool:
     if value is UNKNOWN:
         return False
-    number = _number(value)
+    number = as_number(value)
     return number is None or number < minimum
 
 
@@ -151,7 +151,7 @@ def _below(value: Any, minimum: float) -> bool:
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
-def _snake(path: str) -> str:
+def to_snake_case(path: str) -> str:
     return ".".join(_CAMEL.sub(r"_\1", part).lower() for part in path.split("."))
 
 
@@ -159,7 +159,7 @@ def _json(value: Any) -> str:
     return json.dumps(value)
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     if value is None:
         return "unset"
     if _is_list(value) or isinstance(value, Mapping):
@@ -184,14 +184,14 @@ def _plain(value: Any) -> Any:
     return None if value is UNKNOWN else value
 
 
-def _set(path: str, value: Any, minimum: bool = False) -> str:
+def set_hint(path: str, value: Any, minimum: bool = False) -> str:
     """Fix hint: the engine (camelCase) input path and the Python SDK (snake_case) spelling."""
     more = " or more" if minimum else ""
     py = repr(value) if not isinstance(value, str) else json.dumps(value)
-    return f"set `{path}` to {_json(value)}{more} (Python SDK: `{_snake(path)}={py}`)"
+    return f"set `{path}` to {_json(value)}{more} (Python SDK: `{to_snake_case(path)}={py}`)"
 
 
-def _msg(kind: str, name: str, problem: str, fix: str) -> str:
+def violation_message(kind: str, name: str, problem: str, fix: str) -> str:
     return f"{kind} '{name}': {problem}. Fix: {fix}."
 
 
@@ -202,7 +202,7 @@ def _msg(kind: str, name: str, problem: str, fix: str) -> str:
 Check = Callable[[Mapping[str, Any], str], Iterator[str]]
 
 
-def _resource_policy(
+def resource_policy(
     name: str,
     description: str,
     types: Iterable[str],

@@ -13,27 +13,27 @@ from .common import (
     HELM_RELEASE,
     MIN_PROMETHEUS_REPLICAS,
     UNKNOWN,
-    _below,
-    _blank,
-    _msg,
-    _resource_policy,
-    _set,
-    _show,
     get,
+    is_below,
+    is_blank,
+    resource_policy,
+    set_hint,
+    show_value,
+    violation_message,
 )
 
 # --------------------------------------------------------------------------------------------
 # The Astronomer Helm release
 # --------------------------------------------------------------------------------------------
 
-_HELM = "Helm release"
+HELM_KIND = "Helm release"
 _EXACT_SEMVER = re.compile(
     r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$"
 )
 
 
-def _is_astronomer(props: Mapping[str, Any]) -> bool:
+def is_astronomer(props: Mapping[str, Any]) -> bool:
     """`chart` is "astronomer", "<repo alias>/astronomer", an OCI/URL ending in /astronomer, or
     an astronomer-<version>.tgz archive."""
     chart = get(props, "chart")
@@ -45,12 +45,12 @@ def _is_astronomer(props: Mapping[str, Any]) -> bool:
 
 def _helm_prometheus(p: Mapping[str, Any], n: str) -> Iterator[str]:
     replicas = get(p, "values", "prometheus", "replicas")
-    if _below(replicas, MIN_PROMETHEUS_REPLICAS):
-        yield _msg(
-            _HELM,
+    if is_below(replicas, MIN_PROMETHEUS_REPLICAS):
+        yield violation_message(
+            HELM_KIND,
             n,
             "Prometheus runs a single replica (`values.prometheus.replicas` is "
-            f"{_show(replicas)}; the chart default is 1)",
+            f"{show_value(replicas)}; the chart default is 1)",
             f"set `values.prometheus.replicas` to {MIN_PROMETHEUS_REPLICAS} or more (and "
             '`values.prometheus.sessionAffinity` to "ClientIP", with `affinity` spreading '
             "the pods across zones)",
@@ -65,8 +65,8 @@ def _helm_registry(p: Mapping[str, Any], n: str) -> Iterator[str]:
         if get(p, "values", "astronomer", "registry", store, "enabled") in (True, UNKNOWN)
     ]
     if not enabled:
-        yield _msg(
-            _HELM,
+        yield violation_message(
+            HELM_KIND,
             n,
             "the image registry stores images on a pod volume that a rebuild "
             f"loses (neither `{reg}.gcs.enabled` nor `{reg}.s3.enabled` is true)",
@@ -76,9 +76,9 @@ def _helm_registry(p: Mapping[str, Any], n: str) -> Iterator[str]:
         return
     for store in enabled:
         bucket = get(p, "values", "astronomer", "registry", store, "bucket")
-        if _blank(bucket):
-            yield _msg(
-                _HELM,
+        if is_blank(bucket):
+            yield violation_message(
+                HELM_KIND,
                 n,
                 f"`{reg}.{store}.enabled` is true but `{reg}.{store}.bucket` is unset",
                 f"set `{reg}.{store}.bucket` to the registry bucket's name",
@@ -88,19 +88,19 @@ def _helm_registry(p: Mapping[str, Any], n: str) -> Iterator[str]:
 def _helm_external_db(p: Mapping[str, Any], n: str) -> Iterator[str]:
     enabled = get(p, "values", "global", "postgresql", "enabled")
     if enabled is not UNKNOWN and enabled is not False:
-        yield _msg(
-            _HELM,
+        yield violation_message(
+            HELM_KIND,
             n,
             "the platform database is not declared external "
-            f"(`values.global.postgresql.enabled` is {_show(enabled)}; an "
+            f"(`values.global.postgresql.enabled` is {show_value(enabled)}; an "
             "in-cluster PostgreSQL dies with the cluster)",
             "set `values.global.postgresql.enabled` to false explicitly and provide the "
             "`astronomer-bootstrap` Secret pointing at Cloud SQL / RDS",
         )
     legacy = get(p, "values", "global", "postgresqlEnabled")
     if legacy is True:
-        yield _msg(
-            _HELM,
+        yield violation_message(
+            HELM_KIND,
             n,
             "`values.global.postgresqlEnabled` (the 0.x/1.x key) is true",
             "remove `values.global.postgresqlEnabled` and set `values.global.postgresql.enabled` to false",
@@ -115,13 +115,13 @@ def _helm_pinned(p: Mapping[str, Any], n: str) -> Iterator[str]:
     if version is UNKNOWN:
         return
     if not isinstance(version, str) or not _EXACT_SEMVER.match(version.strip()):
-        yield _msg(
-            _HELM,
+        yield violation_message(
+            HELM_KIND,
             n,
             "the chart version is not pinned "
-            f"(`version` is {_show(version)}; a range or an empty version lets a "
+            f"(`version` is {show_value(version)}; a range or an empty version lets a "
             "rebuild install a different chart)",
-            _set("version", "2.1.0") + " (an exact MAJOR.MINOR.PATCH version)",
+            set_hint("version", "2.1.0") + " (an exact MAJOR.MINOR.PATCH version)",
         )
 
 
@@ -149,47 +149,47 @@ def _velero_schedule_retention(p: Mapping[str, Any], n: str) -> Iterator[str]:
         return
     hours = go_duration_hours(ttl) if isinstance(ttl, str) else None
     if hours is None or hours < MIN_DEPLOYMENT_BACKUP_HOURS:
-        yield _msg(
+        yield violation_message(
             "Velero schedule",
             n,
-            f"its backups are kept {_show(ttl) if ttl is not None else 'for the server default'}, "
+            f"its backups are kept {show_value(ttl) if ttl is not None else 'for the server default'}, "
             f"less than {MIN_DEPLOYMENT_BACKUP_HOURS // 24} days (or not set explicitly)",
-            _set("spec.template.ttl", f"{MIN_DEPLOYMENT_BACKUP_HOURS}h0m0s", minimum=True),
+            set_hint("spec.template.ttl", f"{MIN_DEPLOYMENT_BACKUP_HOURS}h0m0s", minimum=True),
         )
 
 
 POLICIES: list[Policy] = [
     # Astronomer Helm release
-    _resource_policy(
+    resource_policy(
         "astronomer-prometheus-ha",
         f"The Astronomer release runs Prometheus with at least {MIN_PROMETHEUS_REPLICAS} replicas.",
         [HELM_RELEASE],
         _helm_prometheus,
-        applies=_is_astronomer,
+        applies=is_astronomer,
     ),
-    _resource_policy(
+    resource_policy(
         "astronomer-registry-object-storage",
         "The Astronomer registry stores images in a GCS or S3 bucket.",
         [HELM_RELEASE],
         _helm_registry,
-        applies=_is_astronomer,
+        applies=is_astronomer,
     ),
-    _resource_policy(
+    resource_policy(
         "astronomer-external-database",
         "The Astronomer release uses an external database (global.postgresql.enabled: false).",
         [HELM_RELEASE],
         _helm_external_db,
-        applies=_is_astronomer,
+        applies=is_astronomer,
     ),
-    _resource_policy(
+    resource_policy(
         "astronomer-chart-version-pinned",
         "The Astronomer chart version is pinned to an exact version.",
         [HELM_RELEASE],
         _helm_pinned,
-        applies=_is_astronomer,
+        applies=is_astronomer,
     ),
     # Velero
-    _resource_policy(
+    resource_policy(
         "velero-schedule-keeps-a-week",
         f"Velero schedules keep each backup at least {MIN_DEPLOYMENT_BACKUP_HOURS // 24} days (spec.template.ttl).",
         [VELERO_SCHEDULE],

@@ -10,7 +10,7 @@ from typing import Any
 
 from pulumi_policy import Policy, ReportViolation, StackValidationArgs, StackValidationPolicy
 
-from .buckets import _S3, _bucket_keys, _targets
+from .buckets import S3_KIND, bucket_keys, targets_bucket
 from .common import (
     ADVISORY,
     HELM_RELEASE,
@@ -18,17 +18,17 @@ from .common import (
     S3_BUCKETS,
     UNKNOWN,
     Check,
-    _blank,
-    _items,
-    _msg,
-    _number,
-    _resource_policy,
-    _set,
-    _show,
+    as_number,
     get,
+    is_blank,
+    list_items,
+    resource_policy,
+    set_hint,
+    show_value,
     unwrap,
+    violation_message,
 )
-from .release import _HELM, _is_astronomer
+from .release import HELM_KIND, is_astronomer
 
 # --------------------------------------------------------------------------------------------
 # Security (issue 12): enforced NetworkPolicies, least-privileged nodes, nodes that roll, TLS to
@@ -49,7 +49,7 @@ def _open_to_all(cidrs: Any) -> bool:
     """No list (or an empty one) or a list containing 0.0.0.0/0: reachable from anywhere."""
     if cidrs is UNKNOWN:
         return False
-    values = [c for c in _items(cidrs) if isinstance(c, str)]
+    values = [c for c in list_items(cidrs) if isinstance(c, str)]
     return not values or any(c in _ANYWHERE for c in values)
 
 
@@ -58,13 +58,13 @@ def _gke_network_policy(p: Mapping[str, Any], n: str) -> Iterator[str]:
     enabled = get(p, "networkPolicy", "enabled")
     if datapath in ("ADVANCED_DATAPATH", UNKNOWN) or enabled in (True, UNKNOWN):
         return
-    yield _msg(
+    yield violation_message(
         "GKE cluster",
         n,
         "NetworkPolicies are accepted but not enforced (no Dataplane V2, "
         "no network policy enforcement): the chart's default-deny and "
         "per-component policies do nothing",
-        _set("datapathProvider", "ADVANCED_DATAPATH") + " on a new cluster (ForceNew), or "
+        set_hint("datapathProvider", "ADVANCED_DATAPATH") + " on a new cluster (ForceNew), or "
         '`networkPolicy: {enabled: true, provider: "CALICO"}` with '
         "`addonsConfig.networkPolicyConfig.disabled: false` on an existing one",
     )
@@ -75,15 +75,15 @@ def _gke_node_identity(p: Mapping[str, Any], n: str) -> Iterator[str]:
     if account is UNKNOWN:
         return
     if (
-        _blank(account)
+        is_blank(account)
         or account == "default"
         or (isinstance(account, str) and account.endswith("-compute@developer.gserviceaccount.com"))
     ):
-        yield _msg(
+        yield violation_message(
             "GKE node pool",
             n,
             f"the nodes run as the Compute Engine default service account "
-            f"(`nodeConfig.serviceAccount` is {_show(account)})",
+            f"(`nodeConfig.serviceAccount` is {show_value(account)})",
             "set `nodeConfig.serviceAccount` to a dedicated service account holding only "
             "`roles/container.defaultNodeServiceAccount` on the project",
         )
@@ -93,10 +93,10 @@ def _fixed_name(path: str, kind: str, prefix_input: str) -> Check:
     def check(p: Mapping[str, Any], n: str) -> Iterator[str]:
         name = get(p, path)
         if isinstance(name, str) and name:
-            yield _msg(
+            yield violation_message(
                 kind,
                 n,
-                f"it has a fixed name (`{path}` is {_show(name)}), so any change the "
+                f"it has a fixed name (`{path}` is {show_value(name)}), so any change the "
                 "provider must replace it for deletes every node before the new "
                 "ones exist",
                 f'remove `{path}` and set `{prefix_input}` (e.g. "platform-"): the '
@@ -110,8 +110,8 @@ def _eks_node_group_template(p: Mapping[str, Any], n: str) -> Iterator[str]:
     template = get(p, "launchTemplate")
     if template is UNKNOWN:
         return
-    if _blank(template) or (_blank(get(p, "launchTemplate", "id")) and _blank(get(p, "launchTemplate", "name"))):
-        yield _msg(
+    if is_blank(template) or (is_blank(get(p, "launchTemplate", "id")) and is_blank(get(p, "launchTemplate", "name"))):
+        yield violation_message(
             "EKS node group",
             n,
             "it has no launch template, so its nodes accept IMDSv1 and pods can read the node role's credentials",
@@ -125,20 +125,20 @@ def _launch_template_imdsv2(p: Mapping[str, Any], n: str) -> Iterator[str]:
     tokens = get(p, "metadataOptions", "httpTokens")
     hops = get(p, "metadataOptions", "httpPutResponseHopLimit")
     if tokens is not UNKNOWN and tokens != "required":
-        yield _msg(
+        yield violation_message(
             "launch template",
             n,
-            f"IMDSv1 is allowed (`metadataOptions.httpTokens` is {_show(tokens)})",
-            _set("metadataOptions.httpTokens", "required"),
+            f"IMDSv1 is allowed (`metadataOptions.httpTokens` is {show_value(tokens)})",
+            set_hint("metadataOptions.httpTokens", "required"),
         )
-    number = _number(hops)
+    number = as_number(hops)
     if hops is not UNKNOWN and (number is None or number > 1):
-        yield _msg(
+        yield violation_message(
             "launch template",
             n,
             f"pods can reach the instance metadata service "
-            f"(`metadataOptions.httpPutResponseHopLimit` is {_show(hops)})",
-            _set("metadataOptions.httpPutResponseHopLimit", 1),
+            f"(`metadataOptions.httpPutResponseHopLimit` is {show_value(hops)})",
+            set_hint("metadataOptions.httpPutResponseHopLimit", 1),
         )
 
 
@@ -160,7 +160,7 @@ def _validate_eks_network_policy(args: StackValidationArgs, report_violation: Re
                 break
         if not enforced:
             report_violation(
-                _msg(
+                violation_message(
                     "EKS cluster",
                     cluster.name,
                     "NetworkPolicies are accepted but not enforced: no `vpc-cni` add-on "
@@ -195,19 +195,19 @@ def _denies_insecure_transport(policy_json: Any) -> bool | None:
 def _validate_s3_tls(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     policies_ = [r for r in args.resources if r.resource_type in S3_BUCKET_POLICY]
     for bucket in (r for r in args.resources if r.resource_type in S3_BUCKETS):
-        keys = _bucket_keys(bucket)
+        keys = bucket_keys(bucket)
         judged: list[bool | None] = []
         for policy in policies_:
             target = get(policy.props, "bucket")
-            if target is UNKNOWN and not _targets(policy, bucket, keys):
+            if target is UNKNOWN and not targets_bucket(policy, bucket, keys):
                 judged.append(None)  # not known until the update: not judged
-            elif _targets(policy, bucket, keys):
+            elif targets_bucket(policy, bucket, keys):
                 judged.append(_denies_insecure_transport(get(policy.props, "policy")))
         if any(j is not False for j in judged):
             continue
         report_violation(
-            _msg(
-                _S3,
+            violation_message(
+                S3_KIND,
                 bucket.name,
                 "it answers plain HTTP: no bucket policy denies requests with `aws:SecureTransport` false",
                 "attach an `aws.s3.BucketPolicy` whose document has a Deny statement for "
@@ -224,9 +224,9 @@ def _gke_control_plane_exposure(p: Mapping[str, Any], n: str) -> Iterator[str]:
     blocks = get(p, "masterAuthorizedNetworksConfig", "cidrBlocks")
     if blocks is UNKNOWN:
         return
-    cidrs = [get(b, "cidrBlock") for b in _items(blocks)]
+    cidrs = [get(b, "cidrBlock") for b in list_items(blocks)]
     if _open_to_all(cidrs):
-        yield _msg(
+        yield violation_message(
             "GKE cluster",
             n,
             "the Kubernetes API is reachable from anywhere (credentials still "
@@ -244,7 +244,7 @@ def _eks_endpoint_exposure(p: Mapping[str, Any], n: str) -> Iterator[str]:
         return
     cidrs = get(p, "vpcConfig", "publicAccessCidrs")
     if _open_to_all(cidrs):
-        yield _msg(
+        yield violation_message(
             "EKS cluster",
             n,
             "the public Kubernetes API endpoint is open to 0.0.0.0/0 "
@@ -260,8 +260,8 @@ def _helm_nginx_exposure(p: Mapping[str, Any], n: str) -> Iterator[str]:
         return
     ranges = get(p, "values", "nginx", "loadBalancerSourceRanges")
     if _open_to_all(ranges):
-        yield _msg(
-            _HELM,
+        yield violation_message(
+            HELM_KIND,
             n,
             "NGINX is an internet-facing load balancer with no source ranges: the "
             "platform's UI and APIs are reachable from anywhere (a choice)",
@@ -271,7 +271,7 @@ def _helm_nginx_exposure(p: Mapping[str, Any], n: str) -> Iterator[str]:
 
 
 POLICIES: list[Policy] = [
-    _resource_policy(
+    resource_policy(
         "gke-network-policy-enforced",
         "GKE clusters enforce NetworkPolicies (Dataplane V2 or Calico).",
         [GKE_CLUSTER],
@@ -283,31 +283,31 @@ POLICIES: list[Policy] = [
         validate=_validate_eks_network_policy,
         enforcement_level=MANDATORY,
     ),
-    _resource_policy(
+    resource_policy(
         "gke-node-dedicated-service-account",
         "GKE node pools run as a dedicated service account, not the Compute Engine default one.",
         [GKE_NODE_POOL],
         _gke_node_identity,
     ),
-    _resource_policy(
+    resource_policy(
         "gke-node-pool-rolls-without-outage",
         "GKE node pools have no fixed name, so a replacement is created before the old pool is deleted.",
         [GKE_NODE_POOL],
         _fixed_name("name", "GKE node pool", "namePrefix"),
     ),
-    _resource_policy(
+    resource_policy(
         "eks-node-group-rolls-without-outage",
         "EKS node groups have no fixed name, so a replacement is created before the old group is deleted.",
         [EKS_NODE_GROUP],
         _fixed_name("nodeGroupName", "EKS node group", "nodeGroupNamePrefix"),
     ),
-    _resource_policy(
+    resource_policy(
         "eks-node-group-launch-template",
         "EKS node groups use a launch template (where IMDSv2 is required).",
         [EKS_NODE_GROUP],
         _eks_node_group_template,
     ),
-    _resource_policy(
+    resource_policy(
         "launch-template-imdsv2",
         "Launch templates require IMDSv2 with a hop limit of 1.",
         [LAUNCH_TEMPLATE],
@@ -319,26 +319,26 @@ POLICIES: list[Policy] = [
         validate=_validate_s3_tls,
         enforcement_level=MANDATORY,
     ),
-    _resource_policy(
+    resource_policy(
         "gke-control-plane-exposure",
         "Advisory: the GKE control plane is reachable from anywhere (a choice).",
         [GKE_CLUSTER],
         _gke_control_plane_exposure,
         level=ADVISORY,
     ),
-    _resource_policy(
+    resource_policy(
         "eks-public-endpoint-exposure",
         "Advisory: the EKS public endpoint is open to 0.0.0.0/0 (a choice).",
         [EKS_CLUSTER],
         _eks_endpoint_exposure,
         level=ADVISORY,
     ),
-    _resource_policy(
+    resource_policy(
         "astronomer-nginx-exposure",
         "Advisory: NGINX is internet-facing with no source ranges (a choice).",
         [HELM_RELEASE],
         _helm_nginx_exposure,
         level=ADVISORY,
-        applies=_is_astronomer,
+        applies=is_astronomer,
     ),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy, ReportViolation, StackValidationArgs, StackValidationPolicy
 
-from .common import _KIND, BUCKETS, DATABASES, MANDATORY, _msg
+from .common import BUCKETS, DATABASES, KIND, MANDATORY, violation_message
 
 # --------------------------------------------------------------------------------------------
 # Stack level: protect
@@ -17,9 +17,9 @@ def _validate_protected(args: StackValidationArgs, report_violation: ReportViola
             continue
         if r.opts is not None and r.opts.protect:
             continue
-        kind = _KIND.get(r.resource_type, r.resource_type)
+        kind = KIND.get(r.resource_type, r.resource_type)
         report_violation(
-            _msg(
+            violation_message(
                 kind,
                 r.name,
                 "it is not protected, so `pulumi destroy` or a refactor that drops it from the program deletes it",

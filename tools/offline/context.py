@@ -48,7 +48,7 @@ class Context:
         return self.config.get("aws:region", "us-east-1")
 
 
-def _name(args: pulumi_mocks.MockResourceArgs) -> str:
+def mock_name(args: pulumi_mocks.MockResourceArgs) -> str:
     return args.inputs.get("name") or f"{args.name}-mock1234"
 
 

@@ -16,10 +16,10 @@ from typing import Any
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import run_in_stack, set_all_config
 
-from tools.offline.context import Context, _name
+from tools.offline.context import Context, mock_name
 from tools.offline.invokes import CALL_RESULTS
 from tools.offline.outputs import RESOURCE_IDS, RESOURCE_OUTPUTS
-from tools.offline.records import Evaluation, Registered, Secret, _from_engine
+from tools.offline.records import Evaluation, Registered, Secret, from_engine
 from tools.offline.stack import PROJECT_DIR, PROJECT_NAME, _config_string, stack_config
 from tools.pulumi_internals import (
     clear_root_resource,
@@ -82,7 +82,7 @@ class _Mocks(pulumi_mocks.Mocks):
         if compute is not None:
             outputs.update(compute(args, self.ctx))
         elif "name" not in outputs and args.custom:
-            outputs["name"] = _name(args)
+            outputs["name"] = mock_name(args)
         if args.typ in RESOURCE_IDS:
             return str(outputs[RESOURCE_IDS[args.typ]]), outputs
         # A read (`Resource.get`) answers with the id it was asked for.
@@ -116,7 +116,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 parent=request.parent,
                 custom=bool(request.custom),
                 protect=bool(request.protect),
-                inputs=_from_engine(inputs),
+                inputs=from_engine(inputs),
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 provider=request.provider,
@@ -156,7 +156,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResourceOutputs(self, request):
         if request.urn == self.stack_urn:
-            self.evaluation.outputs = _from_engine(deserialize_properties(request.outputs))
+            self.evaluation.outputs = from_engine(deserialize_properties(request.outputs))
         return super().RegisterResourceOutputs(request)
 
 

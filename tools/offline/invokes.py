@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from tools.offline.context import MOCK_AWS_ACCOUNT, MOCK_CA, CallFn
-from tools.offline.outputs import _digest, mock_oidc_issuer
+from tools.offline.outputs import mock_oidc_issuer, text_digest
 
 # What GKE's GetServerConfig answers in late November 2026, per release channel (newest first).
 # Shaped like the API (https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/ServerConfig)
@@ -127,7 +127,7 @@ def _policy_document(args, ctx):
         statements.append(rendered)
     document = {"Version": args.args.get("version") or "2012-10-17", "Statement": statements}
     return {
-        "id": _digest(json.dumps(document, sort_keys=True)),
+        "id": text_digest(json.dumps(document, sort_keys=True)),
         "json": json.dumps(document, indent=2),
         "minifiedJson": json.dumps(document, separators=(",", ":")),
     }

@@ -16,7 +16,7 @@ from tools.offline.context import (
     MOCK_PASSWORD,
     MOCK_UUID,
     OutputFn,
-    _name,
+    mock_name,
 )
 
 MOCK_SQL_IP = "10.99.0.3"
@@ -32,7 +32,7 @@ def _sql_private_ip(resource_name: str) -> str:
 
 
 def _sql_instance(args, ctx):
-    name = _name(args)
+    name = mock_name(args)
     return {
         "name": name,
         "connectionName": f"{ctx.gcp_project}:{args.inputs.get('region', ctx.gcp_region)}:{name}",
@@ -43,7 +43,7 @@ def _sql_instance(args, ctx):
 
 def _gke_cluster(args, ctx):
     return {
-        "name": _name(args),
+        "name": mock_name(args),
         "endpoint": "203.0.113.10",
         "masterAuth": {"clusterCaCertificate": MOCK_CA},
     }
@@ -51,7 +51,7 @@ def _gke_cluster(args, ctx):
 
 def _self_link(kind: str) -> OutputFn:
     def outputs(args, ctx):
-        name = _name(args)
+        name = mock_name(args)
         return {
             "name": name,
             "selfLink": f"https://www.googleapis.com/compute/v1/projects/{ctx.gcp_project}/{kind}/{name}",
@@ -90,11 +90,11 @@ RESOURCE_OUTPUTS: dict[str, OutputFn] = {
     "gcp:compute/network:Network": _self_link("global/networks"),
     "gcp:compute/subnetwork:Subnetwork": _self_link("regions/us-central1/subnetworks"),
     "gcp:compute/address:Address": lambda args, ctx: {
-        "name": _name(args),
+        "name": mock_name(args),
         "address": args.inputs.get("address") or "203.0.113.20",
     },
-    "gcp:compute/globalAddress:GlobalAddress": lambda args, ctx: {"name": _name(args)},
-    "gcp:storage/bucket:Bucket": lambda args, ctx: {"name": _name(args), "url": f"gs://{_name(args)}"},
+    "gcp:compute/globalAddress:GlobalAddress": lambda args, ctx: {"name": mock_name(args)},
+    "gcp:storage/bucket:Bucket": lambda args, ctx: {"name": mock_name(args), "url": f"gs://{mock_name(args)}"},
     "gcp:serviceaccount/account:Account": _service_account,
     "random:index/randomPassword:RandomPassword": _random_password,
     "kubernetes:helm.sh/v3:Release": _helm_release,
@@ -127,7 +127,7 @@ def mock_oidc_issuer(region: str, cluster: str = "MOCK") -> str:
     return f"https://oidc.eks.{region}.amazonaws.com/id/{cluster.upper().replace('-', '')}0123456789ABCDEF"
 
 
-def _digest(text: str) -> str:
+def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -194,7 +194,7 @@ def _iam_role(args, ctx):
     return {
         "name": name,
         "arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:role/{name}",
-        "uniqueId": f"AROAMOCK{_digest(name)[:12].upper()}",
+        "uniqueId": f"AROAMOCK{text_digest(name)[:12].upper()}",
     }
 
 
@@ -226,7 +226,7 @@ RESOURCE_OUTPUTS.update(
         },
         # A new template's first version is 1; the node group pins the version it rolls to.
         "aws:ec2/launchTemplate:LaunchTemplate": lambda args, ctx: {
-            "arn": f"arn:aws:ec2:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:launch-template/lt-{_digest(args.name)[:17]}",
+            "arn": f"arn:aws:ec2:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:launch-template/lt-{text_digest(args.name)[:17]}",
             "latestVersion": 1,
         },
         "aws:rds/instance:Instance": _rds_instance,

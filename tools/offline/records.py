@@ -56,14 +56,14 @@ def plaintext_occurrences(value: Any, needle: str, path: str = "") -> list[str]:
     return []
 
 
-def _from_engine(value: Any) -> Any:
+def from_engine(value: Any) -> Any:
     """Engine wire values (secret-signature dicts) to plain Python with Secret markers."""
     if is_secret(value):
-        return Secret(_from_engine(unwrap_secret(value)))
+        return Secret(from_engine(unwrap_secret(value)))
     if isinstance(value, dict):
-        return {k: _from_engine(v) for k, v in value.items()}
+        return {k: from_engine(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_from_engine(v) for v in value]
+        return [from_engine(v) for v in value]
     return value
 
 

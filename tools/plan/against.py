@@ -14,7 +14,7 @@ from typing import Any
 from tools.plan.diff import diff_evaluations, diff_is_empty, render_diff
 from tools.plan.document import missing_stack_document
 from tools.plan.evaluate import TOOLS_ROOT
-from tools.plan.markdown import _code
+from tools.plan.markdown import code_span
 
 # ---- --diff-against: a worktree, two processes -------------------------------------------------
 
@@ -100,7 +100,7 @@ def compare(
         return (json.dumps({"stack": stack, "ref": ref, "error": new["error"]}, indent=2) if as_json else message), 1
     if old["error"]:
         message = (
-            f"## Offline plan diff: stack `{stack}`\n\n**The program at {_code(ref)} fails to evaluate for this stack**, "
+            f"## Offline plan diff: stack `{stack}`\n\n**The program at {code_span(ref)} fails to evaluate for this stack**, "
             f"so there is nothing to compare with (the working tree evaluates: {len(new['resources'])} resources):\n\n"
             f"```text\n{old['error']}\n```\n"
         )
@@ -114,7 +114,7 @@ def compare(
         return json.dumps({"ref": ref, "changed_anything": not diff_is_empty(diff), **diff}, indent=2, default=str), 0
     text = render_diff(diff, ref)
     if text and old.get("missing"):
-        text = f"Stack `{stack}` does not exist at {_code(ref)}: everything is new.\n\n" + text
+        text = f"Stack `{stack}` does not exist at {code_span(ref)}: everything is new.\n\n" + text
     elif text and new.get("missing"):
         text = f"Stack `{stack}` is gone from the working tree.\n\n" + text
     return text, 0

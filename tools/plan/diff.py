@@ -9,8 +9,8 @@ from typing import Any
 
 from tools.plan.document import flatten, to_document
 from tools.plan.evaluate import MASKED
-from tools.plan.markdown import _code, table
-from tools.plan.summary.rows import _fmt
+from tools.plan.markdown import code_span, table
+from tools.plan.summary.rows import fmt_value
 
 # ---- diff --------------------------------------------------------------------------------------
 
@@ -128,10 +128,10 @@ def _value_text(change: Mapping[str, Any], side: str) -> str:
     value = change[side]
     if change.get("secret") and value == MASKED:
         return "[secret]"
-    text = _fmt(value)
+    text = fmt_value(value)
     if len(text) > 160:
         text = text[:157] + "…"
-    return _code(text)
+    return code_span(text)
 
 
 def render_diff(diff: Mapping[str, Any], ref: str) -> str:
@@ -142,7 +142,7 @@ def render_diff(diff: Mapping[str, Any], ref: str) -> str:
     lines = [
         f"## Offline plan diff: stack `{diff['stack']}`",
         "",
-        f"{counts} against {_code(ref)}, from evaluating both programs offline. Resources are matched by URN: "
+        f"{counts} against {code_span(ref)}, from evaluating both programs offline. Resources are matched by URN: "
         "a renamed or re-parented resource shows as removed and added (the engine would replace it unless it has an alias).",
         "",
     ]
@@ -154,7 +154,7 @@ def render_diff(diff: Mapping[str, Any], ref: str) -> str:
                 (
                     [
                         f"**{r['name']}**",
-                        _code(r["type"]),
+                        code_span(r["type"]),
                         r["parent"].rsplit("::", 1)[-1],
                         "🔒" if r["protect"] else "",
                     ]
@@ -166,10 +166,10 @@ def render_diff(diff: Mapping[str, Any], ref: str) -> str:
         lines += ["### Changed", ""]
         for r in diff["changed"]:
             secret_note = any(c.get("secret") for c in r["changes"])
-            lines += [f"#### **{r['name']}** {_code(r['type'])}", ""]
+            lines += [f"#### **{r['name']}** {code_span(r['type'])}", ""]
             lines += table(
                 ["Property", "Old", "New"],
-                ([_code(c["path"]), _value_text(c, "old"), _value_text(c, "new")] for c in r["changes"]),
+                ([code_span(c["path"]), _value_text(c, "old"), _value_text(c, "new")] for c in r["changes"]),
             )
             if secret_note:
                 lines += [
@@ -181,7 +181,7 @@ def render_diff(diff: Mapping[str, Any], ref: str) -> str:
         lines += ["### Stack outputs", ""]
         lines += table(
             ["Output", "Old", "New"],
-            ([_code(c["path"]), _value_text(c, "old"), _value_text(c, "new")] for c in diff["outputs"]),
+            ([code_span(c["path"]), _value_text(c, "old"), _value_text(c, "new")] for c in diff["outputs"]),
         )
         lines.append("")
     return "\n".join(lines)

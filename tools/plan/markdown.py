@@ -8,7 +8,7 @@ from collections.abc import Iterable
 # ---- Markdown ----------------------------------------------------------------------------------
 
 
-def _code(text: str) -> str:
+def code_span(text: str) -> str:
     text = str(text)
     ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""

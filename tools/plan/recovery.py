@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.plan.markdown import _code, table
+from tools.plan.markdown import code_span, table
 
 # ---- recovery order ----------------------------------------------------------------------------
 
@@ -232,7 +232,7 @@ def render_recovery(document: Mapping[str, Any]) -> list[str]:
     ]
     lines += table(
         ["Kind", "Resource type", "Estimate", "Note"],
-        [[SLOW_TYPES[t].kind, _code(t), _minutes_text(SLOW_TYPES[t].minutes), SLOW_TYPES[t].note] for t in types]
+        [[SLOW_TYPES[t].kind, code_span(t), _minutes_text(SLOW_TYPES[t].minutes), SLOW_TYPES[t].note] for t in types]
         + [["anything else", "—", _minutes_text(OTHER_MINUTES), "components take no time"]],
     )
     lines += ["", "#### Waves", ""]
@@ -250,7 +250,13 @@ def render_recovery(document: Mapping[str, Any]) -> list[str]:
     for i, urn in enumerate(order.critical_path, start=1):
         n = nodes[urn]
         rows.append(
-            [str(i), f"**{n['name']}**", _code(n["type"]), _minutes_text(_minutes(n)), _minutes_text(order.finish[urn])]
+            [
+                str(i),
+                f"**{n['name']}**",
+                code_span(n["type"]),
+                _minutes_text(_minutes(n)),
+                _minutes_text(order.finish[urn]),
+            ]
         )
     lines += table(["Step", "Resource", "Type", "Estimate", "Done after"], rows)
     lines += ["", *render_mermaid(order)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tools.plan.markdown import _code
+from tools.plan.markdown import code_span
 
 
 def _markers(node: Mapping[str, Any]) -> str:
@@ -35,7 +35,7 @@ def render_tree(document: Mapping[str, Any]) -> list[str]:
 
     def walk(parent: str, depth: int) -> None:
         for n in sorted(children.get(parent, []), key=sort_key):
-            lines.append(f"{'  ' * depth}- **{n['name']}** {_code(n['type'])}{_markers(n)}")
+            lines.append(f"{'  ' * depth}- **{n['name']}** {code_span(n['type'])}{_markers(n)}")
             walk(n["urn"], depth + 1)
 
     walk("", 0)

@@ -5,10 +5,10 @@ One module per group of rows: database.py, registry.py, standby.py, deployments.
 
 from __future__ import annotations
 
-from tools.plan.summary.database import _cloud_sql_rows, _rds_rows
-from tools.plan.summary.deployments import _deployment_rows
-from tools.plan.summary.registry import _bucket_rows, _is_astronomer_release
-from tools.plan.summary.rows import _fmt, _row
+from tools.plan.summary.database import cloud_sql_rows, rds_rows
+from tools.plan.summary.deployments import deployment_rows
+from tools.plan.summary.registry import bucket_rows, is_astronomer_release
+from tools.plan.summary.rows import fmt_value, summary_row
 from tools.plan.summary.security import security_rows
 from tools.plan.summary.standby import region_loss_rows
 
@@ -18,21 +18,21 @@ def dr_summary(evaluation) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for r in evaluation.of_type("gcp:sql/databaseInstance:DatabaseInstance"):
         if not r.input("masterInstanceName"):
-            rows += _cloud_sql_rows(r)
+            rows += cloud_sql_rows(r)
     replications = evaluation.of_type("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
     for r in evaluation.of_type("aws:rds/instance:Instance"):
         if not r.input("replicateSourceDb"):
-            rows += _rds_rows(r, replications)
+            rows += rds_rows(r, replications)
     rows += region_loss_rows(evaluation)
     if not rows:
         rows.append({"property": "Database", "value": "no Cloud SQL or RDS instance is registered ⚠️", "source": "—"})
-    releases = [r for r in evaluation.of_type("kubernetes:helm.sh/v3:Release") if _is_astronomer_release(r)]
+    releases = [r for r in evaluation.of_type("kubernetes:helm.sh/v3:Release") if is_astronomer_release(r)]
     for r in releases:
         replicas = r.input("values.prometheus.replicas")
         rows.append(
-            _row(
+            summary_row(
                 "Prometheus replicas",
-                f"{_fmt(replicas) if replicas is not None else 'chart default'} (metrics are not backed up; each replica holds a full copy)",
+                f"{fmt_value(replicas) if replicas is not None else 'chart default'} (metrics are not backed up; each replica holds a full copy)",
                 r,
                 "values.prometheus.replicas",
             )
@@ -48,9 +48,9 @@ def dr_summary(evaluation) -> list[dict[str, str]]:
                 break
         label = {"gcs": "Google Cloud Storage", "s3": "Amazon S3", "azure": "Azure Blob Storage"}.get(backend)
         value = f"{label}, bucket `{bucket}`" if label else "the registry pod's volume: images die with the cluster ⚠️"
-        rows.append(_row("Registry backend", value, r, f"values.astronomer.registry.{backend or 'gcs|s3'}"))
-        rows += _bucket_rows(evaluation, backend, bucket)
-        rows.append(_row("Chart version", f"`{_fmt(r.input('version'))}`", r, "version"))
+        rows.append(summary_row("Registry backend", value, r, f"values.astronomer.registry.{backend or 'gcs|s3'}"))
+        rows += bucket_rows(evaluation, backend, bucket)
+        rows.append(summary_row("Chart version", f"`{fmt_value(r.input('version'))}`", r, "version"))
     standby = (
         any(r.type == "pulumi:pulumi:StackReference" for r in evaluation.reads)
         and evaluation.outputs.get("standby_promoted") is False
@@ -68,5 +68,5 @@ def dr_summary(evaluation) -> list[dict[str, str]]:
             {"property": "Platform release", "value": "no `astronomer` Helm release is registered ⚠️", "source": "—"}
         )
     if releases:
-        rows += _deployment_rows(evaluation)
+        rows += deployment_rows(evaluation)
     return rows + security_rows(evaluation, releases)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.plan.summary.rows import _fmt, _protection, _row
+from tools.plan.summary.rows import fmt_value, protection_text, summary_row
 
 
-def _cloud_sql_rows(r) -> list[dict[str, str]]:
+def cloud_sql_rows(r) -> list[dict[str, str]]:
     b = "settings.backupConfiguration"
     enabled, pitr = r.input(f"{b}.enabled"), r.input(f"{b}.pointInTimeRecoveryEnabled")
     log_days = r.input(f"{b}.transactionLogRetentionDays")
     if enabled and pitr:
-        rpo = f"seconds to minutes: point-in-time recovery to any moment of the last {_fmt(log_days or 7)} days (transaction logs)"
+        rpo = f"seconds to minutes: point-in-time recovery to any moment of the last {fmt_value(log_days or 7)} days (transaction logs)"
     elif enabled:
         rpo = "up to 24 h: the last daily backup (point-in-time recovery is off) ⚠️"
     else:
@@ -22,7 +22,7 @@ def _cloud_sql_rows(r) -> list[dict[str, str]]:
         r.input(f"{b}.backupRetentionSettings.retainedBackups"),
         r.input(f"{b}.backupRetentionSettings.retentionUnit"),
     )
-    retention = f"{_fmt(retained)} daily backups" if retained is not None else "Cloud SQL default (7 backups)"
+    retention = f"{fmt_value(retained)} daily backups" if retained is not None else "Cloud SQL default (7 backups)"
     if unit and unit != "COUNT":
         retention += f" ({unit})"
     location = r.input(f"{b}.location")
@@ -30,43 +30,52 @@ def _cloud_sql_rows(r) -> list[dict[str, str]]:
     where = (
         f"`{location}`"
         if location
-        else f"Cloud SQL's default: the multi-region nearest the instance region `{_fmt(region)}`"
+        else f"Cloud SQL's default: the multi-region nearest the instance region `{fmt_value(region)}`"
     )
     final_enabled, final_days = (
         r.input("settings.finalBackupConfig.enabled"),
         r.input("settings.finalBackupConfig.retentionDays"),
     )
-    final = f"taken, kept {_fmt(final_days)} days" if final_enabled else "none ⚠️"
+    final = f"taken, kept {fmt_value(final_days)} days" if final_enabled else "none ⚠️"
     kept = r.input("settings.retainBackupsOnDelete")
     return [
-        _row("Recovery point objective", rpo, r, f"{b}.pointInTimeRecoveryEnabled", f"{b}.transactionLogRetentionDays"),
-        _row("Backup retention", retention, r, f"{b}.backupRetentionSettings"),
-        _row(
-            "Backup window", f"daily from {_fmt(r.input(f'{b}.startTime'))} UTC (a 4-hour window)", r, f"{b}.startTime"
+        summary_row(
+            "Recovery point objective", rpo, r, f"{b}.pointInTimeRecoveryEnabled", f"{b}.transactionLogRetentionDays"
         ),
-        _row("Where backups live", where, r, f"{b}.location", "region"),
-        _row("Recovery point objective, region lost", _cloud_sql_region_rpo(enabled, location), r, f"{b}.location"),
-        _row(
+        summary_row("Backup retention", retention, r, f"{b}.backupRetentionSettings"),
+        summary_row(
+            "Backup window",
+            f"daily from {fmt_value(r.input(f'{b}.startTime'))} UTC (a 4-hour window)",
+            r,
+            f"{b}.startTime",
+        ),
+        summary_row("Where backups live", where, r, f"{b}.location", "region"),
+        summary_row(
+            "Recovery point objective, region lost", _cloud_sql_region_rpo(enabled, location), r, f"{b}.location"
+        ),
+        summary_row(
             "Backups after the instance is deleted",
             "kept" if kept else "deleted with the instance ⚠️",
             r,
             "settings.retainBackupsOnDelete",
         ),
-        _row("Final backup on delete", final, r, "settings.finalBackupConfig"),
-        _row(
+        summary_row("Final backup on delete", final, r, "settings.finalBackupConfig"),
+        summary_row(
             "What this program restores after a deletion",
             CLOUD_SQL_DELETED_RESTORE,
             r,
             "settings.retainBackupsOnDelete",
         ),
-        _row(
+        summary_row(
             "Deletion protection",
-            _protection(r, r.input("settings.deletionProtectionEnabled")),
+            protection_text(r, r.input("settings.deletionProtectionEnabled")),
             r,
             "settings.deletionProtectionEnabled",
             "protect",
         ),
-        _row("High availability", _fmt(r.input("settings.availabilityType")), r, "settings.availabilityType"),
+        summary_row(
+            "High availability", fmt_value(r.input("settings.availabilityType")), r, "settings.availabilityType"
+        ),
     ]
 
 
@@ -89,22 +98,24 @@ def _cloud_sql_region_rpo(enabled: Any, location: Any) -> str:
     return f"up to 24 h: the last daily backup, kept in {where} (point-in-time logs stay in the instance's region)"
 
 
-def _rds_rows(r, replications: list) -> list[dict[str, str]]:
+def rds_rows(r, replications: list) -> list[dict[str, str]]:
     days = r.input("backupRetentionPeriod") or 0
     if days:
-        rpo = f"about 5 minutes: point-in-time restore to any moment of the last {_fmt(days)} days (RDS ships transaction logs every 5 minutes)"
+        rpo = f"about 5 minutes: point-in-time restore to any moment of the last {fmt_value(days)} days (RDS ships transaction logs every 5 minutes)"
     else:
         rpo = "none: automated backups are off (backupRetentionPeriod 0) ⚠️"
     region = r.input("region")
     where = f"the instance's region{f' `{region}`' if region else ''} (RDS automated backups)"
     for replication in replications:
-        where += f"; replicated by `{replication.name}`, kept {_fmt(replication.input('retentionPeriod') or 7)} days"
+        where += (
+            f"; replicated by `{replication.name}`, kept {fmt_value(replication.input('retentionPeriod') or 7)} days"
+        )
     kept = r.input("deleteAutomatedBackups") is False
     final_id = r.input("finalSnapshotIdentifier")
     final = f"snapshot `{final_id}`" if final_id and not r.input("skipFinalSnapshot") else "none ⚠️"
     return [
-        _row("Recovery point objective", rpo, r, "backupRetentionPeriod"),
-        _row(
+        summary_row("Recovery point objective", rpo, r, "backupRetentionPeriod"),
+        summary_row(
             "Recovery point objective, region lost",
             "minutes: the replicated automated backups and transaction logs in the replica region"
             if replications and days
@@ -112,10 +123,10 @@ def _rds_rows(r, replications: list) -> list[dict[str, str]]:
             r,
             "backupRetentionPeriod",
         ),
-        _row("Backup retention", f"{_fmt(days)} days", r, "backupRetentionPeriod"),
-        _row("Backup window", f"{_fmt(r.input('backupWindow'))} UTC", r, "backupWindow"),
-        _row("Where backups live", where, r, "region"),
-        _row(
+        summary_row("Backup retention", f"{fmt_value(days)} days", r, "backupRetentionPeriod"),
+        summary_row("Backup window", f"{fmt_value(r.input('backupWindow'))} UTC", r, "backupWindow"),
+        summary_row("Where backups live", where, r, "region"),
+        summary_row(
             "Backups after the instance is deleted",
             "kept until their retention ends"
             if kept
@@ -123,7 +134,9 @@ def _rds_rows(r, replications: list) -> list[dict[str, str]]:
             r,
             "deleteAutomatedBackups",
         ),
-        _row("Final backup on delete", final, r, "skipFinalSnapshot", "finalSnapshotIdentifier"),
-        _row("Deletion protection", _protection(r, r.input("deletionProtection")), r, "deletionProtection", "protect"),
-        _row("High availability", "Multi-AZ" if r.input("multiAz") else "single AZ", r, "multiAz"),
+        summary_row("Final backup on delete", final, r, "skipFinalSnapshot", "finalSnapshotIdentifier"),
+        summary_row(
+            "Deletion protection", protection_text(r, r.input("deletionProtection")), r, "deletionProtection", "protect"
+        ),
+        summary_row("High availability", "Multi-AZ" if r.input("multiAz") else "single AZ", r, "multiAz"),
     ]

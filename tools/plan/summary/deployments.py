@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tools.plan.summary.rows import _fmt, _row
+from tools.plan.summary.rows import fmt_value, summary_row
 
 
-def _deployment_rows(evaluation) -> list[dict[str, str]]:
+def deployment_rows(evaluation) -> list[dict[str, str]]:
     """The Airflow deployments (their namespaces, Secrets, Helm records, volumes): Velero's schedule,
     where its backups live, and a declared restore."""
     schedules = evaluation.of_type("kubernetes:velero.io/v1:Schedule")
@@ -23,15 +23,17 @@ def _deployment_rows(evaluation) -> list[dict[str, str]]:
         namespaces = ", ".join(f"`{n}`" for n in r.input(f"{t}.includedNamespaces") or ["*"])
         ttl = r.input(f"{t}.ttl")
         days = (
-            f"{float(ttl.split('h')[0]) / 24:g} days" if ttl and ttl.split("h")[0].isdigit() else f"ttl `{_fmt(ttl)}` ⚠️"
+            f"{float(ttl.split('h')[0]) / 24:g} days"
+            if ttl and ttl.split("h")[0].isdigit()
+            else f"ttl `{fmt_value(ttl)}` ⚠️"
         )
         volumes = (
             "their volumes by file-system backup" if r.input(f"{t}.defaultVolumesToFsBackup") else "no volume data ⚠️"
         )
         rows.append(
-            _row(
+            summary_row(
                 "Airflow deployments",
-                f"namespaces {namespaces} backed up by Velero on `{_fmt(r.input('spec.schedule'))}` (UTC), each backup kept {days}; every resource, {volumes} (Redis skipped)",
+                f"namespaces {namespaces} backed up by Velero on `{fmt_value(r.input('spec.schedule'))}` (UTC), each backup kept {days}; every resource, {volumes} (Redis skipped)",
                 r,
                 "spec.schedule",
                 f"{t}.ttl",
@@ -47,9 +49,9 @@ def _deployment_rows(evaluation) -> list[dict[str, str]]:
             where = buckets[0].input("location")
         protect = ", Pulumi `protect` " + ("on" if buckets and buckets[0].protect else "OFF ⚠️")
         rows.append(
-            _row(
+            summary_row(
                 "Deployments' backups live",
-                f"bucket `{_fmt(name)}` in `{_fmt(where)}`{protect}",
+                f"bucket `{fmt_value(name)}` in `{fmt_value(where)}`{protect}",
                 location,
                 "spec.objectStorage.bucket",
                 "spec.config",
@@ -60,12 +62,12 @@ def _deployment_rows(evaluation) -> list[dict[str, str]]:
         what = (
             f"backup `{source}`"
             if source
-            else f"the newest backup of schedule `{_fmt(restore.input('spec.scheduleName'))}`"
+            else f"the newest backup of schedule `{fmt_value(restore.input('spec.scheduleName'))}`"
         )
         rows.append(
-            _row(
+            summary_row(
                 "Deployments restore (declared)",
-                f"Velero restore `{_fmt(restore.input('metadata.name'))}` of {what}, finished before the platform release",
+                f"Velero restore `{fmt_value(restore.input('metadata.name'))}` of {what}, finished before the platform release",
                 restore,
                 "spec",
             )

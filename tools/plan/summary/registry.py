@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from tools.plan.summary.rows import _fmt, _row
+from tools.plan.summary.rows import fmt_value, summary_row
 
 
-def _bucket_rows(evaluation, backend: str, bucket_name: str | None) -> list[dict[str, str]]:
+def bucket_rows(evaluation, backend: str, bucket_name: str | None) -> list[dict[str, str]]:
     rows = []
     if backend == "gcs":
         for b in evaluation.of_type("gcp:storage/bucket:Bucket"):
@@ -19,13 +19,13 @@ def _bucket_rows(evaluation, backend: str, bucket_name: str | None) -> list[dict
                 if (rule.get("condition") or {}).get("daysSinceNoncurrentTime") is not None
             ]
             value = (
-                f"location `{_fmt(b.input('location'))}`, versioning {'on' if b.input('versioning.enabled') else 'OFF ⚠️'}"
-                + (f", noncurrent versions kept {_fmt(noncurrent[0])} days" if noncurrent else "")
+                f"location `{fmt_value(b.input('location'))}`, versioning {'on' if b.input('versioning.enabled') else 'OFF ⚠️'}"
+                + (f", noncurrent versions kept {fmt_value(noncurrent[0])} days" if noncurrent else "")
                 + f", Pulumi `protect` {'on' if b.protect else 'OFF ⚠️'}"
                 + (", `forceDestroy` ON ⚠️" if b.input("forceDestroy") else "")
             )
             rows.append(
-                _row("Registry bucket", value, b, "location", "versioning.enabled", "lifecycleRules", "protect")
+                summary_row("Registry bucket", value, b, "location", "versioning.enabled", "lifecycleRules", "protect")
             )
     elif backend == "s3":
         for b in evaluation.of_type("aws:s3/bucket:Bucket"):
@@ -40,10 +40,10 @@ def _bucket_rows(evaluation, backend: str, bucket_name: str | None) -> list[dict
             value = f"versioning {status or 'OFF ⚠️'}, Pulumi `protect` {'on' if b.protect else 'OFF ⚠️'}" + (
                 ", `forceDestroy` ON ⚠️" if b.input("forceDestroy") else ""
             )
-            rows.append(_row("Registry bucket", value, b, "forceDestroy", "protect"))
+            rows.append(summary_row("Registry bucket", value, b, "forceDestroy", "protect"))
     return rows
 
 
-def _is_astronomer_release(r) -> bool:
+def is_astronomer_release(r) -> bool:
     chart = str(r.input("chart") or "")
     return chart == "astronomer" or chart.endswith("/astronomer") or bool(re.search(r"astronomer-[\d.]+\.tgz$", chart))

@@ -8,7 +8,7 @@ from typing import Any
 # ---- DR summary (from the registered inputs, with secrets revealed only for the fields shown) ---
 
 
-def _fmt(value: Any) -> str:
+def fmt_value(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -20,11 +20,11 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _row(prop: str, value: str, resource, *paths: str) -> dict[str, str]:
+def summary_row(prop: str, value: str, resource, *paths: str) -> dict[str, str]:
     source = f"`{resource.name}` " + ", ".join(f"`{p}`" for p in paths) if paths else f"`{resource.name}`"
     return {"property": prop, "value": value, "source": source}
 
 
-def _protection(r, api_value: Any) -> str:
+def protection_text(r, api_value: Any) -> str:
     api = "on at the API" if api_value else "OFF at the API ⚠️"
     return f"{api}; Pulumi `protect` {'on' if r.protect else 'OFF ⚠️'}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tools.plan.summary.rows import _fmt, _row
+from tools.plan.summary.rows import fmt_value, summary_row
 
 # ---- exposure and isolation: the choices the stack makes, shown where a reviewer reads the plan -
 
@@ -33,15 +33,15 @@ def security_rows(evaluation, releases: list) -> list[dict[str, str]]:
                 else "public endpoint, from anywhere, credentials still required (an explicit choice: `cluster.masterAuthorizedNetworks`)"
             )
         rows.append(
-            _row("Exposure: Kubernetes API", value, r, "privateClusterConfig", "masterAuthorizedNetworksConfig")
+            summary_row("Exposure: Kubernetes API", value, r, "privateClusterConfig", "masterAuthorizedNetworksConfig")
         )
         if r.input("datapathProvider") == "ADVANCED_DATAPATH":
             enforcement = "enforced (Dataplane V2)"
         elif r.input("networkPolicy.enabled"):
-            enforcement = f"enforced ({_fmt(r.input('networkPolicy.provider'))})"
+            enforcement = f"enforced ({fmt_value(r.input('networkPolicy.provider'))})"
         else:
             enforcement = "NOT enforced: the chart's policies are inert ⚠️"
-        rows.append(_row("NetworkPolicies", enforcement, r, "datapathProvider", "networkPolicy"))
+        rows.append(summary_row("NetworkPolicies", enforcement, r, "datapathProvider", "networkPolicy"))
     for r in evaluation.of_type("aws:eks/cluster:Cluster"):
         if not r.input("vpcConfig.endpointPublicAccess"):
             value = "private endpoint only (inside the VPC)"
@@ -53,7 +53,9 @@ def security_rows(evaluation, releases: list) -> list[dict[str, str]]:
                 else "public endpoint, from anywhere, credentials still required (an explicit choice: `cluster.publicAccessCidrs`)"
             )
         rows.append(
-            _row("Exposure: Kubernetes API", value, r, "vpcConfig.endpointPublicAccess", "vpcConfig.publicAccessCidrs")
+            summary_row(
+                "Exposure: Kubernetes API", value, r, "vpcConfig.endpointPublicAccess", "vpcConfig.publicAccessCidrs"
+            )
         )
         cni = [a for a in evaluation.of_type("aws:eks/addon:Addon") if a.input("addonName") == "vpc-cni"]
         enforced = any(
@@ -61,7 +63,7 @@ def security_rows(evaluation, releases: list) -> list[dict[str, str]]:
             for a in cni
         )
         rows.append(
-            _row(
+            summary_row(
                 "NetworkPolicies",
                 "enforced (VPC CNI network policy agent)"
                 if enforced
@@ -74,21 +76,23 @@ def security_rows(evaluation, releases: list) -> list[dict[str, str]]:
         who = "the identity that created the cluster" + (
             f", and {', '.join(f'`{a}`' for a in admins)}" if admins else " only (`cluster.admins` adds others)"
         )
-        rows.append(_row("Cluster admins", who, r, "accessConfig"))
+        rows.append(summary_row("Cluster admins", who, r, "accessConfig"))
     for t in evaluation.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
         tokens, hops = t.input("metadataOptions.httpTokens"), t.input("metadataOptions.httpPutResponseHopLimit")
         ok = tokens == "required" and hops == 1
         rows.append(
-            _row(
+            summary_row(
                 "Node metadata (IMDS)",
-                f"tokens {_fmt(tokens)}, hop limit {_fmt(hops)}" + ("" if ok else " ⚠️"),
+                f"tokens {fmt_value(tokens)}, hop limit {fmt_value(hops)}" + ("" if ok else " ⚠️"),
                 t,
                 "metadataOptions",
             )
         )
     for p in evaluation.of_type("gcp:container/nodePool:NodePool"):
         rows.append(
-            _row("Node identity", f"`{_fmt(p.input('nodeConfig.serviceAccount'))}`", p, "nodeConfig.serviceAccount")
+            summary_row(
+                "Node identity", f"`{fmt_value(p.input('nodeConfig.serviceAccount'))}`", p, "nodeConfig.serviceAccount"
+            )
         )
     for r in releases:
         if r.input("values.nginx.privateLoadBalancer"):
@@ -101,7 +105,7 @@ def security_rows(evaluation, releases: list) -> list[dict[str, str]]:
                 else "internet-facing, from anywhere (an explicit choice: `platform.loadBalancerSourceRanges` or `privateLoadBalancer`)"
             )
         rows.append(
-            _row(
+            summary_row(
                 "Exposure: NGINX (UI, APIs, registry)",
                 value,
                 r,
@@ -111,7 +115,7 @@ def security_rows(evaluation, releases: list) -> list[dict[str, str]]:
         )
         if r.input("values.astronomer.registry.httpSecret") is not None:
             rows.append(
-                _row(
+                summary_row(
                     "Registry httpSecret",
                     "pinned, in the registry pod spec (chart 2.1.0): readable by whoever may read Deployments in the platform namespace",
                     r,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.plan.summary.rows import _fmt, _protection, _row
+from tools.plan.summary.rows import fmt_value, protection_text, summary_row
 
 STANDBY_RPO = "seconds: the replication lag when the region went down; failover is `standby.promote: true` and `pulumi up` on the standby stack (docs/RUNBOOK.md)"
 
@@ -16,21 +16,23 @@ def region_loss_rows(evaluation) -> list[dict[str, str]]:
         b = "settings.backupConfiguration"
         if r.input("masterInstanceName"):
             rows.append(
-                _row(
+                summary_row(
                     "Standby replica",
-                    f"read replica of `{r.input('masterInstanceName')}` (stack `{reference}`) in `{_fmt(r.input('region'))}`; "
-                    f"{_protection(r, r.input('settings.deletionProtectionEnabled'))}",
+                    f"read replica of `{r.input('masterInstanceName')}` (stack `{reference}`) in `{fmt_value(r.input('region'))}`; "
+                    f"{protection_text(r, r.input('settings.deletionProtectionEnabled'))}",
                     r,
                     "masterInstanceName",
                     "region",
                     "protect",
                 )
             )
-            rows.append(_row("Region-loss RPO, standby promoted", STANDBY_RPO, r, "masterInstanceName", "instanceType"))
+            rows.append(
+                summary_row("Region-loss RPO, standby promoted", STANDBY_RPO, r, "masterInstanceName", "instanceType")
+            )
             continue
         if r.input("instanceType") == "CLOUD_SQL_INSTANCE" and reference:
             rows.append(
-                _row(
+                summary_row(
                     "Standby",
                     f"promoted: the primary of this stack since failover from `{reference}`",
                     r,
@@ -39,7 +41,7 @@ def region_loss_rows(evaluation) -> list[dict[str, str]]:
             )
         location = r.input(f"{b}.location") or "the multi-region nearest the instance"
         rows.append(
-            _row(
+            summary_row(
                 "Region-loss RPO, restore from backups",
                 f"up to 24 h: the last daily backup, kept in `{location}`; the point-in-time logs stay in the lost region",
                 r,
@@ -47,7 +49,7 @@ def region_loss_rows(evaluation) -> list[dict[str, str]]:
             )
         )
         rows.append(
-            _row(
+            summary_row(
                 "Region-loss RPO, standby promoted",
                 STANDBY_RPO.replace("the standby stack", "a standby stack (`astronomer-dr:standby`)"),
                 r,
@@ -56,21 +58,21 @@ def region_loss_rows(evaluation) -> list[dict[str, str]]:
     for r in evaluation.of_type("aws:rds/instance:Instance"):
         if r.input("replicateSourceDb"):
             rows.append(
-                _row(
+                summary_row(
                     "Standby replica",
-                    f"read replica of `{r.input('replicateSourceDb')}` (stack `{reference}`), key `{_fmt(r.input('kmsKeyId'))}`; "
-                    f"{_protection(r, r.input('deletionProtection'))}",
+                    f"read replica of `{r.input('replicateSourceDb')}` (stack `{reference}`), key `{fmt_value(r.input('kmsKeyId'))}`; "
+                    f"{protection_text(r, r.input('deletionProtection'))}",
                     r,
                     "replicateSourceDb",
                     "kmsKeyId",
                     "protect",
                 )
             )
-            rows.append(_row("Region-loss RPO, standby promoted", STANDBY_RPO, r, "replicateSourceDb"))
+            rows.append(summary_row("Region-loss RPO, standby promoted", STANDBY_RPO, r, "replicateSourceDb"))
             continue
         if reference:
             rows.append(
-                _row(
+                summary_row(
                     "Standby",
                     f"promoted: the primary of this stack since failover from `{reference}`",
                     r,
@@ -95,9 +97,9 @@ def region_loss_rows(evaluation) -> list[dict[str, str]]:
             if regions
             else "everything: automated backups stay in the region ⚠️"
         )
-        rows.append(_row("Region-loss RPO, restore from backups", value, r, "backupRetentionPeriod"))
+        rows.append(summary_row("Region-loss RPO, restore from backups", value, r, "backupRetentionPeriod"))
         rows.append(
-            _row(
+            summary_row(
                 "Region-loss RPO, standby promoted",
                 STANDBY_RPO.replace("the standby stack", "a standby stack (`astronomer-dr:standby`)"),
                 r,
