@@ -17,8 +17,7 @@ MOCK_JWT_CERT = "-----BEGIN CERTIFICATE-----\nMOCK-JWT-SIGNING-CERTIFICATE\n----
 MOCK_UUID = "6f1c2a3e-0b7d-4c59-9a1e-2d3f4b5c6d7e"
 MOCK_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMOCK CA\n-----END CERTIFICATE-----\n").decode()
 
-# ---- what each resource type computes ----------------------------------------------------------
-
+# What a resource type computes (RegisterResource) and what an invoke answers, given the stack.
 OutputFn = Callable[[pulumi_mocks.MockResourceArgs, "Context"], dict]
 
 
@@ -55,8 +54,7 @@ def mock_name(args: pulumi_mocks.MockResourceArgs) -> str:
 CallFn = Callable[[pulumi_mocks.MockCallArgs, "Context"], dict]
 
 
-# ---- AWS ---------------------------------------------------------------------------------------
-
+# AWS: the account, and the names AWS generates.
 MOCK_AWS_ACCOUNT = "111122223333"
 MOCK_EKS_SECURITY_GROUP = "sg-0e4b5c6d7e8f90123"
 MOCK_NLB_HOSTNAME = "a1b2c3d4e5f6-0123456789abcdef.elb.us-east-1.amazonaws.com"

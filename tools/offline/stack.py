@@ -12,9 +12,6 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 PROJECT_NAME = "astronomer-dr"
 
 
-# ---- stack config ------------------------------------------------------------------------------
-
-
 def _config_string(value: Any) -> str:
     """How the CLI hands a stack-file value to the program: scalars as text, the rest as JSON."""
     return stackfile.config_string(value)

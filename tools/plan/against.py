@@ -16,8 +16,6 @@ from tools.plan.document import missing_stack_document
 from tools.plan.evaluate import TOOLS_ROOT
 from tools.plan.markdown import code_span
 
-# ---- --diff-against: a worktree, two processes -------------------------------------------------
-
 
 class PlanError(Exception):
     """Bad usage: no repository, unknown revision."""

@@ -30,8 +30,6 @@ from tools.plan.document import plan_document, unknown_stack_message
 from tools.plan.evaluate import TOOLS_ROOT
 from tools.plan.page import render_plan
 
-# ---- CLI ---------------------------------------------------------------------------------------
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])

@@ -12,8 +12,6 @@ from tools.plan.evaluate import MASKED
 from tools.plan.markdown import code_span, table
 from tools.plan.summary.rows import fmt_value
 
-# ---- diff --------------------------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class _SecretLeaf:

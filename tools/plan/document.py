@@ -14,8 +14,6 @@ from typing import Any
 from tools.plan.evaluate import DOCUMENT_VERSION, TOOLS_ROOT, evaluate_stack
 from tools.plan.summary import dr_summary
 
-# ---- the plan document (what --json prints) ----------------------------------------------------
-
 
 def _key_path(path: str, key: Any) -> str:
     if isinstance(key, int):

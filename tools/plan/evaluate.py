@@ -25,9 +25,6 @@ GENERIC_PLACEHOLDER = "offline-plan-placeholder"
 MASKED = "[secret]"  # tools.offline.SECRET_PLACEHOLDER; repeated so the diff needs no Pulumi import
 
 
-# ---- evaluation --------------------------------------------------------------------------------
-
-
 def _program_config_module(project_dir: Path) -> Any:
     """`components.config` of the tree being evaluated (for SECRET_KEYS and PROJECT), or None.
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-# ---- Markdown ----------------------------------------------------------------------------------
-
 
 def code_span(text: str) -> str:
     text = str(text)

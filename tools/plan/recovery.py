@@ -11,8 +11,6 @@ from typing import Any
 
 from tools.plan.markdown import code_span, table
 
-# ---- recovery order ----------------------------------------------------------------------------
-
 
 # Rough minutes a create takes, for a rebuild from nothing (empty database: a restore from backup
 # takes longer, in proportion to its size).

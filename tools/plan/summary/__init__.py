@@ -1,4 +1,5 @@
-"""The DR summary of the plan: what a disaster would cost and where the copies are.
+"""The DR summary of the plan: what a disaster would cost and where the copies are, read from the
+inputs the program registers (secrets revealed only for the fields shown).
 
 One module per group of rows: database.py, registry.py, standby.py, deployments.py, security.py
 (rows.py: what they share)."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# ---- DR summary (from the registered inputs, with secrets revealed only for the fields shown) ---
-
 
 def fmt_value(value: Any) -> str:
     if value is None:
