@@ -6,7 +6,7 @@ Never import this module (the PolicyPack constructor blocks); import `policies` 
 from pulumi_policy import PolicyPack
 
 try:  # run by the CLI: the pack directory is on sys.path
-    from policies import ENFORCEMENT_LEVEL, PACK_NAME, POLICIES
+    from policies import ENFORCEMENT_LEVEL, PACK_NAME, POLICIES  # type: ignore[import-not-found]  # the CLI layout
 except ModuleNotFoundError as error:  # run from the project root: python -m policy
     if error.name != "policies":
         raise

@@ -28,7 +28,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -42,10 +42,18 @@ class StackFileError(ValueError):
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _SPECIAL_FLOATS = {
-    ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
-    ".inf": math.inf, ".Inf": math.inf, ".INF": math.inf,
-    "+.inf": math.inf, "+.Inf": math.inf, "+.INF": math.inf,
-    "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
+    ".nan": math.nan,
+    ".NaN": math.nan,
+    ".NAN": math.nan,
+    ".inf": math.inf,
+    ".Inf": math.inf,
+    ".INF": math.inf,
+    "+.inf": math.inf,
+    "+.Inf": math.inf,
+    "+.INF": math.inf,
+    "-.inf": -math.inf,
+    "-.Inf": -math.inf,
+    "-.INF": -math.inf,
 }
 _GO_INT = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
 _YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
@@ -54,7 +62,7 @@ _INT_TAG, _FLOAT_TAG, _BOOL_TAG, _NULL_TAG, _STR_TAG = (
 )
 
 
-def _go_int(text: str) -> Optional[int]:
+def _go_int(text: str) -> int | None:
     match = _GO_INT.fullmatch(text)
     if not match:
         return None
@@ -104,7 +112,7 @@ def resolve_plain(text: str) -> Any:
 class _Loader(yaml.SafeLoader):
     """PyYAML's parser with yaml.v3's scalar resolution and duplicate-key refusal."""
 
-    def resolve(self, kind, value, implicit):  # noqa: D401 - PyYAML hook
+    def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode and implicit[0] and value != "<<":
             return _PLAIN_TAG
         return super().resolve(kind, value, implicit)
@@ -150,7 +158,9 @@ def _go_json_number(value: float) -> str:
 def _plain(value: Any, where: str) -> Any:
     """Nested values as the program receives them inside a JSON object."""
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        raise StackFileError(f"{where}: {value} cannot be stored (the CLI writes config as JSON, which has no NaN or infinity); quote it")
+        raise StackFileError(
+            f"{where}: {value} cannot be stored (the CLI writes config as JSON, which has no NaN or infinity); quote it"
+        )
     if isinstance(value, dict):
         return {_go_key(k): _plain(v, f"{where}.{_go_key(k)}") for k, v in value.items()}
     if isinstance(value, list):
@@ -181,7 +191,7 @@ def load_text(text: str, name: str = "stack file") -> dict[str, Any]:
     if text.startswith("\ufeff"):
         text = text[1:]  # the CLI strips a UTF-8 byte-order mark (workspace/loaders.go)
     try:
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        document = yaml.load(text, Loader=_Loader)
     except StackFileError as error:
         raise StackFileError(f"{name}: {error}") from None
     except yaml.YAMLError as error:
@@ -205,7 +215,9 @@ def load_text(text: str, name: str = "stack file") -> dict[str, Any]:
             namespace, _, rest = text_key.split(":")
             text_key = f"{namespace}:{rest}"  # the legacy <namespace>:config:<name> form (config/key.go)
         if text_key.count(":") != 1:
-            raise StackFileError(f"{name}: config key {text_key!r} must be of the form `<namespace>:<name>`, e.g. astronomer-dr:{text_key}")
+            raise StackFileError(
+                f"{name}: config key {text_key!r} must be of the form `<namespace>:<name>`, e.g. astronomer-dr:{text_key}"
+            )
         try:
             result[text_key] = _plain(value, text_key)
         except StackFileError as error:
@@ -214,7 +226,9 @@ def load_text(text: str, name: str = "stack file") -> dict[str, Any]:
 
 
 def _kind(value: Any) -> str:
-    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(type(value), type(value).__name__)
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -241,5 +255,5 @@ DRILL_PREFIX = "drill-"
 
 def stack_names(project_dir: Path, include_drills: bool = False) -> list[str]:
     """The stacks whose files are in `project_dir` (`Pulumi.<stack>.yaml`), drill stacks left out."""
-    names = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+    names = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
     return names if include_drills else [n for n in names if not n.startswith(DRILL_PREFIX)]

@@ -1,0 +1,75 @@
+"""DR summary rows of the Airflow deployments: their Velero backups and restore."""
+
+from __future__ import annotations
+
+from tools.plan.summary.rows import fmt_value, summary_row
+
+
+def deployment_rows(evaluation) -> list[dict[str, str]]:
+    """The Airflow deployments (their namespaces, Secrets, Helm records, volumes): Velero's schedule,
+    where its backups live, and a declared restore."""
+    schedules = evaluation.of_type("kubernetes:velero.io/v1:Schedule")
+    if not schedules:
+        return [
+            {
+                "property": "Airflow deployments",
+                "value": "not backed up: a lost cluster loses every deployment's namespace, Secrets and fernet key ⚠️",
+                "source": "—",
+            }
+        ]
+    rows = []
+    for r in schedules:
+        t = "spec.template"
+        namespaces = ", ".join(f"`{n}`" for n in r.input(f"{t}.includedNamespaces") or ["*"])
+        ttl = r.input(f"{t}.ttl")
+        days = (
+            f"{float(ttl.split('h')[0]) / 24:g} days"
+            if ttl and ttl.split("h")[0].isdigit()
+            else f"ttl `{fmt_value(ttl)}` ⚠️"
+        )
+        volumes = (
+            "their volumes by file-system backup" if r.input(f"{t}.defaultVolumesToFsBackup") else "no volume data ⚠️"
+        )
+        rows.append(
+            summary_row(
+                "Airflow deployments",
+                f"namespaces {namespaces} backed up by Velero on `{fmt_value(r.input('spec.schedule'))}` (UTC), each backup kept {days}; every resource, {volumes} (Redis skipped)",
+                r,
+                "spec.schedule",
+                f"{t}.ttl",
+                f"{t}.includedNamespaces",
+            )
+        )
+    for location in evaluation.of_type("kubernetes:velero.io/v1:BackupStorageLocation"):
+        name = location.input("spec.objectStorage.bucket")
+        where = location.input("spec.config.region")
+        buckets = [b for b in evaluation.of_type("gcp:storage/bucket:Bucket") if b.input("name") == name]
+        buckets += [b for b in evaluation.of_type("aws:s3/bucket:Bucket") if b.input("bucket") == name]
+        if buckets and where is None:
+            where = buckets[0].input("location")
+        protect = ", Pulumi `protect` " + ("on" if buckets and buckets[0].protect else "OFF ⚠️")
+        rows.append(
+            summary_row(
+                "Deployments' backups live",
+                f"bucket `{fmt_value(name)}` in `{fmt_value(where)}`{protect}",
+                location,
+                "spec.objectStorage.bucket",
+                "spec.config",
+            )
+        )
+    for restore in evaluation.of_type("kubernetes:velero.io/v1:Restore"):
+        source = restore.input("spec.backupName")
+        what = (
+            f"backup `{source}`"
+            if source
+            else f"the newest backup of schedule `{fmt_value(restore.input('spec.scheduleName'))}`"
+        )
+        rows.append(
+            summary_row(
+                "Deployments restore (declared)",
+                f"Velero restore `{fmt_value(restore.input('metadata.name'))}` of {what}, finished before the platform release",
+                restore,
+                "spec",
+            )
+        )
+    return rows
