@@ -133,8 +133,15 @@ def test_make_installs_each_venv_from_its_lock_with_hashes_required(stamp, venv,
 
 
 def test_make_test_runs_in_the_dev_venv_not_the_programs():
+    """Issue 14: lint, format check and type check (configured in pyproject.toml), then the suite."""
     prerequisites, lines = recipe("test")
-    assert prerequisites == "dev" and lines == ["$(DEV_BIN)/python -m pytest"]
+    assert prerequisites == "dev" and lines == [
+        "$(DEV_BIN)/ruff check .",
+        "$(DEV_BIN)/ruff format --check .",
+        "$(DEV_BIN)/mypy --python-executable $(DEV_BIN)/python",
+        "$(DEV_BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile",
+    ]
+    assert "PYTEST_WORKERS ?= 2" in MAKEFILE
     for target in ("plan", "bench"):
         assert recipe(target)[0] == "dev" and "$(DEV_BIN)/python -m tools." in recipe(target)[1][0]
     assert recipe("drill")[0].startswith("dev ")
