@@ -84,7 +84,9 @@ class Network(pulumi.ComponentResource):
             tags={**TAGS, "Name": f"{name}-vpc"},
             opts=child,
         )
-        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={**TAGS, "Name": f"{name}-igw"}, opts=child)
+        gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags={**TAGS, "Name": f"{name}-igw"}, opts=child
+        )
         public_routes = aws.ec2.RouteTable(
             f"{name}-public",
             vpc_id=vpc.id,
@@ -115,7 +117,9 @@ class Network(pulumi.ComponentResource):
             )
             public_subnets.append(public)
             if index == 0 or not settings.single_nat_gateway:
-                address = aws.ec2.Eip(f"{name}-nat-{index}", domain="vpc", tags={**TAGS, "Name": f"{name}-nat-{index}"}, opts=child)
+                address = aws.ec2.Eip(
+                    f"{name}-nat-{index}", domain="vpc", tags={**TAGS, "Name": f"{name}-nat-{index}"}, opts=child
+                )
                 nat_gateways.append(
                     aws.ec2.NatGateway(
                         f"{name}-nat-{index}",
@@ -154,5 +158,9 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = [s.id for s in private_subnets]
         self.public_subnet_ids = [s.id for s in public_subnets]
         self.register_outputs(
-            {"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids, "public_subnet_ids": self.public_subnet_ids}
+            {
+                "vpc_id": self.vpc_id,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_subnet_ids": self.public_subnet_ids,
+            }
         )

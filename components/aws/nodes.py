@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -79,9 +79,7 @@ def platform_node_group(
         capacity_type="ON_DEMAND",
         instance_types=list(settings.instance_types),
         # No disk_size: with a launch template EKS takes the disk from the template only.
-        launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-            id=template.id, version=template.latest_version.apply(str)
-        ),
+        launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
         scaling_config=aws.eks.NodeGroupScalingConfigArgs(
             min_size=settings.min_nodes, max_size=settings.max_nodes, desired_size=settings.desired_nodes
         ),

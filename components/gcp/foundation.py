@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 
@@ -24,7 +23,7 @@ class GcpFoundationArgs:
     settings: GcpSettings
     platform: PlatformSettings
     # Velero's backups of the Airflow deployments: their bucket and identity (None: no Velero).
-    backups: Optional[BackupSettings] = None
+    backups: BackupSettings | None = None
 
 
 class GcpFoundation(pulumi.ComponentResource):
@@ -36,14 +35,25 @@ class GcpFoundation(pulumi.ComponentResource):
         existing = settings.cluster.existing
         # Asked of GKE before anything is declared: a channel without a version in the chart's range
         # is refused here, not after the network exists.
-        kubernetes_version = None if existing else resolve_gke_version(
-            settings.cluster.release_channel, settings.cluster.kubernetes_version, settings.project, settings.region
+        kubernetes_version = (
+            None
+            if existing
+            else resolve_gke_version(
+                settings.cluster.release_channel, settings.cluster.kubernetes_version, settings.project, settings.region
+            )
         )
         existing_network = network_id(settings.project, existing.network) if existing else None
         network = None if existing else Network(name, NetworkArgs(settings.network, settings.region), opts=child)
         cluster = Cluster(
             name,
-            ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown, kubernetes_version=kubernetes_version),
+            ClusterArgs(
+                settings.cluster,
+                settings.project,
+                settings.region,
+                network,
+                teardown=settings.teardown,
+                kubernetes_version=kubernetes_version,
+            ),
             opts=child,
         )
         database = Database(
@@ -89,7 +99,12 @@ class GcpFoundation(pulumi.ComponentResource):
         if args.backups is not None:
             backups = BackupBucket(
                 f"{name}-backups",
-                BackupBucketArgs(args.backups, project=settings.project, identity_pool_ready=cluster.identity_pool_ready, teardown=settings.teardown),
+                BackupBucketArgs(
+                    args.backups,
+                    project=settings.project,
+                    identity_pool_ready=cluster.identity_pool_ready,
+                    teardown=settings.teardown,
+                ),
                 opts=child,
             )
         # Where Velero keeps backups and what it needs first (None without backups).
@@ -106,7 +121,9 @@ class GcpFoundation(pulumi.ComponentResource):
             restoring=settings.database.restore is not None,
         )
         self.registry_storage = pulumi.Output.all(registry.bucket_name, registry.service_account_email).apply(
-            lambda v: GcsRegistryStorage(bucket=v[0], service_account_email=v[1], service_account_name=registry.kubernetes_service_account)
+            lambda v: GcsRegistryStorage(
+                bucket=v[0], service_account_email=v[1], service_account_name=registry.kubernetes_service_account
+            )
         )
         self.load_balancer = ingress.address.apply(lambda ip: LoadBalancer(ip_address=ip))
         self.platform_dependencies = [*cluster.ready, *registry.grants]
@@ -124,8 +141,12 @@ class GcpFoundation(pulumi.ComponentResource):
             # project's global VPC (its ranges must not overlap these) and the registry bucket.
             "project": settings.project,
             "network": existing.network if existing else network.network_self_link,
-            "network_ranges": [] if existing else [
-                settings.network.subnet_cidr, settings.network.pods_cidr, settings.network.services_cidr,
+            "network_ranges": []
+            if existing
+            else [
+                settings.network.subnet_cidr,
+                settings.network.pods_cidr,
+                settings.network.services_cidr,
                 settings.cluster.master_ipv4_cidr_block,
             ],
             "database_version": settings.database.postgres_version,

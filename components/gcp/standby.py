@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 
@@ -51,7 +50,7 @@ class GcpStandbyFoundationArgs:
     standby: StandbySettings
     primary: pulumi.Output[PrimaryFacts]
     # Velero's backups of the deployments once promoted (None: no Velero).
-    backups: Optional[BackupSettings] = None
+    backups: BackupSettings | None = None
 
 
 class GcpStandbyFoundation(pulumi.ComponentResource):
@@ -72,12 +71,16 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
 
         primary = primary.apply(_warn_registry)
         network = Network(
-            name, NetworkArgs(settings.network, settings.region, shared_vpc=primary.apply(lambda p: p.network)), opts=child
+            name,
+            NetworkArgs(settings.network, settings.region, shared_vpc=primary.apply(lambda p: p.network)),
+            opts=child,
         )
         cluster = None
         if standby.declares_cluster:
             cluster = Cluster(
-                name, ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown), opts=child
+                name,
+                ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown),
+                opts=child,
             )
         database = ReplicaDatabase(
             f"{name}-db",
@@ -102,7 +105,12 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         if standby.promote and args.backups is not None and cluster is not None:
             backups = BackupBucket(
                 f"{name}-backups",
-                BackupBucketArgs(args.backups, project=settings.project, identity_pool_ready=cluster.identity_pool_ready, teardown=settings.teardown),
+                BackupBucketArgs(
+                    args.backups,
+                    project=settings.project,
+                    identity_pool_ready=cluster.identity_pool_ready,
+                    teardown=settings.teardown,
+                ),
                 opts=child,
             )
             self.backup_storage = backups.storage
@@ -119,7 +127,9 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             "project": settings.project,
             "network": network.network_self_link,
             "network_ranges": [
-                settings.network.subnet_cidr, settings.network.pods_cidr, settings.network.services_cidr,
+                settings.network.subnet_cidr,
+                settings.network.pods_cidr,
+                settings.network.services_cidr,
                 settings.cluster.master_ipv4_cidr_block,
             ],
             "database_version": settings.database.postgres_version,
@@ -146,7 +156,10 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             )
             self.kubernetes_provider = cluster.provider
             self.database = DatabaseEndpoint(
-                host=database.private_ip_address, username=database.username, password=database.password, label=database.label,
+                host=database.private_ip_address,
+                username=database.username,
+                password=database.password,
+                label=database.label,
                 # Deployments restored from the primary (Velero) still name its host: the platform's
                 # repoint Job rewrites it to the promoted instance's (components/platform/repoint_job.py).
                 previous_hosts=[primary.apply(lambda p: p.database_host)],

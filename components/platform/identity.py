@@ -85,7 +85,12 @@ class PlatformIdentity(pulumi.ComponentResource):
             allowed_uses=["digital_signature", "key_encipherment"],
             opts=child,
         )
-        labels = {"component": "houston", "tier": "astronomer", "release": release, "app.kubernetes.io/managed-by": "astronomer-dr"}
+        labels = {
+            "component": "houston",
+            "tier": "astronomer",
+            "release": release,
+            "app.kubernetes.io/managed-by": "astronomer-dr",
+        }
         meta = k8s.meta.v1.ObjectMetaArgs
         self.secrets = [
             k8s.core.v1.Secret(
