@@ -474,7 +474,9 @@ def test_bootstrap_secret_decodes_to_the_generated_password_and_the_rds_address(
     assert (url.hostname, url.port, url.path) == (f"astro-aws-db.c0mockabcdef.{REGION}.rds.amazonaws.com", 5432, "")
 
 
-@pytest.mark.parametrize("needle", [MOCK_PASSWORD, TEST_PRIVATE_KEY.splitlines()[1]])
+@pytest.mark.parametrize(
+    "needle", [MOCK_PASSWORD, TEST_PRIVATE_KEY.splitlines()[1]], ids=["mock-password", "tls-private-key"]
+)
 def test_no_secret_in_plaintext_anywhere(aws, needle):
     assert secret_leaks(aws, needle) == []
 

@@ -299,7 +299,9 @@ def test_outputs(gcp):
     assert isinstance(outputs["kubeconfig"], Secret)
 
 
-@pytest.mark.parametrize("needle", [MOCK_PASSWORD, TEST_PRIVATE_KEY.splitlines()[1]])
+@pytest.mark.parametrize(
+    "needle", [MOCK_PASSWORD, TEST_PRIVATE_KEY.splitlines()[1]], ids=["mock-password", "tls-private-key"]
+)
 def test_no_secret_in_plaintext_anywhere(gcp, needle):
     leaks = [f"{r.type} {r.name}{path}" for r in gcp.resources for path in plaintext_occurrences(r.inputs, needle)]
     leaks += [f"output{path}" for path in plaintext_occurrences(gcp.outputs, needle)]

@@ -267,4 +267,4 @@ def test_the_script_needs_only_the_standard_library():
     imported |= {
         node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
     }
-    assert imported <= {"__future__", "base64", "json", "os", "re", "ssl", "sys", "urllib", "typing"}
+    assert imported <= {"__future__", "base64", "collections", "json", "os", "re", "ssl", "sys", "urllib", "typing"}
