@@ -290,7 +290,7 @@ class Database(pulumi.ComponentResource):
             override_special=PASSWORD_SPECIALS,
             opts=child,
         )
-        secret_password = pulumi.Output.secret(password.result)
+        secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
         shared = dict(
             kms_key_arn=key.arn,
             password=secret_password,
@@ -310,6 +310,7 @@ class Database(pulumi.ComponentResource):
         platform = self.instances[self.label]
         self.identifier = platform.identifier
         self.address = platform.address
+        assert platform_instance is not None  # the platform's label is always declared
         self.endpoint = platform_instance.endpoint
         self.username = platform_instance.username
         self.password = secret_password
@@ -353,7 +354,7 @@ class Database(pulumi.ComponentResource):
         )
         inputs["allocated_storage"] = restored_allocated_storage(settings.allocated_storage, restored)
         if settings.restore is not None and label == settings.restore.label:
-            source = settings.restore.source_instance
+            source: pulumi.Input[str] | None = settings.restore.source_instance
             if source is None and not settings.restore.source_automated_backups_arn:
                 source = self.instances[settings.primary].identifier
             inputs.update(restore_inputs(settings.restore, source))

@@ -92,7 +92,7 @@ class Cluster(pulumi.ComponentResource):
             self.identity_pool_ready = []
         else:
             assert args.network is not None
-            cluster_name, endpoint, ca = self._create(name, args)
+            cluster_name, endpoint, ca = self._create(name, args, args.network)
             self.subnetwork = args.network.subnet_self_link
 
         self.name = pulumi.Output.from_input(cluster_name)
@@ -109,9 +109,8 @@ class Cluster(pulumi.ComponentResource):
         )
         self.register_outputs({"name": self.name, "endpoint": self.endpoint})
 
-    def _create(self, name: str, args: ClusterArgs):
+    def _create(self, name: str, args: ClusterArgs, network: Network):
         settings = args.settings
-        network = args.network
         authorized = (
             gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[

@@ -130,6 +130,7 @@ def restore_inputs(
                 allocated_ip_range=allocated_ip_range if lands_here else None,
             )
         }
+    assert restore.backup_id is not None  # components/config.py: a restore names a point in time or a backup run
     return {
         "restore_backup_context": gcp.sql.DatabaseInstanceRestoreBackupContextArgs(
             backup_run_id=int(restore.backup_id), instance_id=source_instance, project=restore.source_project
@@ -176,7 +177,7 @@ class Database(pulumi.ComponentResource):
             override_special=PASSWORD_SPECIALS,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        secret_password = pulumi.Output.secret(password.result)
+        secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
 
         self.instances = {}
         for label in settings.declared_labels:

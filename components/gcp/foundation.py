@@ -42,8 +42,23 @@ class GcpFoundation(pulumi.ComponentResource):
                 settings.cluster.release_channel, settings.cluster.kubernetes_version, settings.project, settings.region
             )
         )
-        existing_network = network_id(settings.project, existing.network) if existing else None
         network = None if existing else Network(name, NetworkArgs(settings.network, settings.region), opts=child)
+        # The database's private network: the existing cluster's, or the one declared here (with
+        # its private services range, which the instance waits for).
+        database_network: pulumi.Input[str]
+        database_depends_on: list[pulumi.Resource] = []
+        allocated_ip_range: pulumi.Input[str] | None = None
+        network_link: pulumi.Input[str]
+        if existing:
+            database_network = network_id(settings.project, existing.network)
+            network_link = existing.network
+        else:
+            assert network is not None
+            database_network = network.network_id
+            if network.private_services_access is not None:  # always, on a primary's own VPC
+                database_depends_on.append(network.private_services_access)
+            allocated_ip_range = network.private_services_range_name
+            network_link = network.network_self_link
         cluster = Cluster(
             name,
             ClusterArgs(
@@ -61,9 +76,9 @@ class GcpFoundation(pulumi.ComponentResource):
             DatabaseArgs(
                 settings.database,
                 region=settings.region,
-                network=existing_network if existing else network.network_id,
-                depends_on=[] if existing else [network.private_services_access],
-                allocated_ip_range=None if existing else network.private_services_range_name,
+                network=database_network,
+                depends_on=database_depends_on,
+                allocated_ip_range=allocated_ip_range,
                 teardown=settings.teardown,
             ),
             opts=child,
@@ -140,7 +155,7 @@ class GcpFoundation(pulumi.ComponentResource):
             # What a standby in a second region needs (components/standby.py): it shares this
             # project's global VPC (its ranges must not overlap these) and the registry bucket.
             "project": settings.project,
-            "network": existing.network if existing else network.network_self_link,
+            "network": network_link,
             "network_ranges": []
             if existing
             else [

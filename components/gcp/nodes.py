@@ -59,7 +59,7 @@ def node_service_account(
         description="GKE node identity: logging, monitoring and metrics only (roles/container.defaultNodeServiceAccount).",
         opts=child,
     )
-    grants = [
+    grants: list[pulumi.Resource] = [
         gcp.projects.IAMMember(
             f"{name}-nodes-{role.rsplit('.', 1)[-1]}",
             project=project,
