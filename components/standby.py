@@ -57,6 +57,7 @@ def standby_foundation(settings: StackSettings):
     assert settings.standby is not None
     primary = PrimaryStack(f"{settings.name_prefix}-primary", PrimaryStackArgs(settings))
     if settings.cloud == "aws":
+        assert settings.aws is not None  # components/config.py: a stack's cloud has its settings
         from .aws.standby import AwsStandbyFoundation, AwsStandbyFoundationArgs
 
         return AwsStandbyFoundation(
@@ -66,6 +67,8 @@ def standby_foundation(settings: StackSettings):
             ),
         )
     from .gcp.standby import GcpStandbyFoundation, GcpStandbyFoundationArgs
+
+    assert settings.gcp is not None  # components/config.py: a stack's cloud has its settings
 
     return GcpStandbyFoundation(
         settings.name_prefix,

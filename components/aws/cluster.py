@@ -104,7 +104,7 @@ class Cluster(pulumi.ComponentResource):
             self.ready = []
         else:
             assert args.network is not None
-            ca = self._create(name, args)
+            ca = self._create(name, args, args.network)
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.name, self.endpoint, ca).apply(lambda v: kubeconfig(v[0], v[1], v[2], args.region))
@@ -132,7 +132,7 @@ class Cluster(pulumi.ComponentResource):
             tags=TAGS,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        attachments = [
+        attachments: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-{policy.rsplit('/', 1)[-1]}",
                 role=role.name,
@@ -143,8 +143,8 @@ class Cluster(pulumi.ComponentResource):
         ]
         return role, attachments
 
-    def _create(self, name: str, args: ClusterArgs) -> pulumi.Output[str]:
-        settings, network = args.settings, args.network
+    def _create(self, name: str, args: ClusterArgs, network: Network) -> pulumi.Output[str]:
+        settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
 

@@ -51,17 +51,18 @@ class AwsFoundation(pulumi.ComponentResource):
         # takes its credentials from the environment (AWS_PROFILE, AWS_* variables, instance role),
         # not from `aws:` stack config.
         backups_region = args.backups.location if args.backups else None
-        replica_regions = sorted(
-            {settings.database.backup_replica_region, settings.registry.replica_region, backups_region} - {None}
-        )
-        providers = {region: aws.Provider(f"{name}-{region}", region=region, opts=child) for region in replica_regions}
+        wanted = (settings.database.backup_replica_region, settings.registry.replica_region, backups_region)
+        replica_regions = sorted({region for region in wanted if region is not None})
+        providers: dict[str | None, aws.Provider] = {
+            region: aws.Provider(f"{name}-{region}", region=region, opts=child) for region in replica_regions
+        }
         database = Database(
             f"{name}-db",
             DatabaseArgs(
                 settings.database,
                 # An existing cluster's database goes into that cluster's VPC and subnets.
-                vpc_id=cluster.vpc_id if existing else network.vpc_id,
-                subnet_ids=cluster.subnet_ids if existing else network.private_subnet_ids,
+                vpc_id=cluster.vpc_id if network is None else network.vpc_id,
+                subnet_ids=cluster.subnet_ids if network is None else network.private_subnet_ids,
                 client_security_group_id=cluster.security_group_id,
                 replica_provider=providers[settings.database.backup_replica_region],
                 teardown=settings.teardown,
@@ -149,7 +150,7 @@ class AwsFoundation(pulumi.ComponentResource):
                     "backups_bucket": backups.bucket_name,
                     "backups_role_arn": backups.role_arn,
                     "backups_kms_key_arn": backups.kms_key_arn,
-                    "backups_region": args.backups.location,
+                    "backups_region": backups_region,
                 }
                 if backups
                 else {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -115,7 +116,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
         )
         namespace_name = namespace.metadata.apply(lambda m: m.name)
 
-        connection = pulumi.Output.secret(
+        connection: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(args.database.username, args.database.password, args.database.host).apply(
                 lambda v: bootstrap_connection(user=v[0], password=v[1], host=v[2])
             )
@@ -149,7 +150,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             PlatformIdentityArgs(settings.release_name, namespace_name, settings.namespace, args.kubernetes_provider),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        values = pulumi.Output.secret(
+        values: pulumi.Output[dict[str, Any]] = pulumi.Output.secret(
             pulumi.Output.all(
                 args.registry_storage,
                 args.load_balancer,
