@@ -38,6 +38,12 @@ from .replica import ReplicaDatabase, ReplicaDatabaseArgs
 _SINGLE_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 
 
+def checked(value: str | None, output: str) -> str:
+    """A primary's output that check_primary (components/config.py) refused the primary without."""
+    assert value is not None, f"the primary's {output} output was checked to be there"
+    return value
+
+
 def registry_survives_region(location: str) -> bool:
     """A GCS location other than a single region (a dual- or multi-region) outlives one region."""
     return not _SINGLE_REGION.match(location.lower())
@@ -60,7 +66,7 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         def _warn_registry(facts: PrimaryFacts) -> PrimaryFacts:
-            if not registry_survives_region(facts.registry_location):
+            if not registry_survives_region(checked(facts.registry_location, "registry_location")):
                 pulumi.log.warn(
                     f"standby: the primary's registry bucket is in {facts.registry_location} only; its images are lost with "
                     "that region (redeploy with `astro deploy`). Set registry.location to a dual- or multi-region on the "
@@ -72,7 +78,9 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         primary = primary.apply(_warn_registry)
         network = Network(
             name,
-            NetworkArgs(settings.network, settings.region, shared_vpc=primary.apply(lambda p: p.network)),
+            NetworkArgs(
+                settings.network, settings.region, shared_vpc=primary.apply(lambda p: checked(p.network, "network"))
+            ),
             opts=child,
         )
         cluster = None
@@ -167,7 +175,10 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
                 restoring=args.backups is not None and args.backups.restore_backup is not None,
             )
             self.registry_storage = primary.apply(
-                lambda p: GcsRegistryStorage(bucket=p.registry_bucket, service_account_email=p.registry_service_account)
+                lambda p: GcsRegistryStorage(
+                    bucket=checked(p.registry_bucket, "registry_bucket"),
+                    service_account_email=checked(p.registry_service_account, "registry_service_account"),
+                )
             )
             self.load_balancer = ingress.address.apply(lambda ip: LoadBalancer(ip_address=ip))
             self.platform_dependencies = [*cluster.ready, database]
