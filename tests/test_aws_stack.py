@@ -393,7 +393,7 @@ def test_registry_policy_is_scoped_to_the_bucket_and_its_key(aws):
     policy = aws.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-registry-irsa")
     assert policy.input("role") == "astro-aws-registry"
     statements = document(policy, "policy")["Statement"]
-    granted = {}
+    granted: dict[str, set[str]] = {}
     for statement in statements:
         assert statement["Effect"] == "Allow"
         assert "Condition" not in statement and "NotAction" not in statement and "NotResource" not in statement

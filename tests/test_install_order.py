@@ -93,7 +93,7 @@ def test_main_waits_until_everything_is_up():
             {"deployments": [deployment("houston")], "service": SERVICE_UP},
         ]
     )
-    sleeps = []
+    sleeps: list[float] = []
     assert ready_job.main(ENV, api=api, sleep=sleeps.append, clock=lambda: 0) == 0
     assert sleeps == [ready_job.POLL_SECONDS]
 

@@ -70,7 +70,9 @@ def test_tree_nests_children_under_their_components_and_marks_protect(planned):
     depth = {}
     for line in tree:
         indent = (len(line) - len(line.lstrip(" "))) // 2
-        name, type_ = re.match(r"\s*- \*\*(.+?)\*\* `(.+?)`", line).groups()
+        match = re.match(r"\s*- \*\*(.+?)\*\* `(.+?)`", line)
+        assert match, line
+        name, type_ = match.groups()
         depth[(type_, name)] = indent
         if "🔒 protect" in line:
             assert any(r["protect"] for r in by_urn.values() if (r["type"], r["name"]) == (type_, name))

@@ -153,6 +153,7 @@ def test_bootstrap_connection_round_trips(password):
     parts = urlsplit(url)
     assert parts.scheme == "postgres"
     assert parts.hostname == "10.0.0.5" and parts.port == 5432
+    assert parts.username is not None and parts.password is not None
     assert unquote(parts.username) == "astronomer"
     assert unquote(parts.password) == password
     assert parts.path == ""  # the bootstrapper creates its own databases

@@ -77,6 +77,7 @@ def instances(evaluation: Evaluation, stack: str) -> dict[str, Any]:
     found = {}
     for r in evaluation.of_type(INSTANCE[stack]):
         match = re.match(rf"^astro-{stack}-db(?:-(.+))?$", r.name)
+        assert match, r.name
         found[match.group(1) or ORIGINAL_LABEL] = r
     return found
 

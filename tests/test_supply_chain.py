@@ -55,7 +55,7 @@ def logical_lines(path: Path) -> list[str]:
 
 def lock(name: str) -> dict[str, str]:
     """{canonical name: version} of a lock, checking that every line is `name==version` with hashes."""
-    pins = {}
+    pins: dict[str, str] = {}
     for line in logical_lines(ROOT / name):
         spec, *hashes = line.split("--hash=")
         requirement = Requirement(spec.strip())
