@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -29,7 +30,11 @@ from .kms import TAGS
 AMI_TYPE = "AL2023_x86_64_STANDARD"
 # The root device of the EKS-optimized Amazon Linux 2023 AMIs.
 ROOT_DEVICE = "/dev/xvda"
-METADATA_OPTIONS = {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1}
+METADATA_OPTIONS: dict[str, Any] = {
+    "http_endpoint": "enabled",
+    "http_tokens": "required",
+    "http_put_response_hop_limit": 1,
+}
 # `node_group_name_prefix` allows 63 minus the 26-character unique suffix (node_group.go).
 GROUP_NAME_PREFIX = "platform-"
 GROUP_NAME_PREFIX_MAX = 63 - 26
