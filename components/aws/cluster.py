@@ -246,7 +246,7 @@ class Cluster(pulumi.ComponentResource):
         self.vpc_id = cluster.vpc_config.vpc_id
         self.subnet_ids = cluster.vpc_config.subnet_ids
         self.ready = [nodes, self._ebs_csi]
-        return cluster.certificate_authority.apply(lambda authority: authority.data)
+        return cluster.certificate_authority.apply(_certificate_authority_data)
 
     def _default_storage_class(self, name: str) -> k8s.storage.v1.StorageClass:
         return k8s.storage.v1.StorageClass(
@@ -262,3 +262,9 @@ class Cluster(pulumi.ComponentResource):
             reclaim_policy="Delete",
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self._ebs_csi]),
         )
+
+
+def _certificate_authority_data(authority: aws.eks.outputs.ClusterCertificateAuthority) -> str:
+    """The cluster's CA (base64), which EKS returns once the cluster exists."""
+    assert authority.data is not None, "EKS returned no certificate authority data for the cluster"
+    return authority.data

@@ -69,7 +69,7 @@ def platform_node_group(
     settings: AwsClusterSettings,
     cluster_name: pulumi.Input[str],
     node_role_arn: pulumi.Input[str],
-    subnet_ids: pulumi.Input[Sequence[str]],
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
     depends_on: Sequence[pulumi.Resource],
     parent: pulumi.Resource,
 ) -> aws.eks.NodeGroup:
