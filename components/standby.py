@@ -21,7 +21,12 @@ from .config import PRIMARY_EXPORTS, PrimaryFacts, StackSettings, check_primary
 
 # Outputs a standby reads when the primary has them (an AWS registry replica in the standby region).
 # A standby's primary may itself be a promoted standby (failback): `standby_promoted` tells.
-OPTIONAL_EXPORTS = ("registry_replica_bucket", "registry_replica_region", "registry_replica_kms_key_arn", "standby_promoted")
+OPTIONAL_EXPORTS = (
+    "registry_replica_bucket",
+    "registry_replica_region",
+    "registry_replica_kms_key_arn",
+    "standby_promoted",
+)
 
 
 @dataclass
@@ -43,7 +48,7 @@ class PrimaryStack(pulumi.ComponentResource):
         # One output at a time: the secrecy of each follows the primary's `secretOutputNames`, so
         # the facts (none of them secret) stay plain while the primary's kubeconfig stays a secret.
         values = pulumi.Output.all(*[reference.get_output(n) for n in names])
-        self.facts = values.apply(lambda v: check_primary(settings, dict(zip(names, v))))
+        self.facts = values.apply(lambda v: check_primary(settings, dict(zip(names, v, strict=True))))
         self.register_outputs({"primary_stack": settings.standby.primary_stack})
 
 
@@ -52,13 +57,22 @@ def standby_foundation(settings: StackSettings):
     assert settings.standby is not None
     primary = PrimaryStack(f"{settings.name_prefix}-primary", PrimaryStackArgs(settings))
     if settings.cloud == "aws":
+        assert settings.aws is not None  # components/config.py: a stack's cloud has its settings
         from .aws.standby import AwsStandbyFoundation, AwsStandbyFoundationArgs
 
         return AwsStandbyFoundation(
-            settings.name_prefix, AwsStandbyFoundationArgs(settings.require_aws(), settings.platform, settings.standby, primary.facts, settings.backups)
+            settings.name_prefix,
+            AwsStandbyFoundationArgs(
+                settings.require_aws(), settings.platform, settings.standby, primary.facts, settings.backups
+            ),
         )
     from .gcp.standby import GcpStandbyFoundation, GcpStandbyFoundationArgs
 
+    assert settings.gcp is not None  # components/config.py: a stack's cloud has its settings
+
     return GcpStandbyFoundation(
-        settings.name_prefix, GcpStandbyFoundationArgs(settings.require_gcp(), settings.platform, settings.standby, primary.facts, settings.backups)
+        settings.name_prefix,
+        GcpStandbyFoundationArgs(
+            settings.require_gcp(), settings.platform, settings.standby, primary.facts, settings.backups
+        ),
     )

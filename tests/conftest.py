@@ -28,7 +28,7 @@ def evaluate_stack(stack: str, **overrides) -> Evaluation:
     return evaluate(stack, secrets=TLS_SECRETS, overrides=overrides)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def committed_stack(stack: str) -> Evaluation:
     evaluation = evaluate_stack(stack)
     if evaluation.error is not None:
@@ -53,7 +53,11 @@ def secret_leaks(evaluation: Evaluation, needle: str) -> list[str]:
     """Where `needle` appears in plain text: registered inputs outside a Secret, reads, stack outputs."""
     from tools.offline import plaintext_occurrences
 
-    leaks = [f"{r.type} {r.name}{p}" for r in evaluation.resources + evaluation.reads for p in plaintext_occurrences(r.inputs, needle)]
+    leaks = [
+        f"{r.type} {r.name}{p}"
+        for r in evaluation.resources + evaluation.reads
+        for p in plaintext_occurrences(r.inputs, needle)
+    ]
     return leaks + [f"output{p}" for p in plaintext_occurrences(evaluation.outputs, needle)]
 
 

@@ -6,8 +6,7 @@ names, other validity windows, a key of its own or another's.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,7 +22,7 @@ def new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def key_pem(key, password: Optional[bytes] = None) -> str:
+def key_pem(key, password: bytes | None = None) -> str:
     encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode()
 
@@ -36,7 +35,7 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 CA_KEY = new_key()
 CA = (
     x509.CertificateBuilder()
@@ -53,9 +52,9 @@ CA = (
 
 def issue(
     names: tuple[str, ...] = (BASE_DOMAIN, f"*.{BASE_DOMAIN}"),
-    key: Optional[ec.EllipticCurvePrivateKey] = None,
-    not_before: Optional[datetime] = None,
-    not_after: Optional[datetime] = None,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     """A leaf certificate signed by CA (and its key)."""
     key = key or new_key()

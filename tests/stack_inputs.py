@@ -17,7 +17,7 @@ DELETE = object()
 STACKS = ("gcp", "aws")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _committed(stack: str) -> tuple[tuple[str, str], ...]:
     config, _ = stack_config(stack)
     return tuple(sorted({**config, **TLS_SECRETS}.items()))

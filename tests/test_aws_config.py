@@ -9,7 +9,13 @@ import re
 import pytest
 
 from components.aws.cluster import kubeconfig
-from components.aws.database import RdsWindows, auto_minor_version_upgrade, final_snapshot_identifier, parameter_group_family, rds_windows
+from components.aws.database import (
+    RdsWindows,
+    auto_minor_version_upgrade,
+    final_snapshot_identifier,
+    parameter_group_family,
+    rds_windows,
+)
 from components.aws.iam import issuer_host, service_account_subject
 from components.aws.ingress import nlb_annotations
 from components.aws.network import subnet_cidrs, subnet_tags
@@ -85,7 +91,9 @@ def test_existing_cluster_and_dns_are_parsed():
 def test_every_problem_is_reported_at_once():
     message = refusal(
         {
-            **aws_config(database={"backupRetentionDays": 3, "backupStartTime": "25:00"}, cluster={"kubernetesVersion": "1.30"}),
+            **aws_config(
+                database={"backupRetentionDays": 3, "backupStartTime": "25:00"}, cluster={"kubernetesVersion": "1.30"}
+            ),
             "aws:region": "",
         }
     )
@@ -102,21 +110,27 @@ def test_gcp_keys_are_unknown_on_aws_with_the_aws_key_suggested():
 def test_aws_region_is_required():
     config = aws_config()
     del config["aws:region"]
-    assert "aws:region: required: the AWS region to rebuild in; set it with `pulumi config set aws:region <value>`" in refusal(config)
+    assert (
+        "aws:region: required: the AWS region to rebuild in; set it with `pulumi config set aws:region <value>`"
+        in refusal(config)
+    )
 
 
-@pytest.mark.parametrize("types,ok", [
-    (("m6i.2xlarge",), True),
-    (("m7i-flex.xlarge", "c6a.4xlarge"), True),
-    (("g5.xlarge",), False),  # GPU: the STANDARD image has no NVIDIA driver (tests/test_input_refusals.py)
-    (("m7g.2xlarge",), False),
-    (("c6gn.xlarge",), False),
-    (("r6gd.large",), False),
-    (("t4g.medium",), False),
-    (("g5g.xlarge",), False),
-    (("M6I.large",), False),
-    ((), False),
-])
+@pytest.mark.parametrize(
+    "types,ok",
+    [
+        (("m6i.2xlarge",), True),
+        (("m7i-flex.xlarge", "c6a.4xlarge"), True),
+        (("g5.xlarge",), False),  # GPU: the STANDARD image has no NVIDIA driver (tests/test_input_refusals.py)
+        (("m7g.2xlarge",), False),
+        (("c6gn.xlarge",), False),
+        (("r6gd.large",), False),
+        (("t4g.medium",), False),
+        (("g5g.xlarge",), False),
+        (("M6I.large",), False),
+        ((), False),
+    ],
+)
 def test_instance_types_must_be_x86(types, ok):
     assert (x86_instance_types(types) is None) is ok
 
@@ -137,13 +151,16 @@ def weekly(point: str) -> int:
     return DAYS.index(day) * 24 * 60 + minutes(clock)
 
 
-@pytest.mark.parametrize("start,backup,maintenance", [
-    ("03:00", "03:00-03:30", "sun:04:30-sun:05:30"),
-    ("00:00", "00:00-00:30", "sun:01:30-sun:02:30"),
-    ("22:30", "22:30-23:00", "sun:00:00-sun:01:00"),
-    ("23:45", "23:45-00:15", "sun:01:15-sun:02:15"),
-    ("21:50", "21:50-22:20", "sun:23:20-mon:00:20"),
-])
+@pytest.mark.parametrize(
+    "start,backup,maintenance",
+    [
+        ("03:00", "03:00-03:30", "sun:04:30-sun:05:30"),
+        ("00:00", "00:00-00:30", "sun:01:30-sun:02:30"),
+        ("22:30", "22:30-23:00", "sun:00:00-sun:01:00"),
+        ("23:45", "23:45-00:15", "sun:01:15-sun:02:15"),
+        ("21:50", "21:50-22:20", "sun:23:20-mon:00:20"),
+    ],
+)
 def test_rds_windows(start, backup, maintenance):
     assert rds_windows(start) == RdsWindows(backup=backup, maintenance=maintenance)
 
@@ -152,7 +169,9 @@ def test_rds_windows_never_overlap_for_any_start_time():
     for start in range(24 * 60):
         windows = rds_windows(f"{start // 60:02d}:{start % 60:02d}")
         assert re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", windows.backup)
-        assert re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun):\d\d:\d\d-(mon|tue|wed|thu|fri|sat|sun):\d\d:\d\d", windows.maintenance)
+        assert re.fullmatch(
+            r"(mon|tue|wed|thu|fri|sat|sun):\d\d:\d\d-(mon|tue|wed|thu|fri|sat|sun):\d\d:\d\d", windows.maintenance
+        )
         backup_start, backup_end = (minutes(t) for t in windows.backup.split("-"))
         assert backup_start == start and (backup_end - backup_start) % (24 * 60) == 30
         m_start, m_end = (weekly(p) for p in windows.maintenance.split("-"))
@@ -179,7 +198,7 @@ def test_subnets_are_disjoint_and_inside_the_vpc(vpc):
     networks = [ipaddress.ip_network(c) for c in private + public]
     for i, a in enumerate(networks):
         assert a.subnet_of(ipaddress.ip_network(vpc))
-        for b in networks[i + 1:]:
+        for b in networks[i + 1 :]:
             assert not a.overlaps(b)
     assert networks[0].prefixlen == ipaddress.ip_network(vpc).prefixlen + 2
 
@@ -193,7 +212,10 @@ def test_subnet_tags():
 
 def test_irsa_facts():
     assert issuer_host("https://oidc.eks.eu-west-1.amazonaws.com/id/ABC/") == "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
-    assert service_account_subject("astronomer", "astronomer-registry") == "system:serviceaccount:astronomer:astronomer-registry"
+    assert (
+        service_account_subject("astronomer", "astronomer-registry")
+        == "system:serviceaccount:astronomer:astronomer-registry"
+    )
 
 
 def test_nlb_annotations():
@@ -207,10 +229,22 @@ def test_nlb_annotations():
 def test_kubeconfig_execs_aws_eks_get_token():
     config = json.loads(kubeconfig("astro-prod", "https://ABC.gr7.eu-west-1.eks.amazonaws.com", "Q0E=", "eu-west-1"))
     assert config["current-context"] == "astro-prod"
-    assert config["clusters"][0]["cluster"] == {"server": "https://ABC.gr7.eu-west-1.eks.amazonaws.com", "certificate-authority-data": "Q0E="}
+    assert config["clusters"][0]["cluster"] == {
+        "server": "https://ABC.gr7.eu-west-1.eks.amazonaws.com",
+        "certificate-authority-data": "Q0E=",
+    }
     exec_ = config["users"][0]["user"]["exec"]
     assert exec_["command"] == "aws"
-    assert exec_["args"] == ["eks", "get-token", "--cluster-name", "astro-prod", "--region", "eu-west-1", "--output", "json"]
+    assert exec_["args"] == [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        "astro-prod",
+        "--region",
+        "eu-west-1",
+        "--output",
+        "json",
+    ]
 
 
 def test_bucket_name_fits_s3_for_the_longest_prefix_and_region():

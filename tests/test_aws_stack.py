@@ -137,11 +137,14 @@ def test_database_master_password_is_generated_and_secret(aws):
 
 
 def test_network_spans_three_zones_with_private_and_public_subnets(aws):
-    assert ("aws:index/getAvailabilityZones:getAvailabilityZones", {
-        "state": "available",
-        "excludeZoneIds": ["use1-az3", "usw1-az2", "cac1-az3"],
-        "filters": [{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-    }) in aws.invokes
+    assert (
+        "aws:index/getAvailabilityZones:getAvailabilityZones",
+        {
+            "state": "available",
+            "excludeZoneIds": ["use1-az3", "usw1-az2", "cac1-az3"],
+            "filters": [{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+        },
+    ) in aws.invokes
     vpc = aws.one("aws:ec2/vpc:Vpc")
     assert vpc.input("cidrBlock") == "10.40.0.0/16"
     assert vpc.input("enableDnsHostnames") is True and vpc.input("enableDnsSupport") is True
@@ -175,7 +178,9 @@ def test_each_zone_leaves_through_its_own_nat(aws):
 
 
 def test_single_nat_gateway_when_configured():
-    evaluation = evaluate_stack("aws", **{"astronomer-dr:network": {"vpcCidr": "10.40.0.0/16", "singleNatGateway": True}})
+    evaluation = evaluate_stack(
+        "aws", **{"astronomer-dr:network": {"vpcCidr": "10.40.0.0/16", "singleNatGateway": True}}
+    )
     assert evaluation.error is None, evaluation.error
     [nat] = evaluation.of_type("aws:ec2/natGateway:NatGateway")
     for i in range(3):
@@ -225,7 +230,11 @@ def test_node_group_runs_in_the_private_subnets_after_nat(aws):
     assert nodes.input("amiType") == "AL2023_x86_64_STANDARD"
     for nat in aws.of_type("aws:ec2/natGateway:NatGateway"):
         assert depends_on(nodes, nat)
-    policies = {a.input("policyArn") for a in aws.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.input("role") == "astro-aws-nodes"}
+    policies = {
+        a.input("policyArn")
+        for a in aws.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.input("role") == "astro-aws-nodes"
+    }
     assert policies == {
         "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
         "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -239,7 +248,10 @@ def test_volumes_have_a_driver_and_a_default_storage_class(aws):
     assert addon.input("serviceAccountRoleArn") == f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:role/astro-aws-ebs-csi"
     assert depends_on(addon, aws.one("aws:eks/nodeGroup:NodeGroup"))
     trust = document(aws.one(ROLE, "astro-aws-ebs-csi"), "assumeRolePolicy")
-    assert trust["Statement"][0]["Condition"]["StringEquals"][f"{issuer_host(aws)}:sub"] == "system:serviceaccount:kube-system:ebs-csi-controller-sa"
+    assert (
+        trust["Statement"][0]["Condition"]["StringEquals"][f"{issuer_host(aws)}:sub"]
+        == "system:serviceaccount:kube-system:ebs-csi-controller-sa"
+    )
     storage = aws.one("kubernetes:storage.k8s.io/v1:StorageClass")
     assert storage.input("metadata.annotations") == {"storageclass.kubernetes.io/is-default-class": "true"}
     assert storage.input("provisioner") == "ebs.csi.aws.com"
@@ -256,7 +268,16 @@ def test_kubernetes_provider_uses_the_clusters_outputs_and_no_static_credential(
     assert cluster["cluster"]["certificate-authority-data"]
     [user] = config["users"]
     assert user["user"]["exec"]["command"] == "aws"
-    assert user["user"]["exec"]["args"] == ["eks", "get-token", "--cluster-name", "astro-aws", "--region", REGION, "--output", "json"]
+    assert user["user"]["exec"]["args"] == [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        "astro-aws",
+        "--region",
+        REGION,
+        "--output",
+        "json",
+    ]
     assert set(user["user"]) == {"exec"}  # no token, no client key
     for r in aws.resources + aws.reads:
         if r.type.startswith("kubernetes:"):
@@ -267,9 +288,24 @@ def test_existing_cluster_builds_only_the_platform_and_data_on_it():
     evaluation = evaluate_stack("aws", **{"astronomer-dr:cluster": {"existing": {"name": "shared-eks"}}})
     assert evaluation.error is None, evaluation.error
     types = {r.type for r in evaluation.resources}
-    assert not {t for t in types if t.startswith(("aws:ec2/vpc", "aws:ec2/subnet", "aws:ec2/nat", "aws:eks/", "aws:iam/openIdConnectProvider", "kubernetes:storage"))}
+    assert not {
+        t
+        for t in types
+        if t.startswith(
+            (
+                "aws:ec2/vpc",
+                "aws:ec2/subnet",
+                "aws:ec2/nat",
+                "aws:eks/",
+                "aws:iam/openIdConnectProvider",
+                "kubernetes:storage",
+            )
+        )
+    }
     assert ("aws:eks/getCluster:getCluster", {"name": "shared-eks"}) in evaluation.invokes
-    [(_, lookup)] = [i for i in evaluation.invokes if i[0] == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"]
+    [(_, lookup)] = [
+        i for i in evaluation.invokes if i[0] == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
+    ]
     host = lookup["url"].removeprefix("https://")
     assert evaluation.one("aws:ec2/securityGroup:SecurityGroup").input("vpcId") == "vpc-0existing00000001"
     assert evaluation.one(INGRESS_RULE).input("referencedSecurityGroupId") == "sg-0existing00000001"
@@ -298,23 +334,33 @@ def test_every_bucket_setting_is_linked_to_the_bucket(aws):
     settings = {
         "aws:s3/bucketVersioning:BucketVersioning": {"versioningConfiguration": {"status": "Enabled"}},
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
-            "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True,
+            "blockPublicAcls": True,
+            "blockPublicPolicy": True,
+            "ignorePublicAcls": True,
+            "restrictPublicBuckets": True,
         },
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls": {"rule": {"objectOwnership": "BucketOwnerEnforced"}},
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
-            "rules": [{
-                "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn(aws, "astro-aws-registry-key")},
-                "bucketKeyEnabled": True,
-            }],
+            "rules": [
+                {
+                    "applyServerSideEncryptionByDefault": {
+                        "sseAlgorithm": "aws:kms",
+                        "kmsMasterKeyId": key_arn(aws, "astro-aws-registry-key"),
+                    },
+                    "bucketKeyEnabled": True,
+                }
+            ],
         },
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {
-            "rules": [{
-                "id": "noncurrent-versions",
-                "status": "Enabled",
-                "filter": {"prefix": ""},
-                "noncurrentVersionExpiration": {"noncurrentDays": 30},
-                "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
-            }],
+            "rules": [
+                {
+                    "id": "noncurrent-versions",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "noncurrentVersionExpiration": {"noncurrentDays": 30},
+                    "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+                }
+            ],
         },
     }
     for type_token, expected in settings.items():
@@ -347,7 +393,7 @@ def test_registry_policy_is_scoped_to_the_bucket_and_its_key(aws):
     policy = aws.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-registry-irsa")
     assert policy.input("role") == "astro-aws-registry"
     statements = document(policy, "policy")["Statement"]
-    granted = {}
+    granted: dict[str, set[str]] = {}
     for statement in statements:
         assert statement["Effect"] == "Allow"
         assert "Condition" not in statement and "NotAction" not in statement and "NotResource" not in statement
@@ -355,10 +401,20 @@ def test_registry_policy_is_scoped_to_the_bucket_and_its_key(aws):
             granted.setdefault(resource, set()).update(as_list(statement["Action"]))
     assert granted == {
         BUCKET_ARN: {"s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"},
-        f"{BUCKET_ARN}/*": {"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"},
+        f"{BUCKET_ARN}/*": {
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:DeleteObject",
+            "s3:ListMultipartUploadParts",
+            "s3:AbortMultipartUpload",
+        },
         key_arn(aws, "astro-aws-registry-key"): {"kms:Decrypt", "kms:GenerateDataKey"},
     }
-    assert not [r for r in aws.resources if r.type in ("aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy", "aws:iam/accessKey:AccessKey")]
+    assert not [
+        r
+        for r in aws.resources
+        if r.type in ("aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy", "aws:iam/accessKey:AccessKey")
+    ]
 
 
 # ---- the platform on AWS -----------------------------------------------------------------------
@@ -418,7 +474,9 @@ def test_bootstrap_secret_decodes_to_the_generated_password_and_the_rds_address(
     assert (url.hostname, url.port, url.path) == (f"astro-aws-db.c0mockabcdef.{REGION}.rds.amazonaws.com", 5432, "")
 
 
-@pytest.mark.parametrize("needle", [MOCK_PASSWORD, TEST_PRIVATE_KEY.splitlines()[1]])
+@pytest.mark.parametrize(
+    "needle", [MOCK_PASSWORD, TEST_PRIVATE_KEY.splitlines()[1]], ids=["mock-password", "tls-private-key"]
+)
 def test_no_secret_in_plaintext_anywhere(aws, needle):
     assert secret_leaks(aws, needle) == []
 
@@ -455,16 +513,33 @@ def test_outputs(aws):
 
 
 def test_physical_names_come_from_the_stack_name(aws):
-    named = ("aws:iam/role:", "aws:ec2/securityGroup:", "aws:rds/subnetGroup:", "aws:rds/parameterGroup:", "aws:eks/cluster:")
+    named = (
+        "aws:iam/role:",
+        "aws:ec2/securityGroup:",
+        "aws:rds/subnetGroup:",
+        "aws:rds/parameterGroup:",
+        "aws:eks/cluster:",
+    )
     names = {r.input("name") for r in aws.resources if r.type.startswith(named)}
     assert names == {
-        "astro-aws-cluster", "astro-aws-nodes", "astro-aws-ebs-csi", "astro-aws-registry", "astro-aws-backups",
-        "astro-aws-db", "astro-aws-db-postgres16", "astro-aws",
+        "astro-aws-cluster",
+        "astro-aws-nodes",
+        "astro-aws-ebs-csi",
+        "astro-aws-registry",
+        "astro-aws-backups",
+        "astro-aws-db",
+        "astro-aws-db-postgres16",
+        "astro-aws",
     }
     aliases = {r.input("name") for r in aws.of_type("aws:kms/alias:Alias")}
     # alias/astro-aws-db-backups is the key of the replicated backups, in the backup replica region.
-    assert aliases == {"alias/astro-aws-eks-secrets", "alias/astro-aws-db", "alias/astro-aws-registry", "alias/astro-aws-db-backups",
-                       "alias/astro-aws-backups"}
+    assert aliases == {
+        "alias/astro-aws-eks-secrets",
+        "alias/astro-aws-db",
+        "alias/astro-aws-registry",
+        "alias/astro-aws-db-backups",
+        "alias/astro-aws-backups",
+    }
 
 
 def test_every_child_has_a_component_parent(aws):
@@ -489,7 +564,9 @@ def test_each_stack_loads_only_its_own_cloud_sdk(stack, other):
         f"e = evaluate_stack({stack!r}); assert e.error is None, e.error; "
         "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(('pulumi_gcp', 'pulumi_aws'))}))"
     )
-    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert other not in out and f"pulumi_{stack}" in out, out
 
 
@@ -497,17 +574,37 @@ def test_each_stack_loads_only_its_own_cloud_sdk(stack, other):
 
 DATABASE = {"backupStartTime": "03:00", "backupRetentionDays": 7}
 BAD_INPUT = [
-    ("astronomer-dr:database", {**DATABASE, "backupRetentionDays": 6}, "database.backupRetentionDays", "between 7 and 35"),
+    (
+        "astronomer-dr:database",
+        {**DATABASE, "backupRetentionDays": 6},
+        "database.backupRetentionDays",
+        "between 7 and 35",
+    ),
     ("astronomer-dr:database", {**DATABASE, "backupRetentionDays": 36}, "database.backupRetentionDays", "35"),
-    ("astronomer-dr:database", {**DATABASE, "backupRetentionDays": "7"}, "database.backupRetentionDays", "whole number"),
+    (
+        "astronomer-dr:database",
+        {**DATABASE, "backupRetentionDays": "7"},
+        "database.backupRetentionDays",
+        "whole number",
+    ),
     ("astronomer-dr:database", {**DATABASE, "backupStartTime": "3am"}, "database.backupStartTime", "HH:MM"),
     ("astronomer-dr:database", {**DATABASE, "backupStartTime": "24:00"}, "database.backupStartTime", "HH:MM"),
     ("astronomer-dr:database", {**DATABASE, "instanceClass": "m6i.large"}, "database.instanceClass", "db.m6i.large"),
     ("astronomer-dr:database", {**DATABASE, "allocatedStorage": -5}, "database.allocatedStorage", "between 20"),
-    ("astronomer-dr:database", {**DATABASE, "allocatedStorage": 600}, "database.maxAllocatedStorage", "allocatedStorage"),
+    (
+        "astronomer-dr:database",
+        {**DATABASE, "allocatedStorage": 600},
+        "database.maxAllocatedStorage",
+        "allocatedStorage",
+    ),
     ("astronomer-dr:database", {**DATABASE, "postgresVersion": "POSTGRES_16"}, "database.postgresVersion", "16.6"),
     ("astronomer-dr:database", {**DATABASE, "highAvailability": "yes"}, "database.highAvailability", "true or false"),
-    ("astronomer-dr:database", {**DATABASE, "backupRetentionDay": 7}, "database.backupRetentionDay", "did you mean 'backupRetentionDays'"),
+    (
+        "astronomer-dr:database",
+        {**DATABASE, "backupRetentionDay": 7},
+        "database.backupRetentionDay",
+        "did you mean 'backupRetentionDays'",
+    ),
     ("astronomer-dr:database", {**DATABASE, "tier": "db-custom-2-8192"}, "database.tier", "unknown key"),
     ("astronomer-dr:cluster", {"kubernetesVersion": "1.29"}, "cluster.kubernetesVersion", "1.31 to 1.35"),
     ("astronomer-dr:cluster", {"kubernetesVersion": "1.33.2"}, "cluster.kubernetesVersion", "major.minor"),
@@ -516,20 +613,45 @@ BAD_INPUT = [
     ("astronomer-dr:cluster", {"minNodes": 4, "maxNodes": 3}, "cluster.minNodes", "maxNodes"),
     ("astronomer-dr:cluster", {"desiredNodes": 9}, "cluster.desiredNodes", "between minNodes and maxNodes"),
     ("astronomer-dr:cluster", {"minNodes": -1}, "cluster.minNodes", "between 1 and 100"),
-    ("astronomer-dr:cluster", {"endpointPrivateAccess": False, "endpointPublicAccess": False}, "cluster.endpointPublicAccess", "both be false"),
+    (
+        "astronomer-dr:cluster",
+        {"endpointPrivateAccess": False, "endpointPublicAccess": False},
+        "cluster.endpointPublicAccess",
+        "both be false",
+    ),
     ("astronomer-dr:cluster", {"publicAccessCidrs": ["10.0.0.0/33"]}, "cluster.publicAccessCidrs", "CIDR"),
-    ("astronomer-dr:cluster", {"endpointPublicAccess": False, "publicAccessCidrs": ["203.0.113.0/24"]}, "cluster.publicAccessCidrs", "endpointPublicAccess"),
+    (
+        "astronomer-dr:cluster",
+        {"endpointPublicAccess": False, "publicAccessCidrs": ["203.0.113.0/24"]},
+        "cluster.publicAccessCidrs",
+        "endpointPublicAccess",
+    ),
     ("astronomer-dr:cluster", {"existing": {"name": "my cluster"}}, "cluster.existing.name", "EKS cluster name"),
-    ("astronomer-dr:cluster", {"existing": {"name": "shared", "location": "us-east-1"}}, "cluster.existing.location", "unknown key"),
+    (
+        "astronomer-dr:cluster",
+        {"existing": {"name": "shared", "location": "us-east-1"}},
+        "cluster.existing.location",
+        "unknown key",
+    ),
     ("astronomer-dr:cluster", {"machineType": "m6i.large"}, "cluster.machineType", "unknown key"),
     ("astronomer-dr:network", {"vpcCidr": "10.0.0.0/8"}, "network.vpcCidr", "/16 to /22"),
     ("astronomer-dr:network", {"vpcCidr": "ten"}, "network.vpcCidr", "CIDR"),
-    ("astronomer-dr:network", {"singleNatGateways": True}, "network.singleNatGateways", "did you mean 'singleNatGateway'"),
+    (
+        "astronomer-dr:network",
+        {"singleNatGateways": True},
+        "network.singleNatGateways",
+        "did you mean 'singleNatGateway'",
+    ),
     ("astronomer-dr:registry", {"noncurrentVersionDays": 1}, "registry.noncurrentVersionDays", "at least 7"),
     ("astronomer-dr:dns", {"hostedZoneId": "example.com"}, "dns.hostedZoneId", "hosted zone id"),
     ("astronomer-dr:dns", {}, "dns.hostedZoneId", "required"),
     ("astronomer-dr:databse", DATABASE, "astronomer-dr:databse", "did you mean 'database'"),
-    ("astronomer-dr:platform", {"baseDomain": "astro.acme.example.com", "releaseName": "astronomer-prod1"}, "platform.releaseName", "at most 12"),
+    (
+        "astronomer-dr:platform",
+        {"baseDomain": "astro.acme.example.com", "releaseName": "astronomer-prod1"},
+        "platform.releaseName",
+        "at most 12",
+    ),
     ("aws:region", None, "aws:region", "required"),
 ]
 

@@ -6,7 +6,8 @@ values the program really produces (the pure `helm_values`), so the two cannot d
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -53,16 +54,30 @@ def merged_values() -> dict[str, Any]:
 # "require"). Found with `git grep -n "dbBootstrapper.image\|BOOTSTRAP_DB" v2.1.0 -- charts`.
 BOOTSTRAPPERS = [
     ("charts/astronomer/templates/houston/api/houston-deployment.yaml:116", "global.ssl.enabled", "global.ssl.mode"),
-    ("charts/astronomer/templates/houston/worker/houston-worker-deployment.yaml:113", "global.ssl.enabled", "global.ssl.mode"),
-    ("charts/astronomer/templates/houston/helm-hooks/houston-db-migration-job.yaml:103", "global.ssl.enabled", "global.ssl.mode"),
-    ("charts/astronomer/templates/houston/helm-hooks/houston-upgrade-deployments-job.yaml:107", "global.sslmodeEnabled", None),
+    (
+        "charts/astronomer/templates/houston/worker/houston-worker-deployment.yaml:113",
+        "global.ssl.enabled",
+        "global.ssl.mode",
+    ),
+    (
+        "charts/astronomer/templates/houston/helm-hooks/houston-db-migration-job.yaml:103",
+        "global.ssl.enabled",
+        "global.ssl.mode",
+    ),
+    (
+        "charts/astronomer/templates/houston/helm-hooks/houston-upgrade-deployments-job.yaml:107",
+        "global.sslmodeEnabled",
+        None,
+    ),
     ("charts/astronomer/templates/houston/helm-hooks/houston-cp-refresh-job.yaml:126", "global.sslmodeEnabled", None),
     ("charts/astronomer/templates/commander/commander-deployment.yaml:100", "global.ssl.enabled", "global.ssl.mode"),
     ("charts/grafana/templates/grafana-deployment.yaml:104", "global.ssl.enabled", "global.ssl.grafana.sslmode"),
 ]
 
 
-@pytest.mark.parametrize("template, condition, mode_key", BOOTSTRAPPERS, ids=[b[0].split("/")[-1] for b in BOOTSTRAPPERS])
+@pytest.mark.parametrize(
+    "template, condition, mode_key", BOOTSTRAPPERS, ids=[b[0].split("/")[-1] for b in BOOTSTRAPPERS]
+)
 def test_every_bootstrapper_asks_the_database_for_tls(template, condition, mode_key):
     """Both clouds' databases refuse plain connections (Cloud SQL ENCRYPTED_ONLY, RDS rds.force_ssl).
 

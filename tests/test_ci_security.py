@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 SCRIPTS = ROOT / ".github" / "scripts"
 DOC = (ROOT / "docs" / "PR-PREVIEWS.md").read_text()
-STACK_FILES = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+STACK_FILES = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 MATRIX = "${{ fromJSON(needs.stacks.outputs.stacks) }}"
 
 
@@ -84,8 +84,16 @@ def test_dependabot_updates_the_locks_and_the_actions():
     updates = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
     assert updates == {("pip", "/"), ("pip", "/policy"), ("github-actions", "/")}
     result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.dependabot", str(ROOT / ".github" / "dependabot.yml")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.dependabot",
+            str(ROOT / ".github" / "dependabot.yml"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -119,9 +127,9 @@ def test_pull_request_credentials_wait_for_a_maintainer():
     names = {job["environment"]["name"], up["plan"]["environment"]["name"], up["up"]["environment"]["name"]}
     assert names == {"preview-${{ matrix.stack }}", "plan-${{ matrix.stack }}", "${{ matrix.stack }}"}
     # The docs set required reviewers on the previews and the deploys, main only on plan and deploy.
-    assert "| `preview-<stack>` | the platform team, \"Prevent self-review\" ticked | all (pull requests) |" in DOC
+    assert '| `preview-<stack>` | the platform team, "Prevent self-review" ticked | all (pull requests) |' in DOC
     assert "| `plan-<stack>` | none: it runs merged code, read-only | `main` only |" in DOC
-    assert "| `<stack>` | the platform team, \"Prevent self-review\" ticked | `main` only |" in DOC
+    assert '| `<stack>` | the platform team, "Prevent self-review" ticked | `main` only |' in DOC
 
 
 def test_the_docs_give_previews_a_read_only_state_identity_and_say_why():
@@ -129,16 +137,21 @@ def test_the_docs_give_previews_a_read_only_state_identity_and_say_why():
     assert "pkg/backend/diy/backend.go" in DOC and "takes no lock and writes nothing" in DOC
     assert "`pulumi-preview` (read-only): `roles/storage.objectViewer` on the state bucket" in DOC
     assert "`astronomer-dr-preview` (read-only): `s3:GetObject` and `s3:ListBucket` on the state bucket" in DOC
-    assert "environment\n  secret** of `preview-<stack>`, `plan-<stack>` and `<stack>`, never a repository secret" in DOC
+    assert (
+        "environment\n  secret** of `preview-<stack>`, `plan-<stack>` and `<stack>`, never a repository secret" in DOC
+    )
 
 
 def test_the_oidc_trust_pins_the_repository_by_id():
-    assert "--attribute-condition=\"assertion.repository_owner_id == '$OWNER_ID' && assertion.repository_id == '$REPO_ID'\"" in DOC
+    assert (
+        "--attribute-condition=\"assertion.repository_owner_id == '$OWNER_ID' && assertion.repository_id == '$REPO_ID'\""
+        in DOC
+    )
     assert "assertion.repository ==" not in DOC
     assert '"include_claim_keys[]=repository_id"' in DOC.replace("'", '"')
     trust = re.findall(r'"token\.actions\.githubusercontent\.com:sub": \[(.*?)\]', DOC, re.S)
     assert trust and all("repository_id:<REPO_ID>" in s and "environment:" in s for s in trust)
-    assert "pull_request\"" not in trust[0] and "StringLike\"" not in DOC
+    assert 'pull_request"' not in trust[0] and 'StringLike"' not in DOC
     # Each identity trusts only its environments' subjects.
     assert 'subject/$SUB:environment:$env"' in DOC and "for env in preview-gcp plan-gcp" in DOC
     assert 'subject/$SUB:environment:gcp"' in DOC
@@ -146,7 +159,7 @@ def test_the_oidc_trust_pins_the_repository_by_id():
 
 def table_section() -> str:
     start = DOC.index("### Deploy identity: roles per resource type")
-    return DOC[start:DOC.index("\n### ", start + 1)]
+    return DOC[start : DOC.index("\n### ", start + 1)]
 
 
 def test_least_privilege_roles_cover_every_type_the_program_registers():
@@ -157,7 +170,9 @@ def test_least_privilege_roles_cover_every_type_the_program_registers():
         types |= {token for token, _ in evaluation.invokes} | {r.type for r in evaluation.reads}
         for token in sorted(types):
             covered = f"`{token}`" in table or (token.startswith("kubernetes:") and "`kubernetes:*`" in table)
-            assert covered, f"{token} ({stack}) is not in docs/PR-PREVIEWS.md, 'Deploy identity: roles per resource type': add its role/actions"
+            assert covered, (
+                f"{token} ({stack}) is not in docs/PR-PREVIEWS.md, 'Deploy identity: roles per resource type': add its role/actions"
+            )
     for broad in ("roles/owner", "roles/editor", "projectIamAdmin", "AdministratorAccess", "ReadOnlyAccess"):
         assert broad not in table
 
@@ -175,15 +190,21 @@ def test_the_only_project_level_iam_is_the_node_role_the_docs_condition_allows()
 
 def test_pulumi_cli_version_is_the_locked_sdks():
     version = (ROOT / ".pulumi.version").read_text().strip()
-    assert version == lock("requirements.txt")["pulumi"], "set .pulumi.version to the pulumi version in requirements.txt"
+    assert version == lock("requirements.txt")["pulumi"], (
+        "set .pulumi.version to the pulumi version in requirements.txt"
+    )
 
 
 # ---- matrices from the stack files ---------------------------------------------------------------
 
 
 def run_script(script: str, cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(cwd / ".github" / "scripts" / script), *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        ["bash", str(cwd / ".github" / "scripts" / script), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def copy_project(tmp_path: Path, stacks: dict[str, str]) -> Path:
@@ -215,7 +236,7 @@ def test_a_new_stack_file_joins_every_matrix_and_a_bad_name_is_refused(tmp_path)
 
 def test_every_stack_matrix_comes_from_the_stacks_job():
     matrices = 0
-    for name, workflow, job_name, job in jobs():
+    for name, _workflow, job_name, job in jobs():
         matrix = job.get("strategy", {}).get("matrix", {})
         if "stack" in matrix:
             matrices += 1
@@ -231,16 +252,30 @@ def test_every_stack_matrix_comes_from_the_stacks_job():
 
 @pytest.mark.parametrize(
     "stack, backend, expected",
-    [("gcp-eu", "gs://state", "gcp=true\naws=false\n"), ("aws", "gs://state", "gcp=true\naws=true\n"),
-     ("aws", "s3://state", "gcp=false\naws=true\n")],
+    [
+        ("gcp-eu", "gs://state", "gcp=true\naws=false\n"),
+        ("aws", "gs://state", "gcp=true\naws=true\n"),
+        ("aws", "s3://state", "gcp=false\naws=true\n"),
+    ],
 )
 def test_a_job_authenticates_to_the_stack_files_cloud_and_the_backends(tmp_path, stack, backend, expected):
     project = copy_project(tmp_path, {"gcp-eu": "gcp", "aws": "aws"})
     output = tmp_path / "output"
-    env = {"STACK": stack, "PULUMI_BACKEND_URL": backend, "GCP_PROVIDER": "p", "GCP_SERVICE_ACCOUNT": "s",
-           "AWS_ROLE_ARN": "r", "GITHUB_OUTPUT": str(output)}
-    result = subprocess.run(["bash", str(project / ".github/scripts/clouds.sh")], cwd=project, capture_output=True, text=True,
-                            env={**os.environ, **env})
+    env = {
+        "STACK": stack,
+        "PULUMI_BACKEND_URL": backend,
+        "GCP_PROVIDER": "p",
+        "GCP_SERVICE_ACCOUNT": "s",
+        "AWS_ROLE_ARN": "r",
+        "GITHUB_OUTPUT": str(output),
+    }
+    result = subprocess.run(
+        ["bash", str(project / ".github/scripts/clouds.sh")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert output.read_text() == expected
 
@@ -248,20 +283,29 @@ def test_a_job_authenticates_to_the_stack_files_cloud_and_the_backends(tmp_path,
 def test_an_environment_without_identity_variables_stops_the_job_and_names_them(tmp_path):
     project = copy_project(tmp_path, {"gcp-eu": "gcp"})
     env = {"STACK": "gcp-eu", "PULUMI_BACKEND_URL": "s3://state", "GITHUB_OUTPUT": str(tmp_path / "output")}
-    result = subprocess.run(["bash", str(project / ".github/scripts/clouds.sh")], cwd=project, capture_output=True, text=True,
-                            env={k: v for k, v in {**os.environ, **env}.items() if k not in ("GCP_PROVIDER", "GCP_SERVICE_ACCOUNT", "AWS_ROLE_ARN")})
+    result = subprocess.run(
+        ["bash", str(project / ".github/scripts/clouds.sh")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={
+            k: v
+            for k, v in {**os.environ, **env}.items()
+            if k not in ("GCP_PROVIDER", "GCP_SERVICE_ACCOUNT", "AWS_ROLE_ARN")
+        },
+    )
     assert result.returncode == 1
     assert "GCP_WORKLOAD_IDENTITY_PROVIDER GCP_SERVICE_ACCOUNT AWS_ROLE_ARN" in result.stdout
 
 
 def test_every_credentialed_job_checks_its_clouds_and_installs_from_the_locks():
-    for name, workflow, job_name, job in jobs():
+    for name, _workflow, job_name, job in jobs():
         if "environment" not in job:
             continue
         runs = [s.get("run", "") for s in job["steps"]]
         assert "make venv policy" in runs, f"{name}:{job_name}"
         assert "bash .github/scripts/clouds.sh" in runs, f"{name}:{job_name}"
         assert job["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
-    for name, workflow, job_name, job in jobs():
+    for name, _workflow, job_name, job in jobs():
         for step in job["steps"]:
             assert "pip install" not in step.get("run", ""), f"{name}:{job_name}: install through make, from the locks"

@@ -67,7 +67,13 @@ def test_defaults_are_the_dr_policy():
 def test_existing_cluster_and_dns_are_parsed():
     settings = parse(
         gcp_config(
-            cluster={"existing": {"name": "shared", "location": "us-central1", "network": "projects/p/global/networks/shared"}},
+            cluster={
+                "existing": {
+                    "name": "shared",
+                    "location": "us-central1",
+                    "network": "projects/p/global/networks/shared",
+                }
+            },
             dns={"managedZone": "astro-zone"},
         )
     )
@@ -79,26 +85,62 @@ def test_existing_cluster_and_dns_are_parsed():
     "objects, key, says",
     [
         # wrong types
-        ({"database": {"backupRetentionDays": "7"}}, "astronomer-dr:database.backupRetentionDays", "expected a whole number"),
-        ({"database": {"pointInTimeRecovery": "yes"}}, "astronomer-dr:database.pointInTimeRecovery", "expected true or false"),
-        ({"platform": {"baseDomain": "astro.example.com", "prometheusReplicas": 2.5}}, "astronomer-dr:platform.prometheusReplicas", "whole number"),
+        (
+            {"database": {"backupRetentionDays": "7"}},
+            "astronomer-dr:database.backupRetentionDays",
+            "expected a whole number",
+        ),
+        (
+            {"database": {"pointInTimeRecovery": "yes"}},
+            "astronomer-dr:database.pointInTimeRecovery",
+            "expected true or false",
+        ),
+        (
+            {"platform": {"baseDomain": "astro.example.com", "prometheusReplicas": 2.5}},
+            "astronomer-dr:platform.prometheusReplicas",
+            "whole number",
+        ),
         ({"platform": "astro.example.com"}, "astronomer-dr:platform", "expected a YAML object"),
-        ({"cluster": {"masterAuthorizedNetworks": "10.0.0.0/8"}}, "astronomer-dr:cluster.masterAuthorizedNetworks", "list of strings"),
+        (
+            {"cluster": {"masterAuthorizedNetworks": "10.0.0.0/8"}},
+            "astronomer-dr:cluster.masterAuthorizedNetworks",
+            "list of strings",
+        ),
         # negatives and minimums
         ({"database": {"backupRetentionDays": -1}}, "astronomer-dr:database.backupRetentionDays", "between 7 and 365"),
         ({"database": {"backupRetentionDays": 6}}, "astronomer-dr:database.backupRetentionDays", "between 7 and 365"),
         ({"database": {"diskSizeGb": -5}}, "astronomer-dr:database.diskSizeGb", "between 10 and"),
-        ({"platform": {"baseDomain": "astro.example.com", "prometheusReplicas": 1}}, "astronomer-dr:platform.prometheusReplicas", "between 2 and"),
-        ({"cluster": {"minNodesPerZone": 4, "maxNodesPerZone": 2}}, "astronomer-dr:cluster.minNodesPerZone", "must not exceed maxNodesPerZone"),
+        (
+            {"platform": {"baseDomain": "astro.example.com", "prometheusReplicas": 1}},
+            "astronomer-dr:platform.prometheusReplicas",
+            "between 2 and",
+        ),
+        (
+            {"cluster": {"minNodesPerZone": 4, "maxNodesPerZone": 2}},
+            "astronomer-dr:cluster.minNodesPerZone",
+            "must not exceed maxNodesPerZone",
+        ),
         # malformed times
         ({"database": {"backupStartTime": "3am"}}, "astronomer-dr:database.backupStartTime", "HH:MM"),
         ({"database": {"backupStartTime": "24:00"}}, "astronomer-dr:database.backupStartTime", "HH:MM"),
         ({"database": {"backupStartTime": "03:60"}}, "astronomer-dr:database.backupStartTime", "HH:MM"),
         # names and versions
-        ({"platform": {"baseDomain": "astro.example.com", "releaseName": "astronomer-prod"}}, "astronomer-dr:platform.releaseName", "at most 12 characters"),
-        ({"platform": {"baseDomain": "astro.example.com", "releaseName": "Astro"}}, "astronomer-dr:platform.releaseName", "lowercase"),
+        (
+            {"platform": {"baseDomain": "astro.example.com", "releaseName": "astronomer-prod"}},
+            "astronomer-dr:platform.releaseName",
+            "at most 12 characters",
+        ),
+        (
+            {"platform": {"baseDomain": "astro.example.com", "releaseName": "Astro"}},
+            "astronomer-dr:platform.releaseName",
+            "lowercase",
+        ),
         ({"platform": {"baseDomain": "not a domain"}}, "astronomer-dr:platform.baseDomain", "DNS name"),
-        ({"platform": {"baseDomain": "astro.example.com", "chartVersion": "^2.1"}}, "astronomer-dr:platform.chartVersion", "exact chart version"),
+        (
+            {"platform": {"baseDomain": "astro.example.com", "chartVersion": "^2.1"}},
+            "astronomer-dr:platform.chartVersion",
+            "exact chart version",
+        ),
         ({"platform": {}}, "astronomer-dr:platform.baseDomain", "required"),
         ({"cluster": {"kubernetesVersion": "1.30"}}, "astronomer-dr:cluster.kubernetesVersion", "1.31 to 1.35"),
         ({"cluster": {"kubernetesVersion": "1.36"}}, "astronomer-dr:cluster.kubernetesVersion", "1.31 to 1.35"),
@@ -106,14 +148,22 @@ def test_existing_cluster_and_dns_are_parsed():
         ({"network": {"subnetCidr": "10.0.0.1/20"}}, "astronomer-dr:network.subnetCidr", "CIDR"),
         ({"cluster": {"existing": {"name": "shared"}}}, "astronomer-dr:cluster.existing.location", "required"),
         # unknown keys: typos are never ignored
-        ({"database": {"backupRetentionDay": 14}}, "astronomer-dr:database.backupRetentionDay", "did you mean 'backupRetentionDays'"),
-        ({"platform": {"baseDomain": "astro.example.com", "prometheusReplica": 3}}, "astronomer-dr:platform.prometheusReplica", "did you mean 'prometheusReplicas'"),
+        (
+            {"database": {"backupRetentionDay": 14}},
+            "astronomer-dr:database.backupRetentionDay",
+            "did you mean 'backupRetentionDays'",
+        ),
+        (
+            {"platform": {"baseDomain": "astro.example.com", "prometheusReplica": 3}},
+            "astronomer-dr:platform.prometheusReplica",
+            "did you mean 'prometheusReplicas'",
+        ),
         ({"databse": {}}, "astronomer-dr:databse", "did you mean 'database'"),
     ],
 )
 def test_bad_input_is_refused_with_the_key_named(objects, key, says):
     message = refusal(gcp_config(**objects))
-    line = next((l for l in message.splitlines() if key + ":" in l), None)
+    line = next((line for line in message.splitlines() if key + ":" in line), None)
     assert line is not None, f"{key} not named in:\n{message}"
     assert says in line
 
@@ -135,7 +185,9 @@ def test_provider_keys_and_cloud_are_required():
 
 def test_tls_must_be_secret_and_present():
     with pytest.raises(ConfigError) as caught:
-        parse_settings({**gcp_config(), "astronomer-dr:tlsCertificate": TLS_SECRETS["astronomer-dr:tlsCertificate"]}, "gcp")
+        parse_settings(
+            {**gcp_config(), "astronomer-dr:tlsCertificate": TLS_SECRETS["astronomer-dr:tlsCertificate"]}, "gcp"
+        )
     message = str(caught.value)
     assert "astronomer-dr:tlsKey: required" in message and "pulumi config set --secret astronomer-dr:tlsKey" in message
 
@@ -166,7 +218,10 @@ def test_closest_key_is_case_insensitive():
     [
         ({"astronomer-dr:database": {"backupRetentionDays": 3}}, "astronomer-dr:database.backupRetentionDays"),
         ({"astronomer-dr:database": {"backupStartTime": "3:00pm"}}, "astronomer-dr:database.backupStartTime"),
-        ({"astronomer-dr:platform": {"baseDomain": "astro.example.com", "releaseName": "astronomer-2026"}}, "astronomer-dr:platform.releaseName"),
+        (
+            {"astronomer-dr:platform": {"baseDomain": "astro.example.com", "releaseName": "astronomer-2026"}},
+            "astronomer-dr:platform.releaseName",
+        ),
         ({"astronomer-dr:platfrom": {"baseDomain": "astro.example.com"}}, "astronomer-dr:platfrom"),
         ({"astronomer-dr:cluster": {"minNodesPerZone": -1}}, "astronomer-dr:cluster.minNodesPerZone"),
     ],

@@ -17,14 +17,15 @@ import json
 import os
 import random
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 
 from components.config import OBJECT_KEYS, parse_settings
 from components.schema import ConfigError, Field
 from tests.conftest import TLS_SECRETS
-from tests.stack_inputs import DELETE, STACKS, committed_config, edit, stack_with
+from tests.stack_inputs import DELETE, STACKS, committed_config, stack_with
 from tests.test_input_refusals import REFUSED
 from tools import stackfile
 from tools.offline import evaluate
@@ -44,16 +45,77 @@ RELATED = {
 }
 
 NASTY: list[Any] = [
-    None, True, False, 0, -1, 1, 7, 2**31, 2**63, 10**30, 1.5, 1e300, -0.0,
-    "", " ", "\n", "x\n", "03:00\n", "13:30", "25:00", "1.30", "16", "１６", "０３:００", "٣",
-    "us-central1-a", "us-east-1a", "us-centrall1", "eu-west-1", "us-central1", "europe-west4",
-    "10.0.0.0", "10.0.0.0/33", "10.0.0.1/20", "0.0.0.0/0", "fd00::/64", "10.10.0.0/16", "172.16.0.0/28",
-    "2026-11-20T09:30:00Z", "2026-11-20T09:30:00", "2026-11-20T09:30:00.5Z", "2999-01-01T00:00:00Z",
-    "pitr-20261120t093000z", "pitr-20261120t093001z", "backup-1", "original", "Original",
-    "astro.acme.example.com", "astro.acme.example.com.", "ástro.example.com", "-bad-", "a" * 300,
-    "m7g.2xlarge", "g5.xlarge", "m6i.2xlarge", "db-custom-4-16384", "POSTGRES_16", "1.33", "v1.33",
-    [], [""], ["10.0.0.0/8"], ["203.0.113.7"], ["m6i.2xlarge\n"], [1, 2], [None], [[]],
-    {}, {"x": 1}, {"pointInTime": "2026-11-20T09:30:00Z"}, {"backupId": 1732094400000},
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    7,
+    2**31,
+    2**63,
+    10**30,
+    1.5,
+    1e300,
+    -0.0,
+    "",
+    " ",
+    "\n",
+    "x\n",
+    "03:00\n",
+    "13:30",
+    "25:00",
+    "1.30",
+    "16",
+    "１６",  # noqa: RUF001 -- full-width digits on purpose: look-alike input the parser must refuse
+    "０３:００",  # noqa: RUF001 -- full-width digits on purpose: look-alike input the parser must refuse
+    "٣",
+    "us-central1-a",
+    "us-east-1a",
+    "us-centrall1",
+    "eu-west-1",
+    "us-central1",
+    "europe-west4",
+    "10.0.0.0",
+    "10.0.0.0/33",
+    "10.0.0.1/20",
+    "0.0.0.0/0",
+    "fd00::/64",
+    "10.10.0.0/16",
+    "172.16.0.0/28",
+    "2026-11-20T09:30:00Z",
+    "2026-11-20T09:30:00",
+    "2026-11-20T09:30:00.5Z",
+    "2999-01-01T00:00:00Z",
+    "pitr-20261120t093000z",
+    "pitr-20261120t093001z",
+    "backup-1",
+    "original",
+    "Original",
+    "astro.acme.example.com",
+    "astro.acme.example.com.",
+    "ástro.example.com",
+    "-bad-",
+    "a" * 300,
+    "m7g.2xlarge",
+    "g5.xlarge",
+    "m6i.2xlarge",
+    "db-custom-4-16384",
+    "POSTGRES_16",
+    "1.33",
+    "v1.33",
+    [],
+    [""],
+    ["10.0.0.0/8"],
+    ["203.0.113.7"],
+    ["m6i.2xlarge\n"],
+    [1, 2],
+    [None],
+    [[]],
+    {},
+    {"x": 1},
+    {"pointInTime": "2026-11-20T09:30:00Z"},
+    {"backupId": 1732094400000},
     {"pointInTime": "2026-11-20T09:30:00Z", "backupId": "1"},
 ]
 
@@ -71,10 +133,18 @@ def distortions(value: Any, rng: random.Random) -> list[Any]:
     if isinstance(value, bool):
         return [str(value).lower(), "yes", int(value)]
     if isinstance(value, int):
-        return [-value, value * 10**rng.randint(3, 12), str(value), float(value) + 0.5, f"{value}\n"]
+        return [-value, value * 10 ** rng.randint(3, 12), str(value), float(value) + 0.5, f"{value}\n"]
     if isinstance(value, str):
         fullwidth = value.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
-        return [value + "\n", " " + value, value.upper(), value[:-1], value + value[-1:], fullwidth, value.replace(".", "_")]
+        return [
+            value + "\n",
+            " " + value,
+            value.upper(),
+            value[:-1],
+            value + value[-1:],
+            fullwidth,
+            value.replace(".", "_"),
+        ]
     if isinstance(value, list):
         return [value + value, value[:0], [v + "\n" if isinstance(v, str) else v for v in value]]
     return []
@@ -84,13 +154,15 @@ def typo(word: str, rng: random.Random) -> str:
     if len(word) < 3:
         return word + "x"
     i = rng.randrange(1, len(word) - 1)
-    return word[:i] + word[i + 1:]
+    return word[:i] + word[i + 1 :]
 
 
 def cases(stack: str, count: int) -> Iterator[tuple[str, dict[str, Any]]]:
     rng = random.Random(f"{SEED}-{stack}")
     config = committed_config(stack)
-    paths = list(field_paths({k: Field("object", "", fields=f) for k, f in OBJECT_KEYS[stack].items()}, "astronomer-dr"))
+    paths = list(
+        field_paths({k: Field("object", "", fields=f) for k, f in OBJECT_KEYS[stack].items()}, "astronomer-dr")
+    )
     paths = [(p.replace("astronomer-dr.", "astronomer-dr:", 1), spec) for p, spec in paths]
     for _ in range(count):
         roll = rng.random()
@@ -149,13 +221,13 @@ def outcome(stack: str, config: dict[str, str]) -> list[str]:
 @pytest.mark.parametrize("stack", STACKS)
 def test_fuzzed_config_parses_cleanly_or_names_the_edited_key(stack):
     seen = {"clean": 0, "refused": 0}
-    for edited, changes in cases(stack, CASES_PER_STACK):
+    for _edited, changes in cases(stack, CASES_PER_STACK):
         config = stack_with(stack, changes)
         try:
             problems = outcome(stack, config)
         except AssertionError:
             raise
-        except Exception as error:  # noqa: BLE001 - the point: nothing else may escape
+        except Exception as error:
             raise AssertionError(f"{type(error).__name__} ({error}) for {changes!r}") from error
         if problems:
             seen["refused"] += 1
@@ -182,11 +254,19 @@ def test_fuzzed_stack_file_text_loads_or_says_why(stack):
     for _ in range(100):
         edited = list(lines)
         i = rng.randrange(len(edited))
-        edited[i] = rng.choice([
-            edited[i] + ":", " " + edited[i], edited[i].replace(": ", ":  - ", 1), edited[i].replace('"', ""),
-            edited[i].replace(": ", ": |\n      ", 1), "  - " + edited[i].strip(), edited[i] + " # x", edited[i].replace(":", " :", 1),
-            edited[i] + "\n" + edited[i],
-        ])
+        edited[i] = rng.choice(
+            [
+                edited[i] + ":",
+                " " + edited[i],
+                edited[i].replace(": ", ":  - ", 1),
+                edited[i].replace('"', ""),
+                edited[i].replace(": ", ": |\n      ", 1),
+                "  - " + edited[i].strip(),
+                edited[i] + " # x",
+                edited[i].replace(":", " :", 1),
+                edited[i] + "\n" + edited[i],
+            ]
+        )
         try:
             config = stackfile.load_text("\n".join(edited) + "\n", f"Pulumi.{stack}.yaml")
         except stackfile.StackFileError as error:
@@ -199,8 +279,16 @@ def test_fuzzed_stack_file_text_loads_or_says_why(stack):
 
 # Each clean evaluation costs about a second: one, and two refusals (which stop before any resource).
 FULL_EVALUATIONS = [
-    ("aws", {"astronomer-dr:database.postgresVersion": 16, "astronomer-dr:database.backupStartTime": "13:30", "astronomer-dr:cluster.instanceTypes": ["m6i.2xlarge", "c6a.4xlarge"]}, None),
-    REFUSED[0][:2] + (REFUSED[0][2],),
+    (
+        "aws",
+        {
+            "astronomer-dr:database.postgresVersion": 16,
+            "astronomer-dr:database.backupStartTime": "13:30",
+            "astronomer-dr:cluster.instanceTypes": ["m6i.2xlarge", "c6a.4xlarge"],
+        },
+        None,
+    ),
+    (*REFUSED[0][:2], REFUSED[0][2]),
     ("aws", {"aws:region": "us-east-1a"}, "aws:region"),
 ]
 

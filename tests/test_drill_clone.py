@@ -24,9 +24,14 @@ def test_same_project_clone_gets_no_destination_network():
     assert clone.allocated_ip_range is None and clone.source_project is None
     assert clone_lands_elsewhere(foreign)
 
-    cross = RestoreSettings(label="pitr-x", point_in_time=AT, source_instance="astro-gcp-db-abc", source_project="acme-astronomer-prod")
+    cross = RestoreSettings(
+        label="pitr-x", point_in_time=AT, source_instance="astro-gcp-db-abc", source_project="acme-astronomer-prod"
+    )
     clone = restore_inputs(cross, "astro-gcp-db-abc", "astro-drill-gcp-private-services")["clone"]
-    assert clone.source_project == "acme-astronomer-prod" and clone.allocated_ip_range == "astro-drill-gcp-private-services"
+    assert (
+        clone.source_project == "acme-astronomer-prod"
+        and clone.allocated_ip_range == "astro-drill-gcp-private-services"
+    )
     assert not clone_lands_elsewhere(cross)
 
     own = RestoreSettings(label="pitr-x", point_in_time=AT)
@@ -34,9 +39,18 @@ def test_same_project_clone_gets_no_destination_network():
 
 
 def test_backup_restore_names_the_source_project():
-    backup = RestoreSettings(label="backup-1", backup_id="1732094400000", source_instance="astro-gcp-db-abc", source_project="acme-astronomer-prod")
+    backup = RestoreSettings(
+        label="backup-1",
+        backup_id="1732094400000",
+        source_instance="astro-gcp-db-abc",
+        source_project="acme-astronomer-prod",
+    )
     context = restore_inputs(backup, "astro-gcp-db-abc", None)["restore_backup_context"]
-    assert (context.project, context.instance_id, context.backup_run_id) == ("acme-astronomer-prod", "astro-gcp-db-abc", 1732094400000)
+    assert (context.project, context.instance_id, context.backup_run_id) == (
+        "acme-astronomer-prod",
+        "astro-gcp-db-abc",
+        1732094400000,
+    )
 
 
 def test_gcp_point_in_time_drill_runs_in_another_project():
@@ -48,7 +62,10 @@ def test_gcp_point_in_time_drill_runs_in_another_project():
         drill.drill_steps("aws", {"aws:region": "us-east-1"}, at=AT, project="acme-drill")
     shell = [s.shell() for s in drill.drill_steps("gcp", GCP, at=AT, project="acme-drill")]
     assert "pulumi config set gcp:project acme-drill --stack drill-gcp" in shell
-    assert "pulumi config set --path astronomer-dr:database.restore.sourceProject acme-astronomer-prod --stack drill-gcp" in shell
+    assert (
+        "pulumi config set --path astronomer-dr:database.restore.sourceProject acme-astronomer-prod --stack drill-gcp"
+        in shell
+    )
     # A backup drill restores into an instance created in the drill's VPC: same project is fine.
     assert not [c for c in map(lambda s: s.shell(), drill.drill_steps("gcp", GCP, backup="1")) if "gcp:project" in c]
 
@@ -56,7 +73,9 @@ def test_gcp_point_in_time_drill_runs_in_another_project():
 def test_the_drill_stack_clones_across_projects():
     from tests.test_restore import instances, restored
 
-    evaluation = restored("gcp", pointInTime=AT, sourceInstance="astro-gcp-db-abc", sourceProject="acme-astronomer-prod")
+    evaluation = restored(
+        "gcp", pointInTime=AT, sourceInstance="astro-gcp-db-abc", sourceProject="acme-astronomer-prod"
+    )
     [new] = [i for label, i in instances(evaluation, "gcp").items() if label != "original"]
     assert new.input("clone.sourceProject") == "acme-astronomer-prod"
     assert new.input("clone.allocatedIpRange")  # the stack's own range: the clone joins this VPC

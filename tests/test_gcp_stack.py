@@ -6,8 +6,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tools.offline import MOCK_PASSWORD, Secret, plaintext_occurrences
 from tests.conftest import TEST_PRIVATE_KEY, evaluate_stack
+from tools.offline import MOCK_PASSWORD, Secret, plaintext_occurrences
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 BUCKET = "gcp:storage/bucket:Bucket"
@@ -99,7 +99,9 @@ def test_registry_grants_are_scoped_to_the_bucket(gcp):
     bucket_name = gcp.one(BUCKET, "astro-gcp-registry").input("name")
     account = gcp.one("gcp:serviceaccount/account:Account", "astro-gcp-registry-identity")
     email = f"{account.input('accountId')}@acme-astronomer-prod.iam.gserviceaccount.com"
-    grants = [g for g in gcp.of_type("gcp:storage/bucketIAMMember:BucketIAMMember") if g.name.startswith("astro-gcp-registry")]
+    grants = [
+        g for g in gcp.of_type("gcp:storage/bucketIAMMember:BucketIAMMember") if g.name.startswith("astro-gcp-registry")
+    ]
     assert {g.input("role") for g in grants} == {"roles/storage.objectAdmin", "roles/storage.legacyBucketReader"}
     for grant in grants:
         assert grant.input("bucket") == bucket_name
@@ -107,7 +109,10 @@ def test_registry_grants_are_scoped_to_the_bucket(gcp):
     # No project-wide role for the registry: the only one is the nodes' (tests/test_nodes.py).
     project_roles = [r for r in gcp.resources if r.type.startswith("gcp:projects/")]
     assert [(r.input("role"), r.input("member")) for r in project_roles] == [
-        ("roles/container.defaultNodeServiceAccount", "serviceAccount:astro-gcp-nodes@acme-astronomer-prod.iam.gserviceaccount.com")
+        (
+            "roles/container.defaultNodeServiceAccount",
+            "serviceAccount:astro-gcp-nodes@acme-astronomer-prod.iam.gserviceaccount.com",
+        )
     ]
 
 
@@ -115,7 +120,10 @@ def test_registry_workload_identity_member_is_the_charts_service_account(gcp):
     binding = gcp.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-registry-workload-identity")
     assert binding.input("role") == "roles/iam.workloadIdentityUser"
     # Named for this stack's cluster: other clusters of the project share the pool (tests/test_security.py).
-    assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-astro-gcp]"
+    assert (
+        binding.input("member")
+        == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-astro-gcp]"
+    )
     assert binding.input("serviceAccountId").endswith("astro-gcp-registry@acme-astronomer-prod.iam.gserviceaccount.com")
     # The project's identity pool exists only once the Workload Identity cluster does.
     assert gcp.one("gcp:container/cluster:Cluster").urn in binding.dependencies
@@ -191,13 +199,24 @@ def test_dns_record_when_a_zone_is_configured():
 
 
 def test_existing_cluster_builds_only_the_platform_and_data_on_it():
-    existing = {"existing": {"name": "shared", "location": "us-central1", "network": "projects/acme/global/networks/shared"}}
+    existing = {
+        "existing": {"name": "shared", "location": "us-central1", "network": "projects/acme/global/networks/shared"}
+    }
     evaluation = evaluate_stack("gcp", **{"astronomer-dr:cluster": existing})
     assert evaluation.error is None, evaluation.error
     types = {r.type for r in evaluation.resources}
-    assert not {t for t in types if t.startswith(("gcp:container/", "gcp:compute/network", "gcp:compute/subnetwork", "gcp:compute/router"))}
-    assert ("gcp:container/getCluster:getCluster", {"name": "shared", "location": "us-central1", "project": "acme-astronomer-prod"}) in evaluation.invokes
-    assert evaluation.one(SQL).input("settings.ipConfiguration.privateNetwork") == "projects/acme/global/networks/shared"
+    assert not {
+        t
+        for t in types
+        if t.startswith(("gcp:container/", "gcp:compute/network", "gcp:compute/subnetwork", "gcp:compute/router"))
+    }
+    assert (
+        "gcp:container/getCluster:getCluster",
+        {"name": "shared", "location": "us-central1", "project": "acme-astronomer-prod"},
+    ) in evaluation.invokes
+    assert (
+        evaluation.one(SQL).input("settings.ipConfiguration.privateNetwork") == "projects/acme/global/networks/shared"
+    )
     assert "server: https://203.0.113.11" in evaluation.one("pulumi:providers:kubernetes").input("kubeconfig")
     assert evaluation.one(RELEASE, "astronomer-release").input("name") == "astronomer"
 
@@ -238,7 +257,10 @@ def test_release_is_pinned_atomic_and_waits_for_its_secrets(gcp):
     for name in ("astronomer-bootstrap", "astronomer-tls"):
         assert secret_named(gcp, name).urn in release.dependencies
     assert gcp.one("gcp:container/nodePool:NodePool").urn in release.dependencies
-    assert gcp.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-registry-workload-identity").urn in release.dependencies
+    assert (
+        gcp.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-registry-workload-identity").urn
+        in release.dependencies
+    )
 
 
 def test_release_values_wire_the_gcp_foundation(gcp):
@@ -247,7 +269,11 @@ def test_release_values_wire_the_gcp_foundation(gcp):
     assert values["global"]["postgresql"]["enabled"] is False
     assert values["global"]["ssl"] == {"enabled": True, "mode": "require"}
     registry = values["astronomer"]["registry"]
-    assert registry["gcs"] == {"enabled": True, "bucket": "acme-astronomer-prod-astro-gcp-registry", "useKeyfile": False}
+    assert registry["gcs"] == {
+        "enabled": True,
+        "bucket": "acme-astronomer-prod-astro-gcp-registry",
+        "useKeyfile": False,
+    }
     assert registry["serviceAccount"]["name"] == "astronomer-registry-astro-gcp"
     assert registry["serviceAccount"]["annotations"] == {
         "iam.gke.io/gcp-service-account": "astro-gcp-registry@acme-astronomer-prod.iam.gserviceaccount.com"
@@ -273,7 +299,9 @@ def test_outputs(gcp):
     assert isinstance(outputs["kubeconfig"], Secret)
 
 
-@pytest.mark.parametrize("needle", [MOCK_PASSWORD, TEST_PRIVATE_KEY.splitlines()[1]])
+@pytest.mark.parametrize(
+    "needle", [MOCK_PASSWORD, TEST_PRIVATE_KEY.splitlines()[1]], ids=["mock-password", "tls-private-key"]
+)
 def test_no_secret_in_plaintext_anywhere(gcp, needle):
     leaks = [f"{r.type} {r.name}{path}" for r in gcp.resources for path in plaintext_occurrences(r.inputs, needle)]
     leaks += [f"output{path}" for path in plaintext_occurrences(gcp.outputs, needle)]

@@ -45,7 +45,10 @@ def test_jwt_secrets_exist_before_the_release_and_are_named_in_its_values(stack)
     evaluation = committed_stack(stack)
     key = evaluation.one(SECRET, "astronomer-identity-jwt-key")
     certificate = evaluation.one(SECRET, "astronomer-identity-jwt-certificate")
-    assert key.input("metadata.name") == "astronomer-houston-jwt-signing-key" and key.input("metadata.namespace") == "astronomer"
+    assert (
+        key.input("metadata.name") == "astronomer-houston-jwt-signing-key"
+        and key.input("metadata.namespace") == "astronomer"
+    )
     assert certificate.input("metadata.name") == "astronomer-houston-jwt-signing-certificate"
     assert isinstance(key.inputs["stringData"], Secret) and key.input("stringData") == {"tls.key": MOCK_JWT_KEY}
     assert certificate.input("stringData") == {"tls.crt": MOCK_JWT_CERT}

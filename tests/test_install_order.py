@@ -3,8 +3,6 @@ then waits until the platform is really up (components/platform/ready_job.py).""
 
 from __future__ import annotations
 
-import pytest
-
 from components.platform import ready_job
 from components.platform.component import READY_RULES
 
@@ -61,8 +59,11 @@ def test_rollout_judgement():
     assert ready_job.workload_pending("deployments", deployment("houston")) is None
     assert "1/2 ready" in ready_job.workload_pending("deployments", deployment("houston", ready=1))
     assert "not yet observed" in ready_job.workload_pending("deployments", deployment("houston", generation=2))
-    sts = {"metadata": {"name": "prometheus"}, "spec": {"replicas": 2},
-           "status": {"readyReplicas": 2, "updatedReplicas": 2, "currentRevision": "a", "updateRevision": "b"}}
+    sts = {
+        "metadata": {"name": "prometheus"},
+        "spec": {"replicas": 2},
+        "status": {"readyReplicas": 2, "updatedReplicas": 2, "currentRevision": "a", "updateRevision": "b"},
+    }
     assert "in progress" in ready_job.workload_pending("statefulsets", sts)
     assert ready_job.service_pending(None, "astro-cp-nginx") == "service/astro-cp-nginx: not found"
     assert "no load balancer" in ready_job.service_pending({"status": {}}, "astro-cp-nginx")
@@ -86,11 +87,13 @@ ENV = {"NAMESPACE": "astronomer", "NGINX_SERVICE": "astronomer-cp-nginx", "TIMEO
 
 
 def test_main_waits_until_everything_is_up():
-    api = FakeApi([
-        {"deployments": [deployment("houston", ready=0)], "service": {"status": {}}},
-        {"deployments": [deployment("houston")], "service": SERVICE_UP},
-    ])
-    sleeps = []
+    api = FakeApi(
+        [
+            {"deployments": [deployment("houston", ready=0)], "service": {"status": {}}},
+            {"deployments": [deployment("houston")], "service": SERVICE_UP},
+        ]
+    )
+    sleeps: list[float] = []
     assert ready_job.main(ENV, api=api, sleep=sleeps.append, clock=lambda: 0) == 0
     assert sleeps == [ready_job.POLL_SECONDS]
 

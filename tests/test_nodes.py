@@ -29,21 +29,34 @@ OPERATOR = "arn:aws:iam::123456789012:user/second-operator"
 
 # One evaluation with every cluster change at once (each evaluation costs about a second).
 CHANGED_CLUSTER = {
-    "kubernetesVersion": "1.33", "releaseChannel": "STABLE", "machineType": "e2-standard-16", "minNodesPerZone": 2,
-    "maxNodesPerZone": 3, "networkPolicy": GKE_CALICO, "masterAuthorizedNetworks": ["203.0.113.0/24"],
+    "kubernetesVersion": "1.33",
+    "releaseChannel": "STABLE",
+    "machineType": "e2-standard-16",
+    "minNodesPerZone": 2,
+    "maxNodesPerZone": 3,
+    "networkPolicy": GKE_CALICO,
+    "masterAuthorizedNetworks": ["203.0.113.0/24"],
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gcp_changed():
     evaluation = evaluate_stack("gcp", **{"astronomer-dr:cluster": CHANGED_CLUSTER})
     assert evaluation.error is None, evaluation.error
     return evaluation
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def aws_with_admins():
-    cluster = {"kubernetesVersion": "1.33", "instanceTypes": ["m6i.2xlarge"], "minNodes": 3, "maxNodes": 6, "desiredNodes": 3, "diskSizeGb": 100, "admins": [CI_ROLE, OPERATOR]}
+    cluster = {
+        "kubernetesVersion": "1.33",
+        "instanceTypes": ["m6i.2xlarge"],
+        "minNodes": 3,
+        "maxNodes": 6,
+        "desiredNodes": 3,
+        "diskSizeGb": 100,
+        "admins": [CI_ROLE, OPERATOR],
+    }
     evaluation = evaluate_stack("aws", **{"astronomer-dr:cluster": cluster})
     assert evaluation.error is None, evaluation.error
     return evaluation
@@ -86,7 +99,7 @@ def test_gke_machine_and_disk_changes_roll_with_surge(gcp):
 
 
 def test_gke_nodes_run_as_a_dedicated_least_privileged_service_account(gcp):
-    """"At a minimum, these node service accounts must have the Kubernetes Engine Default Node
+    """ "At a minimum, these node service accounts must have the Kubernetes Engine Default Node
     Service Account (roles/container.defaultNodeServiceAccount) role on your project"
     (https://cloud.google.com/kubernetes-engine/security/configure-node-service-accounts).
     `node_config.service_account` is ForceNew (node_config.go): set once, on a prefix-named pool."""
@@ -97,7 +110,9 @@ def test_gke_nodes_run_as_a_dedicated_least_privileged_service_account(gcp):
     assert pool.input("nodeConfig.workloadMetadataConfig.mode") == "GKE_METADATA"
     [grant] = gcp.of_type("gcp:projects/iAMMember:IAMMember")
     assert (grant.input("project"), grant.input("role"), grant.input("member")) == (
-        "acme-astronomer-prod", "roles/container.defaultNodeServiceAccount", f"serviceAccount:{email}"
+        "acme-astronomer-prod",
+        "roles/container.defaultNodeServiceAccount",
+        f"serviceAccount:{email}",
     )
     assert grant.urn in pool.dependencies
     assert len(account_id("astro-a-very-long-stack-name-nodes")) <= 30
@@ -138,7 +153,11 @@ def test_eks_nodes_require_imdsv2_with_hop_limit_1(aws):
     (https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html):
     IMDSv2 required and a hop limit of 1, through the node group's launch template."""
     template = aws.one(TEMPLATE)
-    assert template.input("metadataOptions") == {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1}
+    assert template.input("metadataOptions") == {
+        "httpEndpoint": "enabled",
+        "httpTokens": "required",
+        "httpPutResponseHopLimit": 1,
+    }
     group = aws.one(GROUP)
     assert group.input("launchTemplate.version") == "1"
     assert group.input("launchTemplate.id") == "astro-aws-platform-id"
@@ -202,7 +221,10 @@ def test_each_admin_gets_an_access_entry_and_the_cluster_admin_policy():
         assert association.input("policyArn") == f"arn:aws:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}"
         assert association.input("accessScope") == {"type": "cluster"}
         assert entry.urn in association.dependencies
-    assert cluster_admin_policy_arn("aws-us-gov") == "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    assert (
+        cluster_admin_policy_arn("aws-us-gov")
+        == "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    )
 
 
 @pytest.mark.parametrize(
@@ -219,5 +241,9 @@ def test_admins_are_validated(admins, message):
 
 
 def test_admins_do_not_apply_to_an_existing_cluster():
-    evaluation = evaluate_stack("aws", **{"astronomer-dr:cluster": {"existing": {"name": "shared"}, "admins": [CI_ROLE]}})
-    assert "astronomer-dr:cluster.admins" in str(evaluation.error) and "only applies to a cluster this program creates" in str(evaluation.error)
+    evaluation = evaluate_stack(
+        "aws", **{"astronomer-dr:cluster": {"existing": {"name": "shared"}, "admins": [CI_ROLE]}}
+    )
+    assert "astronomer-dr:cluster.admins" in str(
+        evaluation.error
+    ) and "only applies to a cluster this program creates" in str(evaluation.error)

@@ -8,6 +8,7 @@ of the program, so they depend neither on this checkout's history nor on its git
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 import shutil
@@ -46,23 +47,32 @@ def test_plan_lists_every_resource_the_program_registers(planned):
     assert sorted(by_urn) == sorted(r.urn for r in direct.resources)
     for r in direct.resources:
         listed = by_urn[r.urn]
-        assert (listed["type"], listed["name"], listed["parent"], listed["protect"]) == (r.type, r.name, r.parent, r.protect)
+        assert (listed["type"], listed["name"], listed["parent"], listed["protect"]) == (
+            r.type,
+            r.name,
+            r.parent,
+            r.protect,
+        )
         # Same inputs as a direct evaluation with the tests' TLS secrets: only secret values differ.
         assert listed["inputs"] == mask(r.inputs), r.urn
         assert set(listed["dependencies"]) == set(r.dependencies)
     tree = markdown.split("### Resource tree", 1)[1].split("\n### ", 1)[0]
     for r in direct.resources + direct.reads:
-        assert re.search(rf"^\s*- \*\*{re.escape(r.name)}\*\* `{re.escape(r.type)}`", tree, re.M), f"{r.type} {r.name} not in the tree"
+        assert re.search(rf"^\s*- \*\*{re.escape(r.name)}\*\* `{re.escape(r.type)}`", tree, re.M), (
+            f"{r.type} {r.name} not in the tree"
+        )
 
 
 def test_tree_nests_children_under_their_components_and_marks_protect(planned):
-    stack, document, markdown = planned
+    _, document, markdown = planned
     tree = markdown.split("### Resource tree", 1)[1].split("\n### ", 1)[0].strip().splitlines()
     by_urn = {r["urn"]: r for r in document["resources"] + document["reads"]}
     depth = {}
     for line in tree:
         indent = (len(line) - len(line.lstrip(" "))) // 2
-        name, type_ = re.match(r"\s*- \*\*(.+?)\*\* `(.+?)`", line).groups()
+        match = re.match(r"\s*- \*\*(.+?)\*\* `(.+?)`", line)
+        assert match, line
+        name, type_ = match.groups()
         depth[(type_, name)] = indent
         if "🔒 protect" in line:
             assert any(r["protect"] for r in by_urn.values() if (r["type"], r["name"]) == (type_, name))
@@ -75,7 +85,7 @@ def test_tree_nests_children_under_their_components_and_marks_protect(planned):
 
 
 def test_json_output_has_the_documented_fields_and_no_secret_in_plain_text(planned):
-    stack, document, _ = planned
+    _, document, _ = planned
     text = json.dumps(document)
     assert json.loads(text)["resources"]
     for r in document["resources"]:
@@ -111,7 +121,9 @@ def test_dr_summary_reports_the_registered_recovery_properties(planned):
         assert summary["Where backups live"] == "`us`"  # database.backupLocation: the multi-region of us-central1
         assert summary["Backups after the instance is deleted"] == "kept"
         # PITR logs stay in the instance's region: losing the region loses up to a day.
-        assert summary["Recovery point objective, region lost"].startswith("up to 24 h: the last daily backup, kept in `us`")
+        assert summary["Recovery point objective, region lost"].startswith(
+            "up to 24 h: the last daily backup, kept in `us`"
+        )
         assert "sourceDeletedAt" in summary["What this program restores after a deletion"]
         assert summary["Registry backend"].startswith("Google Cloud Storage, bucket `")
     else:
@@ -130,7 +142,7 @@ def test_dr_summary_is_read_from_the_registered_inputs_not_from_config():
     database.protect = False
     summary = {row["property"]: row["value"] for row in plan.dr_summary(evaluation)}
     assert summary["Backup retention"] == "9 daily backups"
-    assert "deleted with the instance ⚠️" == summary["Backups after the instance is deleted"]
+    assert summary["Backups after the instance is deleted"] == "deleted with the instance ⚠️"
     assert "Pulumi `protect` OFF ⚠️" in summary["Deletion protection"]
 
 
@@ -138,7 +150,7 @@ def test_dr_summary_is_read_from_the_registered_inputs_not_from_config():
 
 
 def test_waves_respect_every_dependency_and_the_critical_path_adds_up(planned):
-    stack, document, markdown = planned
+    _, document, markdown = planned
     order = plan.recovery_order(document)
     wave_of = {urn: k for k, wave in enumerate(order.waves) for urn in wave}
     work = {n["urn"] for n in document["resources"] + document["reads"] if n["custom"] or n["read"]}
@@ -158,7 +170,7 @@ def test_waves_respect_every_dependency_and_the_critical_path_adds_up(planned):
             assert wave_of[ancestor] < wave_of[urn], (nodes[ancestor]["name"], nodes[urn]["name"])
 
     path = order.critical_path
-    for earlier, later in zip(path, path[1:]):
+    for earlier, later in itertools.pairwise(path):
         assert earlier in work_ancestors(later)
     assert order.total_minutes == pytest.approx(sum(plan._minutes(nodes[u]) for u in path))
     path_types = {nodes[u]["type"] for u in path}
@@ -183,7 +195,7 @@ def assert_well_formed_markdown(text: str) -> None:
     assert lines and re.match(r"^#{1,6} \S", lines[0])
     fence = None
     table: list[str] = []
-    for line in lines + [""]:
+    for line in [*lines, ""]:
         if fence is None and line.startswith("```"):
             fence = line
             continue
@@ -242,7 +254,13 @@ def assert_well_formed_mermaid(block: list[str]) -> None:
 def test_plan_markdown_and_mermaid_are_well_formed(planned):
     _, _, markdown = planned
     assert_well_formed_markdown(markdown)
-    for heading in ("### Resource tree", "### Disaster recovery summary", "### Recovery order", "#### Waves", "#### Critical path"):
+    for heading in (
+        "### Resource tree",
+        "### Disaster recovery summary",
+        "### Recovery order",
+        "#### Waves",
+        "#### Critical path",
+    ):
         assert f"\n{heading}" in markdown
     [block] = mermaid_blocks(markdown)
     assert_well_formed_mermaid(block)
@@ -288,7 +306,9 @@ def test_diff_reports_added_removed_changed_options_and_secret_changes():
         {"path": "versioning.enabled", "old": True, "new": False},
         {"path": "(protect)", "old": True, "new": False},
     ]
-    assert changes["astronomer-release"] == [{"path": "values.prometheus.replicas", "old": "[secret]", "new": "[secret]", "secret": True}]
+    assert changes["astronomer-release"] == [
+        {"path": "values.prometheus.replicas", "old": "[secret]", "new": "[secret]", "secret": True}
+    ]
     markdown = plan.render_diff(diff, "origin/main")
     assert_well_formed_markdown(markdown)
     assert "| `versioning.enabled` | `true` | `false` |" in markdown
@@ -312,8 +332,20 @@ PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.gcp.yaml", "Pulumi.aws.ya
 
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run(
-        ["git", "-c", "user.name=plan-test", "-c", "user.email=plan-test@example.invalid", "-c", "commit.gpgsign=false", *args],
-        cwd=repo, check=True, capture_output=True, text=True,
+        [
+            "git",
+            "-c",
+            "user.name=plan-test",
+            "-c",
+            "user.email=plan-test@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -381,7 +413,11 @@ def test_diff_against_an_unknown_revision_is_a_usage_error(diff_runs):
 
 def test_diff_says_so_when_the_revision_does_not_evaluate():
     new = plan.to_document(committed_stack("gcp"))
-    broken = {**plan.missing_stack_document("gcp", ""), "missing": None, "error": "ConfigError: astronomer-dr:database: unknown key"}
+    broken = {
+        **plan.missing_stack_document("gcp", ""),
+        "missing": None,
+        "error": "ConfigError: astronomer-dr:database: unknown key",
+    }
     text, code = plan.compare("gcp", "origin/main", broken, new)
     assert code == 0
     assert text.startswith("## Offline plan diff: stack `gcp`")

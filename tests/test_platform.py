@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -128,7 +129,9 @@ def test_values_for_s3_use_irsa_and_no_access_keys():
         "keyid": "arn:aws:kms:us-east-1:111122223333:key/abc",
     }
     assert "accesskey" not in registry["s3"] and "secretkey" not in registry["s3"]
-    assert registry["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/registry"}
+    assert registry["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/registry"
+    }
     assert values["nginx"]["ingressAnnotations"] == nlb
     assert "loadBalancerIP" not in values["nginx"]
     assert_keys_exist_in_chart(values)
@@ -136,7 +139,7 @@ def test_values_for_s3_use_irsa_and_no_access_keys():
 
 def test_key_check_catches_a_typo():
     """The check above is only worth something if it fails on the typo Astronomer's own example shipped."""
-    with pytest.raises(AssertionError, match="nginx.perserveSourceIP"):
+    with pytest.raises(AssertionError, match=r"nginx.perserveSourceIP"):
         assert_keys_exist_in_chart({"nginx": {"perserveSourceIP": True}})
 
 
@@ -150,6 +153,7 @@ def test_bootstrap_connection_round_trips(password):
     parts = urlsplit(url)
     assert parts.scheme == "postgres"
     assert parts.hostname == "10.0.0.5" and parts.port == 5432
+    assert parts.username is not None and parts.password is not None
     assert unquote(parts.username) == "astronomer"
     assert unquote(parts.password) == password
     assert parts.path == ""  # the bootstrapper creates its own databases

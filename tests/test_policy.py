@@ -40,8 +40,7 @@ def urn(type_, name):
 
 
 def resource(type_, name, props, protect=True, **extra):
-    return {"type": type_, "name": name, "urn": urn(type_, name), "props": props,
-            "protect": protect, **extra}
+    return {"type": type_, "name": name, "urn": urn(type_, name), "props": props, "protect": protect, **extra}
 
 
 def mutate(props, path, value):
@@ -101,10 +100,8 @@ def list_shaped(props):
     if isinstance(settings, dict):
         for block in ("backupConfiguration", "ipConfiguration", "finalBackupConfig"):
             if isinstance(settings.get(block), dict):
-                if block == "backupConfiguration" and isinstance(
-                        settings[block].get("backupRetentionSettings"), dict):
-                    settings[block]["backupRetentionSettings"] = [
-                        settings[block]["backupRetentionSettings"]]
+                if block == "backupConfiguration" and isinstance(settings[block].get("backupRetentionSettings"), dict):
+                    settings[block]["backupRetentionSettings"] = [settings[block]["backupRetentionSettings"]]
                 settings[block] = [settings[block]]
         out["settings"] = [settings]
     return out
@@ -145,38 +142,70 @@ HELM_OK = {
     "values": {
         "global": {"baseDomain": "astro.example.com", "postgresql": {"enabled": False}},
         "prometheus": {"replicas": 2},
-        "astronomer": {"registry": {"gcs": {"enabled": True, "bucket": "astro-registry",
-                                            "useKeyfile": False}}},
+        "astronomer": {"registry": {"gcs": {"enabled": True, "bucket": "astro-registry", "useKeyfile": False}}},
         # Exposure chosen explicitly (the advisory astronomer-nginx-exposure stays quiet).
         "nginx": {"loadBalancerSourceRanges": ["203.0.113.0/24"]},
     },
 }
 
 
-TLS_ONLY_POLICY = {"Version": "2012-10-17", "Statement": [{
-    "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-    "Resource": ["arn:aws:s3:::astro-registry", "arn:aws:s3:::astro-registry/*"],
-    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+TLS_ONLY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::astro-registry", "arn:aws:s3:::astro-registry/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ],
+}
 
 
 def s3_stack(bucket_props=None, versioning=None, pab=None, sse=None, drop=()):
     """An S3 bucket and its three companions, linked by `bucket` = the bucket's name."""
     parts = {
-        "bucket": resource(S3, "registry", bucket_props or {"bucket": "astro-registry",
-                                                             "forceDestroy": False}),
-        "versioning": resource(S3_VERSIONING, "registry-versioning", versioning or {
-            "bucket": "astro-registry", "versioningConfiguration": {"status": "Enabled"}},
-            protect=False),
-        "pab": resource(S3_PAB, "registry-pab", pab or {
-            "bucket": "astro-registry", "blockPublicAcls": True, "blockPublicPolicy": True,
-            "ignorePublicAcls": True, "restrictPublicBuckets": True}, protect=False),
-        "sse": resource(S3_SSE, "registry-sse", sse or {
-            "bucket": "astro-registry",
-            "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"},
-                       "bucketKeyEnabled": True}]}, protect=False),
+        "bucket": resource(S3, "registry", bucket_props or {"bucket": "astro-registry", "forceDestroy": False}),
+        "versioning": resource(
+            S3_VERSIONING,
+            "registry-versioning",
+            versioning or {"bucket": "astro-registry", "versioningConfiguration": {"status": "Enabled"}},
+            protect=False,
+        ),
+        "pab": resource(
+            S3_PAB,
+            "registry-pab",
+            pab
+            or {
+                "bucket": "astro-registry",
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+            protect=False,
+        ),
+        "sse": resource(
+            S3_SSE,
+            "registry-sse",
+            sse
+            or {
+                "bucket": "astro-registry",
+                "rules": [
+                    {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}
+                ],
+            },
+            protect=False,
+        ),
         # TLS only (tests/test_policy_security.py): the policy document as the provider renders it.
-        "tls": resource("aws:s3/bucketPolicy:BucketPolicy", "registry-tls", {
-            "bucket": "astro-registry", "policy": json.dumps(TLS_ONLY_POLICY)}, protect=False),
+        "tls": resource(
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "registry-tls",
+            {"bucket": "astro-registry", "policy": json.dumps(TLS_ONLY_POLICY)},
+            protect=False,
+        ),
     }
     return [r for key, r in parts.items() if key not in drop]
 
@@ -185,35 +214,65 @@ def s3_stack(bucket_props=None, versioning=None, pab=None, sse=None, drop=()):
 # Compliant resources pass
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_compliant_cloudsql_passes(shape):
     assert summary(validate_resources([resource(CLOUDSQL, "db", SHAPES[shape](CLOUDSQL_OK))])) == []
 
 
-@pytest.mark.parametrize("resources", [
-    pytest.param([resource(RDS, "db", RDS_OK)], id="rds"),
-    pytest.param([resource(GCS, "registry", GCS_OK)], id="gcs"),
-    pytest.param([resource(GCS, "registry", {**GCS_OK, "versioning": [{"enabled": True}]})],
-                 id="gcs-list-shaped-versioning"),
-    pytest.param([resource(GCS, "registry", {**GCS_OK, "encryption": {
-        "defaultKmsKeyName": "projects/p/locations/us/keyRings/astro/cryptoKeys/registry"}})],
-        id="gcs-cmek"),
-    pytest.param(s3_stack(), id="s3"),
-    pytest.param([resource(HELM, "astronomer", HELM_OK, protect=False)], id="helm-gcs"),
-    pytest.param([resource(HELM, "astronomer", mutate(HELM_OK, "values.astronomer.registry", {
-        "s3": {"enabled": True, "bucket": "astro-registry", "region": "us-east-1"}}),
-        protect=False)], id="helm-s3"),
-    pytest.param([resource(HELM, "astronomer", {**HELM_OK, "chart": "astronomer/astronomer"},
-                           protect=False)], id="helm-repo-alias"),
-])
+@pytest.mark.parametrize(
+    "resources",
+    [
+        pytest.param([resource(RDS, "db", RDS_OK)], id="rds"),
+        pytest.param([resource(GCS, "registry", GCS_OK)], id="gcs"),
+        pytest.param(
+            [resource(GCS, "registry", {**GCS_OK, "versioning": [{"enabled": True}]})], id="gcs-list-shaped-versioning"
+        ),
+        pytest.param(
+            [
+                resource(
+                    GCS,
+                    "registry",
+                    {
+                        **GCS_OK,
+                        "encryption": {
+                            "defaultKmsKeyName": "projects/p/locations/us/keyRings/astro/cryptoKeys/registry"
+                        },
+                    },
+                )
+            ],
+            id="gcs-cmek",
+        ),
+        pytest.param(s3_stack(), id="s3"),
+        pytest.param([resource(HELM, "astronomer", HELM_OK, protect=False)], id="helm-gcs"),
+        pytest.param(
+            [
+                resource(
+                    HELM,
+                    "astronomer",
+                    mutate(
+                        HELM_OK,
+                        "values.astronomer.registry",
+                        {"s3": {"enabled": True, "bucket": "astro-registry", "region": "us-east-1"}},
+                    ),
+                    protect=False,
+                )
+            ],
+            id="helm-s3",
+        ),
+        pytest.param(
+            [resource(HELM, "astronomer", {**HELM_OK, "chart": "astronomer/astronomer"}, protect=False)],
+            id="helm-repo-alias",
+        ),
+    ],
+)
 def test_compliant_resources_pass(resources):
     assert summary(validate_resources(resources)) == []
 
 
 def test_other_resources_are_ignored():
     resources = [
-        resource(HELM, "cert-manager", {"chart": "cert-manager", "version": "", "values": {}},
-                 protect=False),
+        resource(HELM, "cert-manager", {"chart": "cert-manager", "version": "", "values": {}}, protect=False),
         resource("gcp:compute/network:Network", "vpc", {}, protect=False),
         resource("aws:ec2/vpc:Vpc", "vpc", {}, protect=False),
     ]
@@ -232,29 +291,61 @@ CLOUDSQL_BROKEN = [
     # (path, value, policy, text the message must contain)
     (f"{BC}.enabled", False, "cloudsql-automated-backups", "`settings.backupConfiguration.enabled` to true"),
     (f"{BC}.startTime", DELETE, "cloudsql-automated-backups", "`settings.backupConfiguration.startTime`"),
-    (f"{BC}.backupRetentionSettings.retainedBackups", 6, "cloudsql-automated-backups",
-     "`settings.backupConfiguration.backupRetentionSettings.retainedBackups` to 7 or more"),
+    (
+        f"{BC}.backupRetentionSettings.retainedBackups",
+        6,
+        "cloudsql-automated-backups",
+        "`settings.backupConfiguration.backupRetentionSettings.retainedBackups` to 7 or more",
+    ),
     (f"{BC}.backupRetentionSettings", DELETE, "cloudsql-automated-backups", "retainedBackups"),
-    (f"{BC}.pointInTimeRecoveryEnabled", False, "cloudsql-point-in-time-recovery",
-     "`settings.backupConfiguration.pointInTimeRecoveryEnabled` to true"),
-    (f"{BC}.transactionLogRetentionDays", 3, "cloudsql-point-in-time-recovery",
-     "`settings.backupConfiguration.transactionLogRetentionDays` to 7 or more"),
-    (f"{S}.retainBackupsOnDelete", DELETE, "cloudsql-backups-survive-deletion",
-     "`settings.retainBackupsOnDelete` to true"),
-    (f"{S}.finalBackupConfig.enabled", False, "cloudsql-backups-survive-deletion",
-     "`settings.finalBackupConfig.enabled` to true"),
-    (f"{S}.finalBackupConfig.retentionDays", 1, "cloudsql-backups-survive-deletion",
-     "`settings.finalBackupConfig.retentionDays` to 7 or more"),
-    (f"{S}.deletionProtectionEnabled", False, "cloudsql-deletion-protection",
-     "`settings.deletionProtectionEnabled` to true"),
+    (
+        f"{BC}.pointInTimeRecoveryEnabled",
+        False,
+        "cloudsql-point-in-time-recovery",
+        "`settings.backupConfiguration.pointInTimeRecoveryEnabled` to true",
+    ),
+    (
+        f"{BC}.transactionLogRetentionDays",
+        3,
+        "cloudsql-point-in-time-recovery",
+        "`settings.backupConfiguration.transactionLogRetentionDays` to 7 or more",
+    ),
+    (
+        f"{S}.retainBackupsOnDelete",
+        DELETE,
+        "cloudsql-backups-survive-deletion",
+        "`settings.retainBackupsOnDelete` to true",
+    ),
+    (
+        f"{S}.finalBackupConfig.enabled",
+        False,
+        "cloudsql-backups-survive-deletion",
+        "`settings.finalBackupConfig.enabled` to true",
+    ),
+    (
+        f"{S}.finalBackupConfig.retentionDays",
+        1,
+        "cloudsql-backups-survive-deletion",
+        "`settings.finalBackupConfig.retentionDays` to 7 or more",
+    ),
+    (
+        f"{S}.deletionProtectionEnabled",
+        False,
+        "cloudsql-deletion-protection",
+        "`settings.deletionProtectionEnabled` to true",
+    ),
     ("deletionProtection", False, "cloudsql-deletion-protection", "`deletionProtection` to true"),
     (f"{IP}.ipv4Enabled", True, "cloudsql-private-ip-only", "`settings.ipConfiguration.ipv4Enabled` to false"),
     (f"{IP}.ipv4Enabled", DELETE, "cloudsql-private-ip-only", "defaults it to true"),
     (f"{IP}.privateNetwork", DELETE, "cloudsql-private-ip-only", "`settings.ipConfiguration.privateNetwork`"),
-    (f"{IP}.sslMode", "ALLOW_UNENCRYPTED_AND_ENCRYPTED", "cloudsql-ssl-required",
-     "`settings.ipConfiguration.sslMode` to \"ENCRYPTED_ONLY\""),
+    (
+        f"{IP}.sslMode",
+        "ALLOW_UNENCRYPTED_AND_ENCRYPTED",
+        "cloudsql-ssl-required",
+        '`settings.ipConfiguration.sslMode` to "ENCRYPTED_ONLY"',
+    ),
     (f"{IP}.sslMode", DELETE, "cloudsql-ssl-required", "ENCRYPTED_ONLY"),
-    (f"{S}.availabilityType", "ZONAL", "cloudsql-regional-ha", "`settings.availabilityType` to \"REGIONAL\""),
+    (f"{S}.availabilityType", "ZONAL", "cloudsql-regional-ha", '`settings.availabilityType` to "REGIONAL"'),
 ]
 
 
@@ -267,8 +358,13 @@ def assert_single(violations, policy, text, level=MANDATORY):
     message = violations[0].message
     assert text in message, message
     assert "Fix: " in message, message
-    assert "Python SDK" in message or "`values." in message or "add `aws.s3" in message or \
-        "remove `" in message or "protect" in message, message
+    assert (
+        "Python SDK" in message
+        or "`values." in message
+        or "add `aws.s3" in message
+        or "remove `" in message
+        or "protect" in message
+    ), message
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -290,8 +386,9 @@ def test_cloudsql_read_replica_skips_backup_policies_only():
     replica["instanceType"] = "READ_REPLICA_INSTANCE"
     assert summary(validate_resources([resource(CLOUDSQL, "db-replica", replica)])) == []
     public = mutate(replica, f"{IP}.ipv4Enabled", True)
-    assert_single(validate_resources([resource(CLOUDSQL, "db-replica", public)]),
-                  "cloudsql-private-ip-only", "ipv4Enabled")
+    assert_single(
+        validate_resources([resource(CLOUDSQL, "db-replica", public)]), "cloudsql-private-ip-only", "ipv4Enabled"
+    )
 
 
 def test_cloudsql_private_service_connect_counts_as_private():
@@ -334,15 +431,17 @@ def test_rds_broken_setting_is_reported(path, value, policy, text):
 GCS_BROKEN = [
     ("versioning.enabled", False, "gcs-bucket-versioning", "`versioning.enabled` to true"),
     ("versioning", DELETE, "gcs-bucket-versioning", "`versioning.enabled` to true"),
-    ("publicAccessPrevention", "inherited", "gcs-bucket-public-access-blocked",
-     "`publicAccessPrevention` to \"enforced\""),
-    ("publicAccessPrevention", DELETE, "gcs-bucket-public-access-blocked", "\"enforced\""),
-    ("uniformBucketLevelAccess", False, "gcs-bucket-public-access-blocked",
-     "`uniformBucketLevelAccess` to true"),
+    (
+        "publicAccessPrevention",
+        "inherited",
+        "gcs-bucket-public-access-blocked",
+        '`publicAccessPrevention` to "enforced"',
+    ),
+    ("publicAccessPrevention", DELETE, "gcs-bucket-public-access-blocked", '"enforced"'),
+    ("uniformBucketLevelAccess", False, "gcs-bucket-public-access-blocked", "`uniformBucketLevelAccess` to true"),
     ("forceDestroy", True, "gcs-bucket-no-force-destroy", "`forceDestroy` to false"),
     ("encryption", {}, "gcs-bucket-encryption", "always encrypts objects at rest"),
-    ("encryption", {"defaultKmsKeyName": "registry-key"}, "gcs-bucket-encryption",
-     "not a Cloud KMS key name"),
+    ("encryption", {"defaultKmsKeyName": "registry-key"}, "gcs-bucket-encryption", "not a Cloud KMS key name"),
 ]
 
 
@@ -355,60 +454,108 @@ def test_gcs_broken_setting_is_reported(path, value, policy, text):
 HELM_BROKEN = [
     ("values.prometheus.replicas", 1, "astronomer-prometheus-ha", "`values.prometheus.replicas` to 2 or more"),
     ("values.prometheus.replicas", DELETE, "astronomer-prometheus-ha", "chart default is 1"),
-    ("values.astronomer.registry.gcs.enabled", False, "astronomer-registry-object-storage",
-     "`values.astronomer.registry.gcs.enabled` to true"),
-    ("values.astronomer.registry.gcs.bucket", DELETE, "astronomer-registry-object-storage",
-     "`values.astronomer.registry.gcs.bucket`"),
-    ("values.global.postgresql.enabled", True, "astronomer-external-database",
-     "`values.global.postgresql.enabled` to false"),
-    ("values.global.postgresql", DELETE, "astronomer-external-database",
-     "`values.global.postgresql.enabled` to false"),
+    (
+        "values.astronomer.registry.gcs.enabled",
+        False,
+        "astronomer-registry-object-storage",
+        "`values.astronomer.registry.gcs.enabled` to true",
+    ),
+    (
+        "values.astronomer.registry.gcs.bucket",
+        DELETE,
+        "astronomer-registry-object-storage",
+        "`values.astronomer.registry.gcs.bucket`",
+    ),
+    (
+        "values.global.postgresql.enabled",
+        True,
+        "astronomer-external-database",
+        "`values.global.postgresql.enabled` to false",
+    ),
+    ("values.global.postgresql", DELETE, "astronomer-external-database", "`values.global.postgresql.enabled` to false"),
     ("values.global.postgresqlEnabled", True, "astronomer-external-database", "postgresqlEnabled"),
-    ("version", "^2.1.0", "astronomer-chart-version-pinned", "`version` to \"2.1.0\""),
-    ("version", "~2.1", "astronomer-chart-version-pinned", "`version` to \"2.1.0\""),
-    ("version", ">=2.1.0", "astronomer-chart-version-pinned", "`version` to \"2.1.0\""),
-    ("version", "2.1", "astronomer-chart-version-pinned", "`version` to \"2.1.0\""),
-    ("version", "2.1.x", "astronomer-chart-version-pinned", "`version` to \"2.1.0\""),
-    ("version", "", "astronomer-chart-version-pinned", "`version` to \"2.1.0\""),
-    ("version", DELETE, "astronomer-chart-version-pinned", "`version` to \"2.1.0\""),
+    ("version", "^2.1.0", "astronomer-chart-version-pinned", '`version` to "2.1.0"'),
+    ("version", "~2.1", "astronomer-chart-version-pinned", '`version` to "2.1.0"'),
+    ("version", ">=2.1.0", "astronomer-chart-version-pinned", '`version` to "2.1.0"'),
+    ("version", "2.1", "astronomer-chart-version-pinned", '`version` to "2.1.0"'),
+    ("version", "2.1.x", "astronomer-chart-version-pinned", '`version` to "2.1.0"'),
+    ("version", "", "astronomer-chart-version-pinned", '`version` to "2.1.0"'),
+    ("version", DELETE, "astronomer-chart-version-pinned", '`version` to "2.1.0"'),
 ]
 
 
 @pytest.mark.parametrize("path,value,policy,text", HELM_BROKEN, ids=_ids(HELM_BROKEN))
 def test_helm_broken_setting_is_reported(path, value, policy, text):
     props = mutate(HELM_OK, path, value)
-    assert_single(validate_resources([resource(HELM, "astronomer", props, protect=False)]),
-                  policy, text)
+    assert_single(validate_resources([resource(HELM, "astronomer", props, protect=False)]), policy, text)
 
 
 def _pab(**flags):
-    return {"bucket": "astro-registry", "blockPublicAcls": True, "blockPublicPolicy": True,
-            "ignorePublicAcls": True, "restrictPublicBuckets": True, **flags}
+    return {
+        "bucket": "astro-registry",
+        "blockPublicAcls": True,
+        "blockPublicPolicy": True,
+        "ignorePublicAcls": True,
+        "restrictPublicBuckets": True,
+        **flags,
+    }
 
 
 COMPANIONS = "s3-bucket-companions"
 S3_BROKEN = [
-    pytest.param(s3_stack(bucket_props={"bucket": "astro-registry", "forceDestroy": True}),
-                 {"s3-bucket-no-force-destroy"}, "`forceDestroy` to false", id="forceDestroy"),
-    pytest.param(s3_stack(versioning={"bucket": "astro-registry",
-                                      "versioningConfiguration": {"status": "Suspended"}}),
-                 {"s3-bucket-versioning-enabled", COMPANIONS}, "\"Suspended\"", id="versioning-suspended"),
-    *[pytest.param(s3_stack(pab=_pab(**{flag: False})),
-                   {"s3-public-access-block-complete", COMPANIONS}, f"`{flag}`", id=f"{flag}-false")
-      for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")],
-    pytest.param(s3_stack(pab={k: v for k, v in _pab().items() if k != "ignorePublicAcls"}),
-                 {"s3-public-access-block-complete", COMPANIONS}, "`ignorePublicAcls`", id="pab-flag-unset"),
-    pytest.param(s3_stack(sse={"bucket": "astro-registry", "rules": [
-        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "none"}}]}),
-        {"s3-bucket-encryption-valid", COMPANIONS}, "sseAlgorithm", id="sse-bad-algorithm"),
-    pytest.param(s3_stack(sse={"bucket": "astro-registry", "rules": []}),
-                 {"s3-bucket-encryption-valid", COMPANIONS}, "`rules` is empty", id="sse-no-rules"),
+    pytest.param(
+        s3_stack(bucket_props={"bucket": "astro-registry", "forceDestroy": True}),
+        {"s3-bucket-no-force-destroy"},
+        "`forceDestroy` to false",
+        id="forceDestroy",
+    ),
+    pytest.param(
+        s3_stack(versioning={"bucket": "astro-registry", "versioningConfiguration": {"status": "Suspended"}}),
+        {"s3-bucket-versioning-enabled", COMPANIONS},
+        '"Suspended"',
+        id="versioning-suspended",
+    ),
+    *[
+        pytest.param(
+            s3_stack(pab=_pab(**{flag: False})),
+            {"s3-public-access-block-complete", COMPANIONS},
+            f"`{flag}`",
+            id=f"{flag}-false",
+        )
+        for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    ],
+    pytest.param(
+        s3_stack(pab={k: v for k, v in _pab().items() if k != "ignorePublicAcls"}),
+        {"s3-public-access-block-complete", COMPANIONS},
+        "`ignorePublicAcls`",
+        id="pab-flag-unset",
+    ),
+    pytest.param(
+        s3_stack(
+            sse={
+                "bucket": "astro-registry",
+                "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "none"}}],
+            }
+        ),
+        {"s3-bucket-encryption-valid", COMPANIONS},
+        "sseAlgorithm",
+        id="sse-bad-algorithm",
+    ),
+    pytest.param(
+        s3_stack(sse={"bucket": "astro-registry", "rules": []}),
+        {"s3-bucket-encryption-valid", COMPANIONS},
+        "`rules` is empty",
+        id="sse-no-rules",
+    ),
     pytest.param(s3_stack(drop=("versioning",)), {COMPANIONS}, "BucketVersioning", id="no-versioning"),
     pytest.param(s3_stack(drop=("pab",)), {COMPANIONS}, "BucketPublicAccessBlock", id="no-public-access-block"),
     pytest.param(s3_stack(drop=("sse",)), {COMPANIONS}, "BucketServerSideEncryptionConfiguration", id="no-sse"),
-    pytest.param(s3_stack(versioning={"bucket": "some-other-bucket",
-                                      "versioningConfiguration": {"status": "Enabled"}}),
-                 {COMPANIONS}, "BucketVersioning", id="versioning-for-another-bucket"),
+    pytest.param(
+        s3_stack(versioning={"bucket": "some-other-bucket", "versioningConfiguration": {"status": "Enabled"}}),
+        {COMPANIONS},
+        "BucketVersioning",
+        id="versioning-for-another-bucket",
+    ),
 ]
 
 
@@ -448,11 +595,15 @@ def test_s3_companion_linked_by_property_dependency_when_unknown_in_preview():
 # Stack level: protect
 # --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("type_,props", [
-    pytest.param(CLOUDSQL, CLOUDSQL_OK, id="cloudsql"),
-    pytest.param(RDS, RDS_OK, id="rds"),
-    pytest.param(GCS, GCS_OK, id="gcs"),
-])
+
+@pytest.mark.parametrize(
+    "type_,props",
+    [
+        pytest.param(CLOUDSQL, CLOUDSQL_OK, id="cloudsql"),
+        pytest.param(RDS, RDS_OK, id="rds"),
+        pytest.param(GCS, GCS_OK, id="gcs"),
+    ],
+)
 def test_unprotected_database_or_bucket_is_reported(type_, props):
     violations = validate_resources([resource(type_, "thing", props, protect=False)])
     assert_single(violations, "dr-resources-protected", "protect=True")
@@ -468,9 +619,11 @@ def test_unprotected_s3_bucket_is_reported():
 
 
 def test_stack_policy_reports_every_unprotected_resource():
-    resources = [resource(CLOUDSQL, "db", CLOUDSQL_OK, protect=False),
-                 resource(GCS, "registry", GCS_OK, protect=False),
-                 resource(GCS, "kept", GCS_OK, protect=True)]
+    resources = [
+        resource(CLOUDSQL, "db", CLOUDSQL_OK, protect=False),
+        resource(GCS, "registry", GCS_OK, protect=False),
+        resource(GCS, "kept", GCS_OK, protect=True),
+    ]
     violations = validate_resources(resources)
     assert sorted(v.urn for v in violations) == sorted([urn(CLOUDSQL, "db"), urn(GCS, "registry")])
     assert {v.policy for v in violations} == {"dr-resources-protected"}
@@ -479,6 +632,7 @@ def test_stack_policy_reports_every_unprotected_resource():
 # --------------------------------------------------------------------------------------------
 # Helpers, the pack, and agreement with the pack's own gRPC server
 # --------------------------------------------------------------------------------------------
+
 
 def test_unwrap_and_get_handle_both_shapes_and_unknowns():
     assert unwrap([{"a": 1}]) == {"a": 1}
@@ -501,8 +655,14 @@ def test_policy_names_are_unique_and_levels_explicit():
     assert len(names) == len(set(names))
     assert all(p.enforcement_level in (MANDATORY, ADVISORY) for p in policies.POLICIES)
     advisory = {p.name for p in policies.POLICIES if p.enforcement_level == ADVISORY}
-    assert advisory == {"cloudsql-regional-ha", "rds-multi-az", "cloudsql-replica-promotable", "gke-control-plane-exposure",
-                        "eks-public-endpoint-exposure", "astronomer-nginx-exposure"}
+    assert advisory == {
+        "cloudsql-regional-ha",
+        "rds-multi-az",
+        "cloudsql-replica-promotable",
+        "gke-control-plane-exposure",
+        "eks-public-endpoint-exposure",
+        "astronomer-nginx-exposure",
+    }
 
 
 def test_readme_table_lists_every_policy_with_its_level():
@@ -553,24 +713,37 @@ def _struct(props):
 def test_validate_resources_matches_the_pack_server():
     """The same resources through the SDK's own gRPC servicer (what `pulumi preview` talks to)
     give the same diagnostics."""
-    servicer = _PolicyAnalyzerServicer(policies.PACK_NAME, "0.1.0", policies.POLICIES,
-                                       policies.ENFORCEMENT_LEVEL)
+    servicer = _PolicyAnalyzerServicer(policies.PACK_NAME, "0.1.0", policies.POLICIES, policies.ENFORCEMENT_LEVEL)
     info = servicer.GetAnalyzerInfo(None, None)
     assert [p.name for p in info.policies] == [p.name for p in policies.POLICIES]
 
-    broken = list_shaped(mutate(mutate(CLOUDSQL_OK, f"{IP}.sslMode", DELETE),
-                                f"{BC}.transactionLogRetentionDays", 1))
-    request = proto.AnalyzeRequest(type=CLOUDSQL, properties=_struct(broken), urn=urn(CLOUDSQL, "db"),
-                                   name="db", options=proto.AnalyzerResourceOptions(protect=True))
+    broken = list_shaped(mutate(mutate(CLOUDSQL_OK, f"{IP}.sslMode", DELETE), f"{BC}.transactionLogRetentionDays", 1))
+    request = proto.AnalyzeRequest(
+        type=CLOUDSQL,
+        properties=_struct(broken),
+        urn=urn(CLOUDSQL, "db"),
+        name="db",
+        options=proto.AnalyzerResourceOptions(protect=True),
+    )
     server = [(d.policyName, d.message.split("\n", 1)[1]) for d in servicer.Analyze(request, None).diagnostics]
     ours = [(v.policy, v.message) for v in validate_resources([resource(CLOUDSQL, "db", broken)])]
     assert server == ours and len(ours) == 2
 
-    stack = proto.AnalyzeStackRequest(resources=[proto.AnalyzerResource(
-        type=GCS, properties=_struct(GCS_OK), urn=urn(GCS, "registry"), name="registry",
-        options=proto.AnalyzerResourceOptions(protect=False))])
-    server = [(d.policyName, d.urn, d.message.split("\n", 1)[1])
-              for d in servicer.AnalyzeStack(stack, None).diagnostics]
-    ours = [(v.policy, v.urn, v.message)
-            for v in validate_resources([resource(GCS, "registry", GCS_OK, protect=False)])]
+    stack = proto.AnalyzeStackRequest(
+        resources=[
+            proto.AnalyzerResource(
+                type=GCS,
+                properties=_struct(GCS_OK),
+                urn=urn(GCS, "registry"),
+                name="registry",
+                options=proto.AnalyzerResourceOptions(protect=False),
+            )
+        ]
+    )
+    server = [
+        (d.policyName, d.urn, d.message.split("\n", 1)[1]) for d in servicer.AnalyzeStack(stack, None).diagnostics
+    ]
+    ours = [
+        (v.policy, v.urn, v.message) for v in validate_resources([resource(GCS, "registry", GCS_OK, protect=False)])
+    ]
     assert server == ours and len(ours) == 1

@@ -19,8 +19,11 @@ GROUP = "aws:eks/nodeGroup:NodeGroup"
 ADDON = "aws:eks/addon:Addon"
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
-GKE_OK = {"datapathProvider": "ADVANCED_DATAPATH", "privateClusterConfig": {"enablePrivateNodes": True},
-          "masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "203.0.113.0/24"}]}}
+GKE_OK = {
+    "datapathProvider": "ADVANCED_DATAPATH",
+    "privateClusterConfig": {"enablePrivateNodes": True},
+    "masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "203.0.113.0/24"}]},
+}
 POOL_OK = {"namePrefix": "platform-", "nodeConfig": {"serviceAccount": "nodes@p.iam.gserviceaccount.com"}}
 EKS_OK = {"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}}
 GROUP_OK = {"nodeGroupNamePrefix": "platform-", "launchTemplate": {"id": "lt-1", "version": "1"}}
@@ -49,7 +52,11 @@ def test_compliant_security_resources_pass():
     "type_, props, policy",
     [
         (GKE, {**GKE_OK, "datapathProvider": None}, "gke-network-policy-enforced"),
-        (POOL, mutate(POOL_OK, "nodeConfig.serviceAccount", "123-compute@developer.gserviceaccount.com"), "gke-node-dedicated-service-account"),
+        (
+            POOL,
+            mutate(POOL_OK, "nodeConfig.serviceAccount", "123-compute@developer.gserviceaccount.com"),
+            "gke-node-dedicated-service-account",
+        ),
         (POOL, {**POOL_OK, "name": "platform"}, "gke-node-pool-rolls-without-outage"),
         (GROUP, {**GROUP_OK, "nodeGroupName": "platform"}, "eks-node-group-rolls-without-outage"),
         (GROUP, {"nodeGroupNamePrefix": "platform-"}, "eks-node-group-launch-template"),
@@ -76,9 +83,18 @@ def test_eks_without_enforcing_cni_is_reported():
 
 
 def test_s3_bucket_without_a_tls_policy_is_reported():
-    for resources in (s3_stack(drop=("tls",)),
-                      [*s3_stack(drop=("tls",)), resource("aws:s3/bucketPolicy:BucketPolicy", "other", {
-                          "bucket": "astro-registry", "policy": json.dumps({**TLS_ONLY_POLICY, "Statement": []})}, protect=False)]):
+    for resources in (
+        s3_stack(drop=("tls",)),
+        [
+            *s3_stack(drop=("tls",)),
+            resource(
+                "aws:s3/bucketPolicy:BucketPolicy",
+                "other",
+                {"bucket": "astro-registry", "policy": json.dumps({**TLS_ONLY_POLICY, "Statement": []})},
+                protect=False,
+            ),
+        ],
+    ):
         violations = validate_resources(resources)
         assert names(violations) == {"s3-bucket-denies-insecure-transport"}
         assert "aws:SecureTransport" in violations[0].message
@@ -88,9 +104,17 @@ def test_s3_bucket_without_a_tls_policy_is_reported():
     "type_, props, policy",
     [
         (GKE, mutate(GKE_OK, "masterAuthorizedNetworksConfig", None), "gke-control-plane-exposure"),
-        (GKE, mutate(GKE_OK, "masterAuthorizedNetworksConfig.cidrBlocks", [{"cidrBlock": "0.0.0.0/0"}]), "gke-control-plane-exposure"),
+        (
+            GKE,
+            mutate(GKE_OK, "masterAuthorizedNetworksConfig.cidrBlocks", [{"cidrBlock": "0.0.0.0/0"}]),
+            "gke-control-plane-exposure",
+        ),
         (EKS, mutate(EKS_OK, "vpcConfig.publicAccessCidrs", []), "eks-public-endpoint-exposure"),
-        (HELM, {"chart": "astronomer", "version": "2.1.0", "values": {"nginx": {"loadBalancerSourceRanges": []}}}, "astronomer-nginx-exposure"),
+        (
+            HELM,
+            {"chart": "astronomer", "version": "2.1.0", "values": {"nginx": {"loadBalancerSourceRanges": []}}},
+            "astronomer-nginx-exposure",
+        ),
     ],
 )
 def test_exposure_is_advisory(type_, props, policy):
@@ -98,10 +122,13 @@ def test_exposure_is_advisory(type_, props, policy):
     assert len(violations) == 1 and violations[0].enforcement_level == ADVISORY
 
 
-@pytest.mark.parametrize("stack, expected", [
-    ("gcp", {"gke-control-plane-exposure", "astronomer-nginx-exposure"}),
-    ("aws", {"eks-public-endpoint-exposure", "astronomer-nginx-exposure"}),
-])
+@pytest.mark.parametrize(
+    "stack, expected",
+    [
+        ("gcp", {"gke-control-plane-exposure", "astronomer-nginx-exposure"}),
+        ("aws", {"eks-public-endpoint-exposure", "astronomer-nginx-exposure"}),
+    ],
+)
 def test_the_program_shows_its_exposure_choices_as_advisories(stack, expected):
     """The committed stacks keep the API and NGINX open (recovery from anywhere): the pack says so."""
     violations = validate_resources(as_policy_resources(committed_stack(stack)))

@@ -22,7 +22,11 @@ def test_pulumi_yaml_is_valid_against_pulumis_project_schema():
 
 
 def test_the_schema_check_rejects_a_broken_project():
-    broken = {"name": "astronomer-dr", "runtime": {"name": "python", "options": {}}, "config": {"x": {"type": "object"}}}
+    broken = {
+        "name": "astronomer-dr",
+        "runtime": {"name": "python", "options": {}},
+        "config": {"x": {"type": "object"}},
+    }
     try:
         jsonschema.validate(broken, PROJECT_SCHEMA)
     except jsonschema.ValidationError:

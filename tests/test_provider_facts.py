@@ -13,7 +13,7 @@ import pytest
 from components.aws.versions import EXTENDED_SUPPORT, STANDARD_SUPPORT, EksVersion, check_eks_version
 from components.gcp.versions import ChannelOffer, choose_gke_version
 from components.schema import ConfigError
-from tests.conftest import committed_stack, evaluate_stack
+from tests.conftest import evaluate_stack
 from tools.offline import EKS_CLUSTER_VERSIONS, GKE_SERVER_CONFIG
 
 
@@ -45,7 +45,9 @@ def test_gke_past_the_charts_range_falls_back_to_the_nearest_offered_version():
     (data_source_google_container_engine_versions.go:152-160)."""
     channel = ChannelOffer(
         default="1.36.3-gke.1521000",
-        newest=lambda p: next((v for v in ["1.36.3-gke.1521000", "1.35.4-gke.1297000", "1.34.6-gke.1314000"] if v.startswith(p)), None),
+        newest=lambda p: next(
+            (v for v in ["1.36.3-gke.1521000", "1.35.4-gke.1297000", "1.34.6-gke.1314000"] if v.startswith(p)), None
+        ),
     )
     assert choose_gke_version("REGULAR", "1.33", channel) == "1.35.4-gke.1297000"
 
@@ -61,7 +63,7 @@ def test_gke_refuses_a_channel_without_a_version_in_range():
 
 def test_gke_exact_version_must_be_offered():
     assert choose_gke_version("STABLE", "1.34.6-gke.1314000", offer("STABLE")) == "1.34.6-gke.1314000"
-    with pytest.raises(ConfigError, match="does not offer 1.33.9-gke.1402000"):
+    with pytest.raises(ConfigError, match=r"does not offer 1.33.9-gke.1402000"):
         choose_gke_version("STABLE", "1.33.9-gke.1402000", offer("STABLE"))
 
 
@@ -69,8 +71,14 @@ def test_gke_without_a_channel_uses_the_static_default():
     """UNSPECIFIED: GetServerConfig's defaultClusterVersion and validMasterVersions apply."""
     from components.gcp.versions import channel_offer
 
-    data = {"default_cluster_version": GKE_SERVER_CONFIG["defaultClusterVersion"], "valid_master_versions": GKE_SERVER_CONFIG["validMasterVersions"]}
-    assert choose_gke_version("UNSPECIFIED", "1.33", channel_offer("UNSPECIFIED", lambda prefix: data)) == "1.34.6-gke.1314000"
+    data = {
+        "default_cluster_version": GKE_SERVER_CONFIG["defaultClusterVersion"],
+        "valid_master_versions": GKE_SERVER_CONFIG["validMasterVersions"],
+    }
+    assert (
+        choose_gke_version("UNSPECIFIED", "1.33", channel_offer("UNSPECIFIED", lambda prefix: data))
+        == "1.34.6-gke.1314000"
+    )
 
 
 def test_gke_stack_creates_at_what_the_channel_offers(gcp):
@@ -86,7 +94,9 @@ def test_gke_stack_creates_at_what_the_channel_offers(gcp):
 
 
 def test_gke_stack_refuses_rapid_before_declaring_anything():
-    evaluation = evaluate_stack("gcp", **{"astronomer-dr:cluster": {"kubernetesVersion": "1.33", "releaseChannel": "RAPID"}})
+    evaluation = evaluate_stack(
+        "gcp", **{"astronomer-dr:cluster": {"kubernetesVersion": "1.33", "releaseChannel": "RAPID"}}
+    )
     assert isinstance(evaluation.error, ConfigError), evaluation.error
     assert "RAPID channel offers no version" in str(evaluation.error)
     assert not [r for r in evaluation.resources if r.custom]
@@ -96,7 +106,9 @@ def test_gke_stack_refuses_rapid_before_declaring_anything():
 
 
 def eks_offer() -> list[EksVersion]:
-    return [EksVersion(v, status, f"{std}T00:00:00Z", f"{ext}T00:00:00Z") for v, status, _, std, ext in EKS_CLUSTER_VERSIONS]
+    return [
+        EksVersion(v, status, f"{std}T00:00:00Z", f"{ext}T00:00:00Z") for v, status, _, std, ext in EKS_CLUSTER_VERSIONS
+    ]
 
 
 def test_eks_version_in_standard_support_is_created_without_warning():
@@ -148,7 +160,7 @@ def test_restored_rds_instances_never_declare_the_stack_key():
     and a declared key that differs replaces the instance on the next preview
     (hashicorp/terraform-provider-aws#15390). Promotion (`primary`) keeps it undeclared."""
     from components.aws.database import restored_key_arn
-    from tests.test_restore import AT, AT_LABEL, instances, restored, evaluated
+    from tests.test_restore import AT, AT_LABEL, evaluated, instances, restored
 
     assert restored_key_arn("arn:aws:kms:us-east-1:1:key/k", restored=True) is None
     assert restored_key_arn("arn:aws:kms:us-east-1:1:key/k", restored=False) == "arn:aws:kms:us-east-1:1:key/k"
@@ -171,12 +183,21 @@ def test_cloud_sql_private_network_is_always_the_network_id():
 
     from components.gcp.network import network_id
 
-    provider_regex = re.compile(r"^(?:http(?:s)?://.+/)?projects/([^/]+)/global/networks/((?:[a-z](?:[-a-z0-9]*[a-z0-9])?))$")
-    for given in ("shared", "projects/acme/global/networks/shared", "https://www.googleapis.com/compute/v1/projects/acme/global/networks/shared"):
+    provider_regex = re.compile(
+        r"^(?:http(?:s)?://.+/)?projects/([^/]+)/global/networks/((?:[a-z](?:[-a-z0-9]*[a-z0-9])?))$"
+    )
+    for given in (
+        "shared",
+        "projects/acme/global/networks/shared",
+        "https://www.googleapis.com/compute/v1/projects/acme/global/networks/shared",
+    ):
         assert provider_regex.match(network_id("acme", given)), given
     assert network_id("p", "shared") == "projects/p/global/networks/shared"
-    assert network_id("p", "https://www.googleapis.com/compute/v1/projects/acme/global/networks/shared") == "projects/acme/global/networks/shared"
-    with pytest.raises(ConfigError, match="cluster.existing.network"):
+    assert (
+        network_id("p", "https://www.googleapis.com/compute/v1/projects/acme/global/networks/shared")
+        == "projects/acme/global/networks/shared"
+    )
+    with pytest.raises(ConfigError, match=r"cluster.existing.network"):
         network_id("p", "regions/x/subnetworks/y")
 
 
@@ -188,11 +209,16 @@ def test_existing_cluster_by_network_name_with_a_private_load_balancer():
     existing = {"existing": {"name": "shared", "location": "us-central1", "network": "shared"}}
     evaluation = evaluate_stack(
         "gcp",
-        **{"astronomer-dr:cluster": existing, "astronomer-dr:platform": {**_gcp_platform(), "privateLoadBalancer": True}},
+        **{
+            "astronomer-dr:cluster": existing,
+            "astronomer-dr:platform": {**_gcp_platform(), "privateLoadBalancer": True},
+        },
     )
     assert evaluation.error is None, evaluation.error
     sql = evaluation.one("gcp:sql/databaseInstance:DatabaseInstance")
-    assert sql.input("settings.ipConfiguration.privateNetwork") == "projects/acme-astronomer-prod/global/networks/shared"
+    assert (
+        sql.input("settings.ipConfiguration.privateNetwork") == "projects/acme-astronomer-prod/global/networks/shared"
+    )
     address = evaluation.one("gcp:compute/address:Address")
     assert address.input("addressType") == "INTERNAL"
     assert address.input("subnetwork") == "projects/acme-astronomer-prod/regions/us-central1/subnetworks/existing-nodes"
@@ -200,8 +226,9 @@ def test_existing_cluster_by_network_name_with_a_private_load_balancer():
 
 
 def _gcp_platform() -> dict:
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     stack = yaml.safe_load((Path(__file__).parent.parent / "Pulumi.gcp.yaml").read_text())
     return dict(stack["config"]["astronomer-dr:platform"])
@@ -227,7 +254,9 @@ def test_major_upgrade_creates_the_new_familys_parameter_group_first():
 
     after = evaluated("aws", {"postgresVersion": "17"})
     [group] = after.of_type("aws:rds/parameterGroup:ParameterGroup")
-    assert (group.name, group.input("name"), group.input("family")) == ("astro-aws-db-postgres17",) * 2 + ("postgres17",)
+    assert (group.name, group.input("name"), group.input("family")) == ("astro-aws-db-postgres17",) * 2 + (
+        "postgres17",
+    )
     db = after.one("aws:rds/instance:Instance")
     assert db.input("engineVersion") == "17" and group.urn in db.dependencies
 
@@ -243,7 +272,9 @@ def test_restored_instances_take_their_snapshots_size():
     from components.aws.database import restored_allocated_storage
     from tests.test_restore import instances, restored
 
-    assert restored_allocated_storage(50, restored=True) is None and restored_allocated_storage(50, restored=False) == 50
+    assert (
+        restored_allocated_storage(50, restored=True) is None and restored_allocated_storage(50, restored=False) == 50
+    )
     found = instances(restored("aws", backupId="rds:astro-aws-db-2026-11-20-03-00"), "aws")
     [label] = [k for k in found if k != "original"]
     assert found[label].input("allocatedStorage") is None
@@ -317,9 +348,19 @@ def test_private_services_range_is_explicit_clear_of_the_cluster_ranges(gcp):
     from components.config import GcpNetworkSettings
     from components.gcp.network import private_services_address
 
-    settings = GcpNetworkSettings(subnet_cidr="10.10.0.0/20", pods_cidr="10.20.0.0/14", services_cidr="10.30.0.0/20", private_services_prefix_length=16)
+    settings = GcpNetworkSettings(
+        subnet_cidr="10.10.0.0/20",
+        pods_cidr="10.20.0.0/14",
+        services_cidr="10.30.0.0/20",
+        private_services_prefix_length=16,
+    )
     assert private_services_address(settings) == "10.0.0.0"
-    crowded = GcpNetworkSettings(subnet_cidr="10.0.0.0/9", pods_cidr="10.128.0.0/9", services_cidr="172.20.0.0/20", private_services_prefix_length=20)
+    crowded = GcpNetworkSettings(
+        subnet_cidr="10.0.0.0/9",
+        pods_cidr="10.128.0.0/9",
+        services_cidr="172.20.0.0/20",
+        private_services_prefix_length=20,
+    )
     block = ipaddress.ip_network(f"{private_services_address(crowded)}/20")
     assert not any(block.overlaps(ipaddress.ip_network(c)) for c in ("10.0.0.0/8", "172.20.0.0/20", "172.16.0.0/28"))
 
@@ -340,7 +381,10 @@ def test_managed_policy_arns_follow_the_partition(aws):
     `aws-us-gov` (GovCloud) or `aws-cn`; a managed policy's ARN carries it."""
     from components.aws.iam import managed_policy
 
-    assert managed_policy("AmazonEKSClusterPolicy", "us-gov-west-1") == "arn:aws-us-gov:iam::aws:policy/AmazonEKSClusterPolicy"
+    assert (
+        managed_policy("AmazonEKSClusterPolicy", "us-gov-west-1")
+        == "arn:aws-us-gov:iam::aws:policy/AmazonEKSClusterPolicy"
+    )
     assert managed_policy("AmazonEKSClusterPolicy", "cn-north-1") == "arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy"
     assert managed_policy("AmazonEKSClusterPolicy", "us-east-1") == "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
     arns = {a.input("policyArn") for a in aws.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}

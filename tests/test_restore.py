@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -39,9 +39,9 @@ INSTANCE = {"gcp": SQL, "aws": RDS}
 # Inputs that only apply when an instance is created, as the engine names them.
 CREATE_ONLY = {"gcp": {"clone", "restoreBackupContext"}, "aws": {"restoreToPointInTime", "snapshotIdentifier"}}
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 # For evaluations: a time well inside both clouds' windows, the same for the whole session.
-AT_TIME = (datetime.now(timezone.utc) - timedelta(hours=3)).replace(microsecond=0)
+AT_TIME = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
 AT = AT_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
 AT_LABEL = restore_label(point_in_time=AT_TIME)
 
@@ -51,12 +51,12 @@ def committed(stack: str, key: str) -> dict[str, Any]:
     return dict(document["config"].get(f"astronomer-dr:{key}") or {})
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _evaluated(stack: str, overrides_json: str) -> Evaluation:
     return evaluate_stack(stack, **json.loads(overrides_json))
 
 
-def evaluated(stack: str, database: Optional[dict] = None, **objects: dict) -> Evaluation:
+def evaluated(stack: str, database: dict | None = None, **objects: dict) -> Evaluation:
     """The committed stack with `database` keys changed (None removes a key) and whole objects replaced."""
     overrides: dict[str, Any] = {f"astronomer-dr:{k}": v for k, v in objects.items()}
     if database is not None:
@@ -77,6 +77,7 @@ def instances(evaluation: Evaluation, stack: str) -> dict[str, Any]:
     found = {}
     for r in evaluation.of_type(INSTANCE[stack]):
         match = re.match(rf"^astro-{stack}-db(?:-(.+))?$", r.name)
+        assert match, r.name
         found[match.group(1) or ORIGINAL_LABEL] = r
     return found
 
@@ -99,7 +100,7 @@ def gcp_config(**database: Any) -> dict[str, str]:
     }
 
 
-def aws_config(region: str = "us-east-1", registry: Optional[dict] = None, **database: Any) -> dict[str, str]:
+def aws_config(region: str = "us-east-1", registry: dict | None = None, **database: Any) -> dict[str, str]:
     config = {
         "aws:region": region,
         "astronomer-dr:cloud": "aws",
@@ -174,7 +175,11 @@ def test_a_numeric_backup_id_is_taken_as_text():
 
 def test_a_deleted_source_is_restored_relative_to_its_deletion():
     # 9 days ago is outside the window from now, inside the 7 days before the deletion.
-    restore = {"pointInTime": "2026-11-11T12:00:00Z", "sourceInstance": "astro-gcp-db-1a2b3c4", "sourceDeletedAt": "2026-11-14T08:00:00Z"}
+    restore = {
+        "pointInTime": "2026-11-11T12:00:00Z",
+        "sourceInstance": "astro-gcp-db-1a2b3c4",
+        "sourceDeletedAt": "2026-11-14T08:00:00Z",
+    }
     database = parse(gcp_config(restore=restore)).gcp.database
     assert database.restore.source_deleted_at == "2026-11-14T08:00:00Z"
 
@@ -187,40 +192,95 @@ def test_aws_window_is_the_backup_retention():
 
 
 def test_promotion_and_retirement_settings():
-    database = parse(gcp_config(primary="pitr-20261120t093000z", promoted={"pointInTime": "2026-11-20T09:30:00Z"}, keepOriginal=False)).gcp.database
+    database = parse(
+        gcp_config(
+            primary="pitr-20261120t093000z", promoted={"pointInTime": "2026-11-20T09:30:00Z"}, keepOriginal=False
+        )
+    ).gcp.database
     assert database.platform_label == "pitr-20261120t093000z"
     assert database.declared_labels == ("pitr-20261120t093000z",)
-    database = parse(gcp_config(primary="pitr-20261120t093000z", promoted={"pointInTime": "2026-11-20T09:30:00Z"}, unprotect=["original"], keepRestored=["backup-1"])).gcp.database
+    database = parse(
+        gcp_config(
+            primary="pitr-20261120t093000z",
+            promoted={"pointInTime": "2026-11-20T09:30:00Z"},
+            unprotect=["original"],
+            keepRestored=["backup-1"],
+        )
+    ).gcp.database
     assert database.declared_labels == ("original", "pitr-20261120t093000z", "backup-1")
     assert not database.guarded("original") and database.guarded("pitr-20261120t093000z")
 
 
 GCP_REFUSALS = [
     ({"restore": {"pointInTime": "2026-11-21T09:30:00Z"}}, "restore.pointInTime", "is in the future"),
-    ({"restore": {"pointInTime": "2026-11-12T09:30:00Z"}}, "restore.pointInTime", "older than the 7-day window of Cloud SQL transaction logs"),
+    (
+        {"restore": {"pointInTime": "2026-11-12T09:30:00Z"}},
+        "restore.pointInTime",
+        "older than the 7-day window of Cloud SQL transaction logs",
+    ),
     ({"restore": {"pointInTime": "2026-11-12T09:30:00Z"}}, "restore.pointInTime", "primary: pitr-20261112t093000z"),
     ({"restore": {"pointInTime": "20 Nov 2026 09:30"}}, "restore.pointInTime", "RFC 3339"),
     ({"restore": {"pointInTime": "2026-11-31T09:30:00Z"}}, "restore.pointInTime", "not a valid date"),
     ({"restore": {"pointInTime": "2026-11-20T09:30:00"}}, "restore.pointInTime", "must include a timezone"),
     ({"restore": {"pointInTime": "2026-11-20T09:30:00.5Z"}}, "restore.pointInTime", "whole seconds"),
-    ({"restore": {"pointInTime": "2026-11-20T09:30:00Z", "backupId": "1"}}, "restore", "exactly one of pointInTime or backupId, not both"),
+    (
+        {"restore": {"pointInTime": "2026-11-20T09:30:00Z", "backupId": "1"}},
+        "restore",
+        "exactly one of pointInTime or backupId, not both",
+    ),
     ({"restore": {}}, "restore", "set exactly one of pointInTime"),
     ({"restore": {"sourceInstance": "astro-gcp-db-1"}}, "restore", "set exactly one of pointInTime"),
     ({"restore": {"pointIntime": "2026-11-20T09:30:00Z"}}, "restore.pointIntime", "did you mean 'pointInTime'"),
     ({"restore": {"backupID": "1"}}, "restore.backupID", "did you mean 'backupId'"),
-    ({"restore": {"pointInTime": "2026-11-20T09:30:00Z"}, "pointInTimeRecovery": False}, "restore.pointInTime", "needs database.pointInTimeRecovery: true"),
+    (
+        {"restore": {"pointInTime": "2026-11-20T09:30:00Z"}, "pointInTimeRecovery": False},
+        "restore.pointInTime",
+        "needs database.pointInTimeRecovery: true",
+    ),
     ({"restore": {"backupId": "latest"}}, "restore.backupId", "backup run id"),
-    ({"restore": {"backupId": "1", "sourceDeletedAt": "2026-11-19T00:00:00Z"}}, "restore.sourceDeletedAt", "only applies with pointInTime"),
-    ({"restore": {"pointInTime": "2026-11-19T09:30:00Z", "sourceDeletedAt": "2026-11-21T00:00:00Z"}}, "restore.sourceDeletedAt", "is in the future"),
-    ({"restore": {"pointInTime": "2026-11-19T09:30:00Z", "sourceDeletedAt": "2026-11-18T00:00:00Z"}}, "restore.pointInTime", "is after sourceDeletedAt"),
-    ({"restore": {"pointInTime": "2026-11-05T09:30:00Z", "sourceDeletedAt": "2026-11-18T00:00:00Z"}}, "restore.pointInTime", "before sourceDeletedAt"),
-    ({"restore": {"pointInTime": "2026-11-19T09:30:00Z", "sourceDeletedAt": "yesterday"}}, "restore.sourceDeletedAt", "RFC 3339"),
-    ({"restore": {"pointInTime": "2026-11-19T09:30:00Z", "sourceInstance": "Bad_Name"}}, "restore.sourceInstance", "Cloud SQL instance name"),
+    (
+        {"restore": {"backupId": "1", "sourceDeletedAt": "2026-11-19T00:00:00Z"}},
+        "restore.sourceDeletedAt",
+        "only applies with pointInTime",
+    ),
+    (
+        {"restore": {"pointInTime": "2026-11-19T09:30:00Z", "sourceDeletedAt": "2026-11-21T00:00:00Z"}},
+        "restore.sourceDeletedAt",
+        "is in the future",
+    ),
+    (
+        {"restore": {"pointInTime": "2026-11-19T09:30:00Z", "sourceDeletedAt": "2026-11-18T00:00:00Z"}},
+        "restore.pointInTime",
+        "is after sourceDeletedAt",
+    ),
+    (
+        {"restore": {"pointInTime": "2026-11-05T09:30:00Z", "sourceDeletedAt": "2026-11-18T00:00:00Z"}},
+        "restore.pointInTime",
+        "before sourceDeletedAt",
+    ),
+    (
+        {"restore": {"pointInTime": "2026-11-19T09:30:00Z", "sourceDeletedAt": "yesterday"}},
+        "restore.sourceDeletedAt",
+        "RFC 3339",
+    ),
+    (
+        {"restore": {"pointInTime": "2026-11-19T09:30:00Z", "sourceInstance": "Bad_Name"}},
+        "restore.sourceInstance",
+        "Cloud SQL instance name",
+    ),
     ({"primary": "my-restore"}, "primary", "instance label"),
-    ({"primary": "pitr-20261120t093000z", "restore": {"pointInTime": "2026-11-20T09:30:00Z"}}, "restore", "already the primary"),
+    (
+        {"primary": "pitr-20261120t093000z", "restore": {"pointInTime": "2026-11-20T09:30:00Z"}},
+        "restore",
+        "already the primary",
+    ),
     ({"keepRestored": ["backup-1"], "restore": {"backupId": "1"}}, "restore", "already declared (keepRestored)"),
     ({"keepOriginal": False}, "keepOriginal", "the original is the platform's database"),
-    ({"keepOriginal": False, "restore": {"pointInTime": "2026-11-20T09:30:00Z"}}, "restore.sourceInstance", "required with keepOriginal: false"),
+    (
+        {"keepOriginal": False, "restore": {"pointInTime": "2026-11-20T09:30:00Z"}},
+        "restore.sourceInstance",
+        "required with keepOriginal: false",
+    ),
     ({"unprotect": ["original"]}, "unprotect", "must not name the platform's database (original)"),
     ({"primary": "backup-7", "unprotect": ["backup-7"]}, "unprotect", "must not name the platform's database"),
     ({"keepRestored": ["original"]}, "keepRestored", "the original is kept with keepOriginal"),
@@ -232,25 +292,57 @@ GCP_REFUSALS = [
 @pytest.mark.parametrize("database, key, says", GCP_REFUSALS, ids=[f"{k}:{s}" for _, k, s in GCP_REFUSALS])
 def test_gcp_refusals_name_the_key(database, key, says):
     message = refusal(gcp_config(**database))
-    line = next((l for l in message.splitlines() if f"astronomer-dr:database.{key}:" in l), None)
+    line = next((line for line in message.splitlines() if f"astronomer-dr:database.{key}:" in line), None)
     assert line is not None, f"database.{key} not named in:\n{message}"
     assert says in line, line
 
 
 AWS_REFUSALS = [
     ({"restore": {"pointInTime": "2026-11-21T09:30:00Z"}}, "restore.pointInTime", "is in the future"),
-    ({"restore": {"pointInTime": "2026-11-12T09:30:00Z"}}, "restore.pointInTime", "older than the 7-day backup retention"),
+    (
+        {"restore": {"pointInTime": "2026-11-12T09:30:00Z"}},
+        "restore.pointInTime",
+        "older than the 7-day backup retention",
+    ),
     ({"restore": {"pointInTime": "2026-11-20 09:30"}}, "restore.pointInTime", "RFC 3339"),
     ({"restore": {"pointInTime": "2026-11-20T09:30:00Z", "backupId": "snap"}}, "restore", "not both"),
-    ({"restore": {"pointInTime": "2026-11-20T09:30:00Z", "sourceDeletedAt": "2026-11-20T00:00:00Z"}}, "restore.sourceDeletedAt", "unknown key"),
+    (
+        {"restore": {"pointInTime": "2026-11-20T09:30:00Z", "sourceDeletedAt": "2026-11-20T00:00:00Z"}},
+        "restore.sourceDeletedAt",
+        "unknown key",
+    ),
     ({"restore": {"backupId": "arn:aws:rds:us-east-1:1:snapshot:x"}}, "restore.backupId", "RDS snapshot identifier"),
-    ({"restore": {"backupId": "snap", "sourceAutomatedBackupsArn": "arn:aws:rds:us-west-2:111122223333:auto-backup:ab-abc123"}},
-     "restore.sourceAutomatedBackupsArn", "only applies with pointInTime"),
-    ({"restore": {"pointInTime": "2026-11-20T09:30:00Z", "sourceInstance": "astro-aws-db",
-                  "sourceAutomatedBackupsArn": "arn:aws:rds:us-west-2:111122223333:auto-backup:ab-abc123"}},
-     "restore.sourceAutomatedBackupsArn", "not both"),
-    ({"restore": {"pointInTime": "2026-11-20T09:30:00Z", "sourceAutomatedBackupsArn": "ab-abc123"}}, "restore.sourceAutomatedBackupsArn", "automated backups ARN"),
-    ({"restore": {"pointInTime": "2026-11-20T09:30:00Z", "sourceInstance": "db--x"}}, "restore.sourceInstance", "RDS instance identifier"),
+    (
+        {
+            "restore": {
+                "backupId": "snap",
+                "sourceAutomatedBackupsArn": "arn:aws:rds:us-west-2:111122223333:auto-backup:ab-abc123",
+            }
+        },
+        "restore.sourceAutomatedBackupsArn",
+        "only applies with pointInTime",
+    ),
+    (
+        {
+            "restore": {
+                "pointInTime": "2026-11-20T09:30:00Z",
+                "sourceInstance": "astro-aws-db",
+                "sourceAutomatedBackupsArn": "arn:aws:rds:us-west-2:111122223333:auto-backup:ab-abc123",
+            }
+        },
+        "restore.sourceAutomatedBackupsArn",
+        "not both",
+    ),
+    (
+        {"restore": {"pointInTime": "2026-11-20T09:30:00Z", "sourceAutomatedBackupsArn": "ab-abc123"}},
+        "restore.sourceAutomatedBackupsArn",
+        "automated backups ARN",
+    ),
+    (
+        {"restore": {"pointInTime": "2026-11-20T09:30:00Z", "sourceInstance": "db--x"}},
+        "restore.sourceInstance",
+        "RDS instance identifier",
+    ),
     ({"backupReplicaRegion": "us-east-1"}, "backupReplicaRegion", "other than aws:region"),
     ({"backupReplicaRegion": "west"}, "backupReplicaRegion", "AWS region"),
 ]
@@ -259,7 +351,7 @@ AWS_REFUSALS = [
 @pytest.mark.parametrize("database, key, says", AWS_REFUSALS, ids=[f"{k}:{s}" for _, k, s in AWS_REFUSALS])
 def test_aws_refusals_name_the_key(database, key, says):
     message = refusal(aws_config(**database), "aws")
-    line = next((l for l in message.splitlines() if f"astronomer-dr:database.{key}:" in l), None)
+    line = next((line for line in message.splitlines() if f"astronomer-dr:database.{key}:" in line), None)
     assert line is not None, f"database.{key} not named in:\n{message}"
     assert says in line, line
 
@@ -267,8 +359,15 @@ def test_aws_refusals_name_the_key(database, key, says):
 def test_region_dependent_defaults_are_refused_where_they_do_not_exist():
     config = {**gcp_config(), "gcp:region": "australia-southeast1"}
     assert "astronomer-dr:database.backupLocation: required in australia-southeast1" in refusal(config)
-    assert "astronomer-dr:database.backupReplicaRegion: required in ap-south-1" in refusal(aws_config(region="ap-south-1"), "aws")
-    assert parse(aws_config(region="ap-south-1", backupReplicaRegion="ap-southeast-1"), "aws").aws.database.backup_replica_region == "ap-southeast-1"
+    assert "astronomer-dr:database.backupReplicaRegion: required in ap-south-1" in refusal(
+        aws_config(region="ap-south-1"), "aws"
+    )
+    assert (
+        parse(
+            aws_config(region="ap-south-1", backupReplicaRegion="ap-southeast-1"), "aws"
+        ).aws.database.backup_replica_region
+        == "ap-southeast-1"
+    )
 
 
 def test_registry_replica_and_placement_refusals():
@@ -296,7 +395,15 @@ def test_now_must_be_timezone_aware():
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_a_refused_restore_declares_nothing(stack):
-    evaluation = evaluate_stack(stack, **{"astronomer-dr:database": {**committed(stack, "database"), "restore": {"pointInTime": "2099-01-01T00:00:00Z"}}})
+    evaluation = evaluate_stack(
+        stack,
+        **{
+            "astronomer-dr:database": {
+                **committed(stack, "database"),
+                "restore": {"pointInTime": "2099-01-01T00:00:00Z"},
+            }
+        },
+    )
     assert isinstance(evaluation.error, ConfigError), evaluation.error
     assert "astronomer-dr:database.restore.pointInTime: is in the future" in str(evaluation.error)
     assert evaluation.resources == [] and evaluation.reads == []
@@ -336,7 +443,9 @@ def test_gcp_restored_instance_has_every_dr_setting_of_the_original():
     settings, original_settings = dict(new.input("settings")), dict(original.input("settings"))
     assert settings.pop("userLabels")["astronomer-dr-instance"] == AT_LABEL
     original_settings.pop("userLabels")
-    assert settings == original_settings  # backups, location, PITR, HA, private IP, TLS, protection, retained/final backups
+    assert (
+        settings == original_settings
+    )  # backups, location, PITR, HA, private IP, TLS, protection, retained/final backups
     assert without(new.inputs, CREATE_ONLY["gcp"] | {"settings"}) == without(original.inputs, {"settings"})
     assert new.protect is True and new.input("deletionProtection") is True
     assert set(new.ignore_changes) == CREATE_ONLY["gcp"]
@@ -352,7 +461,9 @@ def test_gcp_restore_of_a_backup_run():
 
 def test_gcp_clone_of_a_deleted_instance():
     deleted = (AT_TIME + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    found = instances(restored("gcp", pointInTime=AT, sourceInstance="astro-gcp-db-gone", sourceDeletedAt=deleted), "gcp")
+    found = instances(
+        restored("gcp", pointInTime=AT, sourceInstance="astro-gcp-db-gone", sourceDeletedAt=deleted), "gcp"
+    )
     assert found[AT_LABEL].input("clone.sourceInstanceDeletionTime") == deleted
     assert found[AT_LABEL].input("clone.sourceInstanceName") == "astro-gcp-db-gone"
 
@@ -402,7 +513,10 @@ def test_aws_restore_of_a_snapshot():
 def test_aws_restore_from_retained_or_replicated_automated_backups():
     arn = "arn:aws:rds:us-west-2:111122223333:auto-backup:ab-0123456789abcdefghij"
     found = instances(restored("aws", pointInTime=AT, sourceAutomatedBackupsArn=arn), "aws")
-    assert found[AT_LABEL].input("restoreToPointInTime") == {"restoreTime": AT, "sourceDbInstanceAutomatedBackupsArn": arn}
+    assert found[AT_LABEL].input("restoreToPointInTime") == {
+        "restoreTime": AT,
+        "sourceDbInstanceAutomatedBackupsArn": arn,
+    }
 
 
 # ---- both clouds: the platform follows, promotion, retirement ------------------------------------
@@ -458,7 +572,9 @@ def test_promotion_declares_the_same_instance_with_the_same_inputs(stack):
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_retiring_the_original_lifts_its_guards_then_stops_declaring_it(stack):
-    unprotected = instances(evaluated(stack, {"primary": AT_LABEL, "promoted": {"pointInTime": AT}, "unprotect": [ORIGINAL_LABEL]}), stack)
+    unprotected = instances(
+        evaluated(stack, {"primary": AT_LABEL, "promoted": {"pointInTime": AT}, "unprotect": [ORIGINAL_LABEL]}), stack
+    )
     original = unprotected[ORIGINAL_LABEL]
     assert original.protect is False and original.input("deletionProtection") is False
     if stack == "gcp":
@@ -476,13 +592,16 @@ def test_retiring_the_original_lifts_its_guards_then_stops_declaring_it(stack):
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_restored_stacks_pass_every_mandatory_policy(stack):
-    for evaluation in (restored(stack, pointInTime=AT), evaluated(stack, {"primary": AT_LABEL, "promoted": {"pointInTime": AT}})):
+    for evaluation in (
+        restored(stack, pointInTime=AT),
+        evaluated(stack, {"primary": AT_LABEL, "promoted": {"pointInTime": AT}}),
+    ):
         assert [v for v in validate_resources(as_policy_resources(evaluation)) if v.mandatory] == []
 
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_teardown_of_a_drill_stack_lifts_every_deletion_guard(stack):
-    config, secret_keys = stack_config(stack)
+    config, _secret_keys = stack_config(stack)
     config["astronomer-dr:teardown"] = "true"
     evaluation = evaluate(f"drill-{stack}", config=config, secrets=TLS_SECRETS)
     assert evaluation.error is None, evaluation.error

@@ -41,14 +41,19 @@ def test_gcp_backups_live_in_a_multi_region_and_outlive_the_instance():
 
 
 def test_gcp_backup_location_is_configurable():
-    assert evaluated("gcp", {"backupLocation": "us-east1"}).one(SQL).input("settings.backupConfiguration.location") == "us-east1"
+    assert (
+        evaluated("gcp", {"backupLocation": "us-east1"}).one(SQL).input("settings.backupConfiguration.location")
+        == "us-east1"
+    )
 
 
 def test_gcp_registry_bucket_stays_regional_by_default_and_takes_a_multi_or_dual_region():
     assert evaluated("gcp").one(GCS, "astro-gcp-registry").input("location") == "us-central1"
     multi = evaluated("gcp", registry={"location": "US"}).one(GCS, "astro-gcp-registry")
     assert multi.input("location") == "US" and multi.input("customPlacementConfig") is None
-    dual = evaluated("gcp", registry={"location": "US", "dataLocations": ["us-central1", "us-east1"]}).one(GCS, "astro-gcp-registry")
+    dual = evaluated("gcp", registry={"location": "US", "dataLocations": ["us-central1", "us-east1"]}).one(
+        GCS, "astro-gcp-registry"
+    )
     assert dual.input("customPlacementConfig") == {"dataLocations": ["US-CENTRAL1", "US-EAST1"]}
     assert dual.protect is True and dual.input("versioning") == {"enabled": True}
 
@@ -66,7 +71,10 @@ def test_aws_automated_backups_are_replicated_to_the_paired_region_encrypted_the
     assert replication.input("retentionPeriod") == 7 >= 7
     key = evaluation.one(KMS, "astro-aws-db-backups-us-west-2")
     assert provider_region(evaluation, key) == "us-west-2"
-    assert replication.input("kmsKeyId") == f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-db-backups-us-west-2"
+    assert (
+        replication.input("kmsKeyId")
+        == f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-db-backups-us-west-2"
+    )
     assert key.protect is True and key.input("enableKeyRotation") is True
     assert evaluation.outputs["database_backup_replica_region"] == "us-west-2"
     # And they outlive the instance in its own region.
@@ -106,7 +114,9 @@ def replicated():
 
 def test_aws_registry_replica_bucket_is_versioned_encrypted_private_and_protected_in_its_region(replicated):
     replica = replicated.one(S3, "astro-aws-registry-replica")
-    assert replica.input("bucket") == REPLICA_BUCKET and replica.protect is True and replica.input("forceDestroy") is False
+    assert (
+        replica.input("bucket") == REPLICA_BUCKET and replica.protect is True and replica.input("forceDestroy") is False
+    )
     assert provider_region(replicated, replica) == "us-west-2"
     key = replicated.one(KMS, "astro-aws-registry-replica-key")
     assert key.protect is True and provider_region(replicated, key) == "us-west-2"
@@ -138,9 +148,13 @@ def test_aws_registry_replication_rule(replicated):
     assert rule["destination"] == {
         "bucket": f"arn:aws:s3:::{REPLICA_BUCKET}",
         "storageClass": "STANDARD",
-        "encryptionConfiguration": {"replicaKmsKeyId": f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-registry-replica-key"},
+        "encryptionConfiguration": {
+            "replicaKmsKeyId": f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-registry-replica-key"
+        },
     }
-    for versioning in (v for v in replicated.of_type("aws:s3/bucketVersioning:BucketVersioning") if "registry" in v.name):
+    for versioning in (
+        v for v in replicated.of_type("aws:s3/bucketVersioning:BucketVersioning") if "registry" in v.name
+    ):
         assert versioning.urn in config.dependencies
 
 
@@ -159,10 +173,17 @@ def test_aws_registry_replication_role_is_least_privilege(replicated):
             granted.setdefault(resource, set()).update(as_list(statement["Action"]))
     assert granted == {
         f"arn:aws:s3:::{SOURCE_BUCKET}": {"s3:GetReplicationConfiguration", "s3:ListBucket"},
-        f"arn:aws:s3:::{SOURCE_BUCKET}/*": {"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"},
+        f"arn:aws:s3:::{SOURCE_BUCKET}/*": {
+            "s3:GetObjectVersionForReplication",
+            "s3:GetObjectVersionAcl",
+            "s3:GetObjectVersionTagging",
+        },
         f"arn:aws:s3:::{REPLICA_BUCKET}/*": {"s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"},
         f"arn:aws:kms:us-east-1:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-registry-key": {"kms:Decrypt"},
-        f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-registry-replica-key": {"kms:Encrypt", "kms:GenerateDataKey"},
+        f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-registry-replica-key": {
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+        },
     }
     # The registry pods' own role is unchanged: the source bucket and its key only.
     irsa = replicated.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-registry-irsa")

@@ -19,13 +19,19 @@ def commands(steps) -> list[str]:
 def test_drill_restores_checks_and_tears_down_a_throwaway_stack():
     steps = drill.drill_steps("gcp", GCP, at="2026-11-20T09:30:00Z", project="acme-drill")
     shell = commands(steps)
-    assert shell[0] == 'SOURCE=$(pulumi stack output database_instance --stack gcp)'
+    assert shell[0] == "SOURCE=$(pulumi stack output database_instance --stack gcp)"
     assert "pulumi stack init drill-gcp --copy-config-from gcp" in shell
-    assert "pulumi config set --path astronomer-dr:database.restore.pointInTime 2026-11-20T09:30:00Z --stack drill-gcp" in shell
+    assert (
+        "pulumi config set --path astronomer-dr:database.restore.pointInTime 2026-11-20T09:30:00Z --stack drill-gcp"
+        in shell
+    )
     assert 'pulumi config set --path astronomer-dr:database.restore.sourceInstance "$SOURCE" --stack drill-gcp' in shell
     assert "pulumi config set --path astronomer-dr:database.keepOriginal false --stack drill-gcp" in shell
     # The check proves the promotion changes nothing; the applied restore is kept as `promoted`.
-    assert "pulumi config set --path astronomer-dr:database.promoted.pointInTime 2026-11-20T09:30:00Z --stack drill-gcp" in shell
+    assert (
+        "pulumi config set --path astronomer-dr:database.promoted.pointInTime 2026-11-20T09:30:00Z --stack drill-gcp"
+        in shell
+    )
     assert shell.index("pulumi config rm --path astronomer-dr:database.restore --stack drill-gcp") < shell.index(
         'pulumi config set --path astronomer-dr:database.primary "$LABEL" --stack drill-gcp'
     )
@@ -40,13 +46,22 @@ def test_drill_restores_checks_and_tears_down_a_throwaway_stack():
     ]
     assert [s.phase for s in steps] == sorted((s.phase for s in steps), key=drill.PHASES.index)
     # Nothing touches the drilled stack but reading its output.
-    assert [c for c in shell if "--stack gcp" in c and "database_instance" not in c and "copy-config-from" not in c] == []
+    assert [
+        c for c in shell if "--stack gcp" in c and "database_instance" not in c and "copy-config-from" not in c
+    ] == []
 
 
 def test_drill_of_a_backup_and_without_dns():
-    shell = commands(drill.drill_steps("aws", {"astronomer-dr:dns": {"hostedZoneId": "Z1"}}, backup="rds:astro-aws-db-2026-11-20-03-00"))
+    shell = commands(
+        drill.drill_steps(
+            "aws", {"astronomer-dr:dns": {"hostedZoneId": "Z1"}}, backup="rds:astro-aws-db-2026-11-20-03-00"
+        )
+    )
     assert "pulumi config rm astronomer-dr:dns --stack drill-aws" in shell
-    assert "pulumi config set --path astronomer-dr:database.restore.backupId rds:astro-aws-db-2026-11-20-03-00 --stack drill-aws" in shell
+    assert (
+        "pulumi config set --path astronomer-dr:database.restore.backupId rds:astro-aws-db-2026-11-20-03-00 --stack drill-aws"
+        in shell
+    )
     assert not [c for c in shell if "pointInTime" in c]
 
 
@@ -58,7 +73,13 @@ def test_drill_of_a_backup_and_without_dns():
         ("gcp", GCP, "2026-11-20 09:30", None, "RFC 3339"),
         ("gcp", GCP, "2026-11-20T09:30:00", None, "timezone"),
         ("drill-gcp", GCP, "2026-11-20T09:30:00Z", None, "already a drill stack"),
-        ("gcp", {"astronomer-dr:cluster": {"existing": {"name": "shared"}}}, "2026-11-20T09:30:00Z", None, "existing cluster"),
+        (
+            "gcp",
+            {"astronomer-dr:cluster": {"existing": {"name": "shared"}}},
+            "2026-11-20T09:30:00Z",
+            None,
+            "existing cluster",
+        ),
     ],
 )
 def test_drill_refusals(stack, config, at, backup, says):
@@ -90,14 +111,25 @@ def test_running_substitutes_captured_outputs_and_stops_at_the_first_failure():
 
     steps = drill.drill_steps("gcp", GCP, at="2026-11-20T09:30:00Z", project="acme-drill")
     assert drill.run(steps, runner=runner, out=io.StringIO()) == 255
-    assert ["pulumi", "config", "set", "--path", "astronomer-dr:database.restore.sourceInstance", "astro-gcp-db-1a2b3c4", "--stack", "drill-gcp"] in calls
+    assert [
+        "pulumi",
+        "config",
+        "set",
+        "--path",
+        "astronomer-dr:database.restore.sourceInstance",
+        "astro-gcp-db-1a2b3c4",
+        "--stack",
+        "drill-gcp",
+    ] in calls
     assert calls[-1][:2] == ["pulumi", "preview"]  # stopped there: nothing destroyed
     assert not [c for c in calls if "destroy" in c]
 
 
 def test_makefile_has_the_drill_target():
     makefile = (drill.PROJECT_DIR / "Makefile").read_text()
-    assert "\ndrill: dev " in makefile and "-m tools.drill $(STACK)" in makefile and "$(filter 1,$(RUN)),--run" in makefile
+    assert (
+        "\ndrill: dev " in makefile and "-m tools.drill $(STACK)" in makefile and "$(filter 1,$(RUN)),--run" in makefile
+    )
 
 
 @pytest.mark.parametrize("cloud", ["gcp", "aws"])
@@ -112,13 +144,23 @@ def test_drill_of_the_deployments_reads_the_stacks_backups_and_repoints_them(clo
     assert f"HOST=$(pulumi stack output database_host --stack {cloud})" in shell
     assert f"pulumi config set --path astronomer-dr:cluster.restore.backup latest {on}" in shell
     assert f'pulumi config set --path astronomer-dr:cluster.restore.sourceBucket "$BACKUPS" {on}' in shell
-    assert f'pulumi config set --path \'astronomer-dr:cluster.restore.previousDatabaseHosts[0]\' "$HOST" {on}' in shell
-    assert (f'pulumi config set --path astronomer-dr:cluster.restore.sourceKmsKeyArn "$KEY" {on}' in shell) == (cloud == "aws")
+    assert f"pulumi config set --path 'astronomer-dr:cluster.restore.previousDatabaseHosts[0]' \"$HOST\" {on}" in shell
+    assert (f'pulumi config set --path astronomer-dr:cluster.restore.sourceKmsKeyArn "$KEY" {on}' in shell) == (
+        cloud == "aws"
+    )
     first_up = shell.index(f"pulumi up --yes {on}")
-    assert shell.index(f'pulumi config set --path astronomer-dr:cluster.restore.sourceBucket "$BACKUPS" {on}') < first_up
+    assert (
+        shell.index(f'pulumi config set --path astronomer-dr:cluster.restore.sourceBucket "$BACKUPS" {on}') < first_up
+    )
     drop = shell.index(f"pulumi config rm --path astronomer-dr:cluster.restore {on}")
-    assert shell[drop + 1] == f"pulumi up --yes {on}" and drop < shell.index(f"pulumi config rm --path astronomer-dr:database.restore {on}")
+    assert shell[drop + 1] == f"pulumi up --yes {on}" and drop < shell.index(
+        f"pulumi config rm --path astronomer-dr:database.restore {on}"
+    )
     # Still nothing written to the drilled stack: only its outputs are read.
-    assert [c for c in shell if f"--stack {cloud}" in c and "stack output" not in c and "copy-config-from" not in c] == []
+    assert [
+        c for c in shell if f"--stack {cloud}" in c and "stack output" not in c and "copy-config-from" not in c
+    ] == []
     # Without DEPLOYMENTS the drill is unchanged.
-    assert not [c for c in commands(drill.drill_steps(cloud, config, at="2026-11-20T09:30:00Z")) if "cluster.restore" in c]
+    assert not [
+        c for c in commands(drill.drill_steps(cloud, config, at="2026-11-20T09:30:00Z")) if "cluster.restore" in c
+    ]

@@ -10,11 +10,16 @@ import pytest
 
 from components.platform import repoint_job
 from components.platform.component import REPOINT_RULES
-from components.platform.values import DATABASE_ANNOTATION, PLATFORM_NAMESPACE_LABEL, database_fingerprint, helm_values
+from components.platform.values import (
+    DATABASE_ANNOTATION,
+    PLATFORM_NAMESPACE_LABEL,
+    LoadBalancer,
+    database_fingerprint,
+    helm_values,
+)
 from tests.conftest import bootstrap_connection_url
 from tests.test_platform import GCS, PLATFORM, chart_defaults, has_path
 from tests.test_restore import AT, AT_LABEL, OLD_HOST, evaluated, restored, restored_host
-from components.platform.values import LoadBalancer
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 JOB = "kubernetes:batch/v1:Job"
@@ -41,7 +46,9 @@ def test_the_release_rolls_its_pods_when_the_database_host_changes(stack):
     before = evaluated(stack).one(RELEASE, "astronomer-release").input("values.global.podAnnotations")
     after = restored(stack, pointInTime=AT).one(RELEASE, "astronomer-release").input("values.global.podAnnotations")
     assert before == {DATABASE_ANNOTATION: database_fingerprint(OLD_HOST[stack])}
-    assert after == {DATABASE_ANNOTATION: database_fingerprint(bootstrap_connection_url(restored(stack, pointInTime=AT)).hostname)}
+    assert after == {
+        DATABASE_ANNOTATION: database_fingerprint(bootstrap_connection_url(restored(stack, pointInTime=AT)).hostname)
+    }
     assert before != after
 
 
@@ -66,7 +73,11 @@ def test_the_repoint_job_runs_once_per_restore_before_the_release(stack):
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["NEW_HOST"] == restored_host(evaluation, stack)
     assert env["OLD_HOSTS"] == OLD_HOST[stack]
-    assert (env["PLATFORM_NAMESPACE"], env["NAMESPACE_LABEL"], env["RESTORE_LABEL"]) == ("astronomer", PLATFORM_NAMESPACE_LABEL, AT_LABEL)
+    assert (env["PLATFORM_NAMESPACE"], env["NAMESPACE_LABEL"], env["RESTORE_LABEL"]) == (
+        "astronomer",
+        PLATFORM_NAMESPACE_LABEL,
+        AT_LABEL,
+    )
     assert container["command"] == ["python", "/scripts/repoint.py"]
     assert container["securityContext"] == {
         "allowPrivilegeEscalation": False,
@@ -80,7 +91,9 @@ def test_the_repoint_job_runs_once_per_restore_before_the_release(stack):
     assert script.input("data")["repoint.py"] == SCRIPT.read_text()
     # It runs after its permissions and the new bootstrap Secret exist, and before the release rolls.
     binding = evaluation.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
-    bootstrap = next(r for r in evaluation.of_type("kubernetes:core/v1:Secret") if r.input("metadata.name") == "astronomer-bootstrap")
+    bootstrap = next(
+        r for r in evaluation.of_type("kubernetes:core/v1:Secret") if r.input("metadata.name") == "astronomer-bootstrap"
+    )
     assert {binding.urn, script.urn, bootstrap.urn} <= set(job.dependencies)
     assert job.urn in evaluation.one(RELEASE, "astronomer-release").dependencies
 
@@ -98,8 +111,14 @@ def test_the_repoint_job_may_do_exactly_what_it_needs():
     }
     assert len(role.input("rules")) == len(REPOINT_RULES)
     binding = evaluation.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
-    assert binding.input("roleRef") == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "astronomer-dr-repoint-astronomer"}
-    assert binding.input("subjects") == [{"kind": "ServiceAccount", "name": "astronomer-dr-repoint", "namespace": "astronomer"}]
+    assert binding.input("roleRef") == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "astronomer-dr-repoint-astronomer",
+    }
+    assert binding.input("subjects") == [
+        {"kind": "ServiceAccount", "name": "astronomer-dr-repoint", "namespace": "astronomer"}
+    ]
 
 
 # ---- the script ---------------------------------------------------------------------------------
@@ -121,8 +140,14 @@ def test_a_host_is_rewritten_only_as_a_whole_host():
 
 
 def test_secret_data_is_rewritten_key_by_key():
-    data = {"pgbouncer.ini": b64("[databases]\nd = host=10.99.0.3 dbname=d"), "users.txt": b64('"u" "md5x"'), "bin": "////"}
-    assert repoint_job.rewrite_secret_data(data, ["10.99.0.3"], "10.99.7.9") == {"pgbouncer.ini": b64("[databases]\nd = host=10.99.7.9 dbname=d")}
+    data = {
+        "pgbouncer.ini": b64("[databases]\nd = host=10.99.0.3 dbname=d"),
+        "users.txt": b64('"u" "md5x"'),
+        "bin": "////",
+    }
+    assert repoint_job.rewrite_secret_data(data, ["10.99.0.3"], "10.99.7.9") == {
+        "pgbouncer.ini": b64("[databases]\nd = host=10.99.7.9 dbname=d")
+    }
     assert repoint_job.rewrite_secret_data(data, ["10.1.1.1"], "10.99.7.9") == {}
 
 
@@ -137,10 +162,13 @@ def test_deployment_namespaces_are_named_after_the_platform_or_listed_never_sele
         {"metadata": {"name": "pool-c"}},
         {"metadata": {"name": "kube-system"}},
     ]
-    assert repoint_job.deployment_namespaces(namespaces, "astronomer", PLATFORM_NAMESPACE_LABEL) == (["astronomer-quasar-1234"], ["pool-a"])
-    assert repoint_job.deployment_namespaces(namespaces, "astronomer", PLATFORM_NAMESPACE_LABEL, ["pool-a", "pool-c"]) == (
-        ["astronomer-quasar-1234", "pool-a", "pool-c"], []
+    assert repoint_job.deployment_namespaces(namespaces, "astronomer", PLATFORM_NAMESPACE_LABEL) == (
+        ["astronomer-quasar-1234"],
+        ["pool-a"],
     )
+    assert repoint_job.deployment_namespaces(
+        namespaces, "astronomer", PLATFORM_NAMESPACE_LABEL, ["pool-a", "pool-c"]
+    ) == (["astronomer-quasar-1234", "pool-a", "pool-c"], [])
 
 
 class FakeApi:
@@ -150,12 +178,17 @@ class FakeApi:
         ini = "[databases]\nquasar-1234-metadata = host=10.99.0.3 port=5432 dbname=quasar_1234_airflow"
         self.secrets = {
             ("astronomer-quasar-1234", "quasar-1234-pgbouncer-config"): {"pgbouncer.ini": b64(ini)},
-            ("astronomer-quasar-1234", "quasar-1234-airflow-metadata"): {"connection": b64("postgresql://u:p@quasar-1234-pgbouncer:6543/m")},
+            ("astronomer-quasar-1234", "quasar-1234-airflow-metadata"): {
+                "connection": b64("postgresql://u:p@quasar-1234-pgbouncer:6543/m")
+            },
             ("astronomer-quasar-1234", "quasar-1234-fernet-key"): {"fernet-key": b64("10.99.0.3")},
             ("astronomer-nova-5678", "nova-5678-metadata"): {"connection": b64("postgresql://u:p@10.99.0.3:5432/n")},
         }
         self.workloads = {
-            "astronomer-quasar-1234": {"deployments": ["quasar-1234-scheduler", "quasar-1234-pgbouncer"], "statefulsets": ["quasar-1234-worker", "quasar-1234-redis"]},
+            "astronomer-quasar-1234": {
+                "deployments": ["quasar-1234-scheduler", "quasar-1234-pgbouncer"],
+                "statefulsets": ["quasar-1234-worker", "quasar-1234-redis"],
+            },
             "astronomer-nova-5678": {"deployments": ["nova-5678-scheduler"], "statefulsets": []},
         }
         self.patches: list[tuple[str, dict]] = []
@@ -163,9 +196,16 @@ class FakeApi:
     def items(self, path: str) -> list[dict]:
         parts = path.strip("/").split("/")
         if path == "/api/v1/namespaces":
-            return [{"metadata": {"name": n}} for n in ("astronomer", "astronomer-quasar-1234", "astronomer-nova-5678", "default")]
+            return [
+                {"metadata": {"name": n}}
+                for n in ("astronomer", "astronomer-quasar-1234", "astronomer-nova-5678", "default")
+            ]
         if parts[-1] == "secrets":
-            return [{"metadata": {"name": name}, "data": dict(data)} for (ns, name), data in self.secrets.items() if ns == parts[3]]
+            return [
+                {"metadata": {"name": name}, "data": dict(data)}
+                for (ns, name), data in self.secrets.items()
+                if ns == parts[3]
+            ]
         return [{"metadata": {"name": name}} for name in self.workloads[parts[4]][parts[5]]]
 
     def request(self, method: str, path: str, body: dict) -> dict:
@@ -193,7 +233,9 @@ def test_the_job_rewrites_connection_secrets_and_restarts_what_reads_them(capsys
     assert "host=10.99.7.9 " in decoded[("astronomer-quasar-1234", "quasar-1234-pgbouncer-config")]
     assert decoded[("astronomer-nova-5678", "nova-5678-metadata")] == "postgresql://u:p@10.99.7.9:5432/n"
     assert decoded[("astronomer-quasar-1234", "quasar-1234-fernet-key")] == "10.99.0.3"  # not a connection Secret
-    restarted = sorted(path.rsplit("/", 2)[-2] + "/" + path.rsplit("/", 1)[-1] for path, body in api.patches if "/apis/apps/" in path)
+    restarted = sorted(
+        path.rsplit("/", 2)[-2] + "/" + path.rsplit("/", 1)[-1] for path, body in api.patches if "/apis/apps/" in path
+    )
     assert restarted == [
         "deployments/nova-5678-scheduler",
         "deployments/quasar-1234-pgbouncer",
@@ -219,6 +261,10 @@ def test_the_script_needs_only_the_standard_library():
     import ast
 
     tree = ast.parse(SCRIPT.read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= {"__future__", "base64", "json", "os", "re", "ssl", "sys", "urllib", "typing"}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert imported <= {"__future__", "base64", "collections", "json", "os", "re", "ssl", "sys", "urllib", "typing"}

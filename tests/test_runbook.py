@@ -41,7 +41,7 @@ def test_each_recovery_says_what_to_run_what_comes_back_and_rpo_rto(title):
 
 def test_the_summary_table_lists_every_scenario_with_rpo_and_rto():
     text = RUNBOOK.read_text()
-    table = text[text.index("| Scenario |"): text.index("## The cluster lost")]
+    table = text[text.index("| Scenario |") : text.index("## The cluster lost")]
     assert "RPO" in table and "RTO" in table
     for title in SCENARIOS:
         assert title.split(" (")[0].split(":")[0] in table, title

@@ -56,7 +56,12 @@ JOB = "kubernetes:batch/v1:Job"
 def repoint_jobs(evaluation):
     """The repoint Job(s): the ready Job (`astronomer-ready`) is declared on every stack."""
     return [j for j in evaluation.of_type(JOB) if j.name.startswith("astronomer-repoint")]
-RBAC = ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+
+
+RBAC = (
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+)
 
 
 def test_repoint_image_is_pinned_by_digest():
@@ -81,7 +86,11 @@ def test_the_cluster_wide_grant_exists_only_while_a_restore_is_declared(stack):
 
 # One evaluation for the config-dependent checks below (each evaluation costs about a second):
 # an existing cluster, a restore, listed deployment namespaces, NGINX source ranges.
-VARIANT_PLATFORM = {"baseDomain": "astro.acme.example.com", "deploymentNamespaces": ["pool-a", "pool-b"], "loadBalancerSourceRanges": ["198.51.100.0/24"]}
+VARIANT_PLATFORM = {
+    "baseDomain": "astro.acme.example.com",
+    "deploymentNamespaces": ["pool-a", "pool-b"],
+    "loadBalancerSourceRanges": ["198.51.100.0/24"],
+}
 VARIANT_CLUSTER = {"existing": {"name": "shared-gke", "location": "us-central1", "network": "shared-vpc"}}
 
 
@@ -95,7 +104,10 @@ def test_listed_deployment_namespaces_reach_the_job():
     [container] = job.input("spec.template.spec.containers")
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["DEPLOYMENT_NAMESPACES"] == "pool-a,pool-b"
-    bad = evaluate_stack("gcp", **{"astronomer-dr:platform": {"baseDomain": "astro.acme.example.com", "deploymentNamespaces": ["Pool_A"]}})
+    bad = evaluate_stack(
+        "gcp",
+        **{"astronomer-dr:platform": {"baseDomain": "astro.acme.example.com", "deploymentNamespaces": ["Pool_A"]}},
+    )
     assert "astronomer-dr:platform.deploymentNamespaces" in str(bad.error)
 
 
@@ -113,7 +125,9 @@ def test_registry_identity_is_scoped_to_this_stacks_cluster(gcp):
     templates/_helpers.yaml:212 `default (printf "%s-registry" .Release.Name) .Values.registry.serviceAccount.name`),
     so the name carries the cluster's and a drill cluster's registry matches nothing here."""
     binding = gcp.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-registry-workload-identity")
-    values = gcp.one("kubernetes:helm.sh/v3:Release", "astronomer-release").input("values.astronomer.registry.serviceAccount")
+    values = gcp.one("kubernetes:helm.sh/v3:Release", "astronomer-release").input(
+        "values.astronomer.registry.serviceAccount"
+    )
     assert binding.input("member") == f"serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/{values['name']}]"
     assert values["name"] == "astronomer-registry-astro-gcp"
     production = workload_identity_member("acme-astronomer-prod", "astronomer", "astronomer", "astro-gcp")
@@ -124,24 +138,32 @@ def test_registry_identity_is_scoped_to_this_stacks_cluster(gcp):
 def test_an_existing_clusters_name_scopes_the_identity():
     evaluation = variant()
     binding = evaluation.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-registry-workload-identity")
-    assert binding.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-shared-gke]"
+    assert (
+        binding.input("member")
+        == "serviceAccount:acme-astronomer-prod.svc.id.goog[astronomer/astronomer-registry-shared-gke]"
+    )
     assert GcsRegistryStorage("b", "e").kubernetes_service_account("astronomer") == "astronomer-registry"
 
 
 # ---- exposure is an explicit choice the plan shows (issue 12 item 7) ----------------------------
 
-from tools import plan  # noqa: E402
 from tests.conftest import committed_stack  # noqa: E402
+from tools import plan  # noqa: E402
 
 
 def summary_of(evaluation) -> dict[str, str]:
     return {row["property"]: row["value"] for row in plan.dr_summary(evaluation)}
 
 
-@pytest.mark.parametrize("stack, key", [("gcp", "cluster.masterAuthorizedNetworks"), ("aws", "cluster.publicAccessCidrs")])
+@pytest.mark.parametrize(
+    "stack, key", [("gcp", "cluster.masterAuthorizedNetworks"), ("aws", "cluster.publicAccessCidrs")]
+)
 def test_the_plan_shows_the_default_exposure_as_a_choice(stack, key):
     rows = summary_of(committed_stack(stack))
-    assert rows["Exposure: Kubernetes API"].startswith("public endpoint, from anywhere") and key in rows["Exposure: Kubernetes API"]
+    assert (
+        rows["Exposure: Kubernetes API"].startswith("public endpoint, from anywhere")
+        and key in rows["Exposure: Kubernetes API"]
+    )
     assert rows["Exposure: NGINX (UI, APIs, registry)"].startswith("internet-facing, from anywhere")
     assert rows["NetworkPolicies"].startswith("enforced")
     assert "pod spec" in rows["Registry httpSecret"]

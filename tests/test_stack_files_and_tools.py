@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import subprocess
-from pathlib import Path
+from datetime import UTC
 
 import pytest
 
@@ -23,16 +23,33 @@ from tools.offline import PROJECT_DIR, stack_config
         ("13:30", "13:30"),  # no base-60 numbers in yaml.v3 (PyYAML 1.1: 810)
         ("2026-11-20T09:30:00Z", "2026-11-20T09:30:00Z"),  # a timestamp decoded into `any` stays text
         ("2026-11-20", "2026-11-20"),
-        ("yes", "yes"), ("on", "on"), ("n", "n"),  # booleans are true/false only
-        ("true", True), ("False", False), ("TRUE", True),
-        ("~", None), ("null", None), ("", None),
-        ("16", 16), ("+16", 16), ("-3", -3), ("1_000", 1000),
-        ("0777", 511), ("0o17", 15), ("0x1F", 31), ("0b101", 5),  # Go's ParseInt(s, 0, 64)
+        ("yes", "yes"),
+        ("on", "on"),
+        ("n", "n"),  # booleans are true/false only
+        ("true", True),
+        ("False", False),
+        ("TRUE", True),
+        ("~", None),
+        ("null", None),
+        ("", None),
+        ("16", 16),
+        ("+16", 16),
+        ("-3", -3),
+        ("1_000", 1000),
+        ("0777", 511),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("0b101", 5),  # Go's ParseInt(s, 0, 64)
         ("09", 9.0),  # not octal, so yaml.v3's float pattern takes it
-        ("1.30", 1.3), (".5", 0.5), ("1e3", 1000.0),
+        ("1.30", 1.3),
+        (".5", 0.5),
+        ("1e3", 1000.0),
         ("1e400", "1e400"),  # out of float64 range: yaml.v3 keeps the text
-        ("18446744073709551615", 2**64 - 1), ("18446744073709551616", 1.8446744073709552e19),
-        ("db-custom-4-16384", "db-custom-4-16384"), ("1.2.3", "1.2.3"), ("<<x", "<<x"),
+        ("18446744073709551615", 2**64 - 1),
+        ("18446744073709551616", 1.8446744073709552e19),
+        ("db-custom-4-16384", "db-custom-4-16384"),
+        ("1.2.3", "1.2.3"),
+        ("<<x", "<<x"),
     ],
 )
 def test_plain_scalars_resolve_as_yaml_v3_does(text, value):
@@ -103,7 +120,9 @@ def test_unquoted_times_and_versions_mean_what_they_look_like():
 
 
 def test_an_unquoted_restore_time_is_a_string(tmp_path):
-    text = committed_text("gcp").replace('backupStartTime: "03:00"', 'backupStartTime: "03:00"\n    restore: {pointInTime: 2026-11-20T09:30:00Z}')
+    text = committed_text("gcp").replace(
+        'backupStartTime: "03:00"', 'backupStartTime: "03:00"\n    restore: {pointInTime: 2026-11-20T09:30:00Z}'
+    )
     assert stackfile.load_text(text)["astronomer-dr:database"]["restore"]["pointInTime"] == "2026-11-20T09:30:00Z"
 
 
@@ -113,7 +132,11 @@ def test_an_unquoted_restore_time_is_a_string(tmp_path):
 def test_plan_of_an_unknown_stack_exits_non_zero_and_names_the_stacks(capsys):
     assert plan.main(["gpc"]) == 2
     err = capsys.readouterr().err
-    assert "no stack named 'gpc'" in err and "stacks: aws, aws-standby, gcp, gcp-standby" in err and "did you mean gcp?" in err
+    assert (
+        "no stack named 'gpc'" in err
+        and "stacks: aws, aws-standby, gcp, gcp-standby" in err
+        and "did you mean gcp?" in err
+    )
     with pytest.raises(plan.PlanError, match="no stack named 'gpc'"):
         plan.compare("gpc", "HEAD", plan.missing_stack_document("gpc", "x"), plan.missing_stack_document("gpc", "x"))
 
@@ -131,13 +154,13 @@ def test_plan_of_a_broken_stack_file_says_why_without_a_traceback(tmp_path, caps
 def test_the_plan_placeholder_certificate_passes_the_programs_checks_and_never_changes():
     """The offline plan stands in for encrypted TLS secrets with material the program accepts, the
     same bytes every run (a diff must not show it)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from components.tls_material import check_tls
 
     first, second = plan.placeholder_tls("astro.acme.example.com"), plan.placeholder_tls("astro.acme.example.com")
     assert first == second
-    assert check_tls(*first, "astro.acme.example.com", datetime.now(timezone.utc)) == ({}, [])
+    assert check_tls(*first, "astro.acme.example.com", datetime.now(UTC)) == ({}, [])
 
 
 # ---- make drill ----------------------------------------------------------------------------------------
@@ -160,7 +183,10 @@ def test_a_failed_step_shows_pulumis_error_and_what_to_clean_up():
     out = _Out()
     assert drill.run(steps, runner=runner, out=out, stack="gcp") == 255
     assert "drill stopped: `build the drill platform on the restored database` failed (exit 255)" in out.text
-    assert "left behind: the drill stack drill-gcp (and its stack file Pulumi.drill-gcp.yaml) and whatever its `pulumi up` created" in out.text
+    assert (
+        "left behind: the drill stack drill-gcp (and its stack file Pulumi.drill-gcp.yaml) and whatever its `pulumi up` created"
+        in out.text
+    )
     assert "make drill STACK=gcp PHASE=teardown RUN=1" in out.text
 
     def first_fails(argv, **kwargs):
@@ -201,7 +227,7 @@ class _Out:
         (["gcp", "--at", "2999-01-01T00:00:00Z", "--project", "acme-drill"], "is in the future"),
         (["gcp", "--backup", "nightly"], "Cloud SQL backup run id (digits)"),
         (["aws", "--backup", "bad id!"], "RDS snapshot identifier"),
-        (["aws", "--backup", "１２３"], "plain ASCII"),
+        (["aws", "--backup", "１２３"], "plain ASCII"),  # noqa: RUF001 -- full-width digits on purpose: the refusal under test
         (["gpc", "--backup", "1"], "stacks here: aws, aws-standby, gcp, gcp-standby"),
     ],
 )

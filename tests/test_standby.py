@@ -23,7 +23,7 @@ GCP_REFERENCE = "organization/astronomer-dr/gcp"
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def aws_primary_with_registry_replica():
     """The committed aws stack plus `registry.replicaRegion: us-west-2`: what its standby needs."""
     config, _ = stack_config("aws")
@@ -41,7 +41,9 @@ def standby(stack: str, primary: str, **overrides):
     """The standby stack as committed (plus TLS secrets), its StackReference answered with the
     `primary` stack's outputs (aws: with the registry replica its standby needs)."""
     reference = f"organization/astronomer-dr/{primary}"
-    return evaluate(stack, secrets=TLS_SECRETS, overrides=overrides, stack_outputs={reference: primary_outputs(primary)})
+    return evaluate(
+        stack, secrets=TLS_SECRETS, overrides=overrides, stack_outputs={reference: primary_outputs(primary)}
+    )
 
 
 def failover_overrides(stack: str, primary: str, promote: bool) -> dict:
@@ -56,10 +58,12 @@ def failover_overrides(stack: str, primary: str, promote: bool) -> dict:
     return {"astronomer-dr:cluster": {**committed(stack, "cluster"), "restore": restore}}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gcp_standby(promote: bool = False, cluster: str = "warm"):
     evaluation = standby(
-        "gcp-standby", "gcp", **{"astronomer-dr:standby": {"primaryStack": GCP_REFERENCE, "promote": promote, "cluster": cluster}},
+        "gcp-standby",
+        "gcp",
+        **{"astronomer-dr:standby": {"primaryStack": GCP_REFERENCE, "promote": promote, "cluster": cluster}},
         **failover_overrides("gcp-standby", "gcp", promote),
     )
     if evaluation.error is not None:
@@ -210,7 +214,9 @@ def test_the_platform_is_declared_on_promotion_pointing_at_the_promoted_instance
     user = evaluation.one("gcp:sql/user:User")
     assert user.input("name") == "astronomer"
     host = bootstrap_connection_url(evaluation).hostname
-    assert host.startswith("10.99.") and host != committed_stack("gcp").outputs["database_host"]  # the promoted instance's
+    assert (
+        host.startswith("10.99.") and host != committed_stack("gcp").outputs["database_host"]
+    )  # the promoted instance's
     # Deployments restored from the primary name its host: the repoint Job rewrites it to the promoted one.
     [job] = [j for j in evaluation.of_type("kubernetes:batch/v1:Job") if j.name.startswith("astronomer-repoint")]
     env = {e["name"]: e.get("value") for e in job.input("spec.template.spec.containers.0.env")}
@@ -252,8 +258,16 @@ def standby_config(stack: str = "gcp-standby", **standby_overrides) -> dict[str,
         ({"primaryStack": None, "promote": True}, "astronomer-dr:standby.primaryStack", "required with promote: true"),
         ({"primaryStack": None}, "astronomer-dr:standby.primaryStack", "required"),
         ({"primaryStack": "gcp"}, "astronomer-dr:standby.primaryStack", "<organization>/<project>/<stack>"),
-        ({"primaryStack": "organization/other-project/gcp"}, "astronomer-dr:standby.primaryStack", "project astronomer-dr"),
-        ({"primaryStack": "organization/astronomer-dr/gcp-standby"}, "astronomer-dr:standby.primaryStack", "names this stack"),
+        (
+            {"primaryStack": "organization/other-project/gcp"},
+            "astronomer-dr:standby.primaryStack",
+            "project astronomer-dr",
+        ),
+        (
+            {"primaryStack": "organization/astronomer-dr/gcp-standby"},
+            "astronomer-dr:standby.primaryStack",
+            "names this stack",
+        ),
         ({"cluster": "hot"}, "astronomer-dr:standby.cluster", "warm"),
     ],
 )
@@ -265,9 +279,14 @@ def test_config_refuses_a_bad_standby_with_the_key_named(secret_tls, overrides, 
 
 def test_a_standby_refuses_database_restores_and_an_existing_cluster(secret_tls):
     config = standby_config()
-    config["astronomer-dr:database"] = json.dumps({**json.loads(config["astronomer-dr:database"]), "restore": {"backupId": "1"}})
+    config["astronomer-dr:database"] = json.dumps(
+        {**json.loads(config["astronomer-dr:database"]), "restore": {"backupId": "1"}}
+    )
     config["astronomer-dr:cluster"] = json.dumps(
-        {**json.loads(config["astronomer-dr:cluster"]), "existing": {"name": "c", "location": "us-east4", "network": "vpc"}}
+        {
+            **json.loads(config["astronomer-dr:cluster"]),
+            "existing": {"name": "c", "location": "us-east4", "network": "vpc"},
+        }
     )
     with pytest.raises(ConfigError) as caught:
         parse_settings(config, "gcp-standby")
@@ -317,10 +336,12 @@ AWS_REFERENCE = "organization/astronomer-dr/aws"
 RDS = "aws:rds/instance:Instance"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def aws_standby(promote: bool = False, cluster: str = "warm"):
     evaluation = standby(
-        "aws-standby", "aws", **{"astronomer-dr:standby": {"primaryStack": AWS_REFERENCE, "promote": promote, "cluster": cluster}},
+        "aws-standby",
+        "aws",
+        **{"astronomer-dr:standby": {"primaryStack": AWS_REFERENCE, "promote": promote, "cluster": cluster}},
         **failover_overrides("aws-standby", "aws", promote),
     )
     if evaluation.error is not None:
@@ -358,7 +379,7 @@ def test_the_rds_replica_is_protected_twice_and_carries_its_backups_already():
 
 
 def test_rds_promotion_is_removing_the_source_on_the_same_resource():
-    """"Removing the `replicate_source_db` attribute from an existing RDS Replicate database managed
+    """ "Removing the `replicate_source_db` attribute from an existing RDS Replicate database managed
     by the provider will promote the database to a fully standalone database" (pulumi_aws 7.51.1
     rds/instance.py); the provider's update calls PromoteReadReplica with the configured
     `backup_retention_period` and `backup_window` (terraform-provider-aws
@@ -376,9 +397,20 @@ def test_rds_promotion_is_removing_the_source_on_the_same_resource():
 def test_the_promoted_rds_instance_has_every_dr_setting_of_a_primary():
     primary = committed_stack("aws").one(RDS)
     promoted = aws_standby(promote=True, cluster="cold").one(RDS)
-    for setting in ("backupRetentionPeriod", "backupWindow", "maintenanceWindow", "multiAz", "deletionProtection",
-                    "deleteAutomatedBackups", "skipFinalSnapshot", "copyTagsToSnapshot", "storageEncrypted",
-                    "publiclyAccessible", "autoMinorVersionUpgrade", "enabledCloudwatchLogsExports"):
+    for setting in (
+        "backupRetentionPeriod",
+        "backupWindow",
+        "maintenanceWindow",
+        "multiAz",
+        "deletionProtection",
+        "deleteAutomatedBackups",
+        "skipFinalSnapshot",
+        "copyTagsToSnapshot",
+        "storageEncrypted",
+        "publiclyAccessible",
+        "autoMinorVersionUpgrade",
+        "enabledCloudwatchLogsExports",
+    ):
         assert promoted.input(setting) == primary.input(setting), setting
     [replication] = aws_standby(promote=True, cluster="cold").of_type(
         "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
@@ -404,9 +436,19 @@ def test_the_aws_platform_is_declared_on_promotion_on_the_registry_replica():
 
 def test_aws_refusals_that_need_the_primary(secret_tls):
     settings = parse_settings(standby_config("aws-standby", promote=True), "aws-standby")
-    exports = {k: primary_outputs("aws").get(k) for k in (*PRIMARY_EXPORTS["aws"], "registry_replica_bucket", "registry_replica_region", "registry_replica_kms_key_arn")}
+    exports = {
+        k: primary_outputs("aws").get(k)
+        for k in (
+            *PRIMARY_EXPORTS["aws"],
+            "registry_replica_bucket",
+            "registry_replica_region",
+            "registry_replica_kms_key_arn",
+        )
+    }
     # Before promotion a missing registry replica is only warned about (promotion is refused).
-    check_primary(parse_settings(standby_config("aws-standby"), "aws-standby"), {**exports, "registry_replica_region": None})
+    check_primary(
+        parse_settings(standby_config("aws-standby"), "aws-standby"), {**exports, "registry_replica_region": None}
+    )
     cases = [
         ({"cloud": "gcp"}, "astronomer-dr:standby.primaryStack", "is a gcp stack"),
         ({"region": "us-west-2"}, "aws:region", "primary's own region"),
@@ -417,8 +459,18 @@ def test_aws_refusals_that_need_the_primary(secret_tls):
         with pytest.raises(ConfigError) as caught:
             check_primary(settings, {**exports, **changes})
         assert f"{key}:" in str(caught.value) and says in str(caught.value), (changes, str(caught.value))
-    third = parse_settings({**standby_config("aws-standby", promote=True), "astronomer-dr:database": json.dumps(
-        {**json.loads(stack_config("aws-standby")[0]["astronomer-dr:database"]), "backupReplicaRegion": "us-east-1"})}, "aws-standby")
+    third = parse_settings(
+        {
+            **standby_config("aws-standby", promote=True),
+            "astronomer-dr:database": json.dumps(
+                {
+                    **json.loads(stack_config("aws-standby")[0]["astronomer-dr:database"]),
+                    "backupReplicaRegion": "us-east-1",
+                }
+            ),
+        },
+        "aws-standby",
+    )
     with pytest.raises(ConfigError) as caught:
         check_primary(third, exports)
     assert "astronomer-dr:database.backupReplicaRegion:" in str(caught.value)
@@ -439,7 +491,9 @@ def test_the_standby_replicas_pass_the_policy_pack():
     from policy.policies import validate_resources
 
     for evaluation in (gcp_standby(), aws_standby()):
-        violations = [v for v in validate_resources(policy_input(evaluation)) if "replica" in v.policy or "protected" in v.policy]
+        violations = [
+            v for v in validate_resources(policy_input(evaluation)) if "replica" in v.policy or "protected" in v.policy
+        ]
         assert violations == [], violations
 
 
@@ -449,7 +503,12 @@ def test_the_standby_replicas_pass_the_policy_pack():
         ("gcp", INSTANCE, {"instanceType": None}, "cloudsql-replica-promotable"),
         ("gcp", INSTANCE, {"deletionProtection": False}, "cloudsql-replica-protected"),
         ("aws", RDS, {"kmsKeyId": None}, "rds-replica-protected-and-encrypted-in-its-region"),
-        ("aws", RDS, {"kmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/k"}, "rds-replica-protected-and-encrypted-in-its-region"),
+        (
+            "aws",
+            RDS,
+            {"kmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/k"},
+            "rds-replica-protected-and-encrypted-in-its-region",
+        ),
         ("aws", RDS, {"deletionProtection": False}, "rds-replica-protected-and-encrypted-in-its-region"),
     ],
 )
@@ -458,7 +517,9 @@ def test_the_policy_pack_catches_an_unguarded_replica(evaluation, type_, change,
 
     replica = (gcp_standby() if evaluation == "gcp" else aws_standby()).one(type_)
     props = {k: v for k, v in {**reveal(replica.inputs), **change}.items() if v is not None}
-    names = {v.policy for v in validate_resources([{"type": type_, "name": replica.name, "props": props, "protect": True}])}
+    names = {
+        v.policy for v in validate_resources([{"type": type_, "name": replica.name, "props": props, "protect": True}])
+    }
     assert policy in names
 
 
@@ -472,11 +533,17 @@ def test_the_plan_shows_the_standby_and_the_region_loss_rpo_per_scenario():
         return {row["property"]: row["value"] for row in dr_summary(evaluation)}
 
     replica = rows(gcp_standby())
-    assert "read replica of `astro-gcp-db-mock1234`" in replica["Standby replica"] and "organization/astronomer-dr/gcp" in replica["Standby replica"]
+    assert (
+        "read replica of `astro-gcp-db-mock1234`" in replica["Standby replica"]
+        and "organization/astronomer-dr/gcp" in replica["Standby replica"]
+    )
     assert replica["Region-loss RPO, standby promoted"].startswith("seconds")
     assert replica["Platform release"].startswith("declared at promotion")
     primary = rows(committed_stack("gcp"))
-    assert primary["Region-loss RPO, restore from backups"].startswith("up to 24 h") and "`us`" in primary["Region-loss RPO, restore from backups"]
+    assert (
+        primary["Region-loss RPO, restore from backups"].startswith("up to 24 h")
+        and "`us`" in primary["Region-loss RPO, restore from backups"]
+    )
     assert primary["Region-loss RPO, standby promoted"].startswith("seconds")
     aws = rows(committed_stack("aws"))
     assert "replicated to `us-west-2`" in aws["Region-loss RPO, restore from backups"]
@@ -489,7 +556,7 @@ def test_the_runbook_fails_over_to_the_standby_and_keeps_the_backup_path():
     from pathlib import Path
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "RUNBOOK.md").read_text()
-    section = text[text.index("## The whole region lost"): text.index("## Registry objects deleted")]
+    section = text[text.index("## The whole region lost") : text.index("## Registry objects deleted")]
     for needle in (
         "astronomer-dr:standby.promote true",
         "astronomer-dr:cluster.restore",
@@ -510,8 +577,12 @@ def test_failback_a_standby_of_the_promoted_standby_in_the_original_region(secre
     promoted = gcp_standby(promote=True, cluster="cold").outputs
     config = standby_config(primaryStack="organization/astronomer-dr/gcp-standby")
     config["gcp:region"] = "us-central1"
-    config["astronomer-dr:network"] = json.dumps({"subnetCidr": "10.12.0.0/20", "podsCidr": "10.36.0.0/14", "servicesCidr": "10.30.32.0/20"})
-    config["astronomer-dr:cluster"] = json.dumps({**json.loads(config["astronomer-dr:cluster"]), "masterIpv4CidrBlock": "172.16.0.32/28"})
+    config["astronomer-dr:network"] = json.dumps(
+        {"subnetCidr": "10.12.0.0/20", "podsCidr": "10.36.0.0/14", "servicesCidr": "10.30.32.0/20"}
+    )
+    config["astronomer-dr:cluster"] = json.dumps(
+        {**json.loads(config["astronomer-dr:cluster"]), "masterIpv4CidrBlock": "172.16.0.32/28"}
+    )
     settings = parse_settings(config, "gcp-return")
     facts = check_primary(settings, {k: promoted.get(k) for k in (*PRIMARY_EXPORTS["gcp"], "standby_promoted")})
     assert facts.database_instance == promoted["database_instance"] and facts.region == "us-east4"
@@ -527,7 +598,10 @@ def test_velero_comes_with_promotion_and_restores_the_primarys_deployments_read_
     assert not [r for r in before.resources if r.type.startswith("kubernetes:velero.io")]
     assert not [r for r in before.resources if r.name.endswith("-backups")]
     after = gcp_standby(promote=True, cluster="cold") if cloud == "gcp" else aws_standby(promote=True, cluster="cold")
-    locations = {r.input("spec.objectStorage.bucket"): r.input("spec.accessMode") for r in after.of_type("kubernetes:velero.io/v1:BackupStorageLocation")}
+    locations = {
+        r.input("spec.objectStorage.bucket"): r.input("spec.accessMode")
+        for r in after.of_type("kubernetes:velero.io/v1:BackupStorageLocation")
+    }
     assert locations.get(primary_outputs(cloud)["backups_bucket"]) == "ReadOnly"
     assert after.outputs["backups_bucket"] != primary_outputs(cloud)["backups_bucket"]
     [restore] = after.of_type("kubernetes:velero.io/v1:Restore")

@@ -7,8 +7,9 @@ CRD schemas (tests/velero/, with their sources); the stacks are checked for what
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import jsonschema
 import pytest
@@ -100,7 +101,11 @@ def test_chart_version_and_what_its_defaults_would_do():
     defaults = chart_defaults()
     assert defaults["image"]["tag"] == "v1.18.1"
     assert defaults["credentials"]["useSecret"] is True
-    assert (defaults["backupsEnabled"], defaults["snapshotsEnabled"], defaults["deployNodeAgent"]) == (True, True, False)
+    assert (defaults["backupsEnabled"], defaults["snapshotsEnabled"], defaults["deployNodeAgent"]) == (
+        True,
+        True,
+        False,
+    )
     values = velero_values(GCS)
     assert values["credentials"] == {"useSecret": False}
     assert (values["backupsEnabled"], values["snapshotsEnabled"], values["deployNodeAgent"]) == (False, False, True)
@@ -116,7 +121,9 @@ def test_plugin_is_the_clouds_and_pinned(storage):
     [plugin] = velero_values(storage)["initContainers"]
     assert plugin["image"] == PLUGIN_IMAGES[storage.provider]
     assert plugin["image"].rsplit(":", 1)[1] == "v1.14.0"  # an exact tag, never latest
-    assert velero_values(storage)["serviceAccount"]["server"]["annotations"] == dict(storage.service_account_annotations)
+    assert velero_values(storage)["serviceAccount"]["server"]["annotations"] == dict(
+        storage.service_account_annotations
+    )
 
 
 # ---- Velero's objects against its CRD schemas --------------------------------------------------
@@ -131,7 +138,11 @@ def closed(schema: Any) -> Any:
     would prune them silently)."""
     if isinstance(schema, dict):
         out = {k: closed(v) for k, v in schema.items()}
-        if "properties" in schema and "additionalProperties" not in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
             out["additionalProperties"] = False
         return out
     if isinstance(schema, list):
@@ -217,16 +228,23 @@ def test_wait_annotations_use_the_rfc9535_jsonpath_of_pulumi_kubernetes():
         "jsonpath={.status[?@ == 'Completed' || @ == 'PartiallyFailed' || @ == 'Failed' || @ == 'FailedValidation']}"
     )
     assert LOCATION_WAIT_FOR == "jsonpath={.status.lastSyncedTime}"
-    requirement = next(l for l in Path("requirements.in").read_text().splitlines() if l.startswith("pulumi-kubernetes"))
+    requirement = next(
+        line for line in Path("requirements.in").read_text().splitlines() if line.startswith("pulumi-kubernetes")
+    )
     assert ">=4.34" in requirement
 
 
 def test_a_failed_restore_stops_the_run_with_velero_s_phase_and_counts():
-    status = {"phase": "PartiallyFailed", "errors": 3, "warnings": 1, "progress": {"totalItems": 120, "itemsRestored": 117}}
+    status = {
+        "phase": "PartiallyFailed",
+        "errors": 3,
+        "warnings": 1,
+        "progress": {"totalItems": 120, "itemsRestored": 117},
+    }
     message = restore_failure("astronomer-deployments-latest", status)
     assert "ended PartiallyFailed" in message and "3 error(s), 1 warning(s)" in message and "117 of 120" in message
     assert "velero restore describe astronomer-deployments-latest --details" in message
-    with pytest.raises(RestoreFailed, match="FailedValidation.*No backups found for schedule"):
+    with pytest.raises(RestoreFailed, match=r"FailedValidation.*No backups found for schedule"):
         _checked(object(), "r", {"phase": "FailedValidation", "validationErrors": ["No backups found for schedule"]})
     assert restore_failure("r", {"phase": "Completed"}) is None
     assert restore_failure("r", None) is None  # preview: not known yet
@@ -251,7 +269,9 @@ def test_velero_is_a_pinned_release_in_its_namespace(stack):
 def test_gcp_backups_bucket_is_protected_twice_and_outside_the_region():
     evaluation = committed_stack("gcp")
     bucket = evaluation.one("gcp:storage/bucket:Bucket", "astro-gcp-backups")
-    assert bucket.protect is True and bucket.input("deletionPolicy") == "PREVENT" and bucket.input("forceDestroy") is False
+    assert (
+        bucket.protect is True and bucket.input("deletionPolicy") == "PREVENT" and bucket.input("forceDestroy") is False
+    )
     assert bucket.input("location") == "US"  # us-central1's multi-region
     assert bucket.input("versioning") == {"enabled": True}
     assert bucket.input("publicAccessPrevention") == "enforced" and bucket.input("uniformBucketLevelAccess") is True
@@ -265,20 +285,33 @@ def test_gcp_velero_identity_is_keyless_and_scoped_to_the_bucket():
     bucket = evaluation.one("gcp:storage/bucket:Bucket", "astro-gcp-backups").input("name")
     account = evaluation.one("gcp:serviceaccount/account:Account", "astro-gcp-backups-identity")
     email = f"{account.input('accountId')}@acme-astronomer-prod.iam.gserviceaccount.com"
-    grants = [g for g in evaluation.of_type("gcp:storage/bucketIAMMember:BucketIAMMember") if g.name.startswith("astro-gcp-backups")]
+    grants = [
+        g
+        for g in evaluation.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+        if g.name.startswith("astro-gcp-backups")
+    ]
     assert {g.input("role") for g in grants} == {"roles/storage.objectAdmin", "roles/storage.legacyBucketReader"}
-    assert {g.input("bucket") for g in grants} == {bucket} and {g.input("member") for g in grants} == {f"serviceAccount:{email}"}
+    assert {g.input("bucket") for g in grants} == {bucket} and {g.input("member") for g in grants} == {
+        f"serviceAccount:{email}"
+    }
     identity = evaluation.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-backups-workload-identity")
     assert identity.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[velero/velero]"
     assert identity.input("role") == "roles/iam.workloadIdentityUser"
     sign = evaluation.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-backups-sign")
     assert sign.input("member") == f"serviceAccount:{email}"  # only on itself
     # No project-level role for Velero (the only project-level grant is the GKE nodes' own role).
-    assert not [r for r in evaluation.resources if r.type.startswith(("gcp:projects/", "gcp:organizations/")) and "backups" in r.name]
+    assert not [
+        r
+        for r in evaluation.resources
+        if r.type.startswith(("gcp:projects/", "gcp:organizations/")) and "backups" in r.name
+    ]
     values = evaluation.one(RELEASE, "velero-release").input("values")
     assert values["serviceAccount"]["server"]["annotations"] == {"iam.gke.io/gcp-service-account": email}
     location = evaluation.one(LOCATION)
-    assert location.input("spec.config") == {"serviceAccount": email} and location.input("spec.objectStorage.bucket") == bucket
+    assert (
+        location.input("spec.config") == {"serviceAccount": email}
+        and location.input("spec.objectStorage.bucket") == bucket
+    )
 
 
 AWS_BUCKET = f"astro-aws-backups-{MOCK_AWS_ACCOUNT}-us-west-2"
@@ -300,10 +333,17 @@ def test_aws_backups_bucket_is_protected_encrypted_and_in_the_backup_region():
     assert key.protect is True and aws_region_of(evaluation, key) == "us-west-2"
     assert evaluation.one("aws:s3/bucketVersioning:BucketVersioning", "astro-aws-backups").protect is True
     block = evaluation.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "astro-aws-backups")
-    assert all(block.input(k) is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
-    [rule] = evaluation.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "astro-aws-backups").input("rules")
+    assert all(
+        block.input(k) is True
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    [rule] = evaluation.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "astro-aws-backups"
+    ).input("rules")
     assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": AWS_KEY_ARN}
-    [statement] = json.loads(evaluation.one("aws:s3/bucketPolicy:BucketPolicy", "astro-aws-backups").input("policy"))["Statement"]
+    [statement] = json.loads(evaluation.one("aws:s3/bucketPolicy:BucketPolicy", "astro-aws-backups").input("policy"))[
+        "Statement"
+    ]
     assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert sorted(statement["Resource"]) == [AWS_BUCKET_ARN, f"{AWS_BUCKET_ARN}/*"]
     assert evaluation.outputs["backups_bucket"] == AWS_BUCKET
@@ -317,12 +357,20 @@ def test_aws_velero_role_trusts_only_velero_and_reaches_only_its_bucket_and_key(
         ["system:serviceaccount:velero:velero", "sts.amazonaws.com"],
         ["sts.amazonaws.com", "system:serviceaccount:velero:velero"],
     )
-    statements = json.loads(evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-backups-irsa").input("policy"))["Statement"]
+    statements = json.loads(evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-backups-irsa").input("policy"))[
+        "Statement"
+    ]
     resources = {s["Sid"]: s["Resource"] for s in statements}
     assert resources == {"Bucket": AWS_BUCKET_ARN, "Objects": f"{AWS_BUCKET_ARN}/*", "BucketKey": AWS_KEY_ARN}
-    assert not any(a.startswith("ec2:") for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
+    assert not any(
+        a.startswith("ec2:")
+        for s in statements
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    )
     values = evaluation.one(RELEASE, "velero-release").input("values")
-    assert values["serviceAccount"]["server"]["annotations"] == {"eks.amazonaws.com/role-arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:role/astro-aws-backups"}
+    assert values["serviceAccount"]["server"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:role/astro-aws-backups"
+    }
     assert evaluation.one(LOCATION).input("spec.config") == {"region": "us-west-2", "kmsKeyId": AWS_KEY_ARN}
 
 
@@ -392,18 +440,34 @@ def test_a_restore_from_another_stacks_bucket_reads_it_only(stack):
     source = evaluation.one(LOCATION, "velero-source")
     spec = source.input("spec")
     assert_valid_spec("BackupStorageLocation", spec)
-    assert spec["accessMode"] == "ReadOnly" and spec["default"] is False and spec["objectStorage"] == {"bucket": "acme-other-backups"}
-    assert "ReadOnly" in crd("BackupStorageLocation")["openAPIV3Schema"]["properties"]["spec"]["properties"]["accessMode"]["enum"]
+    assert (
+        spec["accessMode"] == "ReadOnly"
+        and spec["default"] is False
+        and spec["objectStorage"] == {"bucket": "acme-other-backups"}
+    )
+    assert (
+        "ReadOnly"
+        in crd("BackupStorageLocation")["openAPIV3Schema"]["properties"]["spec"]["properties"]["accessMode"]["enum"]
+    )
     assert source.urn in evaluation.one(RESTORE).dependencies
     if stack == "gcp":
-        grants = [g for g in evaluation.of_type("gcp:storage/bucketIAMMember:BucketIAMMember") if g.input("bucket") == "acme-other-backups"]
+        grants = [
+            g
+            for g in evaluation.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+            if g.input("bucket") == "acme-other-backups"
+        ]
         assert {g.input("role") for g in grants} == {"roles/storage.objectViewer", "roles/storage.legacyBucketReader"}
     else:
         assert spec["config"] == {"region": "us-east-2"}
-        statements = json.loads(evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-backups-irsa-source").input("policy"))["Statement"]
+        statements = json.loads(
+            evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-backups-irsa-source").input("policy")
+        )["Statement"]
         actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
         assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt"}
-        assert evaluation.outputs["backups_kms_key_arn"] == AWS_KEY_ARN and evaluation.outputs["backups_region"] == "us-west-2"
+        assert (
+            evaluation.outputs["backups_kms_key_arn"] == AWS_KEY_ARN
+            and evaluation.outputs["backups_region"] == "us-west-2"
+        )
 
 
 def from_another_stack(stack: str):
@@ -413,7 +477,10 @@ def from_another_stack(stack: str):
     backup = {"gcp": "latest", "aws": "astronomer-deployments-20261120093000"}[stack]
     restore = {"backup": backup, "sourceBucket": "acme-other-backups", "previousDatabaseHosts": ["10.250.0.9"]}
     if stack == "aws":
-        restore |= {"sourceRegion": "us-east-2", "sourceKmsKeyArn": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other"}
+        restore |= {
+            "sourceRegion": "us-east-2",
+            "sourceKmsKeyArn": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other",
+        }
     return evaluated(stack, {"restore": {"pointInTime": AT}}, cluster={**_cluster(stack), "restore": restore})
 
 
@@ -423,9 +490,16 @@ def test_a_failed_restore_stops_pulumi_up_before_the_platform(monkeypatch):
     from tests.conftest import evaluate_stack
     from tools import offline
 
-    status = {"phase": "PartiallyFailed", "errors": 2, "warnings": 0, "progress": {"totalItems": 80, "itemsRestored": 78}}
+    status = {
+        "phase": "PartiallyFailed",
+        "errors": 2,
+        "warnings": 0,
+        "progress": {"totalItems": 80, "itemsRestored": 78},
+    }
     monkeypatch.setitem(offline.RESOURCE_OUTPUTS, RESTORE, lambda args, ctx: {"status": status})
-    evaluation = evaluate_stack("gcp", **{"astronomer-dr:cluster": {**_cluster("gcp"), "restore": {"backup": "latest"}}})
+    evaluation = evaluate_stack(
+        "gcp", **{"astronomer-dr:cluster": {**_cluster("gcp"), "restore": {"backup": "latest"}}}
+    )
     assert isinstance(evaluation.error, RestoreFailed)
     assert "ended PartiallyFailed. 2 error(s), 0 warning(s). 78 of 80 items restored" in str(evaluation.error)
     assert evaluation.of_type(RESTORE) != []

@@ -16,7 +16,13 @@ def aws_config(**objects):
 
 def test_defaults_back_up_hourly_for_a_week_outside_the_region():
     gcp = parse(gcp_config()).backups
-    assert (gcp.schedule, gcp.retention_days, gcp.ttl, gcp.location, gcp.restore_backup) == ("0 * * * *", 7, "168h0m0s", "US", None)
+    assert (gcp.schedule, gcp.retention_days, gcp.ttl, gcp.location, gcp.restore_backup) == (
+        "0 * * * *",
+        7,
+        "168h0m0s",
+        "US",
+        None,
+    )
     assert parse(aws_config(), "aws").backups.location == "us-west-2"  # database.backupReplicaRegion's default
     assert parse(aws_config(database={"backupReplicaRegion": "us-east-2"}), "aws").backups.location == "us-east-2"
 
@@ -40,13 +46,21 @@ def test_restore_is_read_from_the_cluster_object():
         ({"backups": {"retention": 7}}, "astronomer-dr:backups.retention", "did you mean 'retentionDays'"),
         ({"cluster": {"restore": {"backup": "Latest!"}}}, "astronomer-dr:cluster.restore.backup", "`latest`"),
         ({"cluster": {"restore": {}}}, "astronomer-dr:cluster.restore.backup", "required"),
-        ({"cluster": {"restore": {"backupName": "x"}}}, "astronomer-dr:cluster.restore.backupName", "did you mean 'backup'"),
-        ({"cluster": {"restore": {"backup": "latest", "previousDatabaseHosts": ["db host"]}}}, "astronomer-dr:cluster.restore.previousDatabaseHosts", "host name or IP"),
+        (
+            {"cluster": {"restore": {"backupName": "x"}}},
+            "astronomer-dr:cluster.restore.backupName",
+            "did you mean 'backup'",
+        ),
+        (
+            {"cluster": {"restore": {"backup": "latest", "previousDatabaseHosts": ["db host"]}}},
+            "astronomer-dr:cluster.restore.previousDatabaseHosts",
+            "host name or IP",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_the_key_named(objects, key, says):
     message = refusal(gcp_config(**objects))
-    line = next((l for l in message.splitlines() if key + ":" in l), None)
+    line = next((line for line in message.splitlines() if key + ":" in line), None)
     assert line is not None, f"{key} not named in:\n{message}"
     assert says in line
 
@@ -54,9 +68,15 @@ def test_bad_input_is_refused_with_the_key_named(objects, key, says):
 def test_a_source_bucket_on_aws_needs_its_region_and_key():
     message = refusal(aws_config(cluster={"restore": {"backup": "latest", "sourceBucket": "other-backups"}}), "aws")
     assert "astronomer-dr:cluster.restore.sourceRegion: required on AWS with sourceBucket" in message
-    message = refusal(gcp_config(cluster={"restore": {"backup": "latest", "sourceBucket": "acme-other-backups", "sourceRegion": "us-east-2"}}))
+    message = refusal(
+        gcp_config(
+            cluster={"restore": {"backup": "latest", "sourceBucket": "acme-other-backups", "sourceRegion": "us-east-2"}}
+        )
+    )
     assert "astronomer-dr:cluster.restore.sourceRegion: only applies on AWS" in message
-    settings = parse(gcp_config(cluster={"restore": {"backup": "latest", "sourceBucket": "acme-other-backups"}})).backups
+    settings = parse(
+        gcp_config(cluster={"restore": {"backup": "latest", "sourceBucket": "acme-other-backups"}})
+    ).backups
     assert settings.source_bucket == "acme-other-backups"
 
 

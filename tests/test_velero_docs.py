@@ -22,15 +22,15 @@ def test_readme_documents_every_backups_and_restore_key():
 
 def test_runbook_restores_the_deployments_with_no_manual_step():
     runbook = (ROOT / "docs" / "RUNBOOK.md").read_text()
-    cluster_lost = runbook[runbook.index("## The cluster lost"): runbook.index("## The platform release broken")]
+    cluster_lost = runbook[runbook.index("## The cluster lost") : runbook.index("## The platform release broken")]
     assert "(manual)" not in cluster_lost
     assert "pulumi config set --path astronomer-dr:cluster.restore.backup latest --stack gcp" in cluster_lost
     assert "life cycle" in cluster_lost and "Which deployments came back" in cluster_lost
-    region = runbook[runbook.index("## The whole region lost"): runbook.index("## Registry objects deleted")]
+    region = runbook[runbook.index("## The whole region lost") : runbook.index("## Registry objects deleted")]
     for needle in ("cluster.restore.sourceBucket", "previousDatabaseHosts", "backups_bucket", "database_host"):
         assert needle in region, needle
     # The recovery paths (promote a standby, or restore into a new stack) have no manual step; the
     # failback afterwards is a planned, documented procedure with steps of its own.
-    recovery = region[: region.index("**Failback**")] + region[region.index("### Without a standby"):]
+    recovery = region[: region.index("**Failback**")] + region[region.index("### Without a standby") :]
     assert "by hand" not in recovery
     assert "DEPLOYMENTS=1" in runbook

@@ -26,7 +26,9 @@ def test_the_deployments_are_in_the_dr_summary(stack, where):
 
 def test_a_declared_restore_is_in_the_dr_summary():
     rows = summary(from_another_stack("gcp"))
-    assert rows["Deployments restore (declared)"].startswith("Velero restore `astronomer-deployments-latest` of the newest backup")
+    assert rows["Deployments restore (declared)"].startswith(
+        "Velero restore `astronomer-deployments-latest` of the newest backup"
+    )
 
 
 def test_no_schedule_is_flagged():

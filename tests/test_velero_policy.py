@@ -14,10 +14,16 @@ SCHEDULE = "kubernetes:velero.io/v1:Schedule"
 
 def schedule(ttl):
     template = {"includedNamespaces": ["astronomer-*"]} | ({"ttl": ttl} if ttl is not None else {})
-    return {"type": SCHEDULE, "name": "velero-schedule", "props": {"spec": {"schedule": "0 * * * *", "template": template}}}
+    return {
+        "type": SCHEDULE,
+        "name": "velero-schedule",
+        "props": {"spec": {"schedule": "0 * * * *", "template": template}},
+    }
 
 
-@pytest.mark.parametrize("ttl,hours", [("168h0m0s", 168), ("720h", 720), ("90m", 1.5), ("1h30m0s", 1.5), ("week", None), ("", None)])
+@pytest.mark.parametrize(
+    "ttl,hours", [("168h0m0s", 168), ("720h", 720), ("90m", 1.5), ("1h30m0s", 1.5), ("week", None), ("", None)]
+)
 def test_go_durations(ttl, hours):
     assert go_duration_hours(ttl) == hours
 

@@ -46,7 +46,9 @@ def test_every_workflow_is_valid_against_githubs_workflow_schema():
 
 def test_the_schema_check_rejects_a_broken_workflow(tmp_path):
     broken = tmp_path / "broken.yml"
-    broken.write_text("on: push\njobs:\n  test:\n    steps:\n      - run: make test\n    permissions:\n      pull-requests: maybe\n")
+    broken.write_text(
+        "on: push\njobs:\n  test:\n    steps:\n      - run: make test\n    permissions:\n      pull-requests: maybe\n"
+    )
     result = check_workflows(broken)
     assert result.returncode != 0
     assert "runs-on" in result.stdout or "is not valid" in result.stdout
@@ -58,7 +60,10 @@ def test_preview_runs_pulumi_preview_per_stack_with_the_policy_pack_and_keyless_
     assert workflow["permissions"] == {"contents": "read"}
     job = workflow["jobs"]["preview"]
     assert job["permissions"] == {"contents": "read", "pull-requests": "write", "id-token": "write"}
-    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}" and job["needs"] == "stacks"
+    assert (
+        job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
+        and job["needs"] == "stacks"
+    )
     runs = "\n".join(s.get("run", "") for s in job["steps"])
     assert "make venv policy" in runs and "pip install" not in runs
     [preview] = steps_using(job, "pulumi/actions")
@@ -153,8 +158,19 @@ def test_offline_plan_comment_carries_the_stack_marker(tmp_path):
     diff.write_text("")
     plan_md.write_text("## Offline plan: stack `gcp`\n")
     out = subprocess.run(
-        ["bash", str(SCRIPTS / "offline-plan-comment.sh"), "gcp", "origin/main", "a test", str(diff), str(plan_md), "0"],
-        capture_output=True, text=True, check=True,
+        [
+            "bash",
+            str(SCRIPTS / "offline-plan-comment.sh"),
+            "gcp",
+            "origin/main",
+            "a test",
+            str(diff),
+            str(plan_md),
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert out.startswith("<!-- astronomer-dr offline plan: gcp -->\n")
     assert "No resource changes against `origin/main`." in out

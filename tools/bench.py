@@ -76,12 +76,16 @@ def main(argv: list[str]) -> int:
     from tools.stackfile import stack_names
 
     stacks = argv or stack_names(PROJECT_DIR)  # a running drill's stack file is not a project stack
-    print(f"median of {RUNS} fresh interpreters each; evaluate = import SDKs + run the program under the offline engine")
+    print(
+        f"median of {RUNS} fresh interpreters each; evaluate = import SDKs + run the program under the offline engine"
+    )
     print(f"{'stack':<8} {'resources':>9} {'SDK import':>11} {'evaluate':>9} {'ratio':>6}")
     started = time.perf_counter()
     for stack in stacks:
         m = measure(stack)
-        print(f"{m['stack']:<8} {m['resources']:>9} {m['sdk_import_s']:>10.2f}s {m['evaluate_s']:>8.2f}s {m['ratio']:>5.2f}x")
+        print(
+            f"{m['stack']:<8} {m['resources']:>9} {m['sdk_import_s']:>10.2f}s {m['evaluate_s']:>8.2f}s {m['ratio']:>5.2f}x"
+        )
     print(f"({time.perf_counter() - started:.1f}s in all)")
     return 0
 

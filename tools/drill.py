@@ -24,9 +24,10 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NAMESPACE = "astronomer-dr"
@@ -47,7 +48,7 @@ class Step:
     what: str
     argv: tuple[str, ...]
     # Store this step's stdout (stripped) in a variable that later steps use as $NAME.
-    capture: Optional[str] = None
+    capture: str | None = None
 
     def shell(self) -> str:
         command = " ".join(_quote(a) for a in self.argv)
@@ -79,7 +80,7 @@ def stack_file_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, 
         raise DrillError(str(error)) from None
 
 
-def check_request(config: Mapping[str, Any], at: Optional[str], backup: Optional[str]) -> None:
+def check_request(config: Mapping[str, Any], at: str | None, backup: str | None) -> None:
     """AT or BACKUP checked by the program's own config parsing (components/config/): the
     format, the backup id pattern of the stack's cloud, and the restore window."""
     from components.config import restore_request_problems
@@ -97,24 +98,68 @@ def deployment_steps(stack: str, config: Mapping[str, Any], on: tuple[str, ...])
     the repoint Job moves the restored deployments off `stack`'s database onto the drill's."""
     restore = f"{NAMESPACE}:cluster.restore"
     steps = [
-        Step("restore", f"{stack}'s backups bucket: the drill reads it, never writes it", ("pulumi", "stack", "output", "backups_bucket", "--stack", stack), capture=BACKUPS),
-        Step("restore", f"{stack}'s database host, which the restored deployments point at", ("pulumi", "stack", "output", "database_host", "--stack", stack), capture=HOST),
-        Step("restore", "restore the deployments from the newest backup of the schedule", ("pulumi", "config", "set", "--path", f"{restore}.backup", "latest", *on)),
-        Step("restore", "from the drilled stack's bucket", ("pulumi", "config", "set", "--path", f"{restore}.sourceBucket", f"${BACKUPS}", *on)),
-        Step("restore", "repoint them at the drill's database", ("pulumi", "config", "set", "--path", f"{restore}.previousDatabaseHosts[0]", f"${HOST}", *on)),
+        Step(
+            "restore",
+            f"{stack}'s backups bucket: the drill reads it, never writes it",
+            ("pulumi", "stack", "output", "backups_bucket", "--stack", stack),
+            capture=BACKUPS,
+        ),
+        Step(
+            "restore",
+            f"{stack}'s database host, which the restored deployments point at",
+            ("pulumi", "stack", "output", "database_host", "--stack", stack),
+            capture=HOST,
+        ),
+        Step(
+            "restore",
+            "restore the deployments from the newest backup of the schedule",
+            ("pulumi", "config", "set", "--path", f"{restore}.backup", "latest", *on),
+        ),
+        Step(
+            "restore",
+            "from the drilled stack's bucket",
+            ("pulumi", "config", "set", "--path", f"{restore}.sourceBucket", f"${BACKUPS}", *on),
+        ),
+        Step(
+            "restore",
+            "repoint them at the drill's database",
+            ("pulumi", "config", "set", "--path", f"{restore}.previousDatabaseHosts[0]", f"${HOST}", *on),
+        ),
     ]
     if config.get(f"{NAMESPACE}:cloud") == "aws":
         steps += [
-            Step("restore", "the bucket's region", ("pulumi", "stack", "output", "backups_region", "--stack", stack), capture=REGION),
-            Step("restore", "the bucket's KMS key", ("pulumi", "stack", "output", "backups_kms_key_arn", "--stack", stack), capture=KEY),
-            Step("restore", "read the bucket in its region", ("pulumi", "config", "set", "--path", f"{restore}.sourceRegion", f"${REGION}", *on)),
-            Step("restore", "decrypt with its key", ("pulumi", "config", "set", "--path", f"{restore}.sourceKmsKeyArn", f"${KEY}", *on)),
+            Step(
+                "restore",
+                "the bucket's region",
+                ("pulumi", "stack", "output", "backups_region", "--stack", stack),
+                capture=REGION,
+            ),
+            Step(
+                "restore",
+                "the bucket's KMS key",
+                ("pulumi", "stack", "output", "backups_kms_key_arn", "--stack", stack),
+                capture=KEY,
+            ),
+            Step(
+                "restore",
+                "read the bucket in its region",
+                ("pulumi", "config", "set", "--path", f"{restore}.sourceRegion", f"${REGION}", *on),
+            ),
+            Step(
+                "restore",
+                "decrypt with its key",
+                ("pulumi", "config", "set", "--path", f"{restore}.sourceKmsKeyArn", f"${KEY}", *on),
+            ),
         ]
     return steps
 
 
 def drill_steps(
-    stack: str, config: Mapping[str, Any], at: Optional[str] = None, backup: Optional[str] = None, project: Optional[str] = None,
+    stack: str,
+    config: Mapping[str, Any],
+    at: str | None = None,
+    backup: str | None = None,
+    project: str | None = None,
     deployments: bool = False,
 ) -> list[Step]:
     """Every command of a drill of `stack` (whose stack-file config is `config`), in order.
@@ -152,61 +197,146 @@ def drill_steps(
     if project and not source_project:
         raise DrillError("PROJECT is for GCP stacks (an AWS restore goes into the drill's own subnets)")
     if project and project == source_project:
-        raise DrillError(f"PROJECT must differ from the drilled stack's project {source_project}: a same-project clone stays in its source's VPC")
+        raise DrillError(
+            f"PROJECT must differ from the drilled stack's project {source_project}: a same-project clone stays in its source's VPC"
+        )
     drill = drill_stack_name(stack)
     on = ("--stack", drill)
     restore = f"{NAMESPACE}:database.restore"
     steps = [
-        Step("restore", f"the instance {stack}'s platform uses: the drill restores from it",
-             ("pulumi", "stack", "output", "database_instance", "--stack", stack), capture=SOURCE),
-        Step("restore", f"a throwaway stack with a copy of {stack}'s config (same secrets provider)",
-             ("pulumi", "stack", "init", drill, "--copy-config-from", stack)),
+        Step(
+            "restore",
+            f"the instance {stack}'s platform uses: the drill restores from it",
+            ("pulumi", "stack", "output", "database_instance", "--stack", stack),
+            capture=SOURCE,
+        ),
+        Step(
+            "restore",
+            f"a throwaway stack with a copy of {stack}'s config (same secrets provider)",
+            ("pulumi", "stack", "init", drill, "--copy-config-from", stack),
+        ),
     ]
     if f"{NAMESPACE}:dns" in config:
-        steps.append(Step("restore", "no DNS record: the drill must never take over the platform's names",
-                          ("pulumi", "config", "rm", f"{NAMESPACE}:dns", *on)))
-    promoted = (f"{NAMESPACE}:database.promoted.pointInTime", at) if at else (f"{NAMESPACE}:database.promoted.backupId", backup)
+        steps.append(
+            Step(
+                "restore",
+                "no DNS record: the drill must never take over the platform's names",
+                ("pulumi", "config", "rm", f"{NAMESPACE}:dns", *on),
+            )
+        )
+    promoted = (
+        (f"{NAMESPACE}:database.promoted.pointInTime", at)
+        if at
+        else (f"{NAMESPACE}:database.promoted.backupId", backup)
+    )
     if at:
-        steps.append(Step("restore", f"restore the database as it was at {at}",
-                          ("pulumi", "config", "set", "--path", f"{restore}.pointInTime", at, *on)))
+        steps.append(
+            Step(
+                "restore",
+                f"restore the database as it was at {at}",
+                ("pulumi", "config", "set", "--path", f"{restore}.pointInTime", at, *on),
+            )
+        )
     else:
-        steps.append(Step("restore", f"restore backup {backup}",
-                          ("pulumi", "config", "set", "--path", f"{restore}.backupId", backup, *on)))
+        steps.append(
+            Step(
+                "restore",
+                f"restore backup {backup}",
+                ("pulumi", "config", "set", "--path", f"{restore}.backupId", backup, *on),
+            )
+        )
     if project:
         steps += [
-            Step("restore", f"the drill runs in project {project}: a cross-project clone joins the drill's VPC",
-                 ("pulumi", "config", "set", "gcp:project", project, *on)),
-            Step("restore", f"the instance to restore lives in {source_project}",
-                 ("pulumi", "config", "set", "--path", f"{restore}.sourceProject", source_project, *on)),
+            Step(
+                "restore",
+                f"the drill runs in project {project}: a cross-project clone joins the drill's VPC",
+                ("pulumi", "config", "set", "gcp:project", project, *on),
+            ),
+            Step(
+                "restore",
+                f"the instance to restore lives in {source_project}",
+                ("pulumi", "config", "set", "--path", f"{restore}.sourceProject", source_project, *on),
+            ),
         ]
     steps += [
-        Step("restore", "from the instance recorded above", ("pulumi", "config", "set", "--path", f"{restore}.sourceInstance", f"${SOURCE}", *on)),
-        Step("restore", "no empty original instance in the drill", ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.keepOriginal", "false", *on)),
+        Step(
+            "restore",
+            "from the instance recorded above",
+            ("pulumi", "config", "set", "--path", f"{restore}.sourceInstance", f"${SOURCE}", *on),
+        ),
+        Step(
+            "restore",
+            "no empty original instance in the drill",
+            ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.keepOriginal", "false", *on),
+        ),
         *(deployment_steps(stack, config, on) if deployments else []),
         Step("restore", "build the drill platform on the restored database", ("pulumi", "up", "--yes", *on)),
         # A restore leaves settings the provider cannot set while creating it, and does not read back:
         # Cloud SQL's RestoreBackup resets the backup configuration, an RDS point-in-time restore starts
         # with default backup settings. A refresh sees them; the update sets ours.
-        Step("restore", "read back what the restore reset (backup settings) and set ours again",
-             ("pulumi", "up", "--yes", "--refresh", *on)),
-        Step("check", "the label of the restored instance", ("pulumi", "stack", "output", "database_label", *on), capture=LABEL),
-        Step("check", "the restore is idempotent: a second run, after reading the cloud, changes nothing",
-             ("pulumi", "preview", "--refresh", "--expect-no-changes", *on)),
-        *([
-            Step("check", "the deployments' restore is done: drop its declaration", ("pulumi", "config", "rm", "--path", f"{NAMESPACE}:cluster.restore", *on)),
-            Step("check", "apply it: only the Restore object (and the finished repoint Job) go, the deployments stay", ("pulumi", "up", "--yes", *on)),
-        ] if deployments else []),
-        Step("check", "promotion, step 1: keep the applied restore as `promoted` (it proves the label)",
-             ("pulumi", "config", "set", "--path", *promoted, *on)),
+        Step(
+            "restore",
+            "read back what the restore reset (backup settings) and set ours again",
+            ("pulumi", "up", "--yes", "--refresh", *on),
+        ),
+        Step(
+            "check",
+            "the label of the restored instance",
+            ("pulumi", "stack", "output", "database_label", *on),
+            capture=LABEL,
+        ),
+        Step(
+            "check",
+            "the restore is idempotent: a second run, after reading the cloud, changes nothing",
+            ("pulumi", "preview", "--refresh", "--expect-no-changes", *on),
+        ),
+        *(
+            [
+                Step(
+                    "check",
+                    "the deployments' restore is done: drop its declaration",
+                    ("pulumi", "config", "rm", "--path", f"{NAMESPACE}:cluster.restore", *on),
+                ),
+                Step(
+                    "check",
+                    "apply it: only the Restore object (and the finished repoint Job) go, the deployments stay",
+                    ("pulumi", "up", "--yes", *on),
+                ),
+            ]
+            if deployments
+            else []
+        ),
+        Step(
+            "check",
+            "promotion, step 1: keep the applied restore as `promoted` (it proves the label)",
+            ("pulumi", "config", "set", "--path", *promoted, *on),
+        ),
         Step("check", "promotion, step 2: drop `restore`", ("pulumi", "config", "rm", "--path", restore, *on)),
-        Step("check", "promotion, step 3: name the restored instance as primary",
-             ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.primary", f"${LABEL}", *on)),
-        Step("check", "promotion changes nothing (nothing replaced, nothing destroyed)",
-             ("pulumi", "preview", "--refresh", "--expect-no-changes", *on)),
-        Step("check", "what to look at by hand before the teardown (URL, database, registry)", ("pulumi", "stack", "output", *on)),
-        Step("teardown", f"lift every deletion guard (accepted on {DRILL_PREFIX}* stacks only)",
-             ("pulumi", "config", "set", f"{NAMESPACE}:teardown", "true", *on)),
-        Step("teardown", "apply it: protect, deletion protection and PREVENT policies off", ("pulumi", "up", "--yes", *on)),
+        Step(
+            "check",
+            "promotion, step 3: name the restored instance as primary",
+            ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.primary", f"${LABEL}", *on),
+        ),
+        Step(
+            "check",
+            "promotion changes nothing (nothing replaced, nothing destroyed)",
+            ("pulumi", "preview", "--refresh", "--expect-no-changes", *on),
+        ),
+        Step(
+            "check",
+            "what to look at by hand before the teardown (URL, database, registry)",
+            ("pulumi", "stack", "output", *on),
+        ),
+        Step(
+            "teardown",
+            f"lift every deletion guard (accepted on {DRILL_PREFIX}* stacks only)",
+            ("pulumi", "config", "set", f"{NAMESPACE}:teardown", "true", *on),
+        ),
+        Step(
+            "teardown",
+            "apply it: protect, deletion protection and PREVENT policies off",
+            ("pulumi", "up", "--yes", *on),
+        ),
         Step("teardown", "destroy the drill", ("pulumi", "destroy", "--yes", *on)),
         Step("teardown", "forget the drill stack", ("pulumi", "stack", "rm", "--yes", drill)),
     ]
@@ -214,7 +344,7 @@ def drill_steps(
 
 
 def render(stack: str, steps: Sequence[Step]) -> str:
-    lines = [f"# Restore drill of stack {stack} into {drill_stack_name(stack)} (docs/RUNBOOK.md, \"Drill\")."]
+    lines = [f'# Restore drill of stack {stack} into {drill_stack_name(stack)} (docs/RUNBOOK.md, "Drill").']
     lines.append("# Printed only: run with RUN=1 (make drill) or --run. PHASE=restore|check|teardown runs one phase.")
     phase = None
     for step in steps:
@@ -248,7 +378,7 @@ def cleanup_advice(steps: Sequence[Step], failed: int, stack: str) -> str:
         what += " and whatever its `pulumi up` created (a restored database, a cluster)"
     return (
         f"left behind: {what}. Fix the cause above and rerun the failed phase, or remove it all with "
-        f"`make drill STACK={stack} PHASE=teardown RUN=1` plus the same AT=/BACKUP= (docs/RUNBOOK.md, \"Drill\"): "
+        f'`make drill STACK={stack} PHASE=teardown RUN=1` plus the same AT=/BACKUP= (docs/RUNBOOK.md, "Drill"): '
         f"a drill stack file left in the project breaks `make test`"
     )
 
@@ -282,19 +412,27 @@ def run(steps: Sequence[Step], runner: Runner = subprocess.run, out=sys.stdout, 
     return 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.drill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.drill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("stack", help="the stack whose database is drilled (gcp, aws, ...)")
     parser.add_argument("--at", help="restore to this RFC 3339 time, e.g. 2026-11-20T09:30:00Z")
     parser.add_argument("--backup", help="restore this backup (Cloud SQL backup run id, RDS snapshot id or ARN)")
     parser.add_argument("--project", help="GCP: the project the drill runs in (needed for --at: a cross-project clone)")
-    parser.add_argument("--deployments", action="store_true", help="restore the Airflow deployments too (Velero, from the stack's backups bucket)")
+    parser.add_argument(
+        "--deployments",
+        action="store_true",
+        help="restore the Airflow deployments too (Velero, from the stack's backups bucket)",
+    )
     parser.add_argument("--phase", choices=("all", *PHASES), default="all")
     parser.add_argument("--run", action="store_true", help="execute the steps (default: print them)")
     args = parser.parse_args(argv)
     try:
         config = stack_file_config(args.stack)
-        steps = drill_steps(args.stack, config, at=args.at, backup=args.backup, project=args.project, deployments=args.deployments)
+        steps = drill_steps(
+            args.stack, config, at=args.at, backup=args.backup, project=args.project, deployments=args.deployments
+        )
         if args.phase in ("all", "restore"):
             # Only a restore must be inside the window; a later check or teardown of it need not be.
             check_request(config, args.at, args.backup)

@@ -11,7 +11,7 @@ operator can then reach Kubernetes.
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws

@@ -9,7 +9,6 @@ bucket is separate from the registry's and lives in `backups.location` (default
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -24,7 +23,13 @@ from .kms import TAGS
 # ListBucket on the bucket. Its ec2:* statement is for volume snapshots, which this program does
 # not take (file-system backup only), so it is left out.
 BUCKET_ACTIONS = ("s3:ListBucket",)
-OBJECT_ACTIONS = ("s3:GetObject", "s3:DeleteObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+OBJECT_ACTIONS = (
+    "s3:GetObject",
+    "s3:DeleteObject",
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+)
 # SSE-KMS with the location's `kmsKeyId`: a data key to write, decrypt to read.
 KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 NONCURRENT_DAYS = 30
@@ -40,11 +45,18 @@ class BackupBucketArgs:
     teardown: bool = False
 
 
-def velero_policy_statements(bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str]) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
+def velero_policy_statements(
+    bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str]
+) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
     statement = aws.iam.GetPolicyDocumentStatementArgs
     return [
         statement(sid="Bucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[bucket_arn]),
-        statement(sid="Objects", effect="Allow", actions=list(OBJECT_ACTIONS), resources=[pulumi.Output.concat(bucket_arn, "/*")]),
+        statement(
+            sid="Objects",
+            effect="Allow",
+            actions=list(OBJECT_ACTIONS),
+            resources=[pulumi.Output.concat(bucket_arn, "/*")],
+        ),
         statement(sid="BucketKey", effect="Allow", actions=list(KMS_ACTIONS), resources=[key_arn]),
     ]
 
@@ -56,7 +68,7 @@ class BackupBucket(pulumi.ComponentResource):
     storage: pulumi.Output[BackupStorage]
     grants: list[pulumi.Resource]
 
-    def __init__(self, name: str, args: BackupBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: BackupBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:aws/backups:BackupBucket", name, None, opts)
         region = args.settings.location
         child = pulumi.ResourceOptions(parent=self)
@@ -79,7 +91,9 @@ class BackupBucket(pulumi.ComponentResource):
             f"{name}-irsa",
             name=name,
             description="Velero (IRSA): the backups bucket and its key only",
-            assume_role_policy=service_account_trust(args.oidc_provider_arn, args.oidc_issuer_url, VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, invoke),
+            assume_role_policy=service_account_trust(
+                args.oidc_provider_arn, args.oidc_issuer_url, VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, invoke
+            ),
             tags=TAGS,
             opts=child,
         )
@@ -103,9 +117,21 @@ class BackupBucket(pulumi.ComponentResource):
                     role=role.id,
                     policy=policy_document(
                         [
-                            statement(sid="SourceBucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[source_arn]),
-                            statement(sid="SourceObjects", effect="Allow", actions=["s3:GetObject"], resources=[f"{source_arn}/*"]),
-                            statement(sid="SourceKey", effect="Allow", actions=["kms:Decrypt"], resources=[args.settings.source_kms_key_arn]),
+                            statement(
+                                sid="SourceBucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[source_arn]
+                            ),
+                            statement(
+                                sid="SourceObjects",
+                                effect="Allow",
+                                actions=["s3:GetObject"],
+                                resources=[f"{source_arn}/*"],
+                            ),
+                            statement(
+                                sid="SourceKey",
+                                effect="Allow",
+                                actions=["kms:Decrypt"],
+                                resources=[args.settings.source_kms_key_arn],
+                            ),
                         ],
                         invoke,
                     ),

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..config import AwsClusterSettings
-from .iam import STS_AUDIENCE, managed_policy, service_account_trust, service_principal_trust
 from .access import cluster_admins
+from .iam import STS_AUDIENCE, managed_policy, service_account_trust, service_principal_trust
+from .kms import TAGS, customer_key
 from .network import Network
 from .network_policy import vpc_cni_addon
 from .nodes import platform_node_group
-from .kms import TAGS, customer_key
 from .versions import UPGRADE_POLICY, EksVersionDecision
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
@@ -37,11 +36,11 @@ class ClusterArgs:
     cluster_name: str
     region: str
     # None with an existing cluster.
-    network: Optional[Network]
+    network: Network | None
     # A throwaway stack being torn down: the cluster may be deleted.
     teardown: bool = False
     # The version EKS offers and the support policy to create it with (versions.py).
-    version: Optional[EksVersionDecision] = None
+    version: EksVersionDecision | None = None
 
 
 def kubeconfig(name: str, endpoint: str, ca_certificate: str, region: str) -> str:
@@ -96,14 +95,16 @@ class Cluster(pulumi.ComponentResource):
             ca = existing.certificate_authorities.apply(lambda cas: cas[0].data)
             self.oidc_issuer_url = existing.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
             # IRSA needs the account's OIDC provider for this issuer; an existing cluster has one already.
-            self.oidc_provider_arn = aws.iam.get_open_id_connect_provider_output(url=self.oidc_issuer_url, opts=invoke).arn
+            self.oidc_provider_arn = aws.iam.get_open_id_connect_provider_output(
+                url=self.oidc_issuer_url, opts=invoke
+            ).arn
             self.security_group_id = existing.vpc_config.cluster_security_group_id
             self.vpc_id = existing.vpc_config.vpc_id
             self.subnet_ids = existing.vpc_config.subnet_ids
             self.ready = []
         else:
             assert args.network is not None
-            ca = self._create(name, args)
+            ca = self._create(name, args, args.network)
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.name, self.endpoint, ca).apply(lambda v: kubeconfig(v[0], v[1], v[2], args.region))
@@ -120,18 +121,30 @@ class Cluster(pulumi.ComponentResource):
             {"name": self.name, "endpoint": self.endpoint, "oidc_provider_arn": self.oidc_provider_arn}
         )
 
-    def _role(self, name: str, trust: pulumi.Input[str], policies: tuple[str, ...], description: str) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
-        role = aws.iam.Role(name, name=name, assume_role_policy=trust, description=description, tags=TAGS, opts=pulumi.ResourceOptions(parent=self))
-        attachments = [
+    def _role(
+        self, name: str, trust: pulumi.Input[str], policies: tuple[str, ...], description: str
+    ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        role = aws.iam.Role(
+            name,
+            name=name,
+            assume_role_policy=trust,
+            description=description,
+            tags=TAGS,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        attachments: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-{policy.rsplit('/', 1)[-1]}", role=role.name, policy_arn=managed_policy(policy, self._region), opts=pulumi.ResourceOptions(parent=self)
+                f"{name}-{policy.rsplit('/', 1)[-1]}",
+                role=role.name,
+                policy_arn=managed_policy(policy, self._region),
+                opts=pulumi.ResourceOptions(parent=self),
             )
             for policy in policies
         ]
         return role, attachments
 
-    def _create(self, name: str, args: ClusterArgs) -> pulumi.Output[str]:
-        settings, network = args.settings, args.network
+    def _create(self, name: str, args: ClusterArgs, network: Network) -> pulumi.Output[str]:
+        settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
 
@@ -144,14 +157,19 @@ class Cluster(pulumi.ComponentResource):
         )
 
         cluster_role, cluster_attachments = self._role(
-            f"{name}-cluster", service_principal_trust("eks.amazonaws.com", invoke), ("AmazonEKSClusterPolicy",), "EKS control plane"
+            f"{name}-cluster",
+            service_principal_trust("eks.amazonaws.com", invoke),
+            ("AmazonEKSClusterPolicy",),
+            "EKS control plane",
         )
         cluster = aws.eks.Cluster(
             name,
             name=args.cluster_name,
             version=settings.kubernetes_version,
             # Never upgraded by EKS behind Pulumi's back, past the chart's range (versions.py).
-            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.version.support_type if args.version else UPGRADE_POLICY),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(
+                support_type=args.version.support_type if args.version else UPGRADE_POLICY
+            ),
             role_arn=cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=network.private_subnet_ids,
@@ -228,7 +246,7 @@ class Cluster(pulumi.ComponentResource):
         self.vpc_id = cluster.vpc_config.vpc_id
         self.subnet_ids = cluster.vpc_config.subnet_ids
         self.ready = [nodes, self._ebs_csi]
-        return cluster.certificate_authority.apply(lambda authority: authority.data)
+        return cluster.certificate_authority.apply(_certificate_authority_data)
 
     def _default_storage_class(self, name: str) -> k8s.storage.v1.StorageClass:
         return k8s.storage.v1.StorageClass(
@@ -244,3 +262,9 @@ class Cluster(pulumi.ComponentResource):
             reclaim_policy="Delete",
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self._ebs_csi]),
         )
+
+
+def _certificate_authority_data(authority: aws.eks.outputs.ClusterCertificateAuthority) -> str:
+    """The cluster's CA (base64), which EKS returns once the cluster exists."""
+    assert authority.data is not None, "EKS returned no certificate authority data for the cluster"
+    return authority.data

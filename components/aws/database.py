@@ -14,8 +14,9 @@ instance has every DR setting of the original; only the create-only restore inpu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -63,7 +64,10 @@ def rds_windows(backup_start_time: str) -> RdsWindows:
     hours, minutes = (int(part) for part in backup_start_time.split(":"))
     start = hours * 60 + minutes
     backup = f"{_clock(start)}-{_clock(start + BACKUP_WINDOW_MINUTES)}"
-    maintenance_start = MAINTENANCE_DAY * _MINUTES_PER_DAY + (start + BACKUP_WINDOW_MINUTES + MAINTENANCE_GAP_MINUTES) % _MINUTES_PER_DAY
+    maintenance_start = (
+        MAINTENANCE_DAY * _MINUTES_PER_DAY
+        + (start + BACKUP_WINDOW_MINUTES + MAINTENANCE_GAP_MINUTES) % _MINUTES_PER_DAY
+    )
     maintenance = f"{_weekly(maintenance_start)}-{_weekly(maintenance_start + MAINTENANCE_WINDOW_MINUTES)}"
     return RdsWindows(backup=backup, maintenance=maintenance)
 
@@ -92,7 +96,7 @@ class DatabaseArgs:
     # The EKS cluster security group: the only source admitted on 5432.
     client_security_group_id: pulumi.Input[str]
     # A provider for `settings.backup_replica_region`: automated backups are replicated there.
-    replica_provider: Optional[aws.Provider] = None
+    replica_provider: aws.Provider | None = None
     # A throwaway stack being torn down: no deletion guards, no backups kept after deletion.
     teardown: bool = False
 
@@ -106,7 +110,7 @@ def instance_args(
     settings: AwsDatabaseSettings,
     identifier: str,
     *,
-    kms_key_arn: Optional[pulumi.Input[str]],
+    kms_key_arn: pulumi.Input[str] | None,
     password: pulumi.Input[str],
     subnet_group: pulumi.Input[str],
     security_group_id: pulumi.Input[str],
@@ -162,7 +166,7 @@ def instance_args(
     )
 
 
-def restore_inputs(restore: RestoreSettings, source_identifier: Optional[pulumi.Input[str]]) -> dict[str, Any]:
+def restore_inputs(restore: RestoreSettings, source_identifier: pulumi.Input[str] | None) -> dict[str, Any]:
     """What makes a new instance a restore: a point in time of a source (or of its retained or
     replicated automated backups), or a snapshot."""
     if restore.point_in_time:
@@ -177,7 +181,7 @@ def restore_inputs(restore: RestoreSettings, source_identifier: Optional[pulumi.
     return {"snapshot_identifier": restore.backup_id}
 
 
-def restored_key_arn(stack_key_arn: pulumi.Input[str], restored: bool) -> Optional[pulumi.Input[str]]:
+def restored_key_arn(stack_key_arn: pulumi.Input[str], restored: bool) -> pulumi.Input[str] | None:
     """The `kms_key_id` to declare: the stack's key for an instance this stack creates, none for a
     restored one.
 
@@ -193,7 +197,7 @@ def restored_key_arn(stack_key_arn: pulumi.Input[str], restored: bool) -> Option
     return None if restored else stack_key_arn
 
 
-def restored_allocated_storage(allocated_storage: int, restored: bool) -> Optional[int]:
+def restored_allocated_storage(allocated_storage: int, restored: bool) -> int | None:
     """The `allocated_storage` to declare: none on a restored instance, which takes its backup's size.
 
     After a snapshot restore the provider sends `allocated_storage` in a ModifyDBInstance
@@ -286,7 +290,7 @@ class Database(pulumi.ComponentResource):
             override_special=PASSWORD_SPECIALS,
             opts=child,
         )
-        secret_password = pulumi.Output.secret(password.result)
+        secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
         shared = dict(
             kms_key_arn=key.arn,
             password=secret_password,
@@ -306,6 +310,7 @@ class Database(pulumi.ComponentResource):
         platform = self.instances[self.label]
         self.identifier = platform.identifier
         self.address = platform.address
+        assert platform_instance is not None  # the platform's label is always declared
         self.endpoint = platform_instance.endpoint
         self.username = platform_instance.username
         self.password = secret_password
@@ -334,7 +339,7 @@ class Database(pulumi.ComponentResource):
         )
 
     def _instance(
-        self, name: str, label: str, args: DatabaseArgs, shared: dict[str, Any], replica_key: Optional[aws.kms.Key]
+        self, name: str, label: str, args: DatabaseArgs, shared: dict[str, Any], replica_key: aws.kms.Key | None
     ) -> aws.rds.Instance:
         settings = args.settings
         guarded = settings.guarded(label) and not args.teardown
@@ -349,7 +354,7 @@ class Database(pulumi.ComponentResource):
         )
         inputs["allocated_storage"] = restored_allocated_storage(settings.allocated_storage, restored)
         if settings.restore is not None and label == settings.restore.label:
-            source = settings.restore.source_instance
+            source: pulumi.Input[str] | None = settings.restore.source_instance
             if source is None and not settings.restore.source_automated_backups_arn:
                 source = self.instances[settings.primary].identifier
             inputs.update(restore_inputs(settings.restore, source))
@@ -385,5 +390,7 @@ class Database(pulumi.ComponentResource):
                 # before it starts the new one.
                 opts=pulumi.ResourceOptions(parent=self, provider=args.replica_provider, delete_before_replace=True),
             )
-        self.instances[label] = Instance(label=label, identifier=instance.identifier, address=instance.address, arn=instance.arn)
+        self.instances[label] = Instance(
+            label=label, identifier=instance.identifier, address=instance.address, arn=instance.arn
+        )
         return instance

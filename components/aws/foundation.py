@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -25,7 +24,7 @@ class AwsFoundationArgs:
     settings: AwsSettings
     platform: PlatformSettings
     # Velero's backups of the Airflow deployments: their bucket and identity (None: no Velero).
-    backups: Optional[BackupSettings] = None
+    backups: BackupSettings | None = None
 
 
 class AwsFoundation(pulumi.ComponentResource):
@@ -38,17 +37,23 @@ class AwsFoundation(pulumi.ComponentResource):
         cluster_name = existing.name if existing else name
         # Asked of EKS before anything is declared: a version it no longer offers is refused here.
         version = None if existing else resolve_eks_version(settings.cluster.kubernetes_version)
-        network = None if existing else Network(name, NetworkArgs(settings.network, cluster_name=cluster_name), opts=child)
+        network = (
+            None if existing else Network(name, NetworkArgs(settings.network, cluster_name=cluster_name), opts=child)
+        )
         cluster = Cluster(
-            name, ClusterArgs(settings.cluster, cluster_name, settings.region, network, teardown=settings.teardown, version=version),
+            name,
+            ClusterArgs(
+                settings.cluster, cluster_name, settings.region, network, teardown=settings.teardown, version=version
+            ),
             opts=child,
         )
         # One provider per second region (backup replicas, registry replica). An explicit provider
         # takes its credentials from the environment (AWS_PROFILE, AWS_* variables, instance role),
         # not from `aws:` stack config.
         backups_region = args.backups.location if args.backups else None
-        replica_regions = sorted({settings.database.backup_replica_region, settings.registry.replica_region, backups_region} - {None})
-        providers = {
+        wanted = (settings.database.backup_replica_region, settings.registry.replica_region, backups_region)
+        replica_regions = sorted({region for region in wanted if region is not None})
+        providers: dict[str | None, aws.Provider] = {
             region: aws.Provider(f"{name}-{region}", region=region, opts=child) for region in replica_regions
         }
         database = Database(
@@ -56,8 +61,8 @@ class AwsFoundation(pulumi.ComponentResource):
             DatabaseArgs(
                 settings.database,
                 # An existing cluster's database goes into that cluster's VPC and subnets.
-                vpc_id=cluster.vpc_id if existing else network.vpc_id,
-                subnet_ids=cluster.subnet_ids if existing else network.private_subnet_ids,
+                vpc_id=cluster.vpc_id if network is None else network.vpc_id,
+                subnet_ids=cluster.subnet_ids if network is None else network.private_subnet_ids,
                 client_security_group_id=cluster.security_group_id,
                 replica_provider=providers[settings.database.backup_replica_region],
                 teardown=settings.teardown,
@@ -123,13 +128,32 @@ class AwsFoundation(pulumi.ComponentResource):
             "database_backup_replica_region": settings.database.backup_replica_region,
             "registry_bucket": registry.bucket_name,
             "registry_role_arn": registry.role_arn,
-            **({"registry_replica_bucket": registry.replica_bucket_name} if registry.replica_bucket_name is not None else {}),
+            **(
+                {"registry_replica_bucket": registry.replica_bucket_name}
+                if registry.replica_bucket_name is not None
+                else {}
+            ),
             # What a standby in a second region needs (components/standby.py): a cross-region
             # replica's source is the instance's ARN; the registry's replica serves the standby.
             "database_arn": database.instances[database.label].arn,
             "database_version": settings.database.postgres_version,
-            **({"registry_replica_region": settings.registry.replica_region,
-                "registry_replica_kms_key_arn": registry.replica_kms_key_arn} if registry.replica_bucket_name is not None else {}),
-            **({"backups_bucket": backups.bucket_name, "backups_role_arn": backups.role_arn, "backups_kms_key_arn": backups.kms_key_arn, "backups_region": args.backups.location} if backups else {}),
+            **(
+                {
+                    "registry_replica_region": settings.registry.replica_region,
+                    "registry_replica_kms_key_arn": registry.replica_kms_key_arn,
+                }
+                if registry.replica_bucket_name is not None
+                else {}
+            ),
+            **(
+                {
+                    "backups_bucket": backups.bucket_name,
+                    "backups_role_arn": backups.role_arn,
+                    "backups_kms_key_arn": backups.kms_key_arn,
+                    "backups_region": backups_region,
+                }
+                if backups
+                else {}
+            ),
         }
         self.register_outputs(self.outputs)

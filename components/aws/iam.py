@@ -6,7 +6,7 @@ OIDC issuer URL is written in a trust-policy condition key.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -19,7 +19,7 @@ MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
 PARTITIONS = (("us-gov-", "aws-us-gov"), ("cn-", "aws-cn"))
 
 
-def partition_of(region: Optional[str]) -> str:
+def partition_of(region: str | None) -> str:
     """The ARN partition of a region: `aws-us-gov` for GovCloud, `aws-cn` for China, else `aws`."""
     for prefix, partition in PARTITIONS:
         if region and region.startswith(prefix):
@@ -27,7 +27,7 @@ def partition_of(region: Optional[str]) -> str:
     return "aws"
 
 
-def managed_policy(name: str, region: Optional[str] = None) -> str:
+def managed_policy(name: str, region: str | None = None) -> str:
     """An AWS managed policy's ARN in the partition of `region` (GovCloud's differ: arn:aws-us-gov:...)."""
     return f"arn:{partition_of(region)}:iam::aws:policy/{name}"
 
@@ -43,12 +43,12 @@ def service_account_subject(namespace: str, service_account: str) -> str:
 
 
 def policy_document(
-    statements: Sequence[aws.iam.GetPolicyDocumentStatementArgs], opts: Optional[pulumi.InvokeOutputOptions] = None
+    statements: Sequence[aws.iam.GetPolicyDocumentStatementArgs], opts: pulumi.InvokeOutputOptions | None = None
 ) -> pulumi.Output[str]:
     return aws.iam.get_policy_document_output(statements=list(statements), opts=opts).json
 
 
-def service_principal_trust(service: str, opts: Optional[pulumi.InvokeOutputOptions] = None) -> pulumi.Output[str]:
+def service_principal_trust(service: str, opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
     """Trust policy letting an AWS service (eks.amazonaws.com, ec2.amazonaws.com) assume a role."""
     return policy_document(
         [
@@ -67,7 +67,7 @@ def service_account_trust(
     issuer_url: pulumi.Input[str],
     namespace: str,
     service_account: str,
-    opts: Optional[pulumi.InvokeOutputOptions] = None,
+    opts: pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[str]:
     """IRSA trust policy admitting exactly one ServiceAccount's tokens, and only those meant for STS."""
     host = pulumi.Output.from_input(issuer_url).apply(issuer_host)
@@ -111,5 +111,9 @@ def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> aws.iam.GetPolicyD
         principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="*", identifiers=["*"])],
         actions=["s3:*"],
         resources=[bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-        conditions=[aws.iam.GetPolicyDocumentStatementConditionArgs(test="Bool", variable="aws:SecureTransport", values=["false"])],
+        conditions=[
+            aws.iam.GetPolicyDocumentStatementConditionArgs(
+                test="Bool", variable="aws:SecureTransport", values=["false"]
+            )
+        ],
     )

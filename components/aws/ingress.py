@@ -11,7 +11,6 @@ does not try to read a Service that does not exist yet.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -39,7 +38,7 @@ def nlb_annotations(private: bool) -> dict[str, str]:
 @dataclass
 class IngressArgs:
     base_domain: str
-    dns: Optional[AwsDnsSettings]
+    dns: AwsDnsSettings | None
     kubernetes_provider: k8s.Provider
     # "<namespace>/<name>" of NGINX's LoadBalancer Service, resolved once the release is deployed.
     service: pulumi.Input[str]

@@ -4,6 +4,7 @@ the load balancer and NAT, and the subnet tags EKS load balancers look for.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ def subnet_cidrs(vpc_cidr: str, zones: int = ZONE_COUNT) -> tuple[list[str], lis
     Three quarters of the VPC go to the private subnets, because the VPC CNI gives every pod a
     VPC address there; the last quarter is split for the public subnets (NAT and load balancers).
     """
-    quarters = list(ipaddress.ip_network(vpc_cidr).subnets(prefixlen_diff=2))
+    quarters = list(ipaddress.IPv4Network(vpc_cidr).subnets(prefixlen_diff=2))  # the config takes IPv4 blocks only
     private = [str(n) for n in quarters[:zones]]
     public = [str(n) for n in list(quarters[3].subnets(prefixlen_diff=2))[:zones]]
     return private, public
@@ -84,7 +85,9 @@ class Network(pulumi.ComponentResource):
             tags={**TAGS, "Name": f"{name}-vpc"},
             opts=child,
         )
-        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={**TAGS, "Name": f"{name}-igw"}, opts=child)
+        gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags={**TAGS, "Name": f"{name}-igw"}, opts=child
+        )
         public_routes = aws.ec2.RouteTable(
             f"{name}-public",
             vpc_id=vpc.id,
@@ -99,7 +102,7 @@ class Network(pulumi.ComponentResource):
         nat_gateways: list[aws.ec2.NatGateway] = []
         self.egress = []
         for index in range(ZONE_COUNT):
-            zone = zones.apply(lambda names, i=index: _zone(names, i))
+            zone = zones.apply(functools.partial(_zone, index=index))
             public = aws.ec2.Subnet(
                 f"{name}-public-{index}",
                 vpc_id=vpc.id,
@@ -115,7 +118,9 @@ class Network(pulumi.ComponentResource):
             )
             public_subnets.append(public)
             if index == 0 or not settings.single_nat_gateway:
-                address = aws.ec2.Eip(f"{name}-nat-{index}", domain="vpc", tags={**TAGS, "Name": f"{name}-nat-{index}"}, opts=child)
+                address = aws.ec2.Eip(
+                    f"{name}-nat-{index}", domain="vpc", tags={**TAGS, "Name": f"{name}-nat-{index}"}, opts=child
+                )
                 nat_gateways.append(
                     aws.ec2.NatGateway(
                         f"{name}-nat-{index}",
@@ -154,5 +159,9 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = [s.id for s in private_subnets]
         self.public_subnet_ids = [s.id for s in public_subnets]
         self.register_outputs(
-            {"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids, "public_subnet_ids": self.public_subnet_ids}
+            {
+                "vpc_id": self.vpc_id,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_subnet_ids": self.public_subnet_ids,
+            }
         )

@@ -18,7 +18,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -29,7 +30,11 @@ from .kms import TAGS
 AMI_TYPE = "AL2023_x86_64_STANDARD"
 # The root device of the EKS-optimized Amazon Linux 2023 AMIs.
 ROOT_DEVICE = "/dev/xvda"
-METADATA_OPTIONS = {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1}
+METADATA_OPTIONS: dict[str, Any] = {
+    "http_endpoint": "enabled",
+    "http_tokens": "required",
+    "http_put_response_hop_limit": 1,
+}
 # `node_group_name_prefix` allows 63 minus the 26-character unique suffix (node_group.go).
 GROUP_NAME_PREFIX = "platform-"
 GROUP_NAME_PREFIX_MAX = 63 - 26
@@ -64,7 +69,7 @@ def platform_node_group(
     settings: AwsClusterSettings,
     cluster_name: pulumi.Input[str],
     node_role_arn: pulumi.Input[str],
-    subnet_ids: pulumi.Input[Sequence[str]],
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
     depends_on: Sequence[pulumi.Resource],
     parent: pulumi.Resource,
 ) -> aws.eks.NodeGroup:
@@ -79,9 +84,7 @@ def platform_node_group(
         capacity_type="ON_DEMAND",
         instance_types=list(settings.instance_types),
         # No disk_size: with a launch template EKS takes the disk from the template only.
-        launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-            id=template.id, version=template.latest_version.apply(str)
-        ),
+        launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
         scaling_config=aws.eks.NodeGroupScalingConfigArgs(
             min_size=settings.min_nodes, max_size=settings.max_nodes, desired_size=settings.desired_nodes
         ),

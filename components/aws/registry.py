@@ -11,7 +11,6 @@ region (versioned, encrypted with a key of that region, protected): images survi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -36,7 +35,11 @@ OBJECT_ACTIONS = (
 KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 # What S3 replication needs (AWS's documented minimum): read the source's versions, write replicas.
 REPLICATION_SOURCE_BUCKET_ACTIONS = ("s3:GetReplicationConfiguration", "s3:ListBucket")
-REPLICATION_SOURCE_OBJECT_ACTIONS = ("s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging")
+REPLICATION_SOURCE_OBJECT_ACTIONS = (
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionTagging",
+)
 REPLICATION_REPLICA_OBJECT_ACTIONS = ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags")
 
 
@@ -49,17 +52,25 @@ class RegistryStorageArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer_url: pulumi.Input[str]
     # A provider for `settings.replica_region` (required when it is set).
-    replica_provider: Optional[aws.Provider] = None
+    replica_provider: aws.Provider | None = None
     # A throwaway stack being torn down: the buckets (and every image in them) may be deleted.
     teardown: bool = False
 
 
-def registry_policy_statements(bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str]) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
+def registry_policy_statements(
+    bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str]
+) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
     objects = pulumi.Output.concat(bucket_arn, "/*")
     return [
-        aws.iam.GetPolicyDocumentStatementArgs(sid="Bucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[bucket_arn]),
-        aws.iam.GetPolicyDocumentStatementArgs(sid="Objects", effect="Allow", actions=list(OBJECT_ACTIONS), resources=[objects]),
-        aws.iam.GetPolicyDocumentStatementArgs(sid="BucketKey", effect="Allow", actions=list(KMS_ACTIONS), resources=[key_arn]),
+        aws.iam.GetPolicyDocumentStatementArgs(
+            sid="Bucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[bucket_arn]
+        ),
+        aws.iam.GetPolicyDocumentStatementArgs(
+            sid="Objects", effect="Allow", actions=list(OBJECT_ACTIONS), resources=[objects]
+        ),
+        aws.iam.GetPolicyDocumentStatementArgs(
+            sid="BucketKey", effect="Allow", actions=list(KMS_ACTIONS), resources=[key_arn]
+        ),
     ]
 
 
@@ -72,11 +83,28 @@ def replication_policy_statements(
     """Least privilege for S3 replication: these two buckets and these two keys only."""
     statement = aws.iam.GetPolicyDocumentStatementArgs
     return [
-        statement(sid="SourceBucket", effect="Allow", actions=list(REPLICATION_SOURCE_BUCKET_ACTIONS), resources=[source_arn]),
-        statement(sid="SourceObjects", effect="Allow", actions=list(REPLICATION_SOURCE_OBJECT_ACTIONS), resources=[pulumi.Output.concat(source_arn, "/*")]),
-        statement(sid="ReplicaObjects", effect="Allow", actions=list(REPLICATION_REPLICA_OBJECT_ACTIONS), resources=[pulumi.Output.concat(replica_arn, "/*")]),
+        statement(
+            sid="SourceBucket", effect="Allow", actions=list(REPLICATION_SOURCE_BUCKET_ACTIONS), resources=[source_arn]
+        ),
+        statement(
+            sid="SourceObjects",
+            effect="Allow",
+            actions=list(REPLICATION_SOURCE_OBJECT_ACTIONS),
+            resources=[pulumi.Output.concat(source_arn, "/*")],
+        ),
+        statement(
+            sid="ReplicaObjects",
+            effect="Allow",
+            actions=list(REPLICATION_REPLICA_OBJECT_ACTIONS),
+            resources=[pulumi.Output.concat(replica_arn, "/*")],
+        ),
         statement(sid="SourceKey", effect="Allow", actions=["kms:Decrypt"], resources=[source_key_arn]),
-        statement(sid="ReplicaKey", effect="Allow", actions=["kms:Encrypt", "kms:GenerateDataKey"], resources=[replica_key_arn]),
+        statement(
+            sid="ReplicaKey",
+            effect="Allow",
+            actions=["kms:Encrypt", "kms:GenerateDataKey"],
+            resources=[replica_key_arn],
+        ),
     ]
 
 
@@ -86,8 +114,8 @@ class RegistryStorage(pulumi.ComponentResource):
     kms_key_arn: pulumi.Output[str]
     role_arn: pulumi.Output[str]
     # The replica bucket in `registry.replicaRegion` (None without one).
-    replica_bucket_name: Optional[pulumi.Output[str]]
-    replica_kms_key_arn: Optional[pulumi.Output[str]]
+    replica_bucket_name: pulumi.Output[str] | None
+    replica_kms_key_arn: pulumi.Output[str] | None
     # What the registry needs before it starts: its role's permissions.
     grants: list[pulumi.Resource]
 
@@ -160,7 +188,9 @@ class RegistryStorage(pulumi.ComponentResource):
             invoke=pulumi.InvokeOutputOptions(parent=self),
         )
 
-    def _replication(self, name: str, source: PrivateBucket, replica: PrivateBucket, region: str, invoke: pulumi.InvokeOutputOptions) -> None:
+    def _replication(
+        self, name: str, source: PrivateBucket, replica: PrivateBucket, region: str, invoke: pulumi.InvokeOutputOptions
+    ) -> None:
         """Every new object version of the source is copied to the replica, re-encrypted with the
         replica region's key. Deletes are not replicated: the replica keeps what the source loses."""
         child = pulumi.ResourceOptions(parent=self)
@@ -177,7 +207,8 @@ class RegistryStorage(pulumi.ComponentResource):
             name="registry-replication",
             role=role.id,
             policy=policy_document(
-                replication_policy_statements(source.bucket.arn, source.key.arn, replica.bucket.arn, replica.key.arn), invoke
+                replication_policy_statements(source.bucket.arn, source.key.arn, replica.bucket.arn, replica.key.arn),
+                invoke,
             ),
             opts=child,
         )
@@ -190,7 +221,9 @@ class RegistryStorage(pulumi.ComponentResource):
                     id=f"registry-to-{region}",
                     status="Enabled",
                     filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
-                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Disabled"),
+                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
+                        status="Disabled"
+                    ),
                     source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
                         sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
                             status="Enabled"

@@ -20,8 +20,9 @@ final snapshot and the kept automated backups are the same both ways, so promoti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -81,9 +82,9 @@ class ReplicaDatabaseArgs:
     source_arn: pulumi.Input[str]
     promote: bool
     # The standby cluster's security group (None while a cold standby has no cluster).
-    client_security_group_id: Optional[pulumi.Input[str]] = None
+    client_security_group_id: pulumi.Input[str] | None = None
     # A provider for `settings.backup_replica_region` (needed once promoted).
-    backup_provider: Optional[aws.Provider] = None
+    backup_provider: aws.Provider | None = None
     teardown: bool = False
 
 
@@ -102,12 +103,28 @@ class ReplicaDatabase(pulumi.ComponentResource):
         kept = not args.teardown
 
         # The standby region's key: the replica, its backups and snapshots are unreadable without it.
-        key = customer_key(f"{name}-key", description=f"{name}: RDS replica storage, backups and snapshots", alias=name, opts=child, protect=kept)
+        key = customer_key(
+            f"{name}-key",
+            description=f"{name}: RDS replica storage, backups and snapshots",
+            alias=name,
+            opts=child,
+            protect=kept,
+        )
         subnets = aws.rds.SubnetGroup(
-            name, name=name, description="Astronomer platform database (standby): private subnets only", subnet_ids=args.subnet_ids, tags=TAGS, opts=child
+            name,
+            name=name,
+            description="Astronomer platform database (standby): private subnets only",
+            subnet_ids=args.subnet_ids,
+            tags=TAGS,
+            opts=child,
         )
         firewall = aws.ec2.SecurityGroup(
-            name, name=name, description="Astronomer platform database (standby): Postgres from the EKS cluster only", vpc_id=args.vpc_id, tags={**TAGS, "Name": name}, opts=child
+            name,
+            name=name,
+            description="Astronomer platform database (standby): Postgres from the EKS cluster only",
+            vpc_id=args.vpc_id,
+            tags={**TAGS, "Name": name},
+            opts=child,
         )
         if args.client_security_group_id is not None:
             aws.vpc.SecurityGroupIngressRule(
@@ -130,7 +147,9 @@ class ReplicaDatabase(pulumi.ComponentResource):
             tags=TAGS,
             opts=child,
         )
-        password = random.RandomPassword(f"{name}-password", length=32, special=True, override_special=PASSWORD_SPECIALS, opts=child)
+        password = random.RandomPassword(
+            f"{name}-password", length=32, special=True, override_special=PASSWORD_SPECIALS, opts=child
+        )
         self.password = pulumi.Output.secret(password.result)
 
         inputs = replica_args(
@@ -154,7 +173,11 @@ class ReplicaDatabase(pulumi.ComponentResource):
             region = settings.backup_replica_region
             in_third = pulumi.ResourceOptions(parent=self, provider=args.backup_provider)
             backup_key = customer_key(
-                f"{name}-backups-{region}", description=f"{name}: RDS automated backups replicated to {region}", alias=f"{name}-backups", opts=in_third, protect=kept
+                f"{name}-backups-{region}",
+                description=f"{name}: RDS automated backups replicated to {region}",
+                alias=f"{name}-backups",
+                opts=in_third,
+                protect=kept,
             )
             aws.rds.InstanceAutomatedBackupsReplication(
                 f"{name}-backups",

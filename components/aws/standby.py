@@ -10,7 +10,6 @@ standby's cluster scoped to that bucket and its key; declared with the platform 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -36,7 +35,7 @@ class AwsStandbyFoundationArgs:
     standby: StandbySettings
     primary: pulumi.Output[PrimaryFacts]
     # Velero's backups of the deployments once promoted (None: no Velero).
-    backups: Optional[BackupSettings] = None
+    backups: BackupSettings | None = None
 
 
 class AwsStandbyFoundation(pulumi.ComponentResource):
@@ -58,12 +57,18 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         network = Network(name, NetworkArgs(settings.network, cluster_name=name), opts=child)
         cluster = None
         if standby.declares_cluster:
-            cluster = Cluster(name, ClusterArgs(settings.cluster, name, settings.region, network, teardown=settings.teardown), opts=child)
+            cluster = Cluster(
+                name,
+                ClusterArgs(settings.cluster, name, settings.region, network, teardown=settings.teardown),
+                opts=child,
+            )
         # One provider per other region the promoted stack writes to (backup replicas, Velero's bucket).
         providers: dict[str, aws.Provider] = {}
         if standby.promote:
             regions = {settings.database.backup_replica_region, *([args.backups.location] if args.backups else [])}
-            providers = {region: aws.Provider(f"{name}-{region}", region=region, opts=child) for region in sorted(regions)}
+            providers = {
+                region: aws.Provider(f"{name}-{region}", region=region, opts=child) for region in sorted(regions)
+            }
         backup_provider = providers.get(settings.database.backup_replica_region)
         database = ReplicaDatabase(
             f"{name}-db",
@@ -101,8 +106,12 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
             )
             self.backup_storage = backups.storage
             self.backup_dependencies = [*cluster.ready, *backups.grants]
-            backup_outputs = {"backups_bucket": backups.bucket_name, "backups_role_arn": backups.role_arn,
-                              "backups_kms_key_arn": backups.kms_key_arn, "backups_region": args.backups.location}
+            backup_outputs = {
+                "backups_bucket": backups.bucket_name,
+                "backups_role_arn": backups.role_arn,
+                "backups_kms_key_arn": backups.kms_key_arn,
+                "backups_region": args.backups.location,
+            }
         self.outputs = {
             "standby_of": standby.primary_stack,
             "standby_promoted": standby.promote,
@@ -130,7 +139,11 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
                 name=f"{name}-registry",
                 description="Astronomer registry pods (IRSA) on the standby: the primary's registry replica and its key only",
                 assume_role_policy=service_account_trust(
-                    cluster.oidc_provider_arn, cluster.oidc_issuer_url, platform.namespace, registry_service_account_name(platform.release_name), invoke
+                    cluster.oidc_provider_arn,
+                    cluster.oidc_issuer_url,
+                    platform.namespace,
+                    registry_service_account_name(platform.release_name),
+                    invoke,
                 ),
                 tags=TAGS,
                 opts=child,
@@ -144,7 +157,10 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
             )
             self.kubernetes_provider = cluster.provider
             self.database = DatabaseEndpoint(
-                host=database.address, username=database.username, password=database.password, label=database.label,
+                host=database.address,
+                username=database.username,
+                password=database.password,
+                label=database.label,
                 # Deployments restored from the primary (Velero) still name its host: the platform's
                 # repoint Job rewrites it to the promoted instance's (components/platform/repoint_job.py).
                 previous_hosts=[primary.apply(lambda p: p.database_host)],
@@ -153,10 +169,15 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
             )
             self.registry_storage = pulumi.Output.all(primary, role.arn).apply(
                 lambda v: S3RegistryStorage(
-                    bucket=v[0].registry_replica_bucket, region=settings.region, kms_key_arn=v[0].registry_replica_kms_key_arn, role_arn=v[1]
+                    bucket=v[0].registry_replica_bucket,
+                    region=settings.region,
+                    kms_key_arn=v[0].registry_replica_kms_key_arn,
+                    role_arn=v[1],
                 )
             )
-            self.load_balancer = pulumi.Output.from_input(LoadBalancer(service_annotations=nlb_annotations(private=platform.private_load_balancer)))
+            self.load_balancer = pulumi.Output.from_input(
+                LoadBalancer(service_annotations=nlb_annotations(private=platform.private_load_balancer))
+            )
             self.platform_dependencies = [*cluster.ready, grant, database]
             self.outputs["registry_role_arn"] = role.arn
         self.register_outputs(self.outputs)

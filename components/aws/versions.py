@@ -13,8 +13,8 @@ with a warning (cost, end date); one EKS no longer offers is refused before anyt
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 from ..schema import ConfigError
 
@@ -40,7 +40,7 @@ class EksVersionDecision:
     version: str
     support_type: str
     # Set when the version is in extended support: what to tell whoever runs `pulumi up`.
-    warning: Optional[str] = None
+    warning: str | None = None
 
 
 def check_eks_version(requested: str, offered: Iterable[EksVersion]) -> EksVersionDecision:
@@ -53,8 +53,10 @@ def check_eks_version(requested: str, offered: Iterable[EksVersion]) -> EksVersi
     if found is None or found.status not in (STANDARD_SUPPORT, EXTENDED_SUPPORT):
         status = "not offered" if found is None else f"{found.status.lower().replace('_', ' ')}"
         raise ConfigError(
-            [f"{VERSION_KEY}: EKS no longer creates clusters at {requested} ({status}); it offers {', '.join(supported)} "
-             f"(the chart supports 1.31-1.35)"]
+            [
+                f"{VERSION_KEY}: EKS no longer creates clusters at {requested} ({status}); it offers {', '.join(supported)} "
+                f"(the chart supports 1.31-1.35)"
+            ]
         )
     warning = None
     if found.status == EXTENDED_SUPPORT:
@@ -76,7 +78,9 @@ def resolve_eks_version(requested: str) -> EksVersionDecision:
     decision = check_eks_version(
         requested,
         (
-            EksVersion(v.cluster_version, v.version_status, v.end_of_standard_support_date, v.end_of_extended_support_date)
+            EksVersion(
+                v.cluster_version, v.version_status, v.end_of_standard_support_date, v.end_of_extended_support_date
+            )
             for v in result.cluster_versions
         ),
     )

@@ -8,8 +8,8 @@ stack's region), keeps overwritten and deleted objects, and is protected twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
@@ -53,7 +53,7 @@ class BackupBucket(pulumi.ComponentResource):
     storage: pulumi.Output[BackupStorage]
     grants: list[pulumi.Resource]
 
-    def __init__(self, name: str, args: BackupBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: BackupBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:gcp/backups:BackupBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         bucket = private_bucket(
@@ -73,19 +73,27 @@ class BackupBucket(pulumi.ComponentResource):
             opts=child,
         )
         self.grants = [
-            gcp.storage.BucketIAMMember(f"{name}-{role.rsplit('.', 1)[-1]}", bucket=bucket.name, role=role, member=account.member, opts=child)
+            gcp.storage.BucketIAMMember(
+                f"{name}-{role.rsplit('.', 1)[-1]}", bucket=bucket.name, role=role, member=account.member, opts=child
+            )
             for role in BACKUP_BUCKET_ROLES
         ]
         # A restore from another stack's bucket: read it, never write (the location is ReadOnly too).
         if args.settings.source_bucket:
             self.grants += [
                 gcp.storage.BucketIAMMember(
-                    f"{name}-source-{role.rsplit('.', 1)[-1]}", bucket=args.settings.source_bucket, role=role, member=account.member, opts=child
+                    f"{name}-source-{role.rsplit('.', 1)[-1]}",
+                    bucket=args.settings.source_bucket,
+                    role=role,
+                    member=account.member,
+                    opts=child,
                 )
                 for role in SOURCE_BUCKET_ROLES
             ]
         self.grants.append(
-            gcp.serviceaccount.IAMMember(f"{name}-sign", service_account_id=account.name, role=SIGN_ROLE, member=account.member, opts=child)
+            gcp.serviceaccount.IAMMember(
+                f"{name}-sign", service_account_id=account.name, role=SIGN_ROLE, member=account.member, opts=child
+            )
         )
         self.grants.append(
             gcp.serviceaccount.IAMMember(

@@ -9,8 +9,6 @@ without credentials: there is no per-bucket TLS switch to set (README, "Security
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 import pulumi_gcp as gcp
 
@@ -27,7 +25,7 @@ def private_bucket(
     app: str,
     teardown: bool,
     parent: pulumi.Resource,
-    placement: Optional[gcp.storage.BucketCustomPlacementConfigArgs] = None,
+    placement: gcp.storage.BucketCustomPlacementConfigArgs | None = None,
 ) -> gcp.storage.Bucket:
     """The bucket `<project>-<resource_name>` (63 characters at most) in `location`, set at creation:
     a bucket never changes location (a new one would be needed)."""

@@ -7,7 +7,6 @@ a Kubernetes provider for the platform.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
@@ -25,11 +24,11 @@ class ClusterArgs:
     project: str
     region: str
     # None with an existing cluster.
-    network: Optional[Network]
+    network: Network | None
     # A throwaway stack being torn down: the cluster may be deleted.
     teardown: bool = False
     # The version to create at, chosen from what the release channel offers (versions.py).
-    kubernetes_version: Optional[str] = None
+    kubernetes_version: str | None = None
 
 
 def kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
@@ -93,7 +92,7 @@ class Cluster(pulumi.ComponentResource):
             self.identity_pool_ready = []
         else:
             assert args.network is not None
-            cluster_name, endpoint, ca = self._create(name, args)
+            cluster_name, endpoint, ca = self._create(name, args, args.network)
             self.subnetwork = args.network.subnet_self_link
 
         self.name = pulumi.Output.from_input(cluster_name)
@@ -110,14 +109,14 @@ class Cluster(pulumi.ComponentResource):
         )
         self.register_outputs({"name": self.name, "endpoint": self.endpoint})
 
-    def _create(self, name: str, args: ClusterArgs):
+    def _create(self, name: str, args: ClusterArgs, network: Network):
         settings = args.settings
-        network = args.network
-        child = pulumi.ResourceOptions(parent=self)
         authorized = (
             gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[
-                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=cidr, display_name=f"allowed-{i}")
+                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                        cidr_block=cidr, display_name=f"allowed-{i}"
+                    )
                     for i, cidr in enumerate(settings.master_authorized_networks)
                 ]
             )
@@ -146,7 +145,9 @@ class Cluster(pulumi.ComponentResource):
                 master_ipv4_cidr_block=settings.master_ipv4_cidr_block,
             ),
             master_authorized_networks_config=authorized,
-            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=workload_pool(args.project)),
+            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
+                workload_pool=workload_pool(args.project)
+            ),
             # The chart's NetworkPolicies are enforced (components/gcp/network_policy.py).
             **network_policy_args(settings.network_policy),
             # The version matters at creation (GKE's initial version, versions.py); afterwards the

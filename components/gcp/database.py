@@ -12,8 +12,9 @@ restore inputs (`clone`, `restore_backup_context`) differ, and those are ignored
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -43,7 +44,7 @@ class DatabaseArgs:
     # Private services access on that VPC, when this stack creates it.
     depends_on: Sequence[pulumi.Resource] = ()
     # The private services range a clone takes its address from (None: any range of the VPC).
-    allocated_ip_range: Optional[pulumi.Input[str]] = None
+    allocated_ip_range: pulumi.Input[str] | None = None
     # A throwaway stack being torn down: no deletion guards, no backups kept after deletion.
     teardown: bool = False
 
@@ -106,7 +107,7 @@ def instance_args(
 
 
 def restore_inputs(
-    restore: RestoreSettings, source_instance: pulumi.Input[str], allocated_ip_range: Optional[pulumi.Input[str]]
+    restore: RestoreSettings, source_instance: pulumi.Input[str], allocated_ip_range: pulumi.Input[str] | None
 ) -> dict[str, Any]:
     """What makes a new instance a restore: a point-in-time clone, or a backup run restored into it.
 
@@ -129,6 +130,7 @@ def restore_inputs(
                 allocated_ip_range=allocated_ip_range if lands_here else None,
             )
         }
+    assert restore.backup_id is not None  # components/config.py: a restore names a point in time or a backup run
     return {
         "restore_backup_context": gcp.sql.DatabaseInstanceRestoreBackupContextArgs(
             backup_run_id=int(restore.backup_id), instance_id=source_instance, project=restore.source_project
@@ -175,7 +177,7 @@ class Database(pulumi.ComponentResource):
             override_special=PASSWORD_SPECIALS,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        secret_password = pulumi.Output.secret(password.result)
+        secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
 
         self.instances = {}
         for label in settings.declared_labels:
@@ -209,7 +211,9 @@ class Database(pulumi.ComponentResource):
     def _instance(self, name: str, label: str, args: DatabaseArgs, password: pulumi.Output[str]) -> Instance:
         settings = args.settings
         guarded = settings.guarded(label) and not args.teardown
-        inputs = instance_args(settings, args.region, args.network, label, guarded=guarded, keep_backups=not args.teardown)
+        inputs = instance_args(
+            settings, args.region, args.network, label, guarded=guarded, keep_backups=not args.teardown
+        )
         restored = label != ORIGINAL_LABEL
         if settings.restore is not None and label == settings.restore.label:
             source = settings.restore.source_instance or self.instances[settings.primary].name

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 
@@ -24,7 +23,7 @@ class GcpFoundationArgs:
     settings: GcpSettings
     platform: PlatformSettings
     # Velero's backups of the Airflow deployments: their bucket and identity (None: no Velero).
-    backups: Optional[BackupSettings] = None
+    backups: BackupSettings | None = None
 
 
 class GcpFoundation(pulumi.ComponentResource):
@@ -36,14 +35,40 @@ class GcpFoundation(pulumi.ComponentResource):
         existing = settings.cluster.existing
         # Asked of GKE before anything is declared: a channel without a version in the chart's range
         # is refused here, not after the network exists.
-        kubernetes_version = None if existing else resolve_gke_version(
-            settings.cluster.release_channel, settings.cluster.kubernetes_version, settings.project, settings.region
+        kubernetes_version = (
+            None
+            if existing
+            else resolve_gke_version(
+                settings.cluster.release_channel, settings.cluster.kubernetes_version, settings.project, settings.region
+            )
         )
-        existing_network = network_id(settings.project, existing.network) if existing else None
         network = None if existing else Network(name, NetworkArgs(settings.network, settings.region), opts=child)
+        # The database's private network: the existing cluster's, or the one declared here (with
+        # its private services range, which the instance waits for).
+        database_network: pulumi.Input[str]
+        database_depends_on: list[pulumi.Resource] = []
+        allocated_ip_range: pulumi.Input[str] | None = None
+        network_link: pulumi.Input[str]
+        if existing:
+            database_network = network_id(settings.project, existing.network)
+            network_link = existing.network
+        else:
+            assert network is not None
+            database_network = network.network_id
+            if network.private_services_access is not None:  # always, on a primary's own VPC
+                database_depends_on.append(network.private_services_access)
+            allocated_ip_range = network.private_services_range_name
+            network_link = network.network_self_link
         cluster = Cluster(
             name,
-            ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown, kubernetes_version=kubernetes_version),
+            ClusterArgs(
+                settings.cluster,
+                settings.project,
+                settings.region,
+                network,
+                teardown=settings.teardown,
+                kubernetes_version=kubernetes_version,
+            ),
             opts=child,
         )
         database = Database(
@@ -51,9 +76,9 @@ class GcpFoundation(pulumi.ComponentResource):
             DatabaseArgs(
                 settings.database,
                 region=settings.region,
-                network=existing_network if existing else network.network_id,
-                depends_on=[] if existing else [network.private_services_access],
-                allocated_ip_range=None if existing else network.private_services_range_name,
+                network=database_network,
+                depends_on=database_depends_on,
+                allocated_ip_range=allocated_ip_range,
                 teardown=settings.teardown,
             ),
             opts=child,
@@ -89,7 +114,12 @@ class GcpFoundation(pulumi.ComponentResource):
         if args.backups is not None:
             backups = BackupBucket(
                 f"{name}-backups",
-                BackupBucketArgs(args.backups, project=settings.project, identity_pool_ready=cluster.identity_pool_ready, teardown=settings.teardown),
+                BackupBucketArgs(
+                    args.backups,
+                    project=settings.project,
+                    identity_pool_ready=cluster.identity_pool_ready,
+                    teardown=settings.teardown,
+                ),
                 opts=child,
             )
         # Where Velero keeps backups and what it needs first (None without backups).
@@ -106,7 +136,9 @@ class GcpFoundation(pulumi.ComponentResource):
             restoring=settings.database.restore is not None,
         )
         self.registry_storage = pulumi.Output.all(registry.bucket_name, registry.service_account_email).apply(
-            lambda v: GcsRegistryStorage(bucket=v[0], service_account_email=v[1], service_account_name=registry.kubernetes_service_account)
+            lambda v: GcsRegistryStorage(
+                bucket=v[0], service_account_email=v[1], service_account_name=registry.kubernetes_service_account
+            )
         )
         self.load_balancer = ingress.address.apply(lambda ip: LoadBalancer(ip_address=ip))
         self.platform_dependencies = [*cluster.ready, *registry.grants]
@@ -123,9 +155,13 @@ class GcpFoundation(pulumi.ComponentResource):
             # What a standby in a second region needs (components/standby.py): it shares this
             # project's global VPC (its ranges must not overlap these) and the registry bucket.
             "project": settings.project,
-            "network": existing.network if existing else network.network_self_link,
-            "network_ranges": [] if existing else [
-                settings.network.subnet_cidr, settings.network.pods_cidr, settings.network.services_cidr,
+            "network": network_link,
+            "network_ranges": []
+            if existing
+            else [
+                settings.network.subnet_cidr,
+                settings.network.pods_cidr,
+                settings.network.services_cidr,
                 settings.cluster.master_ipv4_cidr_block,
             ],
             "database_version": settings.database.postgres_version,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
@@ -15,9 +14,9 @@ from ..config import GcpDnsSettings
 class IngressArgs:
     region: str
     base_domain: str
-    dns: Optional[GcpDnsSettings]
+    dns: GcpDnsSettings | None
     # With a private load balancer: the subnet the internal address is taken from.
-    internal_subnet: Optional[pulumi.Input[str]] = None
+    internal_subnet: pulumi.Input[str] | None = None
     # A throwaway stack being torn down: the address may be released.
     teardown: bool = False
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
@@ -21,7 +20,7 @@ class NetworkArgs:
     region: str
     # A standby in a second region shares its primary's (global) VPC: the self link of that VPC,
     # which already has private services access. Only the subnet, router and NAT are then made here.
-    shared_vpc: Optional[pulumi.Input[str]] = None
+    shared_vpc: pulumi.Input[str] | None = None
 
 
 class Network(pulumi.ComponentResource):
@@ -31,9 +30,9 @@ class Network(pulumi.ComponentResource):
     pods_range_name: str
     services_range_name: str
     # Cloud SQL private IP can only be allocated once the peering exists.
-    private_services_access: Optional[gcp.servicenetworking.Connection]
+    private_services_access: gcp.servicenetworking.Connection | None
     # The range reserved for it: where a restored (cloned) instance takes its address.
-    private_services_range_name: Optional[pulumi.Output[str]]
+    private_services_range_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:gcp/network:Network", name, None, opts)
@@ -60,7 +59,9 @@ class Network(pulumi.ComponentResource):
             private_ip_google_access=True,
             secondary_ip_ranges=[
                 gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=PODS_RANGE, ip_cidr_range=settings.pods_cidr),
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=SERVICES_RANGE, ip_cidr_range=settings.services_cidr),
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                    range_name=SERVICES_RANGE, ip_cidr_range=settings.services_cidr
+                ),
             ],
             opts=child,
         )
@@ -95,7 +96,9 @@ class Network(pulumi.ComponentResource):
             self.private_services_access = None
             self.private_services_range_name = None
         # Private nodes reach image registries (quay.io, the chart's images) only through NAT.
-        router = gcp.compute.Router(f"{name}-router", name=f"{name}-router", network=vpc_id, region=args.region, opts=child)
+        router = gcp.compute.Router(
+            f"{name}-router", name=f"{name}-router", network=vpc_id, region=args.region, opts=child
+        )
         gcp.compute.RouterNat(
             f"{name}-nat",
             name=f"{name}-nat",
@@ -132,7 +135,9 @@ def network_id(project: str, network: str) -> str:
         from ..schema import ConfigError
 
         raise ConfigError(
-            [f"astronomer-dr:cluster.existing.network: must be a VPC name, self link or projects/<p>/global/networks/<n>, got {network!r}"]
+            [
+                f"astronomer-dr:cluster.existing.network: must be a VPC name, self link or projects/<p>/global/networks/<n>, got {network!r}"
+            ]
         )
     return f"projects/{project}/global/networks/{network}"
 
@@ -146,7 +151,10 @@ def private_services_address(settings: GcpNetworkSettings) -> str:
     node subnet, the pod and service ranges (and GKE's control-plane /28, 172.16.0.0/28 by default)."""
     import ipaddress
 
-    taken = [ipaddress.ip_network(c) for c in (settings.subnet_cidr, settings.pods_cidr, settings.services_cidr, "172.16.0.0/28")]
+    taken = [
+        ipaddress.ip_network(c)
+        for c in (settings.subnet_cidr, settings.pods_cidr, settings.services_cidr, "172.16.0.0/28")
+    ]
     for space in PRIVATE_SERVICES_SPACE:
         network = ipaddress.ip_network(space)
         if settings.private_services_prefix_length < network.prefixlen:

@@ -47,7 +47,9 @@ def account_id(name: str) -> str:
     return base if len(base) >= 6 else f"{base}-nodes"
 
 
-def node_service_account(name: str, project: str, parent: pulumi.Resource) -> tuple[gcp.serviceaccount.Account, list[pulumi.Resource]]:
+def node_service_account(
+    name: str, project: str, parent: pulumi.Resource
+) -> tuple[gcp.serviceaccount.Account, list[pulumi.Resource]]:
     """The nodes' own service account and its project role(s)."""
     child = pulumi.ResourceOptions(parent=parent)
     account = gcp.serviceaccount.Account(
@@ -57,7 +59,7 @@ def node_service_account(name: str, project: str, parent: pulumi.Resource) -> tu
         description="GKE node identity: logging, monitoring and metrics only (roles/container.defaultNodeServiceAccount).",
         opts=child,
     )
-    grants = [
+    grants: list[pulumi.Resource] = [
         gcp.projects.IAMMember(
             f"{name}-nodes-{role.rsplit('.', 1)[-1]}",
             project=project,

@@ -9,8 +9,8 @@ the images also survive the loss of the stack's region.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
@@ -41,12 +41,16 @@ class RegistryStorageArgs:
     teardown: bool = False
 
 
-def bucket_placement(settings: GcpRegistrySettings, region: str) -> tuple[str, Optional[gcp.storage.BucketCustomPlacementConfigArgs]]:
+def bucket_placement(
+    settings: GcpRegistrySettings, region: str
+) -> tuple[str, gcp.storage.BucketCustomPlacementConfigArgs | None]:
     """The bucket's location: the stack's region, or a dual-/multi-region whose images survive it."""
     location = settings.location or region
     if not settings.data_locations:
         return location, None
-    return location.upper(), gcp.storage.BucketCustomPlacementConfigArgs(data_locations=[r.upper() for r in settings.data_locations])
+    return location.upper(), gcp.storage.BucketCustomPlacementConfigArgs(
+        data_locations=[r.upper() for r in settings.data_locations]
+    )
 
 
 def service_account_id(name: str) -> str:

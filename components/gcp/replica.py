@@ -101,13 +101,21 @@ class ReplicaDatabase(pulumi.ComponentResource):
         super().__init__("astronomer-dr:gcp/replica:ReplicaDatabase", name, None, opts)
         guarded = not args.teardown
         inputs = replica_args(
-            args.settings, args.region, args.network, args.source_instance, args.promote, guarded=guarded, keep_backups=guarded
+            args.settings,
+            args.region,
+            args.network,
+            args.source_instance,
+            args.promote,
+            guarded=guarded,
+            keep_backups=guarded,
         )
-        instance = gcp.sql.DatabaseInstance(
-            name, **inputs, opts=pulumi.ResourceOptions(parent=self, protect=guarded)
-        )
+        instance = gcp.sql.DatabaseInstance(name, **inputs, opts=pulumi.ResourceOptions(parent=self, protect=guarded))
         password = random.RandomPassword(
-            f"{name}-password", length=32, special=True, override_special=PASSWORD_SPECIALS, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-password",
+            length=32,
+            special=True,
+            override_special=PASSWORD_SPECIALS,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.password = pulumi.Output.secret(password.result)
         self.username = pulumi.Output.from_input(DATABASE_USER)

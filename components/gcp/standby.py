@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 
@@ -39,6 +38,12 @@ from .replica import ReplicaDatabase, ReplicaDatabaseArgs
 _SINGLE_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 
 
+def checked(value: str | None, output: str) -> str:
+    """A primary's output that check_primary (components/config.py) refused the primary without."""
+    assert value is not None, f"the primary's {output} output was checked to be there"
+    return value
+
+
 def registry_survives_region(location: str) -> bool:
     """A GCS location other than a single region (a dual- or multi-region) outlives one region."""
     return not _SINGLE_REGION.match(location.lower())
@@ -51,7 +56,7 @@ class GcpStandbyFoundationArgs:
     standby: StandbySettings
     primary: pulumi.Output[PrimaryFacts]
     # Velero's backups of the deployments once promoted (None: no Velero).
-    backups: Optional[BackupSettings] = None
+    backups: BackupSettings | None = None
 
 
 class GcpStandbyFoundation(pulumi.ComponentResource):
@@ -61,7 +66,7 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         def _warn_registry(facts: PrimaryFacts) -> PrimaryFacts:
-            if not registry_survives_region(facts.registry_location):
+            if not registry_survives_region(checked(facts.registry_location, "registry_location")):
                 pulumi.log.warn(
                     f"standby: the primary's registry bucket is in {facts.registry_location} only; its images are lost with "
                     "that region (redeploy with `astro deploy`). Set registry.location to a dual- or multi-region on the "
@@ -72,12 +77,18 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
 
         primary = primary.apply(_warn_registry)
         network = Network(
-            name, NetworkArgs(settings.network, settings.region, shared_vpc=primary.apply(lambda p: p.network)), opts=child
+            name,
+            NetworkArgs(
+                settings.network, settings.region, shared_vpc=primary.apply(lambda p: checked(p.network, "network"))
+            ),
+            opts=child,
         )
         cluster = None
         if standby.declares_cluster:
             cluster = Cluster(
-                name, ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown), opts=child
+                name,
+                ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown),
+                opts=child,
             )
         database = ReplicaDatabase(
             f"{name}-db",
@@ -102,7 +113,12 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         if standby.promote and args.backups is not None and cluster is not None:
             backups = BackupBucket(
                 f"{name}-backups",
-                BackupBucketArgs(args.backups, project=settings.project, identity_pool_ready=cluster.identity_pool_ready, teardown=settings.teardown),
+                BackupBucketArgs(
+                    args.backups,
+                    project=settings.project,
+                    identity_pool_ready=cluster.identity_pool_ready,
+                    teardown=settings.teardown,
+                ),
                 opts=child,
             )
             self.backup_storage = backups.storage
@@ -119,7 +135,9 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             "project": settings.project,
             "network": network.network_self_link,
             "network_ranges": [
-                settings.network.subnet_cidr, settings.network.pods_cidr, settings.network.services_cidr,
+                settings.network.subnet_cidr,
+                settings.network.pods_cidr,
+                settings.network.services_cidr,
                 settings.cluster.master_ipv4_cidr_block,
             ],
             "database_version": settings.database.postgres_version,
@@ -146,7 +164,10 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             )
             self.kubernetes_provider = cluster.provider
             self.database = DatabaseEndpoint(
-                host=database.private_ip_address, username=database.username, password=database.password, label=database.label,
+                host=database.private_ip_address,
+                username=database.username,
+                password=database.password,
+                label=database.label,
                 # Deployments restored from the primary (Velero) still name its host: the platform's
                 # repoint Job rewrites it to the promoted instance's (components/platform/repoint_job.py).
                 previous_hosts=[primary.apply(lambda p: p.database_host)],
@@ -154,7 +175,10 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
                 restoring=args.backups is not None and args.backups.restore_backup is not None,
             )
             self.registry_storage = primary.apply(
-                lambda p: GcsRegistryStorage(bucket=p.registry_bucket, service_account_email=p.registry_service_account)
+                lambda p: GcsRegistryStorage(
+                    bucket=checked(p.registry_bucket, "registry_bucket"),
+                    service_account_email=checked(p.registry_service_account, "registry_service_account"),
+                )
             )
             self.load_balancer = ingress.address.apply(lambda ip: LoadBalancer(ip_address=ip))
             self.platform_dependencies = [*cluster.ready, database]

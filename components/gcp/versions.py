@@ -12,8 +12,8 @@ none of them is refused before anything is declared.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional
 
 from ..schema import SUPPORTED_KUBERNETES_MINORS, ConfigError
 
@@ -23,7 +23,7 @@ CHANNEL_KEY = "astronomer-dr:cluster.releaseChannel"
 NO_CHANNEL = "UNSPECIFIED"
 
 
-def minor(version: str) -> Optional[int]:
+def minor(version: str) -> int | None:
     m = _VERSION.match(version or "")
     return int(m.group(1)) if m else None
 
@@ -37,8 +37,8 @@ class ChannelOffer:
     `release_channel_latest_version` queried with `version_prefix`).
     """
 
-    default: Optional[str]
-    newest: Callable[[str], Optional[str]]
+    default: str | None
+    newest: Callable[[str], str | None]
     offered: tuple[str, ...] = field(default=())
 
 
@@ -59,8 +59,10 @@ def choose_gke_version(channel: str, requested: str, offer: ChannelOffer) -> str
         if found == requested:
             return requested
         raise ConfigError(
-            [f"{VERSION_KEY}: channel {channel} does not offer {requested}; its default is {offer.default}. "
-             f"Set a minor version (1.{floor}) to let the channel choose the patch"]
+            [
+                f"{VERSION_KEY}: channel {channel} does not offer {requested}; its default is {offer.default}. "
+                f"Set a minor version (1.{floor}) to let the channel choose the patch"
+            ]
         )
     default_minor = minor(offer.default) if offer.default else None
     if default_minor is not None and floor <= default_minor <= high:
@@ -91,9 +93,9 @@ def channel_offer(channel: str, fetch: Callable[[str], Mapping]) -> ChannelOffer
             newest=lambda prefix: next((v for v in offered if v.startswith(prefix)), None),
             offered=offered,
         )
-    cache: dict[str, Optional[str]] = {"": (first.get("release_channel_latest_version") or {}).get(channel)}
+    cache: dict[str, str | None] = {"": (first.get("release_channel_latest_version") or {}).get(channel)}
 
-    def newest(prefix: str) -> Optional[str]:
+    def newest(prefix: str) -> str | None:
         if prefix not in cache:
             cache[prefix] = (fetch(prefix).get("release_channel_latest_version") or {}).get(channel)
         return cache[prefix]

@@ -6,9 +6,10 @@ registry's object storage and how NGINX is exposed. It never reads config.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -25,8 +26,8 @@ from .chart import (
     nginx_service_name,
 )
 from .connection import bootstrap_connection
-from .script_job import script_job
 from .identity import PlatformIdentity, PlatformIdentityArgs, identity_values, merged
+from .script_job import script_job
 from .values import PLATFORM_NAMESPACE_LABEL, LoadBalancer, RegistryStorage, helm_values
 
 # After a restore: the Job that points Houston's Airflow deployments at the restored database
@@ -99,7 +100,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
     # the release and the plane mode. Taken from the release's status, so it resolves only once the release is deployed.
     ingress_service: pulumi.Output[str]
     # After a restore: the Job that repoints the Airflow deployments (None otherwise).
-    repoint: Optional[k8s.batch.v1.Job]
+    repoint: k8s.batch.v1.Job | None
     # Completes once every workload of the release has rolled out and NGINX has its address: what
     # must wait until the platform is really up (the release itself is installed without Helm's wait).
     ready: k8s.batch.v1.Job
@@ -116,7 +117,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
         )
         namespace_name = namespace.metadata.apply(lambda m: m.name)
 
-        connection = pulumi.Output.secret(
+        connection: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(args.database.username, args.database.password, args.database.host).apply(
                 lambda v: bootstrap_connection(user=v[0], password=v[1], host=v[2])
             )
@@ -150,19 +151,27 @@ class AstronomerPlatform(pulumi.ComponentResource):
             PlatformIdentityArgs(settings.release_name, namespace_name, settings.namespace, args.kubernetes_provider),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        values = pulumi.Output.secret(
+        values: pulumi.Output[dict[str, Any]] = pulumi.Output.secret(
             pulumi.Output.all(
-                args.registry_storage, args.load_balancer, registry_http_secret.result, args.database.host, identity.control_plane_id
+                args.registry_storage,
+                args.load_balancer,
+                registry_http_secret.result,
+                args.database.host,
+                identity.control_plane_id,
             ).apply(
                 lambda v: merged(
-                    helm_values(settings, registry=v[0], load_balancer=v[1], registry_http_secret=v[2], database_host=v[3]),
+                    helm_values(
+                        settings, registry=v[0], load_balancer=v[1], registry_http_secret=v[2], database_host=v[3]
+                    ),
                     identity_values(settings.release_name, v[4]),
                 )
             )
         )
         # Before the release rolls the platform's pods onto the restored database, the Airflow
         # deployments are repointed; a failure here stops the run with everything on the old one.
-        self.repoint = self._repoint(name, settings, args.database, namespace_name, [namespace, bootstrap, *args.depends_on], k8s_opts)
+        self.repoint = self._repoint(
+            name, settings, args.database, namespace_name, [namespace, bootstrap, *args.depends_on], k8s_opts
+        )
 
         release = k8s.helm.v3.Release(
             f"{name}-release",
@@ -186,7 +195,13 @@ class AstronomerPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.kubernetes_provider,
-                depends_on=[bootstrap, tls, *identity.secrets, *args.depends_on, *([self.repoint] if self.repoint else [])],
+                depends_on=[
+                    bootstrap,
+                    tls,
+                    *identity.secrets,
+                    *args.depends_on,
+                    *([self.repoint] if self.repoint else []),
+                ],
             ),
         )
 
@@ -198,9 +213,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             release.status.namespace, "/", release.status.name.apply(nginx_service_name)
         )
         self.ready = self._ready_gate(name, settings, namespace_name, release, k8s_opts)
-        self.register_outputs(
-            {"namespace": self.namespace, "release_name": self.release_name, "url": self.url}
-        )
+        self.register_outputs({"namespace": self.namespace, "release_name": self.release_name, "url": self.url})
 
     def _repoint(
         self,
@@ -210,7 +223,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
         namespace: pulumi.Input[str],
         after: Sequence[pulumi.Input[pulumi.Resource]],
         k8s_opts: pulumi.ResourceOptions,
-    ) -> Optional[k8s.batch.v1.Job]:
+    ) -> k8s.batch.v1.Job | None:
         """A Job named after the restore, so it runs once per restore; none for the original, and
         none once the restore is promoted (its grant is cluster-wide: it must not outlive the work)."""
         if not database.restoring or database.label == ORIGINAL_LABEL or not database.previous_hosts:
@@ -235,7 +248,9 @@ class AstronomerPlatform(pulumi.ComponentResource):
         binding = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-repoint",
             metadata=meta(name=f"{REPOINT_NAME}-{settings.namespace}", labels=labels),
-            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
+            ),
             subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=REPOINT_NAME, namespace=settings.namespace)],
             opts=k8s_opts,
         )
@@ -269,7 +284,9 @@ class AstronomerPlatform(pulumi.ComponentResource):
             backoff_limit=2,
             deadline_seconds=REPOINT_TIMEOUT_SECONDS,
             # Pulumi waits for a Job to complete: the release after it starts only once it succeeded.
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[*after, account, binding, script])),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=[*after, account, binding, script])
+            ),
         )
 
     def _ready_gate(
@@ -306,7 +323,9 @@ class AstronomerPlatform(pulumi.ComponentResource):
         binding = k8s.rbac.v1.RoleBinding(
             f"{name}-ready",
             metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
-            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name
+            ),
             subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=READY_NAME, namespace=settings.namespace)],
             opts=k8s_opts,
         )

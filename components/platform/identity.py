@@ -85,14 +85,20 @@ class PlatformIdentity(pulumi.ComponentResource):
             allowed_uses=["digital_signature", "key_encipherment"],
             opts=child,
         )
-        labels = {"component": "houston", "tier": "astronomer", "release": release, "app.kubernetes.io/managed-by": "astronomer-dr"}
+        labels = {
+            "component": "houston",
+            "tier": "astronomer",
+            "release": release,
+            "app.kubernetes.io/managed-by": "astronomer-dr",
+        }
         meta = k8s.meta.v1.ObjectMetaArgs
+        private_key_pem: pulumi.Output[str] = pulumi.Output.secret(key.private_key_pem)
         self.secrets = [
             k8s.core.v1.Secret(
                 f"{name}-jwt-key",
                 metadata=meta(name=jwt_key_secret_name(release), namespace=args.namespace, labels=labels),
                 type="Opaque",
-                string_data={JWT_KEY_FILE: pulumi.Output.secret(key.private_key_pem)},
+                string_data={JWT_KEY_FILE: private_key_pem},
                 opts=k8s_opts,
             ),
             k8s.core.v1.Secret(

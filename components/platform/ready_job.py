@@ -26,14 +26,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 WORKLOAD_KINDS = ("deployments", "statefulsets", "daemonsets")
 POLL_SECONDS = 10
 
 
-def workload_pending(kind: str, workload: Mapping[str, Any]) -> Optional[str]:
+def workload_pending(kind: str, workload: Mapping[str, Any]) -> str | None:
     """Why a workload has not finished rolling out (as `kubectl rollout status` judges it), or None."""
     metadata, spec, status = workload.get("metadata") or {}, workload.get("spec") or {}, workload.get("status") or {}
     name = f"{kind}/{metadata.get('name', '?')}"
@@ -48,12 +49,16 @@ def workload_pending(kind: str, workload: Mapping[str, Any]) -> Optional[str]:
         ready = status.get("availableReplicas" if kind == "deployments" else "readyReplicas", 0)
     if updated < want or ready < want:
         return f"{name}: {ready}/{want} ready, {updated}/{want} updated"
-    if kind == "statefulsets" and status.get("currentRevision") != status.get("updateRevision") and status.get("updateRevision"):
+    if (
+        kind == "statefulsets"
+        and status.get("currentRevision") != status.get("updateRevision")
+        and status.get("updateRevision")
+    ):
         return f"{name}: update to {status.get('updateRevision')} in progress"
     return None
 
 
-def service_pending(service: Optional[Mapping[str, Any]], name: str) -> Optional[str]:
+def service_pending(service: Mapping[str, Any] | None, name: str) -> str | None:
     """A LoadBalancer Service is up once the cloud has given it an address (IP or hostname)."""
     if service is None:
         return f"service/{name}: not found"
@@ -63,7 +68,9 @@ def service_pending(service: Optional[Mapping[str, Any]], name: str) -> Optional
     return None
 
 
-def pending(workloads: Iterable[tuple[str, Mapping[str, Any]]], service: Optional[Mapping[str, Any]], service_name: str) -> list[str]:
+def pending(
+    workloads: Iterable[tuple[str, Mapping[str, Any]]], service: Mapping[str, Any] | None, service_name: str
+) -> list[str]:
     found = [p for kind, w in workloads if (p := workload_pending(kind, w))]
     lb = service_pending(service, service_name)
     return found + ([lb] if lb else [])
@@ -74,14 +81,14 @@ class Kubernetes:
         self.server, self.token, self.context = server, token, context
 
     @classmethod
-    def in_cluster(cls) -> "Kubernetes":
+    def in_cluster(cls) -> Kubernetes:
         with open(f"{SERVICE_ACCOUNT_DIR}/token") as f:
             token = f.read().strip()
         context = ssl.create_default_context(cafile=f"{SERVICE_ACCOUNT_DIR}/ca.crt")
         host, port = os.environ["KUBERNETES_SERVICE_HOST"], os.environ.get("KUBERNETES_SERVICE_PORT", "443")
         return cls(f"https://{host}:{port}", token, context)
 
-    def get(self, path: str) -> Optional[dict]:
+    def get(self, path: str) -> dict | None:
         request = urllib.request.Request(
             self.server + path, headers={"Accept": "application/json", "Authorization": f"Bearer {self.token}"}
         )
@@ -94,7 +101,9 @@ class Kubernetes:
             raise
 
 
-def main(env: Mapping[str, str] = os.environ, api: Optional[Kubernetes] = None, sleep=time.sleep, clock=time.monotonic) -> int:
+def main(
+    env: Mapping[str, str] = os.environ, api: Kubernetes | None = None, sleep=time.sleep, clock=time.monotonic
+) -> int:
     namespace, service_name = env["NAMESPACE"], env["NGINX_SERVICE"]
     deadline = clock() + int(env.get("TIMEOUT_SECONDS", "1500"))
     api = api or Kubernetes.in_cluster()

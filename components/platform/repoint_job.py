@@ -29,7 +29,8 @@ import re
 import ssl
 import sys
 import urllib.request
-from typing import Any, Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # Secrets of an Airflow deployment that hold its database host.
 SECRET_SUFFIXES = ("-pgbouncer-config", "-metadata", "-result-backend")
@@ -39,7 +40,7 @@ RESTART_ANNOTATION = "astronomer-dr/restarted-for"
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
-def host_pattern(host: str) -> "re.Pattern[str]":
+def host_pattern(host: str) -> re.Pattern[str]:
     """`host` as a whole host name or address: 10.0.0.3 never matches inside 10.0.0.31 or x10.0.0.3."""
     return re.compile(r"(?<![\w.-])" + re.escape(host) + r"(?![\w-]|\.\w)")
 
@@ -106,7 +107,7 @@ class Kubernetes:
         self.server, self.token, self.context = server, token, context
 
     @classmethod
-    def in_cluster(cls) -> "Kubernetes":
+    def in_cluster(cls) -> Kubernetes:
         with open(f"{SERVICE_ACCOUNT_DIR}/token") as f:
             token = f.read().strip()
         context = ssl.create_default_context(cafile=f"{SERVICE_ACCOUNT_DIR}/ca.crt")
@@ -114,11 +115,11 @@ class Kubernetes:
         return cls(f"https://{host}:{port}", token, context)
 
     @classmethod
-    def through_proxy(cls, url: str) -> "Kubernetes":
+    def through_proxy(cls, url: str) -> Kubernetes:
         """From a workstation: `kubectl proxy` (KUBE_API=http://127.0.0.1:8001) carries your credentials."""
         return cls(url.rstrip("/"), "", ssl.create_default_context())
 
-    def request(self, method: str, path: str, body: Optional[dict] = None) -> dict:
+    def request(self, method: str, path: str, body: dict | None = None) -> dict:
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -134,7 +135,7 @@ class Kubernetes:
         return self.request("GET", path).get("items") or []
 
 
-def main(env: Mapping[str, str] = os.environ, api: Optional[Kubernetes] = None) -> int:
+def main(env: Mapping[str, str] = os.environ, api: Kubernetes | None = None) -> int:
     new_host = env["NEW_HOST"]
     old_hosts = [h for h in env.get("OLD_HOSTS", "").split(",") if h and h != new_host]
     platform_namespace, label_key, label = env["PLATFORM_NAMESPACE"], env["NAMESPACE_LABEL"], env["RESTORE_LABEL"]
@@ -143,10 +144,16 @@ def main(env: Mapping[str, str] = os.environ, api: Optional[Kubernetes] = None) 
         return 0
     api = api or (Kubernetes.through_proxy(env["KUBE_API"]) if env.get("KUBE_API") else Kubernetes.in_cluster())
     listed = [n for n in env.get("DEPLOYMENT_NAMESPACES", "").split(",") if n]
-    namespaces, labelled_only = deployment_namespaces(api.items("/api/v1/namespaces"), platform_namespace, label_key, listed)
+    namespaces, labelled_only = deployment_namespaces(
+        api.items("/api/v1/namespaces"), platform_namespace, label_key, listed
+    )
     for name in labelled_only:
-        print(f"{name}: labelled for this platform but neither named {platform_namespace}-* nor in platform.deploymentNamespaces; not touched")
-    print(f"restore {label}: {len(old_hosts)} previous host(s) -> {new_host}; deployment namespaces: {namespaces or 'none'}")
+        print(
+            f"{name}: labelled for this platform but neither named {platform_namespace}-* nor in platform.deploymentNamespaces; not touched"
+        )
+    print(
+        f"restore {label}: {len(old_hosts)} previous host(s) -> {new_host}; deployment namespaces: {namespaces or 'none'}"
+    )
     for namespace in namespaces:
         rewritten = []
         for secret in api.items(f"/api/v1/namespaces/{namespace}/secrets"):

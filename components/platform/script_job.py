@@ -5,7 +5,7 @@ ServiceAccount and ConfigMap (both named `account`) and the RBAC each script nee
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -57,19 +57,26 @@ def script_job(
                             image=image,
                             command=["python", f"{SCRIPTS_DIR}/{script_file}"],
                             env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
-                            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="script", mount_path=SCRIPTS_DIR, read_only=True)],
+                            volume_mounts=[
+                                k8s.core.v1.VolumeMountArgs(name="script", mount_path=SCRIPTS_DIR, read_only=True)
+                            ],
                             security_context=k8s.core.v1.SecurityContextArgs(
                                 allow_privilege_escalation=False,
                                 read_only_root_filesystem=True,
                                 capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
                             ),
-                            resources=k8s.core.v1.ResourceRequirementsArgs(requests=dict(requests), limits=dict(limits)),
+                            resources=k8s.core.v1.ResourceRequirementsArgs(
+                                requests=dict(requests), limits=dict(limits)
+                            ),
                         )
                     ],
-                    volumes=[k8s.core.v1.VolumeArgs(name="script", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=account))],
+                    volumes=[
+                        k8s.core.v1.VolumeArgs(
+                            name="script", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=account)
+                        )
+                    ],
                 ),
             ),
         ),
         opts=opts,
     )
-

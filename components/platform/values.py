@@ -8,8 +8,9 @@ worst kind of bug.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 from ..config import PlatformSettings
 from .chart import DATABASE_SSL_MODE, PLANE_MODE, TLS_SECRET_NAME, registry_service_account_name
@@ -22,7 +23,7 @@ class GcsRegistryStorage:
     bucket: str
     service_account_email: str
     # The registry's Kubernetes ServiceAccount, named for this stack's cluster (gcp/registry.py).
-    service_account_name: Optional[str] = None
+    service_account_name: str | None = None
 
     def registry_values(self) -> dict[str, Any]:
         return {"gcs": {"enabled": True, "bucket": self.bucket, "useKeyfile": False}}
@@ -66,7 +67,7 @@ class S3RegistryStorage:
         return registry_service_account_name(release_name)
 
 
-RegistryStorage = Union[GcsRegistryStorage, S3RegistryStorage]
+RegistryStorage = GcsRegistryStorage | S3RegistryStorage
 
 # On every platform pod (`global.podAnnotations`): a fingerprint of the database host, so that
 # pointing the platform at a restored instance rolls every pod, and each re-reads its connection.
@@ -85,7 +86,7 @@ def database_fingerprint(host: str) -> str:
 class LoadBalancer:
     """How the cloud exposes NGINX: a reserved address (GCP) and/or Service annotations (AWS NLB)."""
 
-    ip_address: Optional[str] = None
+    ip_address: str | None = None
     service_annotations: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -114,7 +115,7 @@ def helm_values(
     registry: RegistryStorage,
     load_balancer: LoadBalancer,
     registry_http_secret: str,
-    database_host: Optional[str] = None,
+    database_host: str | None = None,
 ) -> dict[str, Any]:
     """The complete values for one Astronomer release."""
     nginx: dict[str, Any] = {

@@ -8,8 +8,9 @@ fails unless it completed) -> the Schedule, and the Astronomer release (`platfor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -73,7 +74,7 @@ class VeleroArgs:
 class Velero(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
     schedule: VeleroObject
-    restore: Optional[VeleroObject]
+    restore: VeleroObject | None
     # What the Astronomer release (and the repoint Job) must wait for: the restore, checked.
     platform_dependencies: list[pulumi.Input[pulumi.Resource]]
 
@@ -83,7 +84,9 @@ class Velero(pulumi.ComponentResource):
         meta = k8s.meta.v1.ObjectMetaArgs
         labels = {"app.kubernetes.io/managed-by": "astronomer-dr"}
 
-        namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata=meta(name=VELERO_NAMESPACE, labels=labels), opts=k8s_opts)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata=meta(name=VELERO_NAMESPACE, labels=labels), opts=k8s_opts
+        )
         policy = k8s.core.v1.ConfigMap(
             f"{name}-policy",
             metadata=meta(name=RESOURCE_POLICY_NAME, namespace=VELERO_NAMESPACE, labels=labels),
@@ -105,17 +108,26 @@ class Velero(pulumi.ComponentResource):
                 timeout=VELERO_HELM_TIMEOUT_SECONDS,
                 max_history=10,
             ),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace, *args.depends_on])),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=[namespace, *args.depends_on])
+            ),
         )
         # Created once the chart installed the CRDs; created only when Velero has listed the bucket.
         location = VeleroObject(
             f"{name}-location",
             "BackupStorageLocation",
-            meta(name=BACKUP_LOCATION_NAME, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: LOCATION_WAIT_FOR}),
+            meta(
+                name=BACKUP_LOCATION_NAME,
+                namespace=VELERO_NAMESPACE,
+                labels=labels,
+                annotations={WAIT_FOR: LOCATION_WAIT_FOR},
+            ),
             storage.apply(backup_location_spec),
             pulumi.ResourceOptions.merge(
                 k8s_opts,
-                pulumi.ResourceOptions(depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)),
+                pulumi.ResourceOptions(
+                    depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)
+                ),
             ),
         )
 
@@ -125,17 +137,24 @@ class Velero(pulumi.ComponentResource):
                 VeleroObject(
                     f"{name}-source",
                     "BackupStorageLocation",
-                    meta(name=SOURCE_LOCATION_NAME, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: LOCATION_WAIT_FOR}),
+                    meta(
+                        name=SOURCE_LOCATION_NAME,
+                        namespace=VELERO_NAMESPACE,
+                        labels=labels,
+                        annotations={WAIT_FOR: LOCATION_WAIT_FOR},
+                    ),
                     storage.apply(lambda s: source_location_spec(s, args.settings)),
                     pulumi.ResourceOptions.merge(
                         k8s_opts,
-                        pulumi.ResourceOptions(depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)),
+                        pulumi.ResourceOptions(
+                            depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)
+                        ),
                     ),
                 )
             )
 
         self.restore = None
-        self.restore_name: Optional[str] = None
+        self.restore_name: str | None = None
         self.platform_dependencies = []
         after_restore: list[pulumi.Input[pulumi.Resource]] = [location, policy]
         if args.settings.restore_backup:
@@ -143,11 +162,15 @@ class Velero(pulumi.ComponentResource):
             self.restore = VeleroObject(
                 f"{name}-restore",
                 "Restore",
-                meta(name=restore_id, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: RESTORE_WAIT_FOR}),
+                meta(
+                    name=restore_id, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: RESTORE_WAIT_FOR}
+                ),
                 restore_spec(args.settings.restore_backup),
                 pulumi.ResourceOptions.merge(
                     k8s_opts,
-                    pulumi.ResourceOptions(depends_on=locations, custom_timeouts=pulumi.CustomTimeouts(create=RESTORE_TIMEOUT)),
+                    pulumi.ResourceOptions(
+                        depends_on=locations, custom_timeouts=pulumi.CustomTimeouts(create=RESTORE_TIMEOUT)
+                    ),
                 ),
             )
             # Resolves to the Restore only if it completed: what depends on it never starts otherwise.
@@ -173,7 +196,7 @@ class Velero(pulumi.ComponentResource):
         )
 
 
-def _checked(restore: VeleroObject, name: str, status: Optional[dict]) -> VeleroObject:
+def _checked(restore: VeleroObject, name: str, status: dict | None) -> VeleroObject:
     why = restore_failure(name, status)
     if why:
         raise RestoreFailed(why)

@@ -9,8 +9,9 @@ vmware-tanzu/helm-charts (charts/velero, app version 1.18.1) and Velero v1.18.1'
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from ..config import LATEST_BACKUP, BackupSettings
 
@@ -188,7 +189,7 @@ def restore_spec(backup: str) -> dict[str, Any]:
     return {**source, "existingResourcePolicy": "none", "restorePVs": True}
 
 
-def restore_failure(name: str, status: Optional[Mapping[str, Any]]) -> Optional[str]:
+def restore_failure(name: str, status: Mapping[str, Any] | None) -> str | None:
     """None when the restore completed (or its status is not known yet, in a preview); else why not."""
     if not status or not status.get("phase"):
         return None
