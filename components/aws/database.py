@@ -210,6 +210,70 @@ def restored_allocated_storage(allocated_storage: int, restored: bool) -> int | 
 
 
 @dataclass
+class InstancePlumbing:
+    subnet_group: aws.rds.SubnetGroup
+    security_group: aws.ec2.SecurityGroup
+    parameter_group: aws.rds.ParameterGroup
+    password: pulumi.Output[str]
+
+
+def instance_plumbing(
+    name: str,
+    *,
+    role: str,
+    settings: AwsDatabaseSettings,
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+    vpc_id: pulumi.Input[str],
+    client_security_group_id: pulumi.Input[str] | None,
+    ingress_suffix: str,
+    opts: pulumi.ResourceOptions,
+) -> InstancePlumbing:
+    """What an RDS instance of this program stands on, the primary's and a standby replica's alike:
+    private subnets, a security group admitting Postgres from the EKS cluster only (no rule until
+    there is a cluster), a parameter group that requires TLS, and the master password.
+
+    `role` starts each description; descriptions are ForceNew on security groups, so each caller's
+    stays what it was."""
+    subnets = aws.rds.SubnetGroup(
+        name, name=name, description=f"{role}: private subnets only", subnet_ids=subnet_ids, tags=TAGS, opts=opts
+    )
+    firewall = aws.ec2.SecurityGroup(
+        name,
+        name=name,
+        description=f"{role}: Postgres from the EKS cluster only",
+        vpc_id=vpc_id,
+        tags={**TAGS, "Name": name},
+        opts=opts,
+    )
+    if client_security_group_id is not None:
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-{ingress_suffix}",
+            security_group_id=firewall.id,
+            referenced_security_group_id=client_security_group_id,
+            ip_protocol="tcp",
+            from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT,
+            description="Postgres from the EKS cluster security group (nodes and pods)",
+            opts=opts,
+        )
+    family = parameter_group_family(settings.postgres_version)
+    parameters = aws.rds.ParameterGroup(
+        f"{name}-{family}",
+        # The family is in the name: a major upgrade creates the new group before dropping the old.
+        name=f"{name}-{family}",
+        family=family,
+        description=f"{role}: TLS required",
+        parameters=[aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1")],
+        tags=TAGS,
+        opts=opts,
+    )
+    password = random.RandomPassword(
+        f"{name}-password", length=32, special=True, override_special=PASSWORD_SPECIALS, opts=opts
+    )
+    return InstancePlumbing(subnets, firewall, parameters, pulumi.Output.secret(password.result))
+
+
+@dataclass
 class Instance:
     label: str
     identifier: pulumi.Output[str]
@@ -245,52 +309,18 @@ class Database(pulumi.ComponentResource):
         )
         replica_key = self._replica_key(name, args) if args.replica_provider is not None else None
 
-        subnets = aws.rds.SubnetGroup(
+        plumbing = instance_plumbing(
             name,
-            name=name,
-            description="Astronomer platform database: private subnets only",
+            role="Astronomer platform database",
+            settings=settings,
             subnet_ids=args.subnet_ids,
-            tags=TAGS,
-            opts=child,
-        )
-        firewall = aws.ec2.SecurityGroup(
-            name,
-            name=name,
-            description="Astronomer platform database: Postgres from the EKS cluster only",
             vpc_id=args.vpc_id,
-            tags={**TAGS, "Name": name},
+            client_security_group_id=args.client_security_group_id,
+            ingress_suffix="postgres-from-cluster",
             opts=child,
         )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-postgres-from-cluster",
-            security_group_id=firewall.id,
-            referenced_security_group_id=args.client_security_group_id,
-            ip_protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            description="Postgres from the EKS cluster security group (nodes and pods)",
-            opts=child,
-        )
-        family = parameter_group_family(settings.postgres_version)
-        parameters = aws.rds.ParameterGroup(
-            f"{name}-{family}",
-            # The family is in the name: a major upgrade creates the new group before dropping the old.
-            name=f"{name}-{family}",
-            family=family,
-            description="Astronomer platform database: TLS required",
-            parameters=[aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1")],
-            tags=TAGS,
-            opts=child,
-        )
-
-        password = random.RandomPassword(
-            f"{name}-password",
-            length=32,
-            special=True,
-            override_special=PASSWORD_SPECIALS,
-            opts=child,
-        )
-        secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
+        subnets, firewall, parameters = plumbing.subnet_group, plumbing.security_group, plumbing.parameter_group
+        secret_password = plumbing.password
         shared = dict(
             kms_key_arn=key.arn,
             password=secret_password,

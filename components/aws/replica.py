@@ -26,12 +26,10 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_random as random
 
 from ..config import AwsDatabaseSettings
-from ..platform.chart import POSTGRES_PORT
-from .database import DATABASE_USER, PASSWORD_SPECIALS, instance_args, parameter_group_family
-from .kms import TAGS, customer_key
+from .database import DATABASE_USER, instance_args, instance_plumbing
+from .kms import customer_key
 
 STANDBY_LABEL = "standby"
 # Inherited from the source by a replica, and refused or meaningless on one; left unset on both
@@ -110,47 +108,18 @@ class ReplicaDatabase(pulumi.ComponentResource):
             opts=child,
             protect=kept,
         )
-        subnets = aws.rds.SubnetGroup(
+        plumbing = instance_plumbing(
             name,
-            name=name,
-            description="Astronomer platform database (standby): private subnets only",
+            role="Astronomer platform database (standby)",
+            settings=settings,
             subnet_ids=args.subnet_ids,
-            tags=TAGS,
-            opts=child,
-        )
-        firewall = aws.ec2.SecurityGroup(
-            name,
-            name=name,
-            description="Astronomer platform database (standby): Postgres from the EKS cluster only",
             vpc_id=args.vpc_id,
-            tags={**TAGS, "Name": name},
+            client_security_group_id=args.client_security_group_id,
+            ingress_suffix="from-cluster",
             opts=child,
         )
-        if args.client_security_group_id is not None:
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-cluster",
-                security_group_id=firewall.id,
-                referenced_security_group_id=args.client_security_group_id,
-                ip_protocol="tcp",
-                from_port=POSTGRES_PORT,
-                to_port=POSTGRES_PORT,
-                description="Postgres from the EKS cluster security group (nodes and pods)",
-                opts=child,
-            )
-        family = parameter_group_family(settings.postgres_version)
-        parameters = aws.rds.ParameterGroup(
-            f"{name}-{family}",
-            name=f"{name}-{family}",
-            family=family,
-            description="Astronomer platform database (standby): TLS required",
-            parameters=[aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1")],
-            tags=TAGS,
-            opts=child,
-        )
-        password = random.RandomPassword(
-            f"{name}-password", length=32, special=True, override_special=PASSWORD_SPECIALS, opts=child
-        )
-        self.password = pulumi.Output.secret(password.result)
+        subnets, firewall, parameters = plumbing.subnet_group, plumbing.security_group, plumbing.parameter_group
+        self.password = plumbing.password
 
         inputs = replica_args(
             settings,
