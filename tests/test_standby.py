@@ -453,6 +453,11 @@ def test_aws_refusals_that_need_the_primary(secret_tls):
         ({"cloud": "gcp"}, "astronomer-dr:standby.primaryStack", "is a gcp stack"),
         ({"region": "us-west-2"}, "aws:region", "primary's own region"),
         ({"registry_replica_region": None}, "astronomer-dr:standby.primaryStack", "registry.replicaRegion: us-west-2"),
+        (
+            {"registry_replica_kms_key_arn": None},
+            "astronomer-dr:standby.primaryStack",
+            "registry.replicaRegion: us-west-2",
+        ),
         ({"database_version": "15"}, "astronomer-dr:database.postgresVersion", "major version 15"),
     ]
     for changes, key, says in cases:

@@ -283,8 +283,11 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
             )
         # The standby's registry serves the primary's S3 replica in this region. Needed at promotion
         # (warned about before it: components/aws/standby.py), when the primary can no longer add it.
+        # Its bucket and its key: the registry's role is granted both, and a missing key would grant nothing.
         if settings.standby.promote and (
-            exports.get("registry_replica_region") != region or not exports.get("registry_replica_bucket")
+            exports.get("registry_replica_region") != region
+            or not exports.get("registry_replica_bucket")
+            or not exports.get("registry_replica_kms_key_arn")
         ):
             problems.add(
                 reference,
