@@ -674,6 +674,7 @@ def test_readme_table_lists_every_policy_with_its_level():
             rows[cells[0]] = cells
     for p in policies.POLICIES:
         assert p.name in rows, p.name
+        assert p.enforcement_level is not None, p.name
         assert p.enforcement_level.value in [c.lower() for c in rows[p.name]], rows[p.name]
 
 
