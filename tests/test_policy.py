@@ -726,8 +726,12 @@ def test_validate_resources_matches_the_pack_server():
         name="db",
         options=proto.AnalyzerResourceOptions(protect=True),
     )
-    server = [(d.policyName, d.message.split("\n", 1)[1]) for d in servicer.Analyze(request, None).diagnostics]
-    ours = [(v.policy, v.message) for v in validate_resources([resource(CLOUDSQL, "db", broken)])]
+    server: list[tuple[str, ...]] = [
+        (d.policyName, d.message.split("\n", 1)[1]) for d in servicer.Analyze(request, None).diagnostics
+    ]
+    ours: list[tuple[str, ...]] = [
+        (v.policy, v.message) for v in validate_resources([resource(CLOUDSQL, "db", broken)])
+    ]
     assert server == ours and len(ours) == 2
 
     stack = proto.AnalyzeStackRequest(
