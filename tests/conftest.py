@@ -46,6 +46,13 @@ def aws() -> Evaluation:
     return committed_stack("aws")
 
 
+def said(message: str | None) -> str:
+    """A check's message (the checks return None when all is well), for asserting on its text: a
+    check that said nothing fails the test here, by name, instead of as a TypeError on `in`."""
+    assert message is not None, "the check said nothing (None)"
+    return message
+
+
 # ---- cloud-agnostic checks on an evaluated stack (shared by the per-cloud stack tests) ----------
 
 

@@ -195,9 +195,9 @@ def test_database_version_helpers():
 def test_subnets_are_disjoint_and_inside_the_vpc(vpc):
     private, public = subnet_cidrs(vpc)
     assert len(private) == len(public) == 3
-    networks = [ipaddress.ip_network(c) for c in private + public]
+    networks = [ipaddress.IPv4Network(c) for c in private + public]
     for i, a in enumerate(networks):
-        assert a.subnet_of(ipaddress.ip_network(vpc))
+        assert a.subnet_of(ipaddress.IPv4Network(vpc))
         for b in networks[i + 1 :]:
             assert not a.overlaps(b)
     assert networks[0].prefixlen == ipaddress.ip_network(vpc).prefixlen + 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -331,7 +332,7 @@ def test_registry_bucket_is_protected_and_named_from_the_stack(aws):
 
 def test_every_bucket_setting_is_linked_to_the_bucket(aws):
     bucket = aws.one(BUCKET, "astro-aws-registry")
-    settings = {
+    settings: dict[str, dict[str, Any]] = {
         "aws:s3/bucketVersioning:BucketVersioning": {"versioningConfiguration": {"status": "Enabled"}},
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
             "blockPublicAcls": True,

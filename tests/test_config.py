@@ -196,7 +196,7 @@ def test_tls_must_be_secret_and_present():
     plaintext = {**gcp_config(), **TLS_SECRETS}
     original = runtime_config.is_config_secret
     try:
-        runtime_config.is_config_secret = lambda key: False
+        runtime_config.is_config_secret = lambda k: False
         with pytest.raises(ConfigError) as caught:
             parse_settings(plaintext, "gcp")
     finally:

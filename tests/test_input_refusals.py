@@ -347,7 +347,7 @@ def test_an_integer_for_a_text_key_is_taken_as_its_digits():
     sdk/go/common/resource/config/object.go `coerce` ("strings of base-10 digits that do not begin
     with '0' are coerced to int64"), so its decimal text is exactly what was typed."""
     settings = parse_settings(stack_with("aws", {"astronomer-dr:database.postgresVersion": 16}), "aws")
-    assert settings.aws.database.postgres_version == "16"
+    assert settings.require_aws().database.postgres_version == "16"
 
 
 # ---- TLS: parsed with `cryptography` ------------------------------------------------------------
@@ -448,7 +448,8 @@ def test_a_promoted_primary_can_be_the_source_of_the_next_restore():
         "astronomer-dr:database.promoted.pointInTime": AT,
         "astronomer-dr:database.restore.pointInTime": "2026-12-02T08:00:00Z",
     }
-    database = parse_settings(stack_with("gcp", changes), "gcp", now=now).gcp.database
+    database = parse_settings(stack_with("gcp", changes), "gcp", now=now).require_gcp().database
+    assert database.promoted is not None
     assert database.promoted.label == database.primary == "pitr-20261120t093000z"
     assert database.platform_label == "pitr-20261202t080000z"
     assert database.declared_labels == ("original", "pitr-20261120t093000z", "pitr-20261202t080000z")

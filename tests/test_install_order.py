@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from components.platform import ready_job
 from components.platform.component import READY_RULES
+from tests.conftest import said
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 JOB = "kubernetes:batch/v1:Job"
@@ -57,16 +58,16 @@ SERVICE_UP = {"status": {"loadBalancer": {"ingress": [{"hostname": "nlb.example"
 
 def test_rollout_judgement():
     assert ready_job.workload_pending("deployments", deployment("houston")) is None
-    assert "1/2 ready" in ready_job.workload_pending("deployments", deployment("houston", ready=1))
-    assert "not yet observed" in ready_job.workload_pending("deployments", deployment("houston", generation=2))
+    assert "1/2 ready" in said(ready_job.workload_pending("deployments", deployment("houston", ready=1)))
+    assert "not yet observed" in said(ready_job.workload_pending("deployments", deployment("houston", generation=2)))
     sts = {
         "metadata": {"name": "prometheus"},
         "spec": {"replicas": 2},
         "status": {"readyReplicas": 2, "updatedReplicas": 2, "currentRevision": "a", "updateRevision": "b"},
     }
-    assert "in progress" in ready_job.workload_pending("statefulsets", sts)
+    assert "in progress" in said(ready_job.workload_pending("statefulsets", sts))
     assert ready_job.service_pending(None, "astro-cp-nginx") == "service/astro-cp-nginx: not found"
-    assert "no load balancer" in ready_job.service_pending({"status": {}}, "astro-cp-nginx")
+    assert "no load balancer" in said(ready_job.service_pending({"status": {}}, "astro-cp-nginx"))
     assert ready_job.service_pending(SERVICE_UP, "astro-cp-nginx") is None
 
 

@@ -674,6 +674,7 @@ def test_readme_table_lists_every_policy_with_its_level():
             rows[cells[0]] = cells
     for p in policies.POLICIES:
         assert p.name in rows, p.name
+        assert p.enforcement_level is not None, p.name
         assert p.enforcement_level.value in [c.lower() for c in rows[p.name]], rows[p.name]
 
 
@@ -725,8 +726,12 @@ def test_validate_resources_matches_the_pack_server():
         name="db",
         options=proto.AnalyzerResourceOptions(protect=True),
     )
-    server = [(d.policyName, d.message.split("\n", 1)[1]) for d in servicer.Analyze(request, None).diagnostics]
-    ours = [(v.policy, v.message) for v in validate_resources([resource(CLOUDSQL, "db", broken)])]
+    server: list[tuple[str, ...]] = [
+        (d.policyName, d.message.split("\n", 1)[1]) for d in servicer.Analyze(request, None).diagnostics
+    ]
+    ours: list[tuple[str, ...]] = [
+        (v.policy, v.message) for v in validate_resources([resource(CLOUDSQL, "db", broken)])
+    ]
     assert server == ours and len(ours) == 2
 
     stack = proto.AnalyzeStackRequest(

@@ -13,7 +13,7 @@ import pytest
 from components.aws.versions import EXTENDED_SUPPORT, STANDARD_SUPPORT, EksVersion, check_eks_version
 from components.gcp.versions import ChannelOffer, choose_gke_version
 from components.schema import ConfigError
-from tests.conftest import evaluate_stack
+from tests.conftest import evaluate_stack, said
 from tools.offline import EKS_CLUSTER_VERSIONS, GKE_SERVER_CONFIG
 
 
@@ -123,7 +123,7 @@ def test_eks_version_in_extended_support_is_created_with_a_warning():
     default) it stays. The program pins EXTENDED so no upgrade happens outside Pulumi's state."""
     decision = check_eks_version("1.33", eks_offer())
     assert decision.support_type == "EXTENDED"
-    assert "extended support" in decision.warning and "1.34, 1.35, 1.36" in decision.warning
+    assert "extended support" in said(decision.warning) and "1.34, 1.35, 1.36" in said(decision.warning)
 
 
 @pytest.mark.parametrize("version", ["1.30", "1.29"])
@@ -318,9 +318,12 @@ def test_backup_id_is_a_backup_run_id_not_a_backup_name():
     from components.config import GCP_DATABASE_FIELDS
     from tools.plan import CLOUD_SQL_DELETED_RESTORE
 
-    backup_id = GCP_DATABASE_FIELDS["restore"].fields["backupId"]
+    restore = GCP_DATABASE_FIELDS["restore"].fields
+    assert restore is not None  # an object field: its keys
+    backup_id = restore["backupId"]
+    assert backup_id.check is not None
     assert backup_id.check("1732094400000") is None
-    assert "backup run id" in backup_id.check("projects/acme/backups/0f1e2d3c-uid")
+    assert "backup run id" in said(backup_id.check("projects/acme/backups/0f1e2d3c-uid"))
     assert "not through `backupId`" in CLOUD_SQL_DELETED_RESTORE
 
 

@@ -521,14 +521,15 @@ def test_aws_restore_from_retained_or_replicated_automated_backups():
 
 # ---- both clouds: the platform follows, promotion, retirement ------------------------------------
 
-NEW_HOST = {"gcp": None, "aws": f"astro-aws-db-{AT_LABEL}.c0mockabcdef.us-east-1.rds.amazonaws.com"}
+# The restored RDS instance's endpoint; a restored Cloud SQL instance's address the engine derives (below).
+NEW_AWS_HOST = f"astro-aws-db-{AT_LABEL}.c0mockabcdef.us-east-1.rds.amazonaws.com"
 OLD_HOST = {"gcp": "10.99.0.3", "aws": "astro-aws-db.c0mockabcdef.us-east-1.rds.amazonaws.com"}
 
 
 def restored_host(evaluation: Evaluation, stack: str) -> str:
     """The address the offline engine gave the restored instance."""
     if stack == "aws":
-        return NEW_HOST["aws"]
+        return NEW_AWS_HOST
     from tools.offline import _sql_private_ip
 
     return _sql_private_ip(f"astro-gcp-db-{AT_LABEL}")

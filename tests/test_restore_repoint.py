@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,7 +155,7 @@ def test_secret_data_is_rewritten_key_by_key():
 def test_deployment_namespaces_are_named_after_the_platform_or_listed_never_selected_by_a_label():
     """Anyone allowed to label a namespace could set the platform's label (issue 12, item 10): a
     label alone selects nothing; it is only reported."""
-    namespaces = [
+    namespaces: list[dict[str, Any]] = [
         {"metadata": {"name": "astronomer"}},
         {"metadata": {"name": "astronomer-quasar-1234"}},
         {"metadata": {"name": "pool-a", "labels": {PLATFORM_NAMESPACE_LABEL: "astronomer"}}},

@@ -449,7 +449,7 @@ def test_aws_refusals_that_need_the_primary(secret_tls):
     check_primary(
         parse_settings(standby_config("aws-standby"), "aws-standby"), {**exports, "registry_replica_region": None}
     )
-    cases = [
+    cases: list[tuple[dict[str, str | None], str, str]] = [
         ({"cloud": "gcp"}, "astronomer-dr:standby.primaryStack", "is a gcp stack"),
         ({"region": "us-west-2"}, "aws:region", "primary's own region"),
         ({"registry_replica_region": None}, "astronomer-dr:standby.primaryStack", "registry.replicaRegion: us-west-2"),

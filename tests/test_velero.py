@@ -10,13 +10,14 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from unittest.mock import NonCallableMock
 
 import jsonschema
 import pytest
 import yaml
 
 from components.config import BackupSettings
-from components.platform.velero import RestoreFailed, _checked
+from components.platform.velero import RestoreFailed, VeleroObject, _checked
 from components.platform.velero_chart import (
     LOCATION_WAIT_FOR,
     PLUGIN_IMAGES,
@@ -35,7 +36,7 @@ from components.platform.velero_chart import (
     schedule_spec,
     velero_values,
 )
-from tests.conftest import committed_stack
+from tests.conftest import committed_stack, said
 from tests.test_restore import evaluated
 from tools.offline import MOCK_AWS_ACCOUNT
 
@@ -241,11 +242,15 @@ def test_a_failed_restore_stops_the_run_with_velero_s_phase_and_counts():
         "warnings": 1,
         "progress": {"totalItems": 120, "itemsRestored": 117},
     }
-    message = restore_failure("astronomer-deployments-latest", status)
+    message = said(restore_failure("astronomer-deployments-latest", status))
     assert "ended PartiallyFailed" in message and "3 error(s), 1 warning(s)" in message and "117 of 120" in message
     assert "velero restore describe astronomer-deployments-latest --details" in message
     with pytest.raises(RestoreFailed, match=r"FailedValidation.*No backups found for schedule"):
-        _checked(object(), "r", {"phase": "FailedValidation", "validationErrors": ["No backups found for schedule"]})
+        _checked(
+            NonCallableMock(spec=VeleroObject),
+            "r",
+            {"phase": "FailedValidation", "validationErrors": ["No backups found for schedule"]},
+        )
     assert restore_failure("r", {"phase": "Completed"}) is None
     assert restore_failure("r", None) is None  # preview: not known yet
 

@@ -14,7 +14,9 @@ def test_readme_documents_every_backups_and_restore_key():
     for key in BACKUPS_FIELDS:
         assert f"`backups.{key}`" in readme, key
     assert "`cluster.restore`" in readme
-    for key in CLUSTER_RESTORE_FIELDS["restore"].fields:
+    restore = CLUSTER_RESTORE_FIELDS["restore"].fields
+    assert restore is not None  # an object field: its keys
+    for key in restore:
         assert key in readme, key
     for output in ("backups_bucket", "database_host", "backups_kms_key_arn", "backups_region"):
         assert f"`{output}`" in readme, output

@@ -26,8 +26,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 WORKLOAD_KINDS = ("deployments", "statefulsets", "daemonsets")
@@ -76,6 +76,12 @@ def pending(
     return found + ([lb] if lb else [])
 
 
+class Api(Protocol):
+    """The one call `main` makes: GET a path, None when it is not found."""
+
+    def get(self, path: str) -> dict | None: ...
+
+
 class Kubernetes:
     def __init__(self, server: str, token: str, context: ssl.SSLContext):
         self.server, self.token, self.context = server, token, context
@@ -102,7 +108,10 @@ class Kubernetes:
 
 
 def main(
-    env: Mapping[str, str] = os.environ, api: Kubernetes | None = None, sleep=time.sleep, clock=time.monotonic
+    env: Mapping[str, str] = os.environ,
+    api: Api | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
     namespace, service_name = env["NAMESPACE"], env["NGINX_SERVICE"]
     deadline = clock() + int(env.get("TIMEOUT_SECONDS", "1500"))

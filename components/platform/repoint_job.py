@@ -30,7 +30,7 @@ import ssl
 import sys
 import urllib.request
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 # Secrets of an Airflow deployment that hold its database host.
 SECRET_SUFFIXES = ("-pgbouncer-config", "-metadata", "-result-backend")
@@ -100,6 +100,14 @@ def restartable(name: str) -> bool:
     return not name.endswith(SKIP_WORKLOAD_SUFFIXES)
 
 
+class Api(Protocol):
+    """The two calls `main` makes: list a collection's items, PATCH an object."""
+
+    def items(self, path: str) -> list[dict]: ...
+
+    def request(self, method: str, path: str, body: dict) -> dict: ...
+
+
 class Kubernetes:
     """The few API calls the Job makes, as its ServiceAccount."""
 
@@ -135,7 +143,7 @@ class Kubernetes:
         return self.request("GET", path).get("items") or []
 
 
-def main(env: Mapping[str, str] = os.environ, api: Kubernetes | None = None) -> int:
+def main(env: Mapping[str, str] = os.environ, api: Api | None = None) -> int:
     new_host = env["NEW_HOST"]
     old_hosts = [h for h in env.get("OLD_HOSTS", "").split(",") if h and h != new_host]
     platform_namespace, label_key, label = env["PLATFORM_NAMESPACE"], env["NAMESPACE_LABEL"], env["RESTORE_LABEL"]
