@@ -6,25 +6,29 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from tests.test_supply_chain import recipe
+from tests.test_supply_chain import MAKEFILE, recipe
 from tools import typecache
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_dev_venv_caches_the_packages_types_after_installing_them():
-    prerequisites, lines = recipe("$(DEV_BIN)/.installed")
-    assert prerequisites == "requirements-dev.txt"
-    assert lines[-2:] == ["$(DEV_BIN)/python -m tools.typecache", "touch $@"]
-    assert lines.index("$(DEV_BIN)/python -m tools.typecache") > 1  # after the locked install
+def test_the_cache_is_filled_once_per_dev_venv_build_and_only_for_the_type_check():
+    """The offline plan of PR previews needs venv-dev/ but no type check: `make dev` does not fill
+    the cache; `make test` and `make types` do, once per build of venv-dev/."""
+    assert "TYPECACHE := $(DEV_VENV)/mypy-cache/.filled" in MAKEFILE
+    assert recipe("$(TYPECACHE)") == ("$(DEV_BIN)/.installed", ["$(DEV_BIN)/python -m tools.typecache", "touch $@"])
+    assert recipe("typecache") == ("$(TYPECACHE)", [])
+    assert recipe("test")[0] == recipe("types")[0] == "dev typecache"
+    assert "typecache" not in recipe("$(DEV_BIN)/.installed")[1][-1] and recipe("dev")[0] == "$(DEV_BIN)/.installed"
 
 
 def test_the_cache_lives_and_dies_with_the_dev_venv():
-    """Rebuilding venv-dev/ (new locked versions) must not leave types of the old packages behind
-    under another name; mypy revalidates what it finds there against the installed files."""
+    """Rebuilding venv-dev/ from scratch must not leave types of the old packages behind; mypy also
+    revalidates what it finds there against the installed files. pyproject.toml and the Makefile's
+    stamp name the same directory."""
     mypy = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
-    assert Path(mypy["cache_dir"]).parts[0] == "venv-dev"
-    assert ".mypy_cache" not in mypy["cache_dir"]
+    assert mypy["cache_dir"] == "venv-dev/mypy-cache"
+    assert "DEV_VENV := venv-dev" in MAKEFILE
 
 
 def test_imports_are_read_by_absolute_module_name(tmp_path):
