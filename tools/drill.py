@@ -224,12 +224,8 @@ def drill_steps(
                 ("pulumi", "config", "rm", f"{NAMESPACE}:dns", *on),
             )
         )
-    promoted = (
-        (f"{NAMESPACE}:database.promoted.pointInTime", at)
-        if at
-        else (f"{NAMESPACE}:database.promoted.backupId", backup)
-    )
     if at:
+        promoted = (f"{NAMESPACE}:database.promoted.pointInTime", at)
         steps.append(
             Step(
                 "restore",
@@ -238,6 +234,8 @@ def drill_steps(
             )
         )
     else:
+        assert backup, "exactly one of AT and BACKUP: checked above"
+        promoted = (f"{NAMESPACE}:database.promoted.backupId", backup)
         steps.append(
             Step(
                 "restore",
@@ -246,6 +244,7 @@ def drill_steps(
             )
         )
     if project:
+        assert source_project, "PROJECT without a GCP project to restore from is refused above"
         steps += [
             Step(
                 "restore",

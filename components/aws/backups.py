@@ -45,9 +45,7 @@ class BackupBucketArgs:
     teardown: bool = False
 
 
-def velero_policy_statements(
-    bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str]
-) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
+def velero_policy_statements(bucket_arn: str, key_arn: str) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
     statement = aws.iam.GetPolicyDocumentStatementArgs
     return [
         statement(sid="Bucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[bucket_arn]),
@@ -55,7 +53,7 @@ def velero_policy_statements(
             sid="Objects",
             effect="Allow",
             actions=list(OBJECT_ACTIONS),
-            resources=[pulumi.Output.concat(bucket_arn, "/*")],
+            resources=[f"{bucket_arn}/*"],
         ),
         statement(sid="BucketKey", effect="Allow", actions=list(KMS_ACTIONS), resources=[key_arn]),
     ]
@@ -101,7 +99,9 @@ class BackupBucket(pulumi.ComponentResource):
             f"{name}-irsa",
             name="velero-backups",
             role=role.id,
-            policy=policy_document(velero_policy_statements(bucket.arn, key.arn), invoke),
+            policy=policy_document(
+                pulumi.Output.all(bucket.arn, key.arn).apply(lambda arns: velero_policy_statements(*arns)), invoke
+            ),
             opts=child,
         )
 
@@ -109,6 +109,8 @@ class BackupBucket(pulumi.ComponentResource):
         # A restore from another stack's bucket: read it and decrypt with its key, nothing more.
         if args.settings.source_bucket:
             source_arn = f"arn:aws:s3:::{args.settings.source_bucket}"
+            source_key_arn = args.settings.source_kms_key_arn
+            assert source_key_arn, "cluster.restore.sourceKmsKeyArn: the config refuses sourceBucket on AWS without it"
             statement = aws.iam.GetPolicyDocumentStatementArgs
             self.grants.append(
                 aws.iam.RolePolicy(
@@ -130,7 +132,7 @@ class BackupBucket(pulumi.ComponentResource):
                                 sid="SourceKey",
                                 effect="Allow",
                                 actions=["kms:Decrypt"],
-                                resources=[args.settings.source_kms_key_arn],
+                                resources=[source_key_arn],
                             ),
                         ],
                         invoke,

@@ -74,7 +74,7 @@ def private_bucket(
     aws.s3.BucketPolicy(
         resource_name,
         bucket=bucket.id,
-        policy=policy_document([deny_insecure_transport(bucket.arn)], invoke),
+        policy=policy_document(bucket.arn.apply(lambda arn: [deny_insecure_transport(arn)]), invoke),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[public_access_block])),
     )
     # Protected: deleting this resource would suspend versioning on the bucket.

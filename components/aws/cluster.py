@@ -8,6 +8,7 @@ a Kubernetes provider for the platform.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -191,7 +192,7 @@ class Cluster(pulumi.ComponentResource):
             tags=TAGS,
             opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_attachments),
         )
-        issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        issuer = cluster.identities.apply(_oidc_issuer)
         # No thumbprint: IAM validates the EKS issuer's certificate against its own trusted CAs,
         # and fetches a thumbprint itself when a list is needed (pulumi-aws 7 makes it optional).
         oidc = aws.iam.OpenIdConnectProvider(
@@ -268,3 +269,11 @@ def _certificate_authority_data(authority: aws.eks.outputs.ClusterCertificateAut
     """The cluster's CA (base64), which EKS returns once the cluster exists."""
     assert authority.data is not None, "EKS returned no certificate authority data for the cluster"
     return authority.data
+
+
+def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The cluster's OIDC issuer URL (IRSA trusts it), which EKS gives every cluster once it exists."""
+    oidcs = identities[0].oidcs if identities else None
+    issuer = oidcs[0].issuer if oidcs else None
+    assert issuer, "EKS returned no OIDC issuer for the cluster"
+    return issuer

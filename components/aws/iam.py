@@ -43,9 +43,12 @@ def service_account_subject(namespace: str, service_account: str) -> str:
 
 
 def policy_document(
-    statements: Sequence[aws.iam.GetPolicyDocumentStatementArgs], opts: pulumi.InvokeOutputOptions | None = None
+    statements: pulumi.Input[Sequence[aws.iam.GetPolicyDocumentStatementArgs]],
+    opts: pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[str]:
-    return aws.iam.get_policy_document_output(statements=list(statements), opts=opts).json
+    """The JSON of `statements`. A statement's fields are plain strings (the SDK's statement args take
+    no Outputs), so statements that name resources are built inside an `Output.apply` of their ARNs."""
+    return aws.iam.get_policy_document_output(statements=statements, opts=opts).json
 
 
 def service_principal_trust(service: str, opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
@@ -70,34 +73,36 @@ def service_account_trust(
     opts: pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[str]:
     """IRSA trust policy admitting exactly one ServiceAccount's tokens, and only those meant for STS."""
-    host = pulumi.Output.from_input(issuer_url).apply(issuer_host)
-    return policy_document(
-        [
-            aws.iam.GetPolicyDocumentStatementArgs(
-                effect="Allow",
-                actions=["sts:AssumeRoleWithWebIdentity"],
-                principals=[
-                    aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="Federated", identifiers=[oidc_provider_arn])
-                ],
-                conditions=[
-                    aws.iam.GetPolicyDocumentStatementConditionArgs(
-                        test="StringEquals",
-                        variable=host.apply(lambda h: f"{h}:sub"),
-                        values=[service_account_subject(namespace, service_account)],
-                    ),
-                    aws.iam.GetPolicyDocumentStatementConditionArgs(
-                        test="StringEquals",
-                        variable=host.apply(lambda h: f"{h}:aud"),
-                        values=[STS_AUDIENCE],
-                    ),
-                ],
-            )
+    statements = pulumi.Output.all(oidc_provider_arn, issuer_url).apply(
+        lambda v: [service_account_statement(v[0], issuer_host(v[1]), namespace, service_account)]
+    )
+    return policy_document(statements, opts)
+
+
+def service_account_statement(
+    oidc_provider_arn: str, host: str, namespace: str, service_account: str
+) -> aws.iam.GetPolicyDocumentStatementArgs:
+    """The IRSA trust statement: web identities of the OIDC provider `host`, for one ServiceAccount and STS."""
+    return aws.iam.GetPolicyDocumentStatementArgs(
+        effect="Allow",
+        actions=["sts:AssumeRoleWithWebIdentity"],
+        principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="Federated", identifiers=[oidc_provider_arn])],
+        conditions=[
+            aws.iam.GetPolicyDocumentStatementConditionArgs(
+                test="StringEquals",
+                variable=f"{host}:sub",
+                values=[service_account_subject(namespace, service_account)],
+            ),
+            aws.iam.GetPolicyDocumentStatementConditionArgs(
+                test="StringEquals",
+                variable=f"{host}:aud",
+                values=[STS_AUDIENCE],
+            ),
         ],
-        opts,
     )
 
 
-def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> aws.iam.GetPolicyDocumentStatementArgs:
+def deny_insecure_transport(bucket_arn: str) -> aws.iam.GetPolicyDocumentStatementArgs:
     """A bucket-policy statement refusing every request not sent over TLS, whoever sends it.
 
     S3 answers plain HTTP unless a bucket policy denies `aws:SecureTransport = false` (AWS: "Security
@@ -110,7 +115,7 @@ def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> aws.iam.GetPolicyD
         effect="Deny",
         principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="*", identifiers=["*"])],
         actions=["s3:*"],
-        resources=[bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        resources=[bucket_arn, f"{bucket_arn}/*"],
         conditions=[
             aws.iam.GetPolicyDocumentStatementConditionArgs(
                 test="Bool", variable="aws:SecureTransport", values=["false"]

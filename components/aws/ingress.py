@@ -35,6 +35,16 @@ def nlb_annotations(private: bool) -> dict[str, str]:
     }
 
 
+def load_balancer_hostname(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
+    """The NLB's DNS name from NGINX's Service status. The SDK types every level optional (a Service
+    without a load balancer has none); this one is read only once the ready Job saw it assigned."""
+    ingress = status.load_balancer.ingress if status and status.load_balancer else None
+    hostname = ingress[0].hostname if ingress else None
+    if not hostname:
+        raise ValueError(f"NGINX's Service has no load balancer hostname, which an NLB publishes (status: {status})")
+    return hostname
+
+
 @dataclass
 class IngressArgs:
     base_domain: str
@@ -56,7 +66,7 @@ class Ingress(pulumi.ComponentResource):
             args.service,
             opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[args.release]),
         )
-        self.hostname = service.status.apply(lambda status: status.load_balancer.ingress[0].hostname)
+        self.hostname = service.status.apply(load_balancer_hostname)
         if args.dns is not None:
             aws.route53.Record(
                 f"{name}-wildcard",

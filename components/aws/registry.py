@@ -57,10 +57,8 @@ class RegistryStorageArgs:
     teardown: bool = False
 
 
-def registry_policy_statements(
-    bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str]
-) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
-    objects = pulumi.Output.concat(bucket_arn, "/*")
+def registry_policy_statements(bucket_arn: str, key_arn: str) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
+    objects = f"{bucket_arn}/*"
     return [
         aws.iam.GetPolicyDocumentStatementArgs(
             sid="Bucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[bucket_arn]
@@ -75,10 +73,7 @@ def registry_policy_statements(
 
 
 def replication_policy_statements(
-    source_arn: pulumi.Input[str],
-    source_key_arn: pulumi.Input[str],
-    replica_arn: pulumi.Input[str],
-    replica_key_arn: pulumi.Input[str],
+    source_arn: str, source_key_arn: str, replica_arn: str, replica_key_arn: str
 ) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
     """Least privilege for S3 replication: these two buckets and these two keys only."""
     statement = aws.iam.GetPolicyDocumentStatementArgs
@@ -90,13 +85,13 @@ def replication_policy_statements(
             sid="SourceObjects",
             effect="Allow",
             actions=list(REPLICATION_SOURCE_OBJECT_ACTIONS),
-            resources=[pulumi.Output.concat(source_arn, "/*")],
+            resources=[f"{source_arn}/*"],
         ),
         statement(
             sid="ReplicaObjects",
             effect="Allow",
             actions=list(REPLICATION_REPLICA_OBJECT_ACTIONS),
-            resources=[pulumi.Output.concat(replica_arn, "/*")],
+            resources=[f"{replica_arn}/*"],
         ),
         statement(sid="SourceKey", effect="Allow", actions=["kms:Decrypt"], resources=[source_key_arn]),
         statement(
@@ -145,7 +140,12 @@ class RegistryStorage(pulumi.ComponentResource):
             f"{name}-irsa",
             name="registry-bucket",
             role=role.id,
-            policy=policy_document(registry_policy_statements(source.bucket.arn, source.key.arn), invoke),
+            policy=policy_document(
+                pulumi.Output.all(source.bucket.arn, source.key.arn).apply(
+                    lambda arns: registry_policy_statements(*arns)
+                ),
+                invoke,
+            ),
             opts=child,
         )
 
@@ -207,7 +207,9 @@ class RegistryStorage(pulumi.ComponentResource):
             name="registry-replication",
             role=role.id,
             policy=policy_document(
-                replication_policy_statements(source.bucket.arn, source.key.arn, replica.bucket.arn, replica.key.arn),
+                pulumi.Output.all(source.bucket.arn, source.key.arn, replica.bucket.arn, replica.key.arn).apply(
+                    lambda arns: replication_policy_statements(*arns)
+                ),
                 invoke,
             ),
             opts=child,

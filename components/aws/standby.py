@@ -28,6 +28,25 @@ from .registry import registry_policy_statements
 from .replica import ReplicaDatabase, ReplicaDatabaseArgs
 
 
+@dataclass(frozen=True)
+class RegistryReplica:
+    """The primary's registry replica in the standby's region: what the promoted standby's registry serves."""
+
+    bucket: str
+    kms_key_arn: str
+
+    @property
+    def bucket_arn(self) -> str:
+        return f"arn:aws:s3:::{self.bucket}"
+
+
+def registry_replica(facts: PrimaryFacts) -> RegistryReplica:
+    """The primary's registry replica, whose bucket and key check_primary requires before a promotion."""
+    bucket, key = facts.registry_replica_bucket, facts.registry_replica_kms_key_arn
+    assert bucket and key, "check_primary refuses a promotion whose primary keeps no registry replica here"
+    return RegistryReplica(bucket=bucket, kms_key_arn=key)
+
+
 @dataclass
 class AwsStandbyFoundationArgs:
     settings: AwsSettings
@@ -132,8 +151,7 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         if standby.promote:
             assert cluster is not None
             invoke = pulumi.InvokeOutputOptions(parent=self)
-            bucket_arn = primary.apply(lambda p: f"arn:aws:s3:::{p.registry_replica_bucket}")
-            key_arn = primary.apply(lambda p: p.registry_replica_kms_key_arn)
+            replica = primary.apply(registry_replica)
             role = aws.iam.Role(
                 f"{name}-registry-irsa",
                 name=f"{name}-registry",
@@ -152,7 +170,9 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
                 f"{name}-registry-irsa",
                 name="registry-bucket",
                 role=role.id,
-                policy=policy_document(registry_policy_statements(bucket_arn, key_arn), invoke),
+                policy=policy_document(
+                    replica.apply(lambda r: registry_policy_statements(r.bucket_arn, r.kms_key_arn)), invoke
+                ),
                 opts=child,
             )
             self.kubernetes_provider = cluster.provider
@@ -167,11 +187,11 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
                 # The repoint Job (and its grant) exists only while that restore is being carried out.
                 restoring=args.backups is not None and args.backups.restore_backup is not None,
             )
-            self.registry_storage = pulumi.Output.all(primary, role.arn).apply(
+            self.registry_storage = pulumi.Output.all(replica, role.arn).apply(
                 lambda v: S3RegistryStorage(
-                    bucket=v[0].registry_replica_bucket,
+                    bucket=v[0].bucket,
                     region=settings.region,
-                    kms_key_arn=v[0].registry_replica_kms_key_arn,
+                    kms_key_arn=v[0].kms_key_arn,
                     role_arn=v[1],
                 )
             )

@@ -157,7 +157,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
 
 
 def restore_request_problems(
-    cloud: str, database: Mapping[str, Any] | None, restore: Mapping[str, Any], now: datetime | None = None
+    cloud: str | None, database: Mapping[str, Any] | None, restore: Mapping[str, Any], now: datetime | None = None
 ) -> list[str]:
     """What the program would refuse about `restore` set on a stack whose `database` object (as in
     its stack file) is given: the same fields and the same window checks as `parse_settings`.
@@ -165,7 +165,7 @@ def restore_request_problems(
     taken as given (the drill reads it from the stack's outputs)."""
     now = now or datetime.now(UTC)
     problems = Problems()
-    if cloud not in SUPPORTED_CLOUDS:
+    if cloud is None or cloud not in SUPPORTED_CLOUDS:
         return [f"{PROJECT}:cloud: required: one of {', '.join(SUPPORTED_CLOUDS)}, got {cloud!r}"]
     raw = dict(database) if isinstance(database, Mapping) else {}
     given = raw.get("restore")

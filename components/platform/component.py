@@ -63,6 +63,14 @@ READY_RULES = (
 )
 
 
+def assigned_name(name: str | None, what: str) -> str:
+    """The name this program gave a Kubernetes object, read back: the SDK types it optional because
+    the API can generate one, but every object here is created with its name set."""
+    if name is None:
+        raise ValueError(f"{what} has no name: it is created with one, so the provider read back something else")
+    return name
+
+
 @dataclass
 class DatabaseEndpoint:
     """Where the platform's Postgres is and who it logs in as; `password` must be a secret Output."""
@@ -115,7 +123,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=settings.namespace),
             opts=k8s_opts,
         )
-        namespace_name = namespace.metadata.apply(lambda m: m.name)
+        namespace_name = namespace.metadata.apply(lambda m: assigned_name(m.name, "the platform's namespace"))
 
         connection: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(args.database.username, args.database.password, args.database.host).apply(
@@ -206,7 +214,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
         )
 
         self.namespace = namespace_name
-        self.release_name = release.name
+        self.release_name = release.name.apply(lambda n: assigned_name(n, "the platform's Helm release"))
         self.url = f"https://app.{settings.base_domain}"
         self.release = release
         self.ingress_service = pulumi.Output.concat(
@@ -261,7 +269,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             opts=k8s_opts,
         )
         old_hosts = pulumi.Output.all(*database.previous_hosts).apply(lambda hosts: ",".join(sorted(set(hosts))))
-        env = {
+        env: dict[str, pulumi.Input[str]] = {
             "NEW_HOST": database.host,
             "OLD_HOSTS": old_hosts,
             "PLATFORM_NAMESPACE": settings.namespace,
@@ -335,7 +343,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             data={"ready.py": READY_SCRIPT.read_text()},
             opts=k8s_opts,
         )
-        env = {
+        env: dict[str, pulumi.Input[str]] = {
             "NAMESPACE": settings.namespace,
             "NGINX_SERVICE": nginx_service_name(settings.release_name),
             "TIMEOUT_SECONDS": str(READY_TIMEOUT_SECONDS),

@@ -159,7 +159,7 @@ class Velero(pulumi.ComponentResource):
         after_restore: list[pulumi.Input[pulumi.Resource]] = [location, policy]
         if args.settings.restore_backup:
             restore_id = self.restore_name = restore_name(args.settings.restore_backup)
-            self.restore = VeleroObject(
+            self.restore = restore = VeleroObject(
                 f"{name}-restore",
                 "Restore",
                 meta(
@@ -174,7 +174,7 @@ class Velero(pulumi.ComponentResource):
                 ),
             )
             # Resolves to the Restore only if it completed: what depends on it never starts otherwise.
-            checked = self.restore.status.apply(lambda status, r=self.restore, n=restore_id: _checked(r, n, status))
+            checked = restore.status.apply(lambda status: _checked(restore, restore_id, status))
             self.platform_dependencies = [checked]
             after_restore.append(checked)
 
