@@ -554,20 +554,37 @@ def test_every_child_has_a_component_parent(aws):
     }
 
 
-@pytest.mark.parametrize("stack,other", [("aws", "pulumi_gcp"), ("gcp", "pulumi_aws")])
-def test_each_stack_loads_only_its_own_cloud_sdk(stack, other):
-    """__main__ imports a cloud's components lazily: the other SDK would double evaluation time."""
+@pytest.fixture(scope="module")
+def fresh_interpreter_sdks() -> dict[str, str]:
+    """Each stack evaluated in a fresh interpreter, which prints the cloud SDK packages it loaded.
+    The two are independent, so they run at the same time."""
     import subprocess
     import sys
 
-    code = (
-        "import sys; from tests.conftest import evaluate_stack; "
-        f"e = evaluate_stack({stack!r}); assert e.error is None, e.error; "
-        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(('pulumi_gcp', 'pulumi_aws'))}))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    def start(stack: str) -> subprocess.Popen[str]:
+        code = (
+            "import sys; from tests.conftest import evaluate_stack; "
+            f"e = evaluate_stack({stack!r}); assert e.error is None, e.error; "
+            "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(('pulumi_gcp', 'pulumi_aws'))}))"
+        )
+        return subprocess.Popen(
+            [sys.executable, "-W", "ignore", "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    running = {stack: start(stack) for stack in ("aws", "gcp")}
+    printed = {}
+    for stack, process in running.items():
+        out, err = process.communicate()
+        if process.returncode != 0:
+            raise subprocess.CalledProcessError(process.returncode, process.args, out, err)
+        printed[stack] = out
+    return printed
+
+
+@pytest.mark.parametrize("stack,other", [("aws", "pulumi_gcp"), ("gcp", "pulumi_aws")])
+def test_each_stack_loads_only_its_own_cloud_sdk(stack, other, fresh_interpreter_sdks):
+    """__main__ imports a cloud's components lazily: the other SDK would double evaluation time."""
+    out = fresh_interpreter_sdks[stack]
     assert other not in out and f"pulumi_{stack}" in out, out
 
 

@@ -9,7 +9,8 @@
     recovery.py   the recovery order: waves, estimates, critical path, Mermaid graph
     page.py       the whole plan in Markdown (markdown.py: code spans and tables)
     diff.py       what changed between two plan documents
-    against.py    `--diff-against REF`: a git worktree, two interpreters, compared
+    against.py    `--diff-against REF`: a git worktree, both trees evaluated in one fresh interpreter, compared
+    trees.py      that interpreter: each tree's plan document in turn, the first tree's modules dropped
     cli.py        the command line (`__main__.py` runs it)
 """
 

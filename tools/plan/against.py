@@ -1,5 +1,5 @@
-"""`--diff-against REF`: REF checked out in a temporary git worktree, both trees evaluated in
-fresh interpreters with this checkout's tools, then compared."""
+"""`--diff-against REF`: REF checked out in a temporary git worktree, both trees evaluated one after
+the other in one fresh interpreter with this checkout's tools (tools/plan/trees.py), then compared."""
 
 from __future__ import annotations
 
@@ -28,24 +28,14 @@ def _git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def _spawn(stack: str, project_dir: Path, output: Path) -> subprocess.Popen[str]:
-    """This checkout's tools, evaluating `project_dir`, in a fresh interpreter."""
-    command = [
-        sys.executable,
-        "-m",
-        "tools.plan",
-        stack,
-        "--json",
-        "--project-dir",
-        str(project_dir),
-        "--output",
-        str(output),
-    ]
+def _spawn(stack: str, trees: list[tuple[Path, Path]]) -> subprocess.Popen[str]:
+    """This checkout's tools, in one fresh interpreter, writing each (tree, output)'s plan document
+    in turn (tools/plan/trees.py)."""
+    command = [sys.executable, "-m", "tools.plan.trees", stack, *(str(p) for pair in trees for p in pair)]
     return subprocess.Popen(command, cwd=TOOLS_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def _collect(process: subprocess.Popen[str], output: Path, stack: str) -> dict[str, Any]:
-    _, stderr = process.communicate()
+def _read(output: Path, stack: str, returncode: int, stderr: str) -> dict[str, Any]:
     try:
         return json.loads(output.read_text())
     except (OSError, ValueError):
@@ -53,19 +43,26 @@ def _collect(process: subprocess.Popen[str], output: Path, stack: str) -> dict[s
         return {
             **missing_stack_document(stack, ""),
             "missing": None,
-            "error": f"the plan process failed (exit {process.returncode}):\n{tail}",
+            "error": f"the plan process failed (exit {returncode}):\n{tail}",
         }
 
 
 def _documents(stack: str, trees: list[Path], scratch: Path) -> list[dict[str, Any]]:
-    running: list[dict[str, Any] | tuple[subprocess.Popen[str], Path]] = []
+    """The plan document of each tree. The trees with the stack file are evaluated one after the
+    other in one fresh interpreter: the SDK modules, most of an evaluation's time, are imported
+    once, and each tree's `components` only from that tree (tools/plan/trees.py)."""
+    documents: list[dict[str, Any] | Path] = []
     for i, tree in enumerate(trees):
-        if not (tree / f"Pulumi.{stack}.yaml").is_file():
-            running.append(missing_stack_document(stack, f"no Pulumi.{stack}.yaml"))
-            continue
-        output = scratch / f"plan-{i}.json"
-        running.append((_spawn(stack, tree, output), output))
-    return [item if isinstance(item, dict) else _collect(item[0], item[1], stack) for item in running]
+        if (tree / f"Pulumi.{stack}.yaml").is_file():
+            documents.append(scratch / f"plan-{i}.json")
+        else:
+            documents.append(missing_stack_document(stack, f"no Pulumi.{stack}.yaml"))
+    evaluated = [(tree, output) for tree, output in zip(trees, documents, strict=True) if isinstance(output, Path)]
+    if not evaluated:
+        return [d for d in documents if isinstance(d, dict)]
+    process = _spawn(stack, evaluated)
+    _, stderr = process.communicate()
+    return [_read(d, stack, process.returncode, stderr) if isinstance(d, Path) else d for d in documents]
 
 
 def run_diff(stack: str, ref: str, project_dir: Path = TOOLS_ROOT, as_json: bool = False) -> tuple[str, int]:

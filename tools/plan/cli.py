@@ -10,9 +10,11 @@ entries, and the secret keys the program requires, `components.config.SECRET_KEY
 by placeholders that pass the program's validation, so the plan needs no passphrase or KMS.
 
 `--diff-against REF` checks REF out into a temporary `git worktree`, evaluates REF's program and
-the working tree's, each in its own Python process (so the two trees' `components` packages never
-share a module cache) but always with THIS checkout's `tools` code, and prints the resources added
-and removed and the input properties that changed. It prints nothing when nothing changed.
+then the working tree's in one fresh Python process, every module of REF's tree dropped before the
+working tree's program runs (so the two trees' `components` packages never share a module cache;
+the SDK modules are imported once), always with THIS checkout's `tools` code, and prints the
+resources added and removed and the input properties that changed. It prints nothing when nothing
+changed.
 
 Exit codes: 0 success (also when REF's program fails to evaluate: that is reported, not fatal),
 1 the working tree's program fails to evaluate, 2 bad usage (no git repository, unknown REF).

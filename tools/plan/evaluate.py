@@ -30,7 +30,8 @@ def _program_config_module(project_dir: Path) -> Any:
 
     The program imports `components` from its own tree; importing it here first, from the same
     tree, keeps the module cache consistent. A process that already holds another tree's
-    `components` cannot evaluate this one: that is what the subprocesses of --diff-against avoid.
+    `components` cannot evaluate this one: --diff-against evaluates its trees in a fresh interpreter
+    that drops one tree's modules before the next (tools/plan/trees.py).
     """
     project_dir = project_dir.resolve()
     loaded = sys.modules.get("components")
