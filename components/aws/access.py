@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Sequence
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import eks
 
 from .kms import TAGS
 
@@ -36,13 +36,13 @@ def admin_key(principal_arn: str) -> str:
 
 
 def cluster_admins(
-    name: str, cluster: aws.eks.Cluster, principals: Sequence[str], parent: pulumi.Resource
+    name: str, cluster: eks.Cluster, principals: Sequence[str], parent: pulumi.Resource
 ) -> list[pulumi.Resource]:
     created: list[pulumi.Resource] = []
     policy_arn = cluster.arn.apply(lambda arn: cluster_admin_policy_arn(partition_of(arn)))
     for principal in principals:
         key = admin_key(principal)
-        entry = aws.eks.AccessEntry(
+        entry = eks.AccessEntry(
             f"{name}-admin-{key}",
             cluster_name=cluster.name,
             principal_arn=principal,
@@ -50,12 +50,12 @@ def cluster_admins(
             tags=TAGS,
             opts=pulumi.ResourceOptions(parent=parent),
         )
-        association = aws.eks.AccessPolicyAssociation(
+        association = eks.AccessPolicyAssociation(
             f"{name}-admin-{key}",
             cluster_name=cluster.name,
             principal_arn=entry.principal_arn,
             policy_arn=policy_arn,
-            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            access_scope=eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
             opts=pulumi.ResourceOptions(parent=parent),
         )
         created += [entry, association]

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import iam
+from pulumi_aws.get_caller_identity import get_caller_identity_output
+from pulumi_aws.provider import Provider as AwsProvider
 
 from ..config import BackupSettings
 from ..platform.velero_chart import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStorage
@@ -41,12 +43,12 @@ class BackupBucketArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer_url: pulumi.Input[str]
     # A provider for `settings.location` (the bucket and its key live there).
-    provider: aws.Provider
+    provider: AwsProvider
     teardown: bool = False
 
 
-def velero_policy_statements(bucket_arn: str, key_arn: str) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
-    statement = aws.iam.GetPolicyDocumentStatementArgs
+def velero_policy_statements(bucket_arn: str, key_arn: str) -> list[iam.GetPolicyDocumentStatementArgs]:
+    statement = iam.GetPolicyDocumentStatementArgs
     return [
         statement(sid="Bucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[bucket_arn]),
         statement(
@@ -72,7 +74,7 @@ class BackupBucket(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         there = pulumi.ResourceOptions(parent=self, provider=args.provider)
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account_id = aws.get_caller_identity_output(opts=invoke).account_id
+        account_id = get_caller_identity_output(opts=invoke).account_id
 
         stored = private_bucket(
             name,
@@ -85,7 +87,7 @@ class BackupBucket(pulumi.ComponentResource):
         )
         bucket, key = stored.bucket, stored.key
 
-        role = aws.iam.Role(
+        role = iam.Role(
             f"{name}-irsa",
             name=name,
             description="Velero (IRSA): the backups bucket and its key only",
@@ -95,7 +97,7 @@ class BackupBucket(pulumi.ComponentResource):
             tags=TAGS,
             opts=child,
         )
-        policy = aws.iam.RolePolicy(
+        policy = iam.RolePolicy(
             f"{name}-irsa",
             name="velero-backups",
             role=role.id,
@@ -111,9 +113,9 @@ class BackupBucket(pulumi.ComponentResource):
             source_arn = f"arn:aws:s3:::{args.settings.source_bucket}"
             source_key_arn = args.settings.source_kms_key_arn
             assert source_key_arn, "cluster.restore.sourceKmsKeyArn: the config refuses sourceBucket on AWS without it"
-            statement = aws.iam.GetPolicyDocumentStatementArgs
+            statement = iam.GetPolicyDocumentStatementArgs
             self.grants.append(
-                aws.iam.RolePolicy(
+                iam.RolePolicy(
                     f"{name}-irsa-source",
                     name="velero-source-backups",
                     role=role.id,

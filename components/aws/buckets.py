@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import kms, s3
 
 from .iam import deny_insecure_transport, policy_document
 from .kms import TAGS, customer_key
@@ -28,9 +28,9 @@ def bucket_name(name: str, account_id: str, region: str) -> str:
 
 @dataclass
 class PrivateBucket:
-    bucket: aws.s3.Bucket
-    key: aws.kms.Key
-    versioning: aws.s3.BucketVersioning
+    bucket: s3.Bucket
+    key: kms.Key
+    versioning: s3.BucketVersioning
 
 
 def private_bucket(
@@ -54,14 +54,14 @@ def private_bucket(
         opts=opts,
         protect=guarded,
     )
-    bucket = aws.s3.Bucket(resource_name, bucket=physical_name, force_destroy=not guarded, tags=TAGS, opts=protected)
-    aws.s3.BucketOwnershipControls(
+    bucket = s3.Bucket(resource_name, bucket=physical_name, force_destroy=not guarded, tags=TAGS, opts=protected)
+    s3.BucketOwnershipControls(
         resource_name,
         bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
         opts=opts,
     )
-    public_access_block = aws.s3.BucketPublicAccessBlock(
+    public_access_block = s3.BucketPublicAccessBlock(
         resource_name,
         bucket=bucket.id,
         block_public_acls=True,
@@ -71,25 +71,25 @@ def private_bucket(
         opts=opts,
     )
     # Plain HTTP refused for everyone; S3 refuses a policy while the public access block is being written.
-    aws.s3.BucketPolicy(
+    s3.BucketPolicy(
         resource_name,
         bucket=bucket.id,
         policy=policy_document(bucket.arn.apply(lambda arn: [deny_insecure_transport(arn)]), invoke),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[public_access_block])),
     )
     # Protected: deleting this resource would suspend versioning on the bucket.
-    versioning = aws.s3.BucketVersioning(
+    versioning = s3.BucketVersioning(
         resource_name,
         bucket=bucket.id,
-        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
         opts=protected,
     )
-    aws.s3.BucketServerSideEncryptionConfiguration(
+    s3.BucketServerSideEncryptionConfiguration(
         resource_name,
         bucket=bucket.id,
         rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                     sse_algorithm="aws:kms", kms_master_key_id=key.arn
                 ),
                 # One data key per bucket rather than per object: far fewer KMS calls.
@@ -99,18 +99,18 @@ def private_bucket(
         opts=opts,
     )
     # Overwritten and deleted objects stay recoverable for a while, then stop costing money.
-    aws.s3.BucketLifecycleConfiguration(
+    s3.BucketLifecycleConfiguration(
         resource_name,
         bucket=bucket.id,
         rules=[
-            aws.s3.BucketLifecycleConfigurationRuleArgs(
+            s3.BucketLifecycleConfigurationRuleArgs(
                 id="noncurrent-versions",
                 status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                     noncurrent_days=noncurrent_version_days
                 ),
-                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                abort_incomplete_multipart_upload=s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                     days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
                 ),
             )

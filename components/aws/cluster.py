@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_kubernetes as k8s
+from pulumi_aws import eks, iam
+from pulumi_kubernetes.meta import v1 as meta_v1
+from pulumi_kubernetes.provider import Provider as KubernetesProvider
+from pulumi_kubernetes.storage import v1 as storage_v1
 
 from ..config import AwsClusterSettings
 from .access import cluster_admins
@@ -73,7 +75,7 @@ class Cluster(pulumi.ComponentResource):
     name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
-    provider: k8s.Provider
+    provider: KubernetesProvider
     oidc_issuer_url: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
     # EKS puts the control plane and managed nodes (and so every pod) in this group.
@@ -90,15 +92,13 @@ class Cluster(pulumi.ComponentResource):
         self._region = args.region
         invoke = pulumi.InvokeOutputOptions(parent=self)
         if args.settings.existing is not None:
-            existing = aws.eks.get_cluster_output(name=args.settings.existing.name, opts=invoke)
+            existing = eks.get_cluster_output(name=args.settings.existing.name, opts=invoke)
             self.name = existing.name
             self.endpoint = existing.endpoint
             ca = existing.certificate_authorities.apply(lambda cas: cas[0].data)
             self.oidc_issuer_url = existing.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
             # IRSA needs the account's OIDC provider for this issuer; an existing cluster has one already.
-            self.oidc_provider_arn = aws.iam.get_open_id_connect_provider_output(
-                url=self.oidc_issuer_url, opts=invoke
-            ).arn
+            self.oidc_provider_arn = iam.get_open_id_connect_provider_output(url=self.oidc_issuer_url, opts=invoke).arn
             self.security_group_id = existing.vpc_config.cluster_security_group_id
             self.vpc_id = existing.vpc_config.vpc_id
             self.subnet_ids = existing.vpc_config.subnet_ids
@@ -110,7 +110,7 @@ class Cluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.name, self.endpoint, ca).apply(lambda v: kubeconfig(v[0], v[1], v[2], args.region))
         )
-        self.provider = k8s.Provider(
+        self.provider = KubernetesProvider(
             f"{name}-kubernetes",
             kubeconfig=self.kubeconfig,
             enable_server_side_apply=True,
@@ -124,8 +124,8 @@ class Cluster(pulumi.ComponentResource):
 
     def _role(
         self, name: str, trust: pulumi.Input[str], policies: tuple[str, ...], description: str
-    ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
-        role = aws.iam.Role(
+    ) -> tuple[iam.Role, list[pulumi.Resource]]:
+        role = iam.Role(
             name,
             name=name,
             assume_role_policy=trust,
@@ -134,7 +134,7 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         attachments: list[pulumi.Resource] = [
-            aws.iam.RolePolicyAttachment(
+            iam.RolePolicyAttachment(
                 f"{name}-{policy.rsplit('/', 1)[-1]}",
                 role=role.name,
                 policy_arn=managed_policy(policy, self._region),
@@ -163,27 +163,27 @@ class Cluster(pulumi.ComponentResource):
             ("AmazonEKSClusterPolicy",),
             "EKS control plane",
         )
-        cluster = aws.eks.Cluster(
+        cluster = eks.Cluster(
             name,
             name=args.cluster_name,
             version=settings.kubernetes_version,
             # Never upgraded by EKS behind Pulumi's back, past the chart's range (versions.py).
-            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(
+            upgrade_policy=eks.ClusterUpgradePolicyArgs(
                 support_type=args.version.support_type if args.version else UPGRADE_POLICY
             ),
             role_arn=cluster_role.arn,
-            vpc_config=aws.eks.ClusterVpcConfigArgs(
+            vpc_config=eks.ClusterVpcConfigArgs(
                 subnet_ids=network.private_subnet_ids,
                 endpoint_private_access=settings.endpoint_private_access,
                 endpoint_public_access=settings.endpoint_public_access,
                 public_access_cidrs=list(settings.public_access_cidrs) or None,
             ),
-            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
-                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),
+            encryption_config=eks.ClusterEncryptionConfigArgs(
+                provider=eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),
                 resources=["secrets"],
             ),
             # Access entries, not the aws-auth ConfigMap; whoever runs `pulumi up` gets admin.
-            access_config=aws.eks.ClusterAccessConfigArgs(
+            access_config=eks.ClusterAccessConfigArgs(
                 authentication_mode="API",
                 bootstrap_cluster_creator_admin_permissions=True,
             ),
@@ -195,7 +195,7 @@ class Cluster(pulumi.ComponentResource):
         issuer = cluster.identities.apply(_oidc_issuer)
         # No thumbprint: IAM validates the EKS issuer's certificate against its own trusted CAs,
         # and fetches a thumbprint itself when a list is needed (pulumi-aws 7 makes it optional).
-        oidc = aws.iam.OpenIdConnectProvider(
+        oidc = iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=issuer,
             client_id_lists=[STS_AUDIENCE],
@@ -227,7 +227,7 @@ class Cluster(pulumi.ComponentResource):
             ("service-role/AmazonEBSCSIDriverPolicy",),
             "EBS CSI driver (IRSA)",
         )
-        self._ebs_csi = aws.eks.Addon(
+        self._ebs_csi = eks.Addon(
             f"{name}-ebs-csi",
             cluster_name=cluster.name,
             addon_name="aws-ebs-csi-driver",
@@ -249,10 +249,10 @@ class Cluster(pulumi.ComponentResource):
         self.ready = [nodes, self._ebs_csi]
         return cluster.certificate_authority.apply(_certificate_authority_data)
 
-    def _default_storage_class(self, name: str) -> k8s.storage.v1.StorageClass:
-        return k8s.storage.v1.StorageClass(
+    def _default_storage_class(self, name: str) -> storage_v1.StorageClass:
+        return storage_v1.StorageClass(
             f"{name}-{DEFAULT_STORAGE_CLASS}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
+            metadata=meta_v1.ObjectMetaArgs(
                 name=DEFAULT_STORAGE_CLASS,
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"},
             ),
@@ -265,13 +265,13 @@ class Cluster(pulumi.ComponentResource):
         )
 
 
-def _certificate_authority_data(authority: aws.eks.outputs.ClusterCertificateAuthority) -> str:
+def _certificate_authority_data(authority: eks.outputs.ClusterCertificateAuthority) -> str:
     """The cluster's CA (base64), which EKS returns once the cluster exists."""
     assert authority.data is not None, "EKS returned no certificate authority data for the cluster"
     return authority.data
 
 
-def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+def _oidc_issuer(identities: Sequence[eks.outputs.ClusterIdentity]) -> str:
     """The cluster's OIDC issuer URL (IRSA trusts it), which EKS gives every cluster once it exists."""
     oidcs = identities[0].oidcs if identities else None
     issuer = oidcs[0].issuer if oidcs else None

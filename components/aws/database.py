@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_random as random
+from pulumi_aws import ec2, kms, rds, vpc
+from pulumi_aws.provider import Provider as AwsProvider
 
 from ..config import ORIGINAL_LABEL, AwsDatabaseSettings, RestoreSettings
 from ..platform.chart import POSTGRES_PORT
@@ -96,7 +97,7 @@ class DatabaseArgs:
     # The EKS cluster security group: the only source admitted on 5432.
     client_security_group_id: pulumi.Input[str]
     # A provider for `settings.backup_replica_region`: automated backups are replicated there.
-    replica_provider: aws.Provider | None = None
+    replica_provider: AwsProvider | None = None
     # A throwaway stack being torn down: no deletion guards, no backups kept after deletion.
     teardown: bool = False
 
@@ -172,7 +173,7 @@ def restore_inputs(restore: RestoreSettings, source_identifier: pulumi.Input[str
     if restore.point_in_time:
         by_arn = restore.source_automated_backups_arn
         return {
-            "restore_to_point_in_time": aws.rds.InstanceRestoreToPointInTimeArgs(
+            "restore_to_point_in_time": rds.InstanceRestoreToPointInTimeArgs(
                 restore_time=restore.point_in_time,
                 source_db_instance_identifier=None if by_arn else source_identifier,
                 source_db_instance_automated_backups_arn=by_arn,
@@ -211,9 +212,9 @@ def restored_allocated_storage(allocated_storage: int, restored: bool) -> int | 
 
 @dataclass
 class InstancePlumbing:
-    subnet_group: aws.rds.SubnetGroup
-    security_group: aws.ec2.SecurityGroup
-    parameter_group: aws.rds.ParameterGroup
+    subnet_group: rds.SubnetGroup
+    security_group: ec2.SecurityGroup
+    parameter_group: rds.ParameterGroup
     password: pulumi.Output[str]
 
 
@@ -234,10 +235,10 @@ def instance_plumbing(
 
     `role` starts each description; descriptions are ForceNew on security groups, so each caller's
     stays what it was."""
-    subnets = aws.rds.SubnetGroup(
+    subnets = rds.SubnetGroup(
         name, name=name, description=f"{role}: private subnets only", subnet_ids=subnet_ids, tags=TAGS, opts=opts
     )
-    firewall = aws.ec2.SecurityGroup(
+    firewall = ec2.SecurityGroup(
         name,
         name=name,
         description=f"{role}: Postgres from the EKS cluster only",
@@ -246,7 +247,7 @@ def instance_plumbing(
         opts=opts,
     )
     if client_security_group_id is not None:
-        aws.vpc.SecurityGroupIngressRule(
+        vpc.SecurityGroupIngressRule(
             f"{name}-{ingress_suffix}",
             security_group_id=firewall.id,
             referenced_security_group_id=client_security_group_id,
@@ -257,13 +258,13 @@ def instance_plumbing(
             opts=opts,
         )
     family = parameter_group_family(settings.postgres_version)
-    parameters = aws.rds.ParameterGroup(
+    parameters = rds.ParameterGroup(
         f"{name}-{family}",
         # The family is in the name: a major upgrade creates the new group before dropping the old.
         name=f"{name}-{family}",
         family=family,
         description=f"{role}: TLS required",
-        parameters=[aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1")],
+        parameters=[rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1")],
         tags=TAGS,
         opts=opts,
     )
@@ -355,7 +356,7 @@ class Database(pulumi.ComponentResource):
             )
         self.register_outputs({"label": self.label, "identifier": self.identifier, "address": self.address})
 
-    def _replica_key(self, name: str, args: DatabaseArgs) -> aws.kms.Key:
+    def _replica_key(self, name: str, args: DatabaseArgs) -> kms.Key:
         """A key in the replica region: replicated backups are encrypted there, with a key that
         survives the loss of the stack's region. Protected: they are unreadable without it."""
         region = args.settings.backup_replica_region
@@ -369,8 +370,8 @@ class Database(pulumi.ComponentResource):
         )
 
     def _instance(
-        self, name: str, label: str, args: DatabaseArgs, shared: dict[str, Any], replica_key: aws.kms.Key | None
-    ) -> aws.rds.Instance:
+        self, name: str, label: str, args: DatabaseArgs, shared: dict[str, Any], replica_key: kms.Key | None
+    ) -> rds.Instance:
         settings = args.settings
         guarded = settings.guarded(label) and not args.teardown
         identifier = instance_identifier(name, label)
@@ -397,7 +398,7 @@ class Database(pulumi.ComponentResource):
                     "copy with `backupId` (docs/RUNBOOK.md)",
                     resource=self,
                 )
-        instance = aws.rds.Instance(
+        instance = rds.Instance(
             identifier,
             **inputs,
             opts=pulumi.ResourceOptions(
@@ -409,7 +410,7 @@ class Database(pulumi.ComponentResource):
         if replica_key is not None:
             # Created in the destination region (the provider's); RDS copies every automated backup
             # and the transaction logs there, so point-in-time restore works without this region.
-            aws.rds.InstanceAutomatedBackupsReplication(
+            rds.InstanceAutomatedBackupsReplication(
                 f"{identifier}-backups",
                 source_db_instance_arn=instance.arn,
                 retention_period=settings.backup_retention_days,

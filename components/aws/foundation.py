@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws.provider import Provider as AwsProvider
 
 from ..config import AwsSettings, BackupSettings, PlatformSettings
 from ..platform.component import DatabaseEndpoint
@@ -53,8 +53,8 @@ class AwsFoundation(pulumi.ComponentResource):
         backups_region = args.backups.location if args.backups else None
         wanted = (settings.database.backup_replica_region, settings.registry.replica_region, backups_region)
         replica_regions = sorted({region for region in wanted if region is not None})
-        providers: dict[str | None, aws.Provider] = {
-            region: aws.Provider(f"{name}-{region}", region=region, opts=child) for region in replica_regions
+        providers: dict[str | None, AwsProvider] = {
+            region: AwsProvider(f"{name}-{region}", region=region, opts=child) for region in replica_regions
         }
         database = Database(
             f"{name}-db",

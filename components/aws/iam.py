@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import iam
 
 # The audience EKS writes into projected ServiceAccount tokens for STS.
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -43,22 +43,22 @@ def service_account_subject(namespace: str, service_account: str) -> str:
 
 
 def policy_document(
-    statements: pulumi.Input[Sequence[aws.iam.GetPolicyDocumentStatementArgs]],
+    statements: pulumi.Input[Sequence[iam.GetPolicyDocumentStatementArgs]],
     opts: pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[str]:
     """The JSON of `statements`. A statement's fields are plain strings (the SDK's statement args take
     no Outputs), so statements that name resources are built inside an `Output.apply` of their ARNs."""
-    return aws.iam.get_policy_document_output(statements=statements, opts=opts).json
+    return iam.get_policy_document_output(statements=statements, opts=opts).json
 
 
 def service_principal_trust(service: str, opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
     """Trust policy letting an AWS service (eks.amazonaws.com, ec2.amazonaws.com) assume a role."""
     return policy_document(
         [
-            aws.iam.GetPolicyDocumentStatementArgs(
+            iam.GetPolicyDocumentStatementArgs(
                 effect="Allow",
                 actions=["sts:AssumeRole"],
-                principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="Service", identifiers=[service])],
+                principals=[iam.GetPolicyDocumentStatementPrincipalArgs(type="Service", identifiers=[service])],
             )
         ],
         opts,
@@ -81,19 +81,19 @@ def service_account_trust(
 
 def service_account_statement(
     oidc_provider_arn: str, host: str, namespace: str, service_account: str
-) -> aws.iam.GetPolicyDocumentStatementArgs:
+) -> iam.GetPolicyDocumentStatementArgs:
     """The IRSA trust statement: web identities of the OIDC provider `host`, for one ServiceAccount and STS."""
-    return aws.iam.GetPolicyDocumentStatementArgs(
+    return iam.GetPolicyDocumentStatementArgs(
         effect="Allow",
         actions=["sts:AssumeRoleWithWebIdentity"],
-        principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="Federated", identifiers=[oidc_provider_arn])],
+        principals=[iam.GetPolicyDocumentStatementPrincipalArgs(type="Federated", identifiers=[oidc_provider_arn])],
         conditions=[
-            aws.iam.GetPolicyDocumentStatementConditionArgs(
+            iam.GetPolicyDocumentStatementConditionArgs(
                 test="StringEquals",
                 variable=f"{host}:sub",
                 values=[service_account_subject(namespace, service_account)],
             ),
-            aws.iam.GetPolicyDocumentStatementConditionArgs(
+            iam.GetPolicyDocumentStatementConditionArgs(
                 test="StringEquals",
                 variable=f"{host}:aud",
                 values=[STS_AUDIENCE],
@@ -102,7 +102,7 @@ def service_account_statement(
     )
 
 
-def deny_insecure_transport(bucket_arn: str) -> aws.iam.GetPolicyDocumentStatementArgs:
+def deny_insecure_transport(bucket_arn: str) -> iam.GetPolicyDocumentStatementArgs:
     """A bucket-policy statement refusing every request not sent over TLS, whoever sends it.
 
     S3 answers plain HTTP unless a bucket policy denies `aws:SecureTransport = false` (AWS: "Security
@@ -110,15 +110,13 @@ def deny_insecure_transport(bucket_arn: str) -> aws.iam.GetPolicyDocumentStateme
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html). A Deny
     for every principal is not a public grant, so the public access block still allows it.
     """
-    return aws.iam.GetPolicyDocumentStatementArgs(
+    return iam.GetPolicyDocumentStatementArgs(
         sid="DenyInsecureTransport",
         effect="Deny",
-        principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="*", identifiers=["*"])],
+        principals=[iam.GetPolicyDocumentStatementPrincipalArgs(type="*", identifiers=["*"])],
         actions=["s3:*"],
         resources=[bucket_arn, f"{bucket_arn}/*"],
         conditions=[
-            aws.iam.GetPolicyDocumentStatementConditionArgs(
-                test="Bool", variable="aws:SecureTransport", values=["false"]
-            )
+            iam.GetPolicyDocumentStatementConditionArgs(test="Bool", variable="aws:SecureTransport", values=["false"])
         ],
     )

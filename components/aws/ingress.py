@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_kubernetes as k8s
+from pulumi_aws import route53
+from pulumi_kubernetes.core import v1 as core_v1
+from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from ..config import AwsDnsSettings
 
@@ -35,7 +36,7 @@ def nlb_annotations(private: bool) -> dict[str, str]:
     }
 
 
-def load_balancer_hostname(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
+def load_balancer_hostname(status: core_v1.outputs.ServiceStatus | None) -> str:
     """The NLB's DNS name from NGINX's Service status. The SDK types every level optional (a Service
     without a load balancer has none); this one is read only once the ready Job saw it assigned."""
     ingress = status.load_balancer.ingress if status and status.load_balancer else None
@@ -49,7 +50,7 @@ def load_balancer_hostname(status: k8s.core.v1.outputs.ServiceStatus | None) -> 
 class IngressArgs:
     base_domain: str
     dns: AwsDnsSettings | None
-    kubernetes_provider: k8s.Provider
+    kubernetes_provider: KubernetesProvider
     # "<namespace>/<name>" of NGINX's LoadBalancer Service, resolved once the release is deployed.
     service: pulumi.Input[str]
     # What the read waits for: the platform being up (its ready Job), NGINX's address included.
@@ -61,14 +62,14 @@ class Ingress(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:aws/ingress:Ingress", name, None, opts)
-        service = k8s.core.v1.Service.get(
+        service = core_v1.Service.get(
             f"{name}-nginx",
             args.service,
             opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[args.release]),
         )
         self.hostname = service.status.apply(load_balancer_hostname)
         if args.dns is not None:
-            aws.route53.Record(
+            route53.Record(
                 f"{name}-wildcard",
                 zone_id=args.dns.hosted_zone_id,
                 name=f"*.{args.base_domain}",

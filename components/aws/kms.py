@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import kms
 
 # Tags on every AWS resource the program makes.
 TAGS = {"app": "astronomer", "managed-by": "astronomer-dr"}
@@ -18,12 +18,12 @@ def customer_key(
     alias: str,
     opts: pulumi.ResourceOptions,
     protect: bool = False,
-) -> aws.kms.Key:
+) -> kms.Key:
     """A rotated key and its alias (`alias/<alias>`); `protect` for keys whose loss loses data.
 
     `opts` carries parent and provider (the region) for both; only the key is protected.
     """
-    key = aws.kms.Key(
+    key = kms.Key(
         resource_name,
         description=description,
         enable_key_rotation=True,
@@ -31,5 +31,5 @@ def customer_key(
         tags=TAGS,
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect)),
     )
-    aws.kms.Alias(resource_name, name=f"alias/{alias}", target_key_id=key.key_id, opts=opts)
+    kms.Alias(resource_name, name=f"alias/{alias}", target_key_id=key.key_id, opts=opts)
     return key

@@ -9,7 +9,8 @@ import ipaddress
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import ec2
+from pulumi_aws.get_availability_zones import GetAvailabilityZonesFilterArgs, get_availability_zones_output
 
 from ..config import AwsNetworkSettings
 from .kms import TAGS
@@ -69,14 +70,14 @@ class Network(pulumi.ComponentResource):
 
         # Zones opted in by default only: Local and Wavelength Zones cannot host EKS or RDS. And not the
         # zones without EKS control planes, by ID (names map to IDs differently in each account).
-        zones = aws.get_availability_zones_output(
+        zones = get_availability_zones_output(
             state="available",
             exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
-            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+            filters=[GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
             opts=pulumi.InvokeOutputOptions(parent=self),
         ).names
 
-        vpc = aws.ec2.Vpc(
+        vpc = ec2.Vpc(
             f"{name}-vpc",
             cidr_block=settings.vpc_cidr,
             # EKS (private endpoint) and RDS endpoints are DNS names resolved inside the VPC.
@@ -85,25 +86,23 @@ class Network(pulumi.ComponentResource):
             tags={**TAGS, "Name": f"{name}-vpc"},
             opts=child,
         )
-        gateway = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=vpc.id, tags={**TAGS, "Name": f"{name}-igw"}, opts=child
-        )
-        public_routes = aws.ec2.RouteTable(
+        gateway = ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={**TAGS, "Name": f"{name}-igw"}, opts=child)
+        public_routes = ec2.RouteTable(
             f"{name}-public",
             vpc_id=vpc.id,
-            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
+            routes=[ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
             tags={**TAGS, "Name": f"{name}-public"},
             opts=child,
         )
 
         private_cidrs, public_cidrs = subnet_cidrs(settings.vpc_cidr)
-        private_subnets: list[aws.ec2.Subnet] = []
-        public_subnets: list[aws.ec2.Subnet] = []
-        nat_gateways: list[aws.ec2.NatGateway] = []
+        private_subnets: list[ec2.Subnet] = []
+        public_subnets: list[ec2.Subnet] = []
+        nat_gateways: list[ec2.NatGateway] = []
         self.egress = []
         for index in range(ZONE_COUNT):
             zone = zones.apply(functools.partial(_zone, index=index))
-            public = aws.ec2.Subnet(
+            public = ec2.Subnet(
                 f"{name}-public-{index}",
                 vpc_id=vpc.id,
                 availability_zone=zone,
@@ -113,16 +112,16 @@ class Network(pulumi.ComponentResource):
                 tags=subnet_tags(args.cluster_name, public=True, name=f"{name}-public-{index}"),
                 opts=child,
             )
-            aws.ec2.RouteTableAssociation(
+            ec2.RouteTableAssociation(
                 f"{name}-public-{index}", subnet_id=public.id, route_table_id=public_routes.id, opts=child
             )
             public_subnets.append(public)
             if index == 0 or not settings.single_nat_gateway:
-                address = aws.ec2.Eip(
+                address = ec2.Eip(
                     f"{name}-nat-{index}", domain="vpc", tags={**TAGS, "Name": f"{name}-nat-{index}"}, opts=child
                 )
                 nat_gateways.append(
-                    aws.ec2.NatGateway(
+                    ec2.NatGateway(
                         f"{name}-nat-{index}",
                         allocation_id=address.id,
                         subnet_id=public.id,
@@ -131,7 +130,7 @@ class Network(pulumi.ComponentResource):
                     )
                 )
 
-            private = aws.ec2.Subnet(
+            private = ec2.Subnet(
                 f"{name}-private-{index}",
                 vpc_id=vpc.id,
                 availability_zone=zone,
@@ -141,14 +140,14 @@ class Network(pulumi.ComponentResource):
             )
             # Each zone leaves through its own NAT, so losing a zone leaves the others' egress intact.
             nat = nat_gateways[-1]
-            routes = aws.ec2.RouteTable(
+            routes = ec2.RouteTable(
                 f"{name}-private-{index}",
                 vpc_id=vpc.id,
-                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
+                routes=[ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
                 tags={**TAGS, "Name": f"{name}-private-{index}"},
                 opts=child,
             )
-            association = aws.ec2.RouteTableAssociation(
+            association = ec2.RouteTableAssociation(
                 f"{name}-private-{index}", subnet_id=private.id, route_table_id=routes.id, opts=child
             )
             private_subnets.append(private)

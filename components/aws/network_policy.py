@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import eks
 
 from .kms import TAGS
 
@@ -25,8 +25,8 @@ def vpc_cni_configuration() -> str:
     return json.dumps(VPC_CNI_CONFIGURATION, sort_keys=True)
 
 
-def vpc_cni_addon(name: str, cluster_name: pulumi.Input[str], parent: pulumi.Resource) -> aws.eks.Addon:
-    return aws.eks.Addon(
+def vpc_cni_addon(name: str, cluster_name: pulumi.Input[str], parent: pulumi.Resource) -> eks.Addon:
+    return eks.Addon(
         f"{name}-vpc-cni",
         cluster_name=cluster_name,
         addon_name=VPC_CNI_ADDON,

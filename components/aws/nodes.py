@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import ec2, eks
 
 from ..config import AwsClusterSettings
 from .kms import TAGS
@@ -40,17 +40,17 @@ GROUP_NAME_PREFIX = "platform-"
 GROUP_NAME_PREFIX_MAX = 63 - 26
 
 
-def launch_template(name: str, settings: AwsClusterSettings, parent: pulumi.Resource) -> aws.ec2.LaunchTemplate:
+def launch_template(name: str, settings: AwsClusterSettings, parent: pulumi.Resource) -> ec2.LaunchTemplate:
     """Node settings that change by a new template version (rolled in place): disk, metadata."""
-    return aws.ec2.LaunchTemplate(
+    return ec2.LaunchTemplate(
         f"{name}-platform",
         name_prefix=f"{name}-platform-",
         description="EKS platform nodes: IMDSv2 only (hop limit 1), encrypted gp3 root volume",
-        metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(**METADATA_OPTIONS),
+        metadata_options=ec2.LaunchTemplateMetadataOptionsArgs(**METADATA_OPTIONS),
         block_device_mappings=[
-            aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+            ec2.LaunchTemplateBlockDeviceMappingArgs(
                 device_name=ROOT_DEVICE,
-                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                ebs=ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
                     volume_size=settings.disk_size_gb,
                     volume_type="gp3",
                     encrypted="true",
@@ -72,9 +72,9 @@ def platform_node_group(
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
     depends_on: Sequence[pulumi.Resource],
     parent: pulumi.Resource,
-) -> aws.eks.NodeGroup:
+) -> eks.NodeGroup:
     template = launch_template(name, settings, parent)
-    return aws.eks.NodeGroup(
+    return eks.NodeGroup(
         f"{name}-platform",
         cluster_name=cluster_name,
         node_group_name_prefix=GROUP_NAME_PREFIX,
@@ -84,11 +84,11 @@ def platform_node_group(
         capacity_type="ON_DEMAND",
         instance_types=list(settings.instance_types),
         # No disk_size: with a launch template EKS takes the disk from the template only.
-        launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
-        scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+        launch_template=eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
+        scaling_config=eks.NodeGroupScalingConfigArgs(
             min_size=settings.min_nodes, max_size=settings.max_nodes, desired_size=settings.desired_nodes
         ),
-        update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+        update_config=eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
         labels={"astronomer.io/pool": "platform"},
         tags=TAGS,
         # Explicit: the replacement group is ACTIVE before the old one is drained and deleted.

@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import iam, s3
+from pulumi_aws.get_caller_identity import get_caller_identity_output
+from pulumi_aws.provider import Provider as AwsProvider
 
 from ..config import AwsRegistrySettings
 from ..platform.chart import registry_service_account_name
@@ -52,21 +54,21 @@ class RegistryStorageArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer_url: pulumi.Input[str]
     # A provider for `settings.replica_region` (required when it is set).
-    replica_provider: aws.Provider | None = None
+    replica_provider: AwsProvider | None = None
     # A throwaway stack being torn down: the buckets (and every image in them) may be deleted.
     teardown: bool = False
 
 
-def registry_policy_statements(bucket_arn: str, key_arn: str) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
+def registry_policy_statements(bucket_arn: str, key_arn: str) -> list[iam.GetPolicyDocumentStatementArgs]:
     objects = f"{bucket_arn}/*"
     return [
-        aws.iam.GetPolicyDocumentStatementArgs(
+        iam.GetPolicyDocumentStatementArgs(
             sid="Bucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[bucket_arn]
         ),
-        aws.iam.GetPolicyDocumentStatementArgs(
+        iam.GetPolicyDocumentStatementArgs(
             sid="Objects", effect="Allow", actions=list(OBJECT_ACTIONS), resources=[objects]
         ),
-        aws.iam.GetPolicyDocumentStatementArgs(
+        iam.GetPolicyDocumentStatementArgs(
             sid="BucketKey", effect="Allow", actions=list(KMS_ACTIONS), resources=[key_arn]
         ),
     ]
@@ -74,9 +76,9 @@ def registry_policy_statements(bucket_arn: str, key_arn: str) -> list[aws.iam.Ge
 
 def replication_policy_statements(
     source_arn: str, source_key_arn: str, replica_arn: str, replica_key_arn: str
-) -> list[aws.iam.GetPolicyDocumentStatementArgs]:
+) -> list[iam.GetPolicyDocumentStatementArgs]:
     """Least privilege for S3 replication: these two buckets and these two keys only."""
-    statement = aws.iam.GetPolicyDocumentStatementArgs
+    statement = iam.GetPolicyDocumentStatementArgs
     return [
         statement(
             sid="SourceBucket", effect="Allow", actions=list(REPLICATION_SOURCE_BUCKET_ACTIONS), resources=[source_arn]
@@ -118,11 +120,11 @@ class RegistryStorage(pulumi.ComponentResource):
         super().__init__("astronomer-dr:aws/registry:RegistryStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account_id = aws.get_caller_identity_output(opts=invoke).account_id
+        account_id = get_caller_identity_output(opts=invoke).account_id
 
         source = self._bucket(name, name, account_id, args.region, args, child)
 
-        role = aws.iam.Role(
+        role = iam.Role(
             f"{name}-irsa",
             name=name,
             description="Astronomer registry pods (IRSA): the registry bucket and its key only",
@@ -136,7 +138,7 @@ class RegistryStorage(pulumi.ComponentResource):
             tags=TAGS,
             opts=child,
         )
-        policy = aws.iam.RolePolicy(
+        policy = iam.RolePolicy(
             f"{name}-irsa",
             name="registry-bucket",
             role=role.id,
@@ -194,7 +196,7 @@ class RegistryStorage(pulumi.ComponentResource):
         """Every new object version of the source is copied to the replica, re-encrypted with the
         replica region's key. Deletes are not replicated: the replica keeps what the source loses."""
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
+        role = iam.Role(
             f"{name}-replication",
             name=f"{name}-replication",
             description=f"S3 replication of the registry bucket to {region}: these two buckets and keys only",
@@ -202,7 +204,7 @@ class RegistryStorage(pulumi.ComponentResource):
             tags=TAGS,
             opts=child,
         )
-        policy = aws.iam.RolePolicy(
+        policy = iam.RolePolicy(
             f"{name}-replication",
             name="registry-replication",
             role=role.id,
@@ -214,27 +216,27 @@ class RegistryStorage(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.s3.BucketReplicationConfig(
+        s3.BucketReplicationConfig(
             name,
             bucket=source.bucket.id,
             role=role.arn,
             rules=[
-                aws.s3.BucketReplicationConfigRuleArgs(
+                s3.BucketReplicationConfigRuleArgs(
                     id=f"registry-to-{region}",
                     status="Enabled",
-                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
-                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
+                    filter=s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                    delete_marker_replication=s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
                         status="Disabled"
                     ),
-                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
-                        sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                    source_selection_criteria=s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                        sse_kms_encrypted_objects=s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
                             status="Enabled"
                         )
                     ),
-                    destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                    destination=s3.BucketReplicationConfigRuleDestinationArgs(
                         bucket=replica.bucket.arn,
                         storage_class="STANDARD",
-                        encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                        encryption_configuration=s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
                             replica_kms_key_id=replica.key.arn
                         ),
                     ),

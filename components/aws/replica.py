@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import rds
+from pulumi_aws.provider import Provider as AwsProvider
 
 from ..config import AwsDatabaseSettings
 from .database import DATABASE_USER, instance_args, instance_plumbing
@@ -82,7 +83,7 @@ class ReplicaDatabaseArgs:
     # The standby cluster's security group (None while a cold standby has no cluster).
     client_security_group_id: pulumi.Input[str] | None = None
     # A provider for `settings.backup_replica_region` (needed once promoted).
-    backup_provider: aws.Provider | None = None
+    backup_provider: AwsProvider | None = None
     teardown: bool = False
 
 
@@ -134,7 +135,7 @@ class ReplicaDatabase(pulumi.ComponentResource):
             guarded=kept,
             keep_backups=kept,
         )
-        instance = aws.rds.Instance(name, **inputs, opts=pulumi.ResourceOptions(parent=self, protect=kept))
+        instance = rds.Instance(name, **inputs, opts=pulumi.ResourceOptions(parent=self, protect=kept))
 
         if args.promote:
             # A primary now: its automated backups go to a third region, under a key of that region.
@@ -148,7 +149,7 @@ class ReplicaDatabase(pulumi.ComponentResource):
                 opts=in_third,
                 protect=kept,
             )
-            aws.rds.InstanceAutomatedBackupsReplication(
+            rds.InstanceAutomatedBackupsReplication(
                 f"{name}-backups",
                 source_db_instance_arn=instance.arn,
                 retention_period=settings.backup_retention_days,

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import iam
+from pulumi_aws.provider import Provider as AwsProvider
 
 from ..config import AwsSettings, BackupSettings, PlatformSettings, PrimaryFacts, StandbySettings
 from ..platform.chart import registry_service_account_name
@@ -82,11 +83,11 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
                 opts=child,
             )
         # One provider per other region the promoted stack writes to (backup replicas, Velero's bucket).
-        providers: dict[str, aws.Provider] = {}
+        providers: dict[str, AwsProvider] = {}
         if standby.promote:
             regions = {settings.database.backup_replica_region, *([args.backups.location] if args.backups else [])}
             providers = {
-                region: aws.Provider(f"{name}-{region}", region=region, opts=child) for region in sorted(regions)
+                region: AwsProvider(f"{name}-{region}", region=region, opts=child) for region in sorted(regions)
             }
         backup_provider = providers.get(settings.database.backup_replica_region)
         database = ReplicaDatabase(
@@ -152,7 +153,7 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
             assert cluster is not None
             invoke = pulumi.InvokeOutputOptions(parent=self)
             replica = primary.apply(registry_replica)
-            role = aws.iam.Role(
+            role = iam.Role(
                 f"{name}-registry-irsa",
                 name=f"{name}-registry",
                 description="Astronomer registry pods (IRSA) on the standby: the primary's registry replica and its key only",
@@ -166,7 +167,7 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
                 tags=TAGS,
                 opts=child,
             )
-            grant = aws.iam.RolePolicy(
+            grant = iam.RolePolicy(
                 f"{name}-registry-irsa",
                 name="registry-bucket",
                 role=role.id,

@@ -72,9 +72,9 @@ def check_eks_version(requested: str, offered: Iterable[EksVersion]) -> EksVersi
 def resolve_eks_version(requested: str) -> EksVersionDecision:
     """Asks EKS (synchronously, so a refusal comes before any resource is declared)."""
     import pulumi
-    import pulumi_aws as aws
+    from pulumi_aws import eks
 
-    result = aws.eks.get_cluster_versions(cluster_type="eks", include_all=True)
+    result = eks.get_cluster_versions(cluster_type="eks", include_all=True)
     decision = check_eks_version(
         requested,
         (

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_gcp as gcp
+from pulumi_gcp import serviceaccount, storage
 
 from ..config import BackupSettings
 from ..platform.velero_chart import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStorage
@@ -65,7 +65,7 @@ class BackupBucket(pulumi.ComponentResource):
             teardown=args.teardown,
             parent=self,
         )
-        account = gcp.serviceaccount.Account(
+        account = serviceaccount.Account(
             f"{name}-identity",
             account_id=service_account_id(name),
             display_name="Velero (Workload Identity)",
@@ -73,7 +73,7 @@ class BackupBucket(pulumi.ComponentResource):
             opts=child,
         )
         self.grants = [
-            gcp.storage.BucketIAMMember(
+            storage.BucketIAMMember(
                 f"{name}-{role.rsplit('.', 1)[-1]}", bucket=bucket.name, role=role, member=account.member, opts=child
             )
             for role in BACKUP_BUCKET_ROLES
@@ -81,7 +81,7 @@ class BackupBucket(pulumi.ComponentResource):
         # A restore from another stack's bucket: read it, never write (the location is ReadOnly too).
         if args.settings.source_bucket:
             self.grants += [
-                gcp.storage.BucketIAMMember(
+                storage.BucketIAMMember(
                     f"{name}-source-{role.rsplit('.', 1)[-1]}",
                     bucket=args.settings.source_bucket,
                     role=role,
@@ -91,12 +91,12 @@ class BackupBucket(pulumi.ComponentResource):
                 for role in SOURCE_BUCKET_ROLES
             ]
         self.grants.append(
-            gcp.serviceaccount.IAMMember(
+            serviceaccount.IAMMember(
                 f"{name}-sign", service_account_id=account.name, role=SIGN_ROLE, member=account.member, opts=child
             )
         )
         self.grants.append(
-            gcp.serviceaccount.IAMMember(
+            serviceaccount.IAMMember(
                 f"{name}-workload-identity",
                 service_account_id=account.name,
                 role="roles/iam.workloadIdentityUser",

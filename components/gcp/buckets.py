@@ -10,7 +10,7 @@ without credentials: there is no per-bucket TLS switch to set (README, "Security
 from __future__ import annotations
 
 import pulumi
-import pulumi_gcp as gcp
+from pulumi_gcp import storage
 
 # Soft delete keeps deleted objects (and a deleted bucket) restorable: GCS's own deletion guard.
 SOFT_DELETE_SECONDS = 30 * 24 * 3600
@@ -25,12 +25,12 @@ def private_bucket(
     app: str,
     teardown: bool,
     parent: pulumi.Resource,
-    placement: gcp.storage.BucketCustomPlacementConfigArgs | None = None,
-) -> gcp.storage.Bucket:
+    placement: storage.BucketCustomPlacementConfigArgs | None = None,
+) -> storage.Bucket:
     """The bucket `<project>-<resource_name>` (63 characters at most) in `location`, set at creation:
     a bucket never changes location (a new one would be needed)."""
     guarded = not teardown
-    return gcp.storage.Bucket(
+    return storage.Bucket(
         resource_name,
         name=f"{project}-{resource_name}"[:63].rstrip("-"),
         location=location,
@@ -38,13 +38,13 @@ def private_bucket(
         storage_class="STANDARD",
         uniform_bucket_level_access=True,
         public_access_prevention="enforced",
-        versioning=gcp.storage.BucketVersioningArgs(enabled=True),
-        soft_delete_policy=gcp.storage.BucketSoftDeletePolicyArgs(retention_duration_seconds=SOFT_DELETE_SECONDS),
+        versioning=storage.BucketVersioningArgs(enabled=True),
+        soft_delete_policy=storage.BucketSoftDeletePolicyArgs(retention_duration_seconds=SOFT_DELETE_SECONDS),
         # Overwritten and deleted objects stay recoverable for a while, then stop costing money.
         lifecycle_rules=[
-            gcp.storage.BucketLifecycleRuleArgs(
-                action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
-                condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+            storage.BucketLifecycleRuleArgs(
+                action=storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                condition=storage.BucketLifecycleRuleConditionArgs(
                     with_state="ARCHIVED",
                     days_since_noncurrent_time=noncurrent_version_days,
                 ),

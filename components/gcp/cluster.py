@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_gcp as gcp
-import pulumi_kubernetes as k8s
+from pulumi_gcp import container
+from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from ..config import GcpClusterSettings
 from .network import Network
@@ -65,7 +65,7 @@ class Cluster(pulumi.ComponentResource):
     name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
-    provider: k8s.Provider
+    provider: KubernetesProvider
     # The nodes' subnet: where an internal load balancer's address is reserved.
     subnetwork: pulumi.Output[str]
     # What the platform must wait for: the node pool that will run it (empty for an existing cluster).
@@ -78,7 +78,7 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("astronomer-dr:gcp/cluster:Cluster", name, None, opts)
         settings = args.settings
         if settings.existing is not None:
-            existing = gcp.container.get_cluster_output(
+            existing = container.get_cluster_output(
                 name=settings.existing.name,
                 location=settings.existing.location,
                 project=args.project,
@@ -100,7 +100,7 @@ class Cluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.name, self.endpoint, ca).apply(lambda v: kubeconfig(v[0], v[1], v[2]))
         )
-        self.provider = k8s.Provider(
+        self.provider = KubernetesProvider(
             f"{name}-kubernetes",
             kubeconfig=self.kubeconfig,
             # Resources land in the namespaces they name, never in a kubeconfig default.
@@ -112,9 +112,9 @@ class Cluster(pulumi.ComponentResource):
     def _create(self, name: str, args: ClusterArgs, network: Network):
         settings = args.settings
         authorized = (
-            gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+            container.ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[
-                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                    container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
                         cidr_block=cidr, display_name=f"allowed-{i}"
                     )
                     for i, cidr in enumerate(settings.master_authorized_networks)
@@ -123,29 +123,29 @@ class Cluster(pulumi.ComponentResource):
             if settings.master_authorized_networks
             else None
         )
-        cluster = gcp.container.Cluster(
+        cluster = container.Cluster(
             name,
             name=name,
             location=args.region,  # regional: control plane and nodes in every zone
             network=network.network_self_link,
             subnetwork=network.subnet_self_link,
             min_master_version=args.kubernetes_version,
-            release_channel=gcp.container.ClusterReleaseChannelArgs(channel=settings.release_channel),
+            release_channel=container.ClusterReleaseChannelArgs(channel=settings.release_channel),
             remove_default_node_pool=True,
             initial_node_count=1,
             deletion_protection=not args.teardown,
             networking_mode="VPC_NATIVE",
-            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+            ip_allocation_policy=container.ClusterIpAllocationPolicyArgs(
                 cluster_secondary_range_name=network.pods_range_name,
                 services_secondary_range_name=network.services_range_name,
             ),
-            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+            private_cluster_config=container.ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True,
                 enable_private_endpoint=False,
                 master_ipv4_cidr_block=settings.master_ipv4_cidr_block,
             ),
             master_authorized_networks_config=authorized,
-            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
+            workload_identity_config=container.ClusterWorkloadIdentityConfigArgs(
                 workload_pool=workload_pool(args.project)
             ),
             # The chart's NetworkPolicies are enforced (components/gcp/network_policy.py).

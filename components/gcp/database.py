@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_random as random
+from pulumi_gcp import sql
 
 from ..config import GCP_TRANSACTION_LOG_DAYS, ORIGINAL_LABEL, GcpDatabaseSettings, RestoreSettings
 
@@ -49,8 +49,8 @@ class DatabaseArgs:
     teardown: bool = False
 
 
-def backup_configuration(settings: GcpDatabaseSettings) -> gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs:
-    return gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs(
+def backup_configuration(settings: GcpDatabaseSettings) -> sql.DatabaseInstanceSettingsBackupConfigurationArgs:
+    return sql.DatabaseInstanceSettingsBackupConfigurationArgs(
         enabled=True,
         start_time=settings.backup_start_time,
         # A multi-region (or another region): backups survive the loss of the instance's region.
@@ -58,7 +58,7 @@ def backup_configuration(settings: GcpDatabaseSettings) -> gcp.sql.DatabaseInsta
         point_in_time_recovery_enabled=settings.point_in_time_recovery,
         transaction_log_retention_days=TRANSACTION_LOG_RETENTION_DAYS if settings.point_in_time_recovery else None,
         # One automated backup a day, so a count of N keeps N days.
-        backup_retention_settings=gcp.sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
+        backup_retention_settings=sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
             retained_backups=settings.backup_retention_days,
             retention_unit="COUNT",
         ),
@@ -82,7 +82,7 @@ def instance_args(
         region=region,
         database_version=settings.postgres_version,
         deletion_protection=guarded,
-        settings=gcp.sql.DatabaseInstanceSettingsArgs(
+        settings=sql.DatabaseInstanceSettingsArgs(
             tier=settings.tier,
             edition="ENTERPRISE",
             availability_type="REGIONAL" if settings.high_availability else "ZONAL",
@@ -91,16 +91,16 @@ def instance_args(
             disk_autoresize=True,
             deletion_protection_enabled=guarded,
             retain_backups_on_delete=keep_backups,
-            final_backup_config=gcp.sql.DatabaseInstanceSettingsFinalBackupConfigArgs(
+            final_backup_config=sql.DatabaseInstanceSettingsFinalBackupConfigArgs(
                 enabled=keep_backups, retention_days=FINAL_BACKUP_RETENTION_DAYS if keep_backups else None
             ),
             backup_configuration=backup_configuration(settings),
-            ip_configuration=gcp.sql.DatabaseInstanceSettingsIpConfigurationArgs(
+            ip_configuration=sql.DatabaseInstanceSettingsIpConfigurationArgs(
                 ipv4_enabled=False,
                 private_network=network,
                 ssl_mode="ENCRYPTED_ONLY",
             ),
-            insights_config=gcp.sql.DatabaseInstanceSettingsInsightsConfigArgs(query_insights_enabled=True),
+            insights_config=sql.DatabaseInstanceSettingsInsightsConfigArgs(query_insights_enabled=True),
             user_labels={"app": "astronomer", "managed-by": "astronomer-dr", "astronomer-dr-instance": label},
         ),
     )
@@ -122,7 +122,7 @@ def restore_inputs(
     if restore.point_in_time:
         lands_here = restore.source_instance is None or restore.source_project is not None
         return {
-            "clone": gcp.sql.DatabaseInstanceCloneArgs(
+            "clone": sql.DatabaseInstanceCloneArgs(
                 source_instance_name=source_instance,
                 source_project=restore.source_project,
                 point_in_time=restore.point_in_time,
@@ -132,7 +132,7 @@ def restore_inputs(
         }
     assert restore.backup_id is not None  # components/config.py: a restore names a point in time or a backup run
     return {
-        "restore_backup_context": gcp.sql.DatabaseInstanceRestoreBackupContextArgs(
+        "restore_backup_context": sql.DatabaseInstanceRestoreBackupContextArgs(
             backup_run_id=int(restore.backup_id), instance_id=source_instance, project=restore.source_project
         )
     }
@@ -149,7 +149,7 @@ class Instance:
     name: pulumi.Output[str]
     connection_name: pulumi.Output[str]
     private_ip_address: pulumi.Output[str]
-    user: gcp.sql.User
+    user: sql.User
 
 
 class Database(pulumi.ComponentResource):
@@ -228,7 +228,7 @@ class Database(pulumi.ComponentResource):
         # No explicit name: Cloud SQL reserves a deleted instance's name for a week, and a rebuild
         # must not wait for that. Pulumi's auto-name suffix is kept in state, so it stays stable.
         resource_name = f"{name}-{label}" if restored else name
-        instance = gcp.sql.DatabaseInstance(
+        instance = sql.DatabaseInstance(
             resource_name,
             **inputs,
             opts=pulumi.ResourceOptions(
@@ -241,7 +241,7 @@ class Database(pulumi.ComponentResource):
         # Built-in users get cloudsqlsuperuser, which the chart's bootstrapper needs to create
         # databases. On a clone the user already exists with the source's password; declaring it
         # sets the generated password again, so the connection never depends on the source's state.
-        user = gcp.sql.User(
+        user = sql.User(
             f"{resource_name}-user",
             instance=instance.name,
             name=DATABASE_USER,

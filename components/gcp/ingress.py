@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_gcp as gcp
+from pulumi_gcp import compute, dns
 
 from ..config import GcpDnsSettings
 
@@ -28,7 +28,7 @@ class Ingress(pulumi.ComponentResource):
         super().__init__("astronomer-dr:gcp/ingress:Ingress", name, None, opts)
         internal = args.internal_subnet is not None
         # Protected: a released address is gone for good, and every client's DNS points at it.
-        address = gcp.compute.Address(
+        address = compute.Address(
             name,
             name=name,
             region=args.region,
@@ -38,7 +38,7 @@ class Ingress(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=not args.teardown),
         )
         if args.dns is not None:
-            gcp.dns.RecordSet(
+            dns.RecordSet(
                 f"{name}-wildcard",
                 managed_zone=args.dns.managed_zone,
                 name=f"*.{args.base_domain}.",

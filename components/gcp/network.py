@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_gcp as gcp
+from pulumi_gcp import compute, servicenetworking
 
 from ..config import GcpNetworkSettings
 
@@ -30,7 +30,7 @@ class Network(pulumi.ComponentResource):
     pods_range_name: str
     services_range_name: str
     # Cloud SQL private IP can only be allocated once the peering exists.
-    private_services_access: gcp.servicenetworking.Connection | None
+    private_services_access: servicenetworking.Connection | None
     # The range reserved for it: where a restored (cloned) instance takes its address.
     private_services_range_name: pulumi.Output[str] | None
 
@@ -42,7 +42,7 @@ class Network(pulumi.ComponentResource):
         if args.shared_vpc is not None:
             vpc_id = vpc_self_link = pulumi.Output.from_input(args.shared_vpc)
         else:
-            vpc = gcp.compute.Network(
+            vpc = compute.Network(
                 f"{name}-vpc",
                 name=f"{name}-vpc",
                 auto_create_subnetworks=False,
@@ -50,7 +50,7 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             vpc_id, vpc_self_link = vpc.id, vpc.self_link
-        subnet = gcp.compute.Subnetwork(
+        subnet = compute.Subnetwork(
             f"{name}-nodes",
             name=f"{name}-nodes",
             network=vpc_id,
@@ -58,15 +58,13 @@ class Network(pulumi.ComponentResource):
             ip_cidr_range=settings.subnet_cidr,
             private_ip_google_access=True,
             secondary_ip_ranges=[
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=PODS_RANGE, ip_cidr_range=settings.pods_cidr),
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(
-                    range_name=SERVICES_RANGE, ip_cidr_range=settings.services_cidr
-                ),
+                compute.SubnetworkSecondaryIpRangeArgs(range_name=PODS_RANGE, ip_cidr_range=settings.pods_cidr),
+                compute.SubnetworkSecondaryIpRangeArgs(range_name=SERVICES_RANGE, ip_cidr_range=settings.services_cidr),
             ],
             opts=child,
         )
         if args.shared_vpc is None:
-            private_services_range = gcp.compute.GlobalAddress(
+            private_services_range = compute.GlobalAddress(
                 f"{name}-private-services",
                 name=f"{name}-private-services",
                 network=vpc_id,
@@ -80,7 +78,7 @@ class Network(pulumi.ComponentResource):
                 prefix_length=settings.private_services_prefix_length,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[subnet], ignore_changes=["address"]),
             )
-            self.private_services_access = gcp.servicenetworking.Connection(
+            self.private_services_access = servicenetworking.Connection(
                 f"{name}-private-services",
                 network=vpc_id,
                 service="servicenetworking.googleapis.com",
@@ -96,17 +94,15 @@ class Network(pulumi.ComponentResource):
             self.private_services_access = None
             self.private_services_range_name = None
         # Private nodes reach image registries (quay.io, the chart's images) only through NAT.
-        router = gcp.compute.Router(
-            f"{name}-router", name=f"{name}-router", network=vpc_id, region=args.region, opts=child
-        )
-        gcp.compute.RouterNat(
+        router = compute.Router(f"{name}-router", name=f"{name}-router", network=vpc_id, region=args.region, opts=child)
+        compute.RouterNat(
             f"{name}-nat",
             name=f"{name}-nat",
             router=router.name,
             region=args.region,
             nat_ip_allocate_option="AUTO_ONLY",
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
-            log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
+            log_config=compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
             opts=child,
         )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi_gcp as gcp
+from pulumi_gcp import container
 
 from ..config import GKE_CALICO, GKE_DATAPLANE_V2
 
@@ -27,9 +27,9 @@ def network_policy_args(mode: str) -> dict[str, Any]:
         return {"datapath_provider": ADVANCED_DATAPATH}
     if mode == GKE_CALICO:
         return {
-            "network_policy": gcp.container.ClusterNetworkPolicyArgs(enabled=True, provider=GKE_CALICO),
-            "addons_config": gcp.container.ClusterAddonsConfigArgs(
-                network_policy_config=gcp.container.ClusterAddonsConfigNetworkPolicyConfigArgs(disabled=False)
+            "network_policy": container.ClusterNetworkPolicyArgs(enabled=True, provider=GKE_CALICO),
+            "addons_config": container.ClusterAddonsConfigArgs(
+                network_policy_config=container.ClusterAddonsConfigNetworkPolicyConfigArgs(disabled=False)
             ),
         }
     raise ValueError(f"unknown network policy mode {mode!r}")

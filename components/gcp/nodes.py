@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 import pulumi
-import pulumi_gcp as gcp
+from pulumi_gcp import container, projects, serviceaccount
 
 from ..config import GcpClusterSettings
 
@@ -49,10 +49,10 @@ def account_id(name: str) -> str:
 
 def node_service_account(
     name: str, project: str, parent: pulumi.Resource
-) -> tuple[gcp.serviceaccount.Account, list[pulumi.Resource]]:
+) -> tuple[serviceaccount.Account, list[pulumi.Resource]]:
     """The nodes' own service account and its project role(s)."""
     child = pulumi.ResourceOptions(parent=parent)
-    account = gcp.serviceaccount.Account(
+    account = serviceaccount.Account(
         f"{name}-nodes",
         account_id=account_id(f"{name}-nodes"),
         display_name="Astronomer platform GKE nodes",
@@ -60,7 +60,7 @@ def node_service_account(
         opts=child,
     )
     grants: list[pulumi.Resource] = [
-        gcp.projects.IAMMember(
+        projects.IAMMember(
             f"{name}-nodes-{role.rsplit('.', 1)[-1]}",
             project=project,
             role=role,
@@ -75,36 +75,36 @@ def node_service_account(
 def platform_node_pool(
     name: str,
     settings: GcpClusterSettings,
-    cluster: gcp.container.Cluster,
+    cluster: container.Cluster,
     region: str,
     project: str,
     parent: pulumi.Resource,
-) -> gcp.container.NodePool:
+) -> container.NodePool:
     """The `platform` pool: regional, autoscaled, shielded, surge-upgraded, replaced create-first."""
     account, grants = node_service_account(name, project, parent)
-    return gcp.container.NodePool(
+    return container.NodePool(
         f"{name}-platform",
         name_prefix=POOL_NAME_PREFIX,
         cluster=cluster.id,
         location=region,
-        autoscaling=gcp.container.NodePoolAutoscalingArgs(
+        autoscaling=container.NodePoolAutoscalingArgs(
             min_node_count=settings.min_nodes_per_zone,
             max_node_count=settings.max_nodes_per_zone,
         ),
         initial_node_count=settings.min_nodes_per_zone,
-        management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
-        upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(
+        management=container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+        upgrade_settings=container.NodePoolUpgradeSettingsArgs(
             strategy="SURGE", max_surge=MAX_SURGE, max_unavailable=MAX_UNAVAILABLE
         ),
-        node_config=gcp.container.NodePoolNodeConfigArgs(
+        node_config=container.NodePoolNodeConfigArgs(
             machine_type=settings.machine_type,
             disk_size_gb=settings.disk_size_gb,
             disk_type="pd-balanced",
             service_account=account.email,
             oauth_scopes=list(NODE_OAUTH_SCOPES),
             # Pods get their own Google identity, never the node's.
-            workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
-            shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+            workload_metadata_config=container.NodePoolNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
+            shielded_instance_config=container.NodePoolNodeConfigShieldedInstanceConfigArgs(
                 enable_secure_boot=True, enable_integrity_monitoring=True
             ),
             labels={"astronomer.io/pool": "platform"},

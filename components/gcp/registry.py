@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_gcp as gcp
+from pulumi_gcp import serviceaccount, storage
 
 from ..config import GcpRegistrySettings
 from ..platform.chart import registry_service_account_name
@@ -43,12 +43,12 @@ class RegistryStorageArgs:
 
 def bucket_placement(
     settings: GcpRegistrySettings, region: str
-) -> tuple[str, gcp.storage.BucketCustomPlacementConfigArgs | None]:
+) -> tuple[str, storage.BucketCustomPlacementConfigArgs | None]:
     """The bucket's location: the stack's region, or a dual-/multi-region whose images survive it."""
     location = settings.location or region
     if not settings.data_locations:
         return location, None
-    return location.upper(), gcp.storage.BucketCustomPlacementConfigArgs(
+    return location.upper(), storage.BucketCustomPlacementConfigArgs(
         data_locations=[r.upper() for r in settings.data_locations]
     )
 
@@ -94,7 +94,7 @@ class RegistryStorage(pulumi.ComponentResource):
             parent=self,
         )
 
-        account = gcp.serviceaccount.Account(
+        account = serviceaccount.Account(
             f"{name}-identity",
             account_id=service_account_id(name),
             display_name="Astronomer registry (Workload Identity)",
@@ -102,7 +102,7 @@ class RegistryStorage(pulumi.ComponentResource):
             opts=child,
         )
         self.grants = [
-            gcp.storage.BucketIAMMember(
+            storage.BucketIAMMember(
                 f"{name}-{role.rsplit('.', 1)[-1]}",
                 bucket=bucket.name,
                 role=role,
@@ -112,7 +112,7 @@ class RegistryStorage(pulumi.ComponentResource):
             for role in REGISTRY_BUCKET_ROLES
         ]
         self.grants.append(
-            gcp.serviceaccount.IAMMember(
+            serviceaccount.IAMMember(
                 f"{name}-workload-identity",
                 service_account_id=account.name,
                 role="roles/iam.workloadIdentityUser",

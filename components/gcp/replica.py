@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_random as random
+from pulumi_gcp import sql
 
 from ..config import GcpDatabaseSettings
 from .database import DATABASE_USER, PASSWORD_SPECIALS, instance_args
@@ -57,7 +57,7 @@ def replica_args(
         deletion_protection=guarded,
         master_instance_name=source_instance,
         instance_type=READ_REPLICA,
-        settings=gcp.sql.DatabaseInstanceSettingsArgs(
+        settings=sql.DatabaseInstanceSettingsArgs(
             tier=settings.tier,
             edition="ENTERPRISE",
             # HA comes with promotion (an in-place patch): until then the primary is the one serving.
@@ -67,7 +67,7 @@ def replica_args(
             disk_autoresize=True,
             deletion_protection_enabled=guarded,
             # A replica has no backups of its own: the primary's are the backups until failover.
-            backup_configuration=gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs(enabled=False),
+            backup_configuration=sql.DatabaseInstanceSettingsBackupConfigurationArgs(enabled=False),
             ip_configuration=full.ip_configuration,
             insights_config=full.insights_config,
             user_labels=full.user_labels,
@@ -109,7 +109,7 @@ class ReplicaDatabase(pulumi.ComponentResource):
             guarded=guarded,
             keep_backups=guarded,
         )
-        instance = gcp.sql.DatabaseInstance(name, **inputs, opts=pulumi.ResourceOptions(parent=self, protect=guarded))
+        instance = sql.DatabaseInstance(name, **inputs, opts=pulumi.ResourceOptions(parent=self, protect=guarded))
         password = random.RandomPassword(
             f"{name}-password",
             length=32,
@@ -122,7 +122,7 @@ class ReplicaDatabase(pulumi.ComponentResource):
         if args.promote:
             # A replica is read-only: the user (replicated from the primary) gets this stack's own
             # password only once the instance is promoted, so the standby never needs the primary's.
-            user = gcp.sql.User(
+            user = sql.User(
                 f"{name}-user",
                 instance=instance.name,
                 name=DATABASE_USER,

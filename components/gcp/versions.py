@@ -105,10 +105,10 @@ def channel_offer(channel: str, fetch: Callable[[str], Mapping]) -> ChannelOffer
 
 def resolve_gke_version(channel: str, requested: str, project: str, location: str) -> str:
     """Asks GKE (synchronously, so a refusal comes before any resource is declared)."""
-    import pulumi_gcp as gcp
+    from pulumi_gcp import container
 
     def fetch(prefix: str) -> Mapping:
-        result = gcp.container.get_engine_versions(project=project, location=location, version_prefix=prefix or None)
+        result = container.get_engine_versions(project=project, location=location, version_prefix=prefix or None)
         return {
             "default_cluster_version": result.default_cluster_version,
             "valid_master_versions": result.valid_master_versions,

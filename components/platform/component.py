@@ -12,8 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_random as random
+from pulumi_kubernetes.batch import v1 as batch_v1
+from pulumi_kubernetes.core import v1 as core_v1
+from pulumi_kubernetes.helm import v3 as helm_v3
+from pulumi_kubernetes.meta import v1 as meta_v1
+from pulumi_kubernetes.provider import Provider as KubernetesProvider
+from pulumi_kubernetes.rbac import v1 as rbac_v1
 
 from ..config import ORIGINAL_LABEL, PlatformSettings, TlsSettings
 from .chart import (
@@ -90,7 +95,7 @@ class DatabaseEndpoint:
 class PlatformArgs:
     settings: PlatformSettings
     tls: TlsSettings
-    kubernetes_provider: k8s.Provider
+    kubernetes_provider: KubernetesProvider
     database: DatabaseEndpoint
     registry_storage: pulumi.Input[RegistryStorage]
     load_balancer: pulumi.Input[LoadBalancer]
@@ -103,24 +108,24 @@ class AstronomerPlatform(pulumi.ComponentResource):
     release_name: pulumi.Output[str]
     url: str
     # The Helm release, for what must wait until the platform is deployed.
-    release: k8s.helm.v3.Release
+    release: helm_v3.Release
     # "<namespace>/<release>-cp-nginx": NGINX's LoadBalancer Service, which the chart names after
     # the release and the plane mode. Taken from the release's status, so it resolves only once the release is deployed.
     ingress_service: pulumi.Output[str]
     # After a restore: the Job that repoints the Airflow deployments (None otherwise).
-    repoint: k8s.batch.v1.Job | None
+    repoint: batch_v1.Job | None
     # Completes once every workload of the release has rolled out and NGINX has its address: what
     # must wait until the platform is really up (the release itself is installed without Helm's wait).
-    ready: k8s.batch.v1.Job
+    ready: batch_v1.Job
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:platform:AstronomerPlatform", name, None, opts)
         settings = args.settings
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
 
-        namespace = k8s.core.v1.Namespace(
+        namespace = core_v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=settings.namespace),
+            metadata=meta_v1.ObjectMetaArgs(name=settings.namespace),
             opts=k8s_opts,
         )
         namespace_name = namespace.metadata.apply(lambda m: assigned_name(m.name, "the platform's namespace"))
@@ -130,17 +135,17 @@ class AstronomerPlatform(pulumi.ComponentResource):
                 lambda v: bootstrap_connection(user=v[0], password=v[1], host=v[2])
             )
         )
-        bootstrap = k8s.core.v1.Secret(
+        bootstrap = core_v1.Secret(
             f"{name}-bootstrap",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=BOOTSTRAP_SECRET_NAME, namespace=namespace_name),
+            metadata=meta_v1.ObjectMetaArgs(name=BOOTSTRAP_SECRET_NAME, namespace=namespace_name),
             type="Opaque",
             string_data={BOOTSTRAP_SECRET_KEY: connection},
             opts=k8s_opts,
         )
         certificate, private_key = args.tls.secret_outputs()
-        tls = k8s.core.v1.Secret(
+        tls = core_v1.Secret(
             f"{name}-tls",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=TLS_SECRET_NAME, namespace=namespace_name),
+            metadata=meta_v1.ObjectMetaArgs(name=TLS_SECRET_NAME, namespace=namespace_name),
             type="kubernetes.io/tls",
             string_data={"tls.crt": certificate, "tls.key": private_key},
             opts=k8s_opts,
@@ -181,13 +186,13 @@ class AstronomerPlatform(pulumi.ComponentResource):
             name, settings, args.database, namespace_name, [namespace, bootstrap, *args.depends_on], k8s_opts
         )
 
-        release = k8s.helm.v3.Release(
+        release = helm_v3.Release(
             f"{name}-release",
-            k8s.helm.v3.ReleaseArgs(
+            helm_v3.ReleaseArgs(
                 name=settings.release_name,
                 chart=CHART_NAME,
                 version=settings.chart_version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+                repository_opts=helm_v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
                 namespace=namespace_name,
                 values=values,
                 # Installed as Astronomer's CI installs it (bin/helm-install.py): no `--wait`, so the
@@ -231,38 +236,38 @@ class AstronomerPlatform(pulumi.ComponentResource):
         namespace: pulumi.Input[str],
         after: Sequence[pulumi.Input[pulumi.Resource]],
         k8s_opts: pulumi.ResourceOptions,
-    ) -> k8s.batch.v1.Job | None:
+    ) -> batch_v1.Job | None:
         """A Job named after the restore, so it runs once per restore; none for the original, and
         none once the restore is promoted (its grant is cluster-wide: it must not outlive the work)."""
         if not database.restoring or database.label == ORIGINAL_LABEL or not database.previous_hosts:
             return None
-        meta = k8s.meta.v1.ObjectMetaArgs
+        meta = meta_v1.ObjectMetaArgs
         labels = {"app.kubernetes.io/name": REPOINT_NAME, "app.kubernetes.io/managed-by": "astronomer-dr"}
-        account = k8s.core.v1.ServiceAccount(
+        account = core_v1.ServiceAccount(
             f"{name}-repoint",
             metadata=meta(name=REPOINT_NAME, namespace=namespace, labels=labels),
             automount_service_account_token=False,
             opts=k8s_opts,
         )
-        role = k8s.rbac.v1.ClusterRole(
+        role = rbac_v1.ClusterRole(
             f"{name}-repoint",
             metadata=meta(name=f"{REPOINT_NAME}-{settings.namespace}", labels=labels),
             rules=[
-                k8s.rbac.v1.PolicyRuleArgs(api_groups=[group], resources=[resource], verbs=list(verbs))
+                rbac_v1.PolicyRuleArgs(api_groups=[group], resources=[resource], verbs=list(verbs))
                 for group, resource, verbs in REPOINT_RULES
             ],
             opts=k8s_opts,
         )
-        binding = k8s.rbac.v1.ClusterRoleBinding(
+        binding = rbac_v1.ClusterRoleBinding(
             f"{name}-repoint",
             metadata=meta(name=f"{REPOINT_NAME}-{settings.namespace}", labels=labels),
-            role_ref=k8s.rbac.v1.RoleRefArgs(
+            role_ref=rbac_v1.RoleRefArgs(
                 api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
             ),
-            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=REPOINT_NAME, namespace=settings.namespace)],
+            subjects=[rbac_v1.SubjectArgs(kind="ServiceAccount", name=REPOINT_NAME, namespace=settings.namespace)],
             opts=k8s_opts,
         )
-        script = k8s.core.v1.ConfigMap(
+        script = core_v1.ConfigMap(
             f"{name}-repoint",
             metadata=meta(name=REPOINT_NAME, namespace=namespace, labels=labels),
             data={"repoint.py": REPOINT_SCRIPT.read_text()},
@@ -302,42 +307,40 @@ class AstronomerPlatform(pulumi.ComponentResource):
         name: str,
         settings: PlatformSettings,
         namespace: pulumi.Input[str],
-        release: k8s.helm.v3.Release,
+        release: helm_v3.Release,
         k8s_opts: pulumi.ResourceOptions,
-    ) -> k8s.batch.v1.Job:
+    ) -> batch_v1.Job:
         """A Job that runs after each revision of the release and completes when the platform is up.
 
         The revision is in the pod template, so a new revision replaces the Job (a Job's template is
         immutable: pulumi-kubernetes provider/pkg/provider/diff.go:178-184) and it runs again; the name
         is fixed, so the old one is deleted first.
         """
-        meta = k8s.meta.v1.ObjectMetaArgs
+        meta = meta_v1.ObjectMetaArgs
         labels = {"app.kubernetes.io/name": READY_NAME, "app.kubernetes.io/managed-by": "astronomer-dr"}
-        account = k8s.core.v1.ServiceAccount(
+        account = core_v1.ServiceAccount(
             f"{name}-ready",
             metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
             automount_service_account_token=False,
             opts=k8s_opts,
         )
-        role = k8s.rbac.v1.Role(
+        role = rbac_v1.Role(
             f"{name}-ready",
             metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
             rules=[
-                k8s.rbac.v1.PolicyRuleArgs(api_groups=[group], resources=[resource], verbs=list(verbs))
+                rbac_v1.PolicyRuleArgs(api_groups=[group], resources=[resource], verbs=list(verbs))
                 for group, resource, verbs in READY_RULES
             ],
             opts=k8s_opts,
         )
-        binding = k8s.rbac.v1.RoleBinding(
+        binding = rbac_v1.RoleBinding(
             f"{name}-ready",
             metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
-            role_ref=k8s.rbac.v1.RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name
-            ),
-            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=READY_NAME, namespace=settings.namespace)],
+            role_ref=rbac_v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name),
+            subjects=[rbac_v1.SubjectArgs(kind="ServiceAccount", name=READY_NAME, namespace=settings.namespace)],
             opts=k8s_opts,
         )
-        script = k8s.core.v1.ConfigMap(
+        script = core_v1.ConfigMap(
             f"{name}-ready",
             metadata=meta(name=READY_NAME, namespace=namespace, labels=labels),
             data={"ready.py": READY_SCRIPT.read_text()},

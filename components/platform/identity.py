@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
+from pulumi_kubernetes.core import v1 as core_v1
+from pulumi_kubernetes.meta import v1 as meta_v1
+from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 # The chart's defaults for the Secrets' names (_helpers.yaml houston.jwtKeySecret /
 # houston.jwtCertificateSecret); the Commander JWKS hook names the certificate this way too.
@@ -63,11 +65,11 @@ class PlatformIdentityArgs:
     release_name: str
     namespace: pulumi.Input[str]
     namespace_name: str
-    kubernetes_provider: k8s.Provider
+    kubernetes_provider: KubernetesProvider
 
 
 class PlatformIdentity(pulumi.ComponentResource):
-    secrets: list[k8s.core.v1.Secret]
+    secrets: list[core_v1.Secret]
     control_plane_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: PlatformIdentityArgs, opts: pulumi.ResourceOptions | None = None):
@@ -91,17 +93,17 @@ class PlatformIdentity(pulumi.ComponentResource):
             "release": release,
             "app.kubernetes.io/managed-by": "astronomer-dr",
         }
-        meta = k8s.meta.v1.ObjectMetaArgs
+        meta = meta_v1.ObjectMetaArgs
         private_key_pem: pulumi.Output[str] = pulumi.Output.secret(key.private_key_pem)
         self.secrets = [
-            k8s.core.v1.Secret(
+            core_v1.Secret(
                 f"{name}-jwt-key",
                 metadata=meta(name=jwt_key_secret_name(release), namespace=args.namespace, labels=labels),
                 type="Opaque",
                 string_data={JWT_KEY_FILE: private_key_pem},
                 opts=k8s_opts,
             ),
-            k8s.core.v1.Secret(
+            core_v1.Secret(
                 f"{name}-jwt-certificate",
                 metadata=meta(
                     name=jwt_certificate_secret_name(release),

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pulumi
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes.batch import v1 as batch_v1
+from pulumi_kubernetes.core import v1 as core_v1
+from pulumi_kubernetes.meta import v1 as meta_v1
 
 SCRIPTS_DIR = "/scripts"
 # The `nobody` user of the image: no script needs more.
@@ -30,50 +32,46 @@ def script_job(
     backoff_limit: int,
     deadline_seconds: int,
     opts: pulumi.ResourceOptions,
-) -> k8s.batch.v1.Job:
+) -> batch_v1.Job:
     """The Job `job_name` running `python /scripts/<script_file>` as ServiceAccount `account`, with
     the script mounted from the ConfigMap `account`; its container is named after the script."""
-    meta = k8s.meta.v1.ObjectMetaArgs
-    return k8s.batch.v1.Job(
+    meta = meta_v1.ObjectMetaArgs
+    return batch_v1.Job(
         resource_name,
         metadata=meta(name=job_name, namespace=namespace, labels=dict(labels)),
-        spec=k8s.batch.v1.JobSpecArgs(
+        spec=batch_v1.JobSpecArgs(
             backoff_limit=backoff_limit,
             active_deadline_seconds=deadline_seconds,
-            template=k8s.core.v1.PodTemplateSpecArgs(
+            template=core_v1.PodTemplateSpecArgs(
                 metadata=meta(labels=dict(labels)),
-                spec=k8s.core.v1.PodSpecArgs(
+                spec=core_v1.PodSpecArgs(
                     service_account_name=account,
                     automount_service_account_token=True,
                     restart_policy="Never",
-                    security_context=k8s.core.v1.PodSecurityContextArgs(
+                    security_context=core_v1.PodSecurityContextArgs(
                         run_as_non_root=True,
                         run_as_user=RUN_AS_USER,
-                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                        seccomp_profile=core_v1.SeccompProfileArgs(type="RuntimeDefault"),
                     ),
                     containers=[
-                        k8s.core.v1.ContainerArgs(
+                        core_v1.ContainerArgs(
                             name=script_file.removesuffix(".py"),
                             image=image,
                             command=["python", f"{SCRIPTS_DIR}/{script_file}"],
-                            env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
+                            env=[core_v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
                             volume_mounts=[
-                                k8s.core.v1.VolumeMountArgs(name="script", mount_path=SCRIPTS_DIR, read_only=True)
+                                core_v1.VolumeMountArgs(name="script", mount_path=SCRIPTS_DIR, read_only=True)
                             ],
-                            security_context=k8s.core.v1.SecurityContextArgs(
+                            security_context=core_v1.SecurityContextArgs(
                                 allow_privilege_escalation=False,
                                 read_only_root_filesystem=True,
-                                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                                capabilities=core_v1.CapabilitiesArgs(drop=["ALL"]),
                             ),
-                            resources=k8s.core.v1.ResourceRequirementsArgs(
-                                requests=dict(requests), limits=dict(limits)
-                            ),
+                            resources=core_v1.ResourceRequirementsArgs(requests=dict(requests), limits=dict(limits)),
                         )
                     ],
                     volumes=[
-                        k8s.core.v1.VolumeArgs(
-                            name="script", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=account)
-                        )
+                        core_v1.VolumeArgs(name="script", config_map=core_v1.ConfigMapVolumeSourceArgs(name=account))
                     ],
                 ),
             ),

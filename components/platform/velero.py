@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes.core import v1 as core_v1
+from pulumi_kubernetes.helm import v3 as helm_v3
+from pulumi_kubernetes.meta import v1 as meta_v1
+from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from ..config import BackupSettings, PlatformSettings
 from .velero_chart import (
@@ -66,13 +69,13 @@ class VeleroArgs:
     settings: BackupSettings
     platform: PlatformSettings
     storage: pulumi.Input[BackupStorage]
-    kubernetes_provider: k8s.Provider
+    kubernetes_provider: KubernetesProvider
     # Cloud resources Velero needs first (node pool, the bucket grants and the identity binding).
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
 class Velero(pulumi.ComponentResource):
-    release: k8s.helm.v3.Release
+    release: helm_v3.Release
     schedule: VeleroObject
     restore: VeleroObject | None
     # What the Astronomer release (and the repoint Job) must wait for: the restore, checked.
@@ -81,26 +84,26 @@ class Velero(pulumi.ComponentResource):
     def __init__(self, name: str, args: VeleroArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:platform/velero:Velero", name, None, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
-        meta = k8s.meta.v1.ObjectMetaArgs
+        meta = meta_v1.ObjectMetaArgs
         labels = {"app.kubernetes.io/managed-by": "astronomer-dr"}
 
-        namespace = k8s.core.v1.Namespace(
+        namespace = core_v1.Namespace(
             f"{name}-namespace", metadata=meta(name=VELERO_NAMESPACE, labels=labels), opts=k8s_opts
         )
-        policy = k8s.core.v1.ConfigMap(
+        policy = core_v1.ConfigMap(
             f"{name}-policy",
             metadata=meta(name=RESOURCE_POLICY_NAME, namespace=VELERO_NAMESPACE, labels=labels),
             data={RESOURCE_POLICY_KEY: resource_policy()},
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace])),
         )
         storage = pulumi.Output.from_input(args.storage)
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_v3.Release(
             f"{name}-release",
-            k8s.helm.v3.ReleaseArgs(
+            helm_v3.ReleaseArgs(
                 name=VELERO_RELEASE_NAME,
                 chart=VELERO_CHART_NAME,
                 version=VELERO_CHART_VERSION,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=VELERO_CHART_REPOSITORY),
+                repository_opts=helm_v3.RepositoryOptsArgs(repo=VELERO_CHART_REPOSITORY),
                 namespace=VELERO_NAMESPACE,
                 values=storage.apply(velero_values),
                 atomic=True,
