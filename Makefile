@@ -21,13 +21,14 @@ POLICY_PACK := --policy-pack policy
 # directory .pulumi-state/. Plain `pulumi` commands run here resolve the same way (README,
 # "State backend"), so make and the runbook's commands always reach the same stacks.
 
-.PHONY: help cli venv policy dev typecache backend stack up preview test types bench plan drill lock
+.PHONY: help cli venv policy dev typecache backend stack up preview test types suite bench plan drill lock
 
 help:
 	@echo "make up STACK=gcp|aws|<env>   set up the venvs and state backend, select the stack, pulumi up --policy-pack policy"
 	@echo "make preview STACK=...        the same, pulumi preview --diff --policy-pack policy"
 	@echo "make test                     build venv-dev/, then lint (ruff check), format check (ruff format --check), type check (mypy), the test suite"
 	@echo "make types                    the type check alone (mypy)"
+	@echo "make suite                    the test suite alone (pytest on two workers)"
 	@echo "make typecache                mypy's cache of the installed packages' types (once per venv-dev/ build; make test/types run it)"
 	@echo "make bench                    time evaluating each stack offline against importing the SDKs"
 	@echo "make plan STACK=... [REF=rev]  offline plan (no CLI, no cloud): resource tree, DR summary, recovery order; with REF only what changed"
@@ -82,18 +83,21 @@ up: stack
 preview: stack
 	pulumi preview --stack $(STACK) --diff $(POLICY_PACK)
 
-# Lint, format check and type check (their configuration: pyproject.toml), then the suite on two
-# workers (pytest-xdist; PYTEST_WORKERS=0 runs it in one process).
-PYTEST_WORKERS ?= 2
+# Lint and format check first (a second; their configuration: pyproject.toml), then the type check
+# and the suite side by side (`make -j2`: mypy's seconds overlap the suite's instead of adding to them).
 test: dev typecache
 	$(DEV_BIN)/ruff check .
 	$(DEV_BIN)/ruff format --check .
-	$(DEV_BIN)/mypy --python-executable $(DEV_BIN)/python
-	$(DEV_BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	@$(MAKE) --no-print-directory -j2 types suite
 
-# The type check alone.
+# The type check alone (configuration: pyproject.toml, [tool.mypy]).
 types: dev typecache
 	$(DEV_BIN)/mypy --python-executable $(DEV_BIN)/python
+
+# The suite alone, on two workers (pytest-xdist; PYTEST_WORKERS=0 runs it in one process).
+PYTEST_WORKERS ?= 2
+suite: dev
+	$(DEV_BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: dev
 	$(DEV_BIN)/python -m tools.bench

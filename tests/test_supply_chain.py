@@ -157,16 +157,16 @@ def test_make_installs_each_venv_from_its_lock_with_hashes_required(stamp, venv,
 
 
 def test_make_test_runs_in_the_dev_venv_not_the_programs():
-    """Issue 14: lint, format check and type check (configured in pyproject.toml), then the suite;
-    `make types` is the type check alone."""
+    """Issue 14: lint and format check (configured in pyproject.toml), then the type check and the
+    suite side by side; `make types` and `make suite` are each alone."""
     prerequisites, lines = recipe("test")
     assert prerequisites == "dev typecache" and lines == [
         "$(DEV_BIN)/ruff check .",
         "$(DEV_BIN)/ruff format --check .",
-        "$(DEV_BIN)/mypy --python-executable $(DEV_BIN)/python",
-        "$(DEV_BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile",
+        "@$(MAKE) --no-print-directory -j2 types suite",
     ]
     assert recipe("types") == ("dev typecache", ["$(DEV_BIN)/mypy --python-executable $(DEV_BIN)/python"])
+    assert recipe("suite") == ("dev", ["$(DEV_BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile"])
     assert "PYTEST_WORKERS ?= 2" in MAKEFILE
     for target in ("plan", "bench"):
         assert recipe(target)[0] == "dev" and "$(DEV_BIN)/python -m tools." in recipe(target)[1][0]
