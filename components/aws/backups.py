@@ -18,8 +18,7 @@ from pulumi_aws.provider import Provider as AwsProvider
 from ..config import BackupSettings
 from ..platform.velero_chart import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStorage
 from .buckets import bucket_name, private_bucket
-from .iam import policy_document, service_account_trust
-from .kms import TAGS
+from .iam import policy_document, service_account_role
 
 # velero-plugin-for-aws README ("Set permissions for Velero"): these on the bucket's objects and
 # ListBucket on the bucket. Its ec2:* statement is for volume snapshots, which this program does
@@ -87,24 +86,18 @@ class BackupBucket(pulumi.ComponentResource):
         )
         bucket, key = stored.bucket, stored.key
 
-        role = iam.Role(
+        role, policy = service_account_role(
             f"{name}-irsa",
-            name=name,
+            role_name=name,
             description="Velero (IRSA): the backups bucket and its key only",
-            assume_role_policy=service_account_trust(
-                args.oidc_provider_arn, args.oidc_issuer_url, VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, invoke
-            ),
-            tags=TAGS,
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer_url=args.oidc_issuer_url,
+            namespace=VELERO_NAMESPACE,
+            service_account=VELERO_SERVICE_ACCOUNT,
+            policy_name="velero-backups",
+            statements=pulumi.Output.all(bucket.arn, key.arn).apply(lambda arns: velero_policy_statements(*arns)),
             opts=child,
-        )
-        policy = iam.RolePolicy(
-            f"{name}-irsa",
-            name="velero-backups",
-            role=role.id,
-            policy=policy_document(
-                pulumi.Output.all(bucket.arn, key.arn).apply(lambda arns: velero_policy_statements(*arns)), invoke
-            ),
-            opts=child,
+            invoke=invoke,
         )
 
         self.grants = [policy]

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import pulumi
 from pulumi_aws import iam
 
+from .kms import TAGS
+
 # The audience EKS writes into projected ServiceAccount tokens for STS.
 STS_AUDIENCE = "sts.amazonaws.com"
 # AWS managed policies live in the account `aws` of each partition.
@@ -100,6 +102,36 @@ def service_account_statement(
             ),
         ],
     )
+
+
+def service_account_role(
+    name: str,
+    *,
+    role_name: str,
+    description: str,
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer_url: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    policy_name: str,
+    statements: pulumi.Input[Sequence[iam.GetPolicyDocumentStatementArgs]],
+    opts: pulumi.ResourceOptions,
+    invoke: pulumi.InvokeOutputOptions,
+) -> tuple[iam.Role, iam.RolePolicy]:
+    """An IRSA role only `namespace/service_account` may assume (`service_account_trust`), and its one
+    inline policy `policy_name` granting `statements`; both resources are named `name`."""
+    role = iam.Role(
+        name,
+        name=role_name,
+        description=description,
+        assume_role_policy=service_account_trust(
+            oidc_provider_arn, oidc_issuer_url, namespace, service_account, invoke
+        ),
+        tags=TAGS,
+        opts=opts,
+    )
+    policy = iam.RolePolicy(name, name=policy_name, role=role.id, policy=policy_document(statements, invoke), opts=opts)
+    return role, policy
 
 
 def deny_insecure_transport(bucket_arn: str) -> iam.GetPolicyDocumentStatementArgs:

@@ -20,7 +20,7 @@ from pulumi_aws.provider import Provider as AwsProvider
 from ..config import AwsRegistrySettings
 from ..platform.chart import registry_service_account_name
 from .buckets import PrivateBucket, bucket_name, private_bucket
-from .iam import policy_document, service_account_trust, service_principal_trust
+from .iam import policy_document, service_account_role, service_principal_trust
 from .kms import TAGS
 
 # What the registry's S3 storage driver calls (Astronomer's documented list): on the bucket ...
@@ -124,31 +124,20 @@ class RegistryStorage(pulumi.ComponentResource):
 
         source = self._bucket(name, name, account_id, args.region, args, child)
 
-        role = iam.Role(
+        role, policy = service_account_role(
             f"{name}-irsa",
-            name=name,
+            role_name=name,
             description="Astronomer registry pods (IRSA): the registry bucket and its key only",
-            assume_role_policy=service_account_trust(
-                args.oidc_provider_arn,
-                args.oidc_issuer_url,
-                args.namespace,
-                registry_service_account_name(args.release_name),
-                invoke,
-            ),
-            tags=TAGS,
-            opts=child,
-        )
-        policy = iam.RolePolicy(
-            f"{name}-irsa",
-            name="registry-bucket",
-            role=role.id,
-            policy=policy_document(
-                pulumi.Output.all(source.bucket.arn, source.key.arn).apply(
-                    lambda arns: registry_policy_statements(*arns)
-                ),
-                invoke,
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer_url=args.oidc_issuer_url,
+            namespace=args.namespace,
+            service_account=registry_service_account_name(args.release_name),
+            policy_name="registry-bucket",
+            statements=pulumi.Output.all(source.bucket.arn, source.key.arn).apply(
+                lambda arns: registry_policy_statements(*arns)
             ),
             opts=child,
+            invoke=invoke,
         )
 
         self.replica_bucket_name = None

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_aws import iam
 from pulumi_aws.provider import Provider as AwsProvider
 
 from ..config import AwsSettings, BackupSettings, PlatformSettings, PrimaryFacts, StandbySettings
@@ -21,9 +20,8 @@ from ..platform.component import DatabaseEndpoint
 from ..platform.values import LoadBalancer, S3RegistryStorage
 from .backups import BackupBucket, BackupBucketArgs
 from .cluster import Cluster, ClusterArgs
-from .iam import policy_document, service_account_trust
+from .iam import service_account_role
 from .ingress import nlb_annotations
-from .kms import TAGS
 from .network import Network, NetworkArgs
 from .registry import registry_policy_statements
 from .replica import ReplicaDatabase, ReplicaDatabaseArgs
@@ -153,28 +151,18 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
             assert cluster is not None
             invoke = pulumi.InvokeOutputOptions(parent=self)
             replica = primary.apply(registry_replica)
-            role = iam.Role(
+            role, grant = service_account_role(
                 f"{name}-registry-irsa",
-                name=f"{name}-registry",
+                role_name=f"{name}-registry",
                 description="Astronomer registry pods (IRSA) on the standby: the primary's registry replica and its key only",
-                assume_role_policy=service_account_trust(
-                    cluster.oidc_provider_arn,
-                    cluster.oidc_issuer_url,
-                    platform.namespace,
-                    registry_service_account_name(platform.release_name),
-                    invoke,
-                ),
-                tags=TAGS,
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer_url=cluster.oidc_issuer_url,
+                namespace=platform.namespace,
+                service_account=registry_service_account_name(platform.release_name),
+                policy_name="registry-bucket",
+                statements=replica.apply(lambda r: registry_policy_statements(r.bucket_arn, r.kms_key_arn)),
                 opts=child,
-            )
-            grant = iam.RolePolicy(
-                f"{name}-registry-irsa",
-                name="registry-bucket",
-                role=role.id,
-                policy=policy_document(
-                    replica.apply(lambda r: registry_policy_statements(r.bucket_arn, r.kms_key_arn)), invoke
-                ),
-                opts=child,
+                invoke=invoke,
             )
             self.kubernetes_provider = cluster.provider
             self.database = DatabaseEndpoint(
