@@ -32,7 +32,7 @@ help:
 	@echo "make typecache                mypy's cache of the installed packages' types (once per venv-dev/ build; make test/types run it)"
 	@echo "make bench                    time evaluating each stack offline against importing the SDKs"
 	@echo "make plan STACK=... [REF=rev]  offline plan (no CLI, no cloud): resource tree, DR summary, recovery order; with REF only what changed"
-	@echo "make drill STACK=... AT=<time>|BACKUP=<id> [PROJECT=<gcp drill project>] [PHASE=...] [DEPLOYMENTS=1] [RUN=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1"
+	@echo "make drill STACK=... AT=<RFC 3339 time within the restore window>|BACKUP=<id> [PROJECT=<gcp drill project>] [PHASE=...] [DEPLOYMENTS=1] [RUN=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1"
 	@echo "make lock [UPGRADE=1]         rewrite the hash-locked requirements files from the *.in files (UPGRADE=1: newest allowed versions)"
 
 cli:

@@ -7,10 +7,10 @@ import pytest
 
 from components.config import RestoreSettings
 from components.gcp.database import clone_lands_elsewhere, restore_inputs
+from tests.test_restore import AT  # three hours before the session started: inside every window
 from tools import drill
 
 GCP = {"gcp:project": "acme-astronomer-prod", "astronomer-dr:cloud": "gcp"}
-AT = "2026-11-20T09:30:00Z"
 
 
 def test_same_project_clone_gets_no_destination_network():

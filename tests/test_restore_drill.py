@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from datetime import UTC, datetime
 
 import pytest
 
@@ -88,11 +89,14 @@ def test_drill_refusals(stack, config, at, backup, says):
 
 
 def test_printing_runs_nothing(capsys, monkeypatch):
+    """AT is checked against the `now` main is given, so the test holds at any date."""
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("a printed drill must not run anything"))
-    assert drill.main(["gcp", "--at", "2026-11-20T09:30:00Z", "--project", "acme-drill"]) == 0
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    assert drill.main(["gcp", "--at", "2026-11-20T09:30:00Z", "--project", "acme-drill"], now=now) == 0
     out = capsys.readouterr().out
     assert "Printed only: run with RUN=1" in out and "pulumi up --yes --stack drill-gcp" in out
-    assert drill.main(["gcp", "--at", "2026-11-20T09:30:00Z", "--project", "acme-drill", "--phase", "teardown"]) == 0
+    argv = ["gcp", "--at", "2026-11-20T09:30:00Z", "--project", "acme-drill", "--phase", "teardown"]
+    assert drill.main(argv, now=now) == 0
     assert "pulumi stack init" not in capsys.readouterr().out
 
 

@@ -1,6 +1,6 @@
 """A restore drill: restore a stack's database into a throwaway stack, check it, destroy it.
 
-    python -m tools.drill gcp --at 2026-11-20T09:30:00Z          # print the steps
+    python -m tools.drill gcp --at "$(date -u -d '2 hours ago' +%FT%TZ)" --project acme-drill   # print the steps
     python -m tools.drill gcp --backup 1732094400000 --run       # run them (make drill ... RUN=1)
     python -m tools.drill aws --at ... --phase restore --run     # only one phase: restore, check, teardown
     python -m tools.drill gcp --at ... --deployments             # the Airflow deployments too (Velero)
@@ -26,8 +26,12 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+# A runnable AT that is always inside the window: two hours ago, as the shell computes it.
+RECENT_TIME_EXAMPLE = "$(date -u -d '2 hours ago' +%FT%TZ)"
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NAMESPACE = "astronomer-dr"
@@ -80,13 +84,16 @@ def stack_file_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, 
         raise DrillError(str(error)) from None
 
 
-def check_request(config: Mapping[str, Any], at: str | None, backup: str | None) -> None:
+def check_request(config: Mapping[str, Any], at: str | None, backup: str | None, now: datetime | None = None) -> None:
     """AT or BACKUP checked by the program's own config parsing (components/config/): the
-    format, the backup id pattern of the stack's cloud, and the restore window."""
+    format, the backup id pattern of the stack's cloud, and the restore window ending at `now`
+    (default the current time)."""
     from components.config import restore_request_problems
 
     restore = {"pointInTime": at} if at else {"backupId": backup}
-    problems = restore_request_problems(config.get(f"{NAMESPACE}:cloud"), config.get(f"{NAMESPACE}:database"), restore)
+    problems = restore_request_problems(
+        config.get(f"{NAMESPACE}:cloud"), config.get(f"{NAMESPACE}:database"), restore, now=now
+    )
     if problems:
         name = "AT" if at else "BACKUP"
         raise DrillError(f"{name} is refused by the program's own checks:\n" + "\n".join(f"  - {p}" for p in problems))
@@ -172,7 +179,10 @@ def drill_steps(
     With `deployments`, the Airflow deployments are restored by Velero too.
     """
     if bool(at) == bool(backup):
-        raise DrillError("give exactly one of AT (an RFC 3339 time, e.g. 2026-11-20T09:30:00Z) or BACKUP (a backup id)")
+        raise DrillError(
+            "give exactly one of AT (an RFC 3339 time inside the restore window, e.g. "
+            f"{RECENT_TIME_EXAMPLE}) or BACKUP (a backup id)"
+        )
     if at:
         from components.config import parse_rfc3339
 
@@ -411,12 +421,15 @@ def run(steps: Sequence[Step], runner: Runner = subprocess.run, out=sys.stdout, 
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
+    """The command line; `now` is the moment AT is checked against (default the current time)."""
     parser = argparse.ArgumentParser(
         prog="python -m tools.drill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("stack", help="the stack whose database is drilled (gcp, aws, ...)")
-    parser.add_argument("--at", help="restore to this RFC 3339 time, e.g. 2026-11-20T09:30:00Z")
+    parser.add_argument(
+        "--at", help=f"restore to this RFC 3339 time inside the restore window, e.g. {RECENT_TIME_EXAMPLE}"
+    )
     parser.add_argument("--backup", help="restore this backup (Cloud SQL backup run id, RDS snapshot id or ARN)")
     parser.add_argument("--project", help="GCP: the project the drill runs in (needed for --at: a cross-project clone)")
     parser.add_argument(
@@ -434,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.phase in ("all", "restore"):
             # Only a restore must be inside the window; a later check or teardown of it need not be.
-            check_request(config, args.at, args.backup)
+            check_request(config, args.at, args.backup, now)
     except DrillError as error:
         print(f"drill: {error}", file=sys.stderr)
         return 2

@@ -195,15 +195,25 @@ def check_topology(
     window_what: str,
     problems: Problems,
     pitr_enabled: bool = True,
+    first_restore: bool = False,
 ) -> RestoreSettings | None:
-    """Cross-key checks of restore, primary, keepOriginal, keepRestored and unprotect; the parsed restore."""
+    """Cross-key checks of restore, primary, keepOriginal, keepRestored and unprotect; the parsed restore.
+
+    `first_restore`: the restore is being requested, not read back from a stack that may have applied
+    it (the drill), so a refusal never suggests promoting it."""
     key = f"{PROJECT}:database"
     raw = db.get("restore")
     primary = db["primary"]
     restore: RestoreSettings | None = None
     if raw is not None:
         restore = _check_restore(
-            raw, now=now, window=window, window_what=window_what, problems=problems, pitr_enabled=pitr_enabled
+            raw,
+            now=now,
+            window=window,
+            window_what=window_what,
+            problems=problems,
+            pitr_enabled=pitr_enabled,
+            first_restore=first_restore,
         )
     if restore is not None:
         if restore.label == primary:
@@ -291,7 +301,14 @@ def check_promoted(db: dict[str, Any], problems: Problems) -> RestoreSettings | 
 
 
 def _check_restore(
-    raw: dict[str, Any], *, now: datetime, window: timedelta, window_what: str, problems: Problems, pitr_enabled: bool
+    raw: dict[str, Any],
+    *,
+    now: datetime,
+    window: timedelta,
+    window_what: str,
+    problems: Problems,
+    pitr_enabled: bool,
+    first_restore: bool,
 ) -> RestoreSettings | None:
     key = f"{PROJECT}:database.restore"
     before = len(problems.items)
@@ -348,8 +365,13 @@ def _check_restore(
             problems.add(
                 f"{key}.pointInTime",
                 f"is older than the {window.days}-day {window_what} before {end_what}: the earliest restorable time is "
-                f"{rfc3339_utc(end - window)}; restore a backupId instead, got {point_text!r}. If this restore was already "
-                f"applied, promote it: rename `restore` to `promoted` and set `primary: {restore_label(point_in_time=moment)}`",
+                f"{rfc3339_utc(end - window)}; restore a backupId instead, got {point_text!r}"
+                + (
+                    ""
+                    if first_restore
+                    else ". If this restore was already applied, promote it: rename `restore` to `promoted` and set "
+                    f"`primary: {restore_label(point_in_time=moment)}`"
+                ),
             )
     if len(problems.items) != before:
         return None

@@ -191,13 +191,22 @@ def restore_request_problems(
                 "backup retention (database.backupRetentionDays)",
                 True,
             )
-        check_topology(parsed, now=now, window=window, window_what=what, problems=problems, pitr_enabled=pitr)
+        check_topology(
+            parsed, now=now, window=window, window_what=what, problems=problems, pitr_enabled=pitr, first_restore=True
+        )
     return problems.items
+
+
+def utc_now() -> datetime:
+    """The time restore windows and certificate lifetimes are checked against when the program runs.
+    The offline engine answers it with the `now` it is given (tools/offline: `evaluate(now=...)`),
+    so a test or a plan can evaluate the program at any moment without moving the clock."""
+    return datetime.now(UTC)
 
 
 def load_settings() -> StackSettings:
     """Reads this stack's config. The only place in the program that touches Pulumi config."""
-    settings = parse_settings(all_config(), pulumi.get_stack(), now=datetime.now(UTC))
+    settings = parse_settings(all_config(), pulumi.get_stack(), now=utc_now())
     for warning in settings.warnings:
         pulumi.log.warn(warning)
     return settings

@@ -5,11 +5,14 @@ program under it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import json
 import os
 import runpy
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +164,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def _local_primary_outputs(
-    config: Mapping[str, str], secrets: Mapping[str, str] | None, project_dir: Path
+    config: Mapping[str, str], secrets: Mapping[str, str] | None, project_dir: Path, now: datetime | None
 ) -> dict[str, Any]:
     """A standby's primary, when its stack file is in this project: evaluated first, its outputs
     are what the standby's StackReference reads (as `pulumi up` would find them in the backend)."""
@@ -172,8 +175,28 @@ def _local_primary_outputs(
         return {}
     if not (project_dir / f"Pulumi.{primary}.yaml").exists():
         return {}
-    evaluation = evaluate(primary, secrets=secrets, project_dir=project_dir, stack_outputs={})
+    evaluation = evaluate(primary, secrets=secrets, project_dir=project_dir, stack_outputs={}, now=now)
     return {} if evaluation.error is not None else {reference: evaluation.outputs}
+
+
+@contextlib.contextmanager
+def _program_clock(now: datetime | None) -> Iterator[None]:
+    """While the program runs, its clock (`components.config.stack.utc_now`, what restore windows
+    and certificate lifetimes are checked against) answers `now`. A program tree without that
+    clock (an older revision under `tools.plan --diff-against`) reads the real one."""
+    if now is None:
+        yield
+        return
+    module = importlib.import_module("components.config.stack")
+    real = getattr(module, "utc_now", None)
+    if real is None:
+        yield
+        return
+    setattr(module, "utc_now", lambda: now)  # noqa: B010 (a program tree's module, typed as ModuleType)
+    try:
+        yield
+    finally:
+        setattr(module, "utc_now", real)  # noqa: B010
 
 
 def evaluate(
@@ -184,6 +207,7 @@ def evaluate(
     overrides: Mapping[str, Any] | None = None,
     project_dir: Path = PROJECT_DIR,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    now: datetime | None = None,
 ) -> Evaluation:
     """Runs `__main__.py` of `project_dir` for `stack` and records what it registers.
 
@@ -191,8 +215,12 @@ def evaluate(
     (objects are JSON-encoded) or, with value None, remove. secrets: secret config to add.
     stack_outputs: other stacks' outputs by `org/project/stack` (e.g. a primary's
     `Evaluation.outputs`, `Secret` markers kept), answered to StackReference reads as the engine does.
+    now: the moment the program's clock answers (timezone-aware; default the real clock), so an
+    evaluation never depends on the day it runs.
     An exception from the program is returned in `Evaluation.error`, not raised.
     """
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     if config is None:
         base, secret_keys = stack_config(stack, project_dir)
     else:
@@ -207,7 +235,7 @@ def evaluate(
         secret_keys.append(key)
 
     if stack_outputs is None:
-        stack_outputs = _local_primary_outputs(base, secrets, project_dir)
+        stack_outputs = _local_primary_outputs(base, secrets, project_dir, now)
     evaluation = Evaluation(stack=stack)
     ctx = Context(config=base, stack_outputs=dict(stack_outputs))
     mocks = _Mocks(ctx, evaluation)
@@ -236,7 +264,8 @@ def evaluate(
         runpy.run_path(str(main), run_name="__main__")
 
     try:
-        loop.run_until_complete(run_in_stack(run_program))
+        with _program_clock(now):
+            loop.run_until_complete(run_in_stack(run_program))
     except Exception as exc:  # the program's own error is the result under test
         evaluation.error = exc
     finally:

@@ -8,6 +8,7 @@ import json
 import re
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,9 @@ def to_document(evaluation, placeholders: Iterable[str] = (), seconds: float | N
     }
 
 
-def plan_document(stack: str, project_dir: Path = TOOLS_ROOT) -> dict[str, Any]:
+def plan_document(stack: str, project_dir: Path = TOOLS_ROOT, now: datetime | None = None) -> dict[str, Any]:
+    """The plan of `stack` as a document, the program evaluated with its clock at `now` (default the
+    real clock)."""
     started = time.perf_counter()
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
@@ -102,7 +105,7 @@ def plan_document(stack: str, project_dir: Path = TOOLS_ROOT) -> dict[str, Any]:
 
     try:
         load(stack_file)  # before the program is imported: a file the CLI would not load stops here
-        evaluation, placeholders = evaluate_stack(stack, project_dir)
+        evaluation, placeholders = evaluate_stack(stack, project_dir, now)
     except StackFileError as error:
         # The CLI would not load the file either: say why, without a traceback.
         return {**missing_stack_document(stack, ""), "missing": None, "stack_file_error": True, "error": str(error)}

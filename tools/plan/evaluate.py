@@ -7,7 +7,7 @@ import json
 import sys
 import warnings
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,6 @@ def placeholder_tls(base_domain: str) -> tuple[str, str]:
     """A stand-in certificate and key for <base_domain> and *.<base_domain>, because the program
     parses its TLS material. Byte-for-byte the same on every run (a fixed key, a deterministic
     ECDSA signature, fixed dates), so a diff never shows it as a change."""
-    from datetime import datetime
-
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -97,8 +95,9 @@ def _base_domain(config: Mapping[str, str], namespace: str) -> str | None:
     return domain if isinstance(domain, str) and domain.isascii() and domain else None
 
 
-def evaluate_stack(stack: str, project_dir: Path = TOOLS_ROOT):
-    """Runs the program of `project_dir` for `stack` offline. Returns (Evaluation, placeholder keys)."""
+def evaluate_stack(stack: str, project_dir: Path = TOOLS_ROOT, now: datetime | None = None):
+    """Runs the program of `project_dir` for `stack` offline, its clock answering `now` (default the
+    real one). Returns (Evaluation, placeholder keys)."""
     # Before the evaluated tree goes on sys.path: `tools` is a namespace package, and a later
     # import could find that tree's own (older) tools/offline first.
     from tools import offline
@@ -118,5 +117,5 @@ def evaluate_stack(stack: str, project_dir: Path = TOOLS_ROOT):
     with warnings.catch_warnings():
         # First access to pulumi_gcp.storage / pulumi_aws.s3 warns about their deprecated V2 modules.
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulumi_(gcp|aws)(\.|$)")
-        evaluation = offline.evaluate(stack, config=config, secrets=secrets, project_dir=project_dir)
+        evaluation = offline.evaluate(stack, config=config, secrets=secrets, project_dir=project_dir, now=now)
     return evaluation, sorted(secrets)

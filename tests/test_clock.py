@@ -1,0 +1,91 @@
+"""Nothing in the suite expires: every time-dependent path takes the moment it checks against.
+
+The program reads its clock in one place (`components.config.stack.utc_now`), the offline engine
+answers it with the `now` it is given, and the drill and the plan pass theirs down. These tests
+evaluate those paths a year after the clock they run under, so a fixed date aging out of a restore
+window shows here first, not as a red CI next month (issue 18, item 1).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from components.config import parse_settings
+from components.config.stack import utc_now
+from tests.conftest import TLS_SECRETS
+from tools import drill
+from tools.offline import evaluate, stack_config
+from tools.plan.document import plan_document
+
+A_YEAR_AHEAD = datetime.now(UTC).replace(microsecond=0) + timedelta(days=365)
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def restore_at(moment: datetime) -> dict[str, str]:
+    database = {
+        **json.loads(stack_config("gcp")[0]["astronomer-dr:database"]),
+        "restore": {"pointInTime": rfc3339(moment)},
+    }
+    return {"astronomer-dr:database": json.dumps(database)}
+
+
+def test_the_program_checks_restore_times_against_the_engines_now():
+    """A restore three hours before `now` a year ahead evaluates under that `now`, and the same
+    config under the real clock is refused as in the future: the engine's `now` is the program's."""
+    at = A_YEAR_AHEAD - timedelta(hours=3)
+    label = "pitr-" + at.strftime("%Y%m%dt%H%M%Sz")
+    ahead = evaluate("gcp", secrets=TLS_SECRETS, overrides=restore_at(at), now=A_YEAR_AHEAD)
+    assert ahead.error is None, ahead.error
+    assert any(r.name == f"astro-gcp-db-{label}" for r in ahead.of_type("gcp:sql/databaseInstance:DatabaseInstance"))
+    today = evaluate("gcp", secrets=TLS_SECRETS, overrides=restore_at(at))
+    assert today.error is not None and "is in the future" in str(today.error)
+
+
+def test_the_engine_restores_the_real_clock_after_an_evaluation():
+    evaluate("aws", secrets=TLS_SECRETS, now=A_YEAR_AHEAD)
+    assert abs(utc_now() - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_naive_now_is_refused():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        evaluate("gcp", secrets=TLS_SECRETS, now=datetime(2027, 1, 1))
+
+
+def test_both_shipped_stacks_and_their_standbys_evaluate_a_year_ahead():
+    """The stack files hold no date that ages: evaluated a year from now they still evaluate
+    (the standbys with their primaries evaluated at the same moment)."""
+    for stack in ("gcp", "aws", "gcp-standby", "aws-standby"):
+        evaluation = evaluate(stack, secrets=TLS_SECRETS, now=A_YEAR_AHEAD)
+        assert evaluation.error is None, (stack, evaluation.error)
+
+
+def test_the_plan_evaluates_at_the_now_it_is_given():
+    document = plan_document("gcp", now=A_YEAR_AHEAD)
+    assert document["error"] is None
+
+
+def test_the_drill_checks_at_against_the_now_it_is_given(capsys):
+    recent = rfc3339(A_YEAR_AHEAD - timedelta(hours=2))
+    assert drill.main(["gcp", "--at", recent, "--project", "acme-drill"], now=A_YEAR_AHEAD) == 0
+    assert f"database.restore.pointInTime {recent}" in capsys.readouterr().out
+    # Today's time is a year old then: refused, and a first restore is never told to promote.
+    old = rfc3339(A_YEAR_AHEAD - timedelta(days=365, hours=2))
+    assert drill.main(["gcp", "--at", old, "--project", "acme-drill"], now=A_YEAR_AHEAD) == 2
+    refused = capsys.readouterr().err
+    assert "older than the 7-day window" in refused and "promote" not in refused
+
+
+def test_parse_settings_takes_its_now():
+    at = A_YEAR_AHEAD - timedelta(days=1)
+    config = {**stack_config("gcp")[0], **TLS_SECRETS}
+    with pytest.raises(Exception, match="is in the future"):
+        parse_settings({**config, **restore_at(at)}, "gcp")
+    settings = parse_settings({**config, **restore_at(at)}, "gcp", now=A_YEAR_AHEAD)
+    database = settings.require_gcp().database
+    assert database.restore is not None and database.restore.point_in_time == rfc3339(at)
