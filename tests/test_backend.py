@@ -47,8 +47,8 @@ def test_every_workflow_that_runs_pulumi_names_its_backend_in_the_environment():
     assert seen >= 3
 
 
-def test_the_runbook_and_readme_say_which_backend():
+def test_the_runbook_and_the_config_reference_say_which_backend():
     runbook = (ROOT / "docs" / "RUNBOOK.md").read_text()
-    readme = (ROOT / "README.md").read_text()
+    reference = (ROOT / "docs" / "CONFIG.md").read_text()
     assert "PULUMI_BACKEND_URL" in runbook and ".pulumi-state/" in runbook
-    assert "One backend, whichever way you run a command" in readme
+    assert "One backend, whichever way you run a command" in reference

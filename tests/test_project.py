@@ -1,4 +1,4 @@
-"""The project files a real `pulumi up` reads: valid, and saying what the README says they say."""
+"""The project files a real `pulumi up` reads: valid, and saying what docs/CONFIG.md says they say."""
 
 from __future__ import annotations
 
