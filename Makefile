@@ -15,10 +15,10 @@ LOCK_VENV := .venv-lock
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check --require-hashes -r
 # `uv pip compile` options of every lock: hashes, and markers for every platform from Python 3.11 on.
 LOCK_OPTS := --quiet --generate-hashes --universal --python-version 3.11 $(if $(filter 1,$(UPGRADE)),--upgrade)
-# The policy pack every preview and update runs with (README, "Guardrails").
+# The policy pack every preview and update runs with (policy/README.md).
 POLICY_PACK := --policy-pack policy
 # State: PULUMI_BACKEND_URL when it is set, otherwise Pulumi.yaml's `backend.url`, the local
-# directory .pulumi-state/. Plain `pulumi` commands run here resolve the same way (README,
+# directory .pulumi-state/. Plain `pulumi` commands run here resolve the same way (docs/CONFIG.md,
 # "State backend"), so make and the runbook's commands always reach the same stacks.
 
 .PHONY: help cli venv policy dev typecache backend stack up preview test types suite bench plan drill lock

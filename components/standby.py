@@ -1,8 +1,8 @@
 """A standby stack's view of its primary: a StackReference, read from the state backend only.
 
 `PrimaryStack` reads the primary's outputs through a real `pulumi.StackReference` (the engine
-answers it from the backend, which the README puts outside the region it protects, so it works
-while the primary's region is down) and checks them against this stack's settings
+answers it from the backend, which docs/CONFIG.md ("State backend") puts outside the region it
+protects, so it works while the primary's region is down) and checks them against this stack's settings
 (`components.config.check_primary`). `facts` is the one Output every standby resource that matters
 takes its primary-derived inputs from: when a check fails it raises a ConfigError naming the key,
 and the replica, the promoted instance and the platform are never declared.

@@ -16,7 +16,7 @@ import pytest
 from tests import pki
 from tools.offline import Evaluation, evaluate
 
-# The cyclic garbage collector, tuned for this suite (README, "Tests"). An evaluation imports the
+# The cyclic garbage collector, tuned for this suite (docs/DEVELOPING.md, "Tests"). An evaluation imports the
 # SDK modules its resource types live in: hundreds of thousands of long-lived objects, which every
 # full collection walked again (about a third of the suite's time). A larger first generation
 # means far fewer collections while the SDKs are imported (this also holds in the fresh

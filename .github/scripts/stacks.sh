@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The stacks of this project as a JSON list, for a job matrix: one per Pulumi.<stack>.yaml in the
-# project root, so a stack file added as the README says is previewed and deployed without editing
-# a workflow. With an argument (up.yml's workflow_dispatch input), only that stack, if it has a file.
+# project root, so a stack file added as docs/CONFIG.md ("Stack config") says is previewed and
+# deployed without editing a workflow. With an argument (up.yml's workflow_dispatch input), only
+# that stack, if it has a file.
 # usage: stacks.sh [STACK]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

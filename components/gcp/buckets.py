@@ -4,7 +4,7 @@ noncurrent versions kept for a while, soft delete, and two deletion guards (Pulu
 the provider's `deletion_policy: PREVENT`), lifted only when a drill stack is torn down.
 
 GCS serves the JSON API over HTTPS only, and with public access prevention nothing is served
-without credentials: there is no per-bucket TLS switch to set (README, "Security and exposure").
+without credentials: there is no per-bucket TLS switch to set (docs/CONFIG.md, "Security and exposure").
 """
 
 from __future__ import annotations

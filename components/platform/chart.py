@@ -1,6 +1,6 @@
 """Facts about the Astronomer chart that the program depends on: the one place each is written.
 
-Source: astronomer/astronomer v2.1.0 (see README, "The chart").
+Source: astronomer/astronomer v2.1.0 (see docs/DEVELOPING.md, "The platform (both clouds)").
 """
 
 from __future__ import annotations
