@@ -172,3 +172,9 @@ def test_every_relative_link_lands(doc):
         if not path.exists() or (anchor and path.suffix == ".md" and anchor not in anchors(path)):
             broken.append(target)
     assert not broken, f"{doc.name}: {broken}"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_code_block_is_closed(doc):
+    fences = re.findall(r"^\s*```", doc.read_text(), flags=re.M)
+    assert len(fences) % 2 == 0, f"{doc.name}: a code block is never closed"
