@@ -57,6 +57,9 @@ if settings.backups is not None and foundation.backup_storage is not None:
     if velero.restore_backup is not None:
         # What `cluster.restored.backup` records once the restore completed.
         pulumi.export("deployments_restore_backup", velero.restore_backup)
+    if velero.restored is not None:
+        # When the record of a completed restore (cluster.restored) can go.
+        pulumi.export("deployments_restored", velero.restored)
 
 # Deployments restored from another stack's backups still point at that stack's database: the
 # repoint Job rewrites the hosts `cluster.restore.previousDatabaseHosts` names, too.

@@ -123,7 +123,7 @@ def test_chart_version_and_what_its_defaults_would_do():
 def test_plugin_is_the_clouds_and_pinned(storage):
     [plugin] = velero_values(storage)["initContainers"]
     assert plugin["image"] == PLUGIN_IMAGES[storage.provider]
-    assert plugin["image"].rsplit(":", 1)[1] == "v1.14.0"  # an exact tag, never latest
+    assert plugin["image"].rsplit(":", 1)[1] == "v1.14.2"  # an exact tag, never latest
     assert velero_values(storage)["serviceAccount"]["server"]["annotations"] == dict(
         storage.service_account_annotations
     )

@@ -134,6 +134,10 @@ class BackupSettings:
     source_kms_key_arn: str | None = None
     # The backup a completed, recorded restore took (cluster.restored): no Restore is declared.
     restored_backup: str | None = None
+    # Its bucket when another stack's (read by the deployer to say when the record can go; Velero
+    # keeps no grant there once the restore is recorded).
+    restored_source_bucket: str | None = None
+    restored_source_region: str | None = None
 
     @property
     def ttl(self) -> str:
@@ -231,4 +235,6 @@ def parse_backups(
         source_region=restore["source_region"] if restore else None,
         source_kms_key_arn=restore["source_kms_key_arn"] if restore else None,
         restored_backup=restored["backup"] if restored else None,
+        restored_source_bucket=restored["source_bucket"] if restored else None,
+        restored_source_region=restored["source_region"] if restored else None,
     )

@@ -39,9 +39,9 @@ from .velero_chart import (
     WAIT_FOR,
     BackupReader,
     BackupStorage,
-    NoBackupToRestore,
     backup_location_spec,
     find_backup,
+    record_status,
     resource_policy,
     restore_failure,
     restore_name,
@@ -198,6 +198,11 @@ class Velero(pulumi.ComponentResource):
             self.platform_dependencies = [checked]
             after_restore.append(checked)
 
+        # A recorded restore declares nothing; what it still stands for is read from its bucket.
+        self.restored: pulumi.Output[str] | None = None
+        if args.settings.restored_backup and args.reader:
+            self.restored = self._record(args, storage)
+
         # After a restore, never before: a new schedule backs up at once, and an empty backup
         # would become the `latest` a retried restore reads.
         self.schedule = VeleroObject(
@@ -213,7 +218,18 @@ class Velero(pulumi.ComponentResource):
                 "schedule": SCHEDULE_NAME,
                 "restore": self.restore_name,
                 "restore_backup": self.restore_backup,
+                "restored": self.restored,
             }
+        )
+
+    def _record(self, args: VeleroArgs, storage: pulumi.Output[BackupStorage]) -> pulumi.Output[str]:
+        settings, reader, backup = args.settings, args.reader, args.settings.restored_backup
+        assert reader and backup
+        source = settings.restored_source_bucket
+        bucket: pulumi.Input[str] = source or storage.apply(lambda s: s.bucket)
+        region = settings.restored_source_region if source else settings.location
+        return pulumi.Output.from_input(bucket).apply(
+            lambda name: record_status(reader, backup, name, region, config_stack.utc_now())
         )
 
     def _chosen_backup(self, args: VeleroArgs, storage: pulumi.Output[BackupStorage]) -> pulumi.Output[str]:
@@ -229,8 +245,6 @@ class Velero(pulumi.ComponentResource):
         def choose(name: str) -> str:
             now = config_stack.utc_now()
             record, skipped = find_backup(reader, wanted, name, region, now)
-            if record.name == settings.restored_backup:
-                raise NoBackupToRestore(f"cluster.restore: {record.name} was restored already (cluster.restored)")
             passed = f"; newer ones passed over: {'; '.join(skipped)}" if skipped else ""
             pulumi.log.info(f"deployments restore: {record.describe(now)} from bucket {name}{passed}", resource=self)
             return record.name

@@ -30,12 +30,17 @@ VELERO_RELEASE_NAME = "velero"
 VELERO_SERVICE_ACCOUNT = "velero"
 VELERO_API_VERSION = "velero.io/v1"
 
-# The object-store plugin of each cloud, pinned to the release Velero's own upgrade guide pairs
-# with 1.18 (site/content/docs/main/upgrade-to-1.18.md: velero-plugin-for-aws:v1.14.0; the GCP
-# plugin is released in step). The chart copies plugins from init containers into /target.
+# The object-store plugin of each cloud: the newest final release of the v1.14 line, the one the
+# plugins' own READMEs pair with Velero v1.18.x (velero-io/velero-plugin-for-gcp|aws, README.md
+# "Compatibility"). Tags v1.14.2 (gcp d1d8fedb463b6cfcf8b9e6a014afd75a69ccd3ee, aws
+# 5463822fd77bc1c2a1151ee76c830ad979ff2781, June 2026) carry dependency CVE fixes over v1.14.0 and
+# v1.14.1; the repositories' push workflow (.github/workflows/push.yml) publishes `velero/<plugin>:<tag>`
+# on a tag. Pinned by tag: no source reachable here states the images' digests, and a digest is
+# never invented (`crane digest velero/velero-plugin-for-gcp:v1.14.2` gives it, to pin).
+# The chart copies plugins from init containers into /target.
 PLUGIN_IMAGES = {
-    "gcp": "velero/velero-plugin-for-gcp:v1.14.0",
-    "aws": "velero/velero-plugin-for-aws:v1.14.0",
+    "gcp": "velero/velero-plugin-for-gcp:v1.14.2",
+    "aws": "velero/velero-plugin-for-aws:v1.14.2",
 }
 
 # The BackupStorageLocation the program declares (the chart's own is off: `backupsEnabled: false`),
@@ -346,6 +351,19 @@ def choose_backup(
         f"cluster.restore.backup: {what} is not in bucket {bucket} ({seen}). Nothing was restored: "
         "name another backup (`velero backup get`, or the bucket's backups/ folder) or another sourceBucket"
     )
+
+
+def record_status(reader: BackupReader, backup: str, bucket: str, region: str | None, now: datetime) -> str:
+    """What a recorded restore (cluster.restored) still means: while its backup exists Velero keeps
+    the Restore object; when the backup expires Velero deletes both (backup_deletion_controller.go:373-393),
+    and the record has nothing left to stand for."""
+    if backup not in backup_names(reader.list_keys(bucket, region)):
+        return f"backup {backup} is gone from bucket {bucket} (expired): `cluster.restored` can go"
+    record = parse_backup_metadata(backup, reader.read(bucket, region, backup_metadata_key(backup)))
+    until = record.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if record.expires else "its expiration"
+    if record.expires is not None and record.expires <= now:
+        return f"backup {backup} expired at {until}: `cluster.restored` can go"
+    return f"backup {backup} (restored; declares nothing) is kept until {until}: `cluster.restored` can go after that"
 
 
 def find_backup(
