@@ -250,6 +250,7 @@ def test_a_failed_restore_stops_the_run_with_velero_s_phase_and_counts():
             NonCallableMock(spec=VeleroObject),
             "r",
             {"phase": "FailedValidation", "validationErrors": ["No backups found for schedule"]},
+            "astronomer",
         )
     assert restore_failure("r", {"phase": "Completed"}) is None
     assert restore_failure("r", None) is None  # preview: not known yet

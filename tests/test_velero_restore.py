@@ -22,6 +22,7 @@ from components.platform.velero_chart import (
     find_backup,
     parse_backup_metadata,
     record_status,
+    restore_failure,
     restore_spec,
     velero_service_account,
     why_not_restorable,
@@ -198,6 +199,20 @@ def test_the_restore_brings_back_deployment_namespaces_only_and_no_cluster_scope
     assert restore.input("spec.includedNamespaces") == ["astronomer-*"]
 
 
+def test_a_failed_restore_says_how_to_retry_from_clean_namespaces():
+    """Velero restores a volume's data only into a pod it creates (velero v1.18.1
+    pkg/restore/restore.go:1733-1740, restorePodVolumeBackups after the pod's creation) and leaves
+    existing objects alone (existingResourcePolicy none): a retry over the first attempt's pods could
+    report Completed with empty DAG volumes. The failure says how to start clean: delete the
+    Restore (its finalizer removes its files: restore_controller.go:722-752), delete the deployment
+    namespaces (never the platform's: `<platform>-` prefix), refresh so the program declares it anew."""
+    message = restore_failure("astronomer-deployments-latest", {"phase": "PartiallyFailed"}, "astronomer")
+    assert message is not None
+    assert "`velero restore delete astronomer-deployments-latest --confirm`" in message
+    assert "grep '^namespace/astronomer-' | xargs -r kubectl delete --wait" in message
+    assert "`pulumi up --refresh`" in message
+
+
 # ---- the grants of a restore from another stack's bucket ----------------------------------------
 
 
@@ -341,3 +356,23 @@ def _config(cluster: dict) -> dict[str, str]:
 
     config, _ = stack_config("gcp")
     return {**config, **TLS_SECRETS, "astronomer-dr:cluster": json.dumps(cluster)}
+
+
+def test_the_restore_guide_documents_every_key_and_the_retry_the_program_prints():
+    from pathlib import Path
+
+    from components.config.backups import CLUSTER_RESTORE_FIELDS, CLUSTER_RESTORED_FIELDS
+    from components.platform.velero_chart import PLUGIN_IMAGES, retry_steps
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "DEPLOYMENTS-RESTORE.md").read_text()
+    for fields in (CLUSTER_RESTORE_FIELDS["restore"].fields, CLUSTER_RESTORED_FIELDS["restored"].fields):
+        assert fields is not None
+        for key in fields:
+            assert f"`{key}`" in guide, key
+    for command in retry_steps("astronomer-deployments-latest", "astronomer").split("`")[1::2]:
+        if command != "pulumi up --refresh":
+            assert command in guide, command
+    for image in PLUGIN_IMAGES.values():
+        assert image in guide
+    for output in ("deployments_restore_backup", "deployments_restored"):
+        assert f"`{output}`" in guide

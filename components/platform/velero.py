@@ -194,7 +194,9 @@ class Velero(pulumi.ComponentResource):
                 ),
             )
             # Resolves to the Restore only if it completed: what depends on it never starts otherwise.
-            checked = restore.status.apply(lambda status: _checked(restore, restore_id, status))
+            checked = restore.status.apply(
+                lambda status: _checked(restore, restore_id, status, args.platform.namespace)
+            )
             self.platform_dependencies = [checked]
             after_restore.append(checked)
 
@@ -252,8 +254,8 @@ class Velero(pulumi.ComponentResource):
         return pulumi.Output.from_input(bucket).apply(choose)
 
 
-def _checked(restore: VeleroObject, name: str, status: dict | None) -> VeleroObject:
-    why = restore_failure(name, status)
+def _checked(restore: VeleroObject, name: str, status: dict | None, platform_namespace: str) -> VeleroObject:
+    why = restore_failure(name, status, platform_namespace)
     if why:
         raise RestoreFailed(why)
     return restore

@@ -379,7 +379,19 @@ def find_backup(
     return choose_backup(wanted, records, now, bucket)
 
 
-def restore_failure(name: str, status: Mapping[str, Any] | None) -> str | None:
+def retry_steps(name: str, platform_namespace: str) -> str:
+    """How to retry a failed restore. Velero restores a pod's volume data only into pods it creates
+    (velero v1.18.1 pkg/restore/restore.go:1733-1740) and skips what exists (existingResourcePolicy
+    none), so a retry into the first attempt's namespaces could complete with empty volumes: it starts
+    from no deployment namespace, and a new Restore (the failed one deleted, a refresh forgets it)."""
+    return (
+        f"to retry, start from clean deployment namespaces: `velero restore delete {name} --confirm`, "
+        f"`kubectl get namespaces -o name | grep '^namespace/{platform_namespace}-' | xargs -r kubectl delete --wait`, "
+        'then `pulumi up --refresh` (docs/DEPLOYMENTS-RESTORE.md, "A retry")'
+    )
+
+
+def restore_failure(name: str, status: Mapping[str, Any] | None, platform_namespace: str | None = None) -> str | None:
     """None when the restore completed (or its status is not known yet, in a preview); else why not."""
     if not status or not status.get("phase"):
         return None
@@ -397,6 +409,8 @@ def restore_failure(name: str, status: Mapping[str, Any] | None) -> str | None:
     if status.get("validationErrors"):
         parts.append("validation errors: " + "; ".join(status["validationErrors"]))
     parts.append(f"see `velero restore describe {name} --details` and `velero restore logs {name}`")
+    if platform_namespace:
+        parts.append(retry_steps(name, platform_namespace))
     return ". ".join(parts)
 
 
