@@ -484,14 +484,14 @@ def test_a_restore_from_another_stacks_bucket_reads_it_and_writes_only_its_own_f
         statements = json.loads(
             evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-backups-irsa-source").input("policy")
         )["Statement"]
-        grants = {
+        allowed = {
             (a, r)
             for s in statements
             for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
             for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
         }
         bucket, key = "arn:aws:s3:::acme-other-backups", f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other"
-        assert grants == {
+        assert allowed == {
             ("s3:ListBucket", bucket),
             ("s3:GetObject", f"{bucket}/*"),
             ("s3:PutObject", f"{bucket}/restores/*"),

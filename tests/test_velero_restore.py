@@ -31,7 +31,7 @@ from components.schema import ConfigError
 from tests.conftest import TLS_SECRETS
 from tests.test_restore import committed
 from tests.test_velero import LOCATION, RELEASE, RESTORE, SCHEDULE, assert_valid_spec, closed, crd, from_another_stack
-from tools.offline import evaluate
+from tools.offline import Evaluation, evaluate
 from tools.offline.backups import (
     empty_backup,
     expired_backup,
@@ -282,7 +282,7 @@ def test_gke_velero_principals_differ_per_cluster():
 # ---- the life cycle: declared -> completed -> recorded -> a refresh restores nothing again -------
 
 
-def _with(stack: str, **cluster) -> object:
+def _with(stack: str, **cluster) -> Evaluation:
     return evaluate(
         stack,
         secrets=TLS_SECRETS,
