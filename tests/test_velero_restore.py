@@ -343,6 +343,16 @@ def test_a_record_refuses_a_second_restore_and_latest():
         parse_settings(_config({**base, "restored": {"backup": "latest"}}), "gcp", now=NOW)
 
 
+def test_an_aws_record_keeps_its_bucket_s_region():
+    """The record's bucket is read in its region (S3 answers another region's bucket with a redirect)."""
+    from tools.offline import stack_config
+
+    config, _ = stack_config("aws")
+    cluster = {**committed("aws", "cluster"), "restored": {"backup": good_backup(NOW), "sourceBucket": "acme-b"}}
+    with pytest.raises(ConfigError, match=r"cluster.restored.sourceRegion: required on AWS with sourceBucket"):
+        parse_settings({**config, **TLS_SECRETS, "astronomer-dr:cluster": json.dumps(cluster)}, "aws", now=NOW)
+
+
 def test_record_status_reads_the_expiration():
     objects = fixture_bucket(NOW)
     assert "can go after" in record_status(reader_of(objects), good_backup(NOW), "b", None, NOW)

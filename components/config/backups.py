@@ -222,6 +222,12 @@ def parse_backups(
             if restore[field_name]:
                 problems.add(f"{PROJECT}:cluster.restore.{key_name}", "only applies on AWS")
                 return None
+    if restored and restored["source_bucket"] and cloud == "aws" and not restored["source_region"]:
+        problems.add(
+            f"{PROJECT}:cluster.restored.sourceRegion",
+            "required on AWS with sourceBucket (keep the keys of the `restore` block it was renamed from)",
+        )
+        return None
     if restore and not restore["source_bucket"] and (restore["source_region"] or restore["source_kms_key_arn"]):
         problems.add(f"{PROJECT}:cluster.restore.sourceBucket", "required with sourceRegion / sourceKmsKeyArn")
         return None
