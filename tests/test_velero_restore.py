@@ -111,8 +111,10 @@ def declared(stack: str):
 def test_offline_latest_restores_the_newest_backup_holding_the_deployments(stack):
     """End to end with the storage invokes answered as the clouds do (tools/offline/backups.py: an
     expired, a good, a newer empty backup): the Restore names the good backup (`backupName`, never
-    `scheduleName`), and the stack exports it. GCS: objects list with a match glob, then the
-    object's content; S3: the `backups/` common prefixes, then the object with `download_body`
+    `scheduleName`), and the stack exports it. GCS: objects list with a match glob, every page
+    (hashicorp/terraform-provider-google-beta v7.45.0
+    google-beta/services/storage/data_source_google_storage_bucket_objects.go:86-119), then the
+    object's content as text (data_source_storage_bucket_object_content.go:96-103); S3: the `backups/` common prefixes, then the object with `download_body`
     (the plugin uploads without a Content-Type, so the provider leaves `body` empty otherwise:
     pulumi_aws/s3/get_object.py docstring)."""
     evaluation = declared(stack)
