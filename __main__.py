@@ -37,6 +37,12 @@ velero = None
 if settings.backups is not None and foundation.backup_storage is not None:
     from components.platform.velero import Velero, VeleroArgs
 
+    # How a declared restore reads the bucket it restores from (the cloud's storage invokes).
+    if settings.cloud == "aws":
+        from components.aws.backups import S3_BACKUPS as backup_reader
+    else:
+        from components.gcp.backups import GCS_BACKUPS as backup_reader
+
     velero = Velero(
         "velero",
         VeleroArgs(
@@ -44,9 +50,16 @@ if settings.backups is not None and foundation.backup_storage is not None:
             platform=settings.platform,
             storage=foundation.backup_storage,
             kubernetes_provider=foundation.kubernetes_provider,
+            reader=backup_reader,
             depends_on=foundation.backup_dependencies,
         ),
     )
+    if velero.restore_backup is not None:
+        # What `cluster.restored.backup` records once the restore completed.
+        pulumi.export("deployments_restore_backup", velero.restore_backup)
+    if velero.restored is not None:
+        # When the record of a completed restore (cluster.restored) can go.
+        pulumi.export("deployments_restored", velero.restored)
 
 # Deployments restored from another stack's backups still point at that stack's database: the
 # repoint Job rewrites the hosts `cluster.restore.previousDatabaseHosts` names, too.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest.mock import NonCallableMock
@@ -39,6 +40,7 @@ from components.platform.velero_chart import (
 from tests.conftest import committed_stack, said
 from tests.test_restore import evaluated
 from tools.offline import MOCK_AWS_ACCOUNT
+from tools.offline.backups import good_backup
 
 FACTS = Path(__file__).parent / "velero"
 CHART_DIR = FACTS / f"velero-{VELERO_CHART_VERSION}"
@@ -121,7 +123,7 @@ def test_chart_version_and_what_its_defaults_would_do():
 def test_plugin_is_the_clouds_and_pinned(storage):
     [plugin] = velero_values(storage)["initContainers"]
     assert plugin["image"] == PLUGIN_IMAGES[storage.provider]
-    assert plugin["image"].rsplit(":", 1)[1] == "v1.14.0"  # an exact tag, never latest
+    assert plugin["image"].rsplit(":", 1)[1] == "v1.14.2"  # an exact tag, never latest
     assert velero_values(storage)["serviceAccount"]["server"]["annotations"] == dict(
         storage.service_account_annotations
     )
@@ -175,16 +177,14 @@ def test_ttl_follows_retention_days():
     assert schedule_spec(BackupSettings("30 2 * * *", 14, "US"), "astronomer")["template"]["ttl"] == "336h0m0s"
 
 
-@pytest.mark.parametrize("backup", ["latest", "astronomer-deployments-20261120093000"])
-def test_restore_matches_the_crd(backup):
-    """velero.io_restores.yaml: exactly one of backupName and scheduleName (restore_controller.go:
-    with scheduleName, Velero takes the most recent completed backup of that schedule)."""
-    spec = restore_spec(backup)
+def test_restore_matches_the_crd_and_names_its_backup():
+    """velero.io_restores.yaml; exactly one of backupName and scheduleName (velero v1.18.1
+    pkg/controller/restore_controller.go:338-342). The program always names the backup: with
+    scheduleName Velero takes the newest Completed backup (restore_controller.go:367-388, 443-463),
+    an empty one included."""
+    spec = restore_spec("astronomer-deployments-20261120093000", "astronomer")
     assert_valid_spec("Restore", spec)
-    if backup == "latest":
-        assert spec["scheduleName"] == SCHEDULE_NAME and "backupName" not in spec
-    else:
-        assert spec["backupName"] == backup and "scheduleName" not in spec
+    assert spec["backupName"] == "astronomer-deployments-20261120093000" and "scheduleName" not in spec
 
 
 def test_restore_phases_and_status_fields_are_velero_s():
@@ -250,6 +250,7 @@ def test_a_failed_restore_stops_the_run_with_velero_s_phase_and_counts():
             NonCallableMock(spec=VeleroObject),
             "r",
             {"phase": "FailedValidation", "validationErrors": ["No backups found for schedule"]},
+            "astronomer",
         )
     assert restore_failure("r", {"phase": "Completed"}) is None
     assert restore_failure("r", None) is None  # preview: not known yet
@@ -300,7 +301,9 @@ def test_gcp_velero_identity_is_keyless_and_scoped_to_the_bucket():
         f"serviceAccount:{email}"
     }
     identity = evaluation.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-backups-workload-identity")
-    assert identity.input("member") == "serviceAccount:acme-astronomer-prod.svc.id.goog[velero/velero]"
+    # Per cluster (item 2 of issue 19): another cluster's Velero in the project is another principal.
+    cluster = evaluation.one("gcp:container/cluster:Cluster").input("name")
+    assert identity.input("member") == f"serviceAccount:acme-astronomer-prod.svc.id.goog[velero/velero-{cluster}]"
     assert identity.input("role") == "roles/iam.workloadIdentityUser"
     sign = evaluation.one("gcp:serviceaccount/iAMMember:IAMMember", "astro-gcp-backups-sign")
     assert sign.input("member") == f"serviceAccount:{email}"  # only on itself
@@ -312,6 +315,7 @@ def test_gcp_velero_identity_is_keyless_and_scoped_to_the_bucket():
     ]
     values = evaluation.one(RELEASE, "velero-release").input("values")
     assert values["serviceAccount"]["server"]["annotations"] == {"iam.gke.io/gcp-service-account": email}
+    assert values["serviceAccount"]["server"]["name"] == f"velero-{cluster}"
     location = evaluation.one(LOCATION)
     assert (
         location.input("spec.config") == {"serviceAccount": email}
@@ -401,13 +405,13 @@ def test_schedule_follows_the_config():
     assert evaluation.one("gcp:storage/bucket:Bucket", "astro-gcp-backups").input("location") == "NAM4"
 
 
-@pytest.mark.parametrize("stack,backup", [("gcp", "latest"), ("aws", "astronomer-deployments-20261120093000")])
+@pytest.mark.parametrize("stack,backup", [("gcp", "latest"), ("aws", good_backup(datetime.now(UTC)))])
 def test_a_declared_restore_runs_after_velero_read_the_bucket_and_before_the_platform(stack, backup):
     evaluation = from_another_stack(stack)
     restore = evaluation.one(RESTORE)
     assert restore.input("metadata.namespace") == "velero" and restore.input("metadata.name") == restore_name(backup)
     assert restore.input("metadata.annotations") == {"pulumi.com/waitFor": RESTORE_WAIT_FOR}
-    assert restore.input("spec") == restore_spec(backup)
+    assert restore.input("spec") == restore_spec(good_backup(datetime.now(UTC)), "astronomer")
     # Velero -> its location, synced -> the Restore -> the Schedule and the Astronomer release.
     assert evaluation.one(LOCATION, "velero-location").urn in restore.dependencies
     assert restore.urn in evaluation.one(SCHEDULE).dependencies
@@ -438,9 +442,14 @@ def test_the_database_host_is_an_output():
 
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
-def test_a_restore_from_another_stacks_bucket_reads_it_only(stack):
+def test_a_restore_from_another_stacks_bucket_reads_it_and_writes_only_its_own_files(stack):
     """cluster.restore.sourceBucket: a second, ReadOnly BackupStorageLocation (velero.io_backupstoragelocations.yaml
-    accessMode enum) the Restore waits on, and read-only grants on that bucket alone."""
+    accessMode enum) the Restore waits on. Velero still writes the restore's log and results into the
+    backup's location when the restore ends (velero v1.18.1 pkg/controller/restore_controller.go:638,
+    771, 791, 811, 831; a failed upload is a Velero error: PartiallyFailed) and its finalizer deletes
+    them (restore_controller.go:722-752, pkg/persistence/object_store.go:584-600), all under
+    `restores/<restore>/` (pkg/persistence/object_store_layout.go:38-39, 68-70, 100-114). So: read
+    everything, write and delete under `restores/` only, never under `backups/`."""
     evaluation = from_another_stack(stack)
     source = evaluation.one(LOCATION, "velero-source")
     spec = source.input("spec")
@@ -450,10 +459,6 @@ def test_a_restore_from_another_stacks_bucket_reads_it_only(stack):
         and spec["default"] is False
         and spec["objectStorage"] == {"bucket": "acme-other-backups"}
     )
-    assert (
-        "ReadOnly"
-        in crd("BackupStorageLocation")["openAPIV3Schema"]["properties"]["spec"]["properties"]["accessMode"]["enum"]
-    )
     assert source.urn in evaluation.one(RESTORE).dependencies
     if stack == "gcp":
         grants = [
@@ -461,14 +466,40 @@ def test_a_restore_from_another_stacks_bucket_reads_it_only(stack):
             for g in evaluation.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
             if g.input("bucket") == "acme-other-backups"
         ]
-        assert {g.input("role") for g in grants} == {"roles/storage.objectViewer", "roles/storage.legacyBucketReader"}
+        unconditional = {g.input("role") for g in grants if not g.input("condition")}
+        assert unconditional == {"roles/storage.objectViewer", "roles/storage.legacyBucketReader"}
+        [restores] = [g for g in grants if g.input("condition")]
+        assert restores.input("role") == "roles/storage.objectUser"
+        assert restores.input("condition.expression") == (
+            'resource.name.startsWith("projects/_/buckets/acme-other-backups/objects/restores/")'
+        )
+        # Member resources only: none replaces the other stack's bucket policy.
+        assert not evaluation.of_type("gcp:storage/bucketIAMPolicy:BucketIAMPolicy")
+        assert not evaluation.of_type("gcp:storage/bucketIAMBinding:BucketIAMBinding")
     else:
-        assert spec["config"] == {"region": "us-east-2"}
+        assert spec["config"] == {
+            "region": "us-east-2",
+            "kmsKeyId": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other",
+        }
         statements = json.loads(
             evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-backups-irsa-source").input("policy")
         )["Statement"]
-        actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
-        assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt"}
+        allowed = {
+            (a, r)
+            for s in statements
+            for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+            for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        }
+        bucket, key = "arn:aws:s3:::acme-other-backups", f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other"
+        assert allowed == {
+            ("s3:ListBucket", bucket),
+            ("s3:GetObject", f"{bucket}/*"),
+            ("s3:PutObject", f"{bucket}/restores/*"),
+            ("s3:DeleteObject", f"{bucket}/restores/*"),
+            ("s3:AbortMultipartUpload", f"{bucket}/restores/*"),
+            ("kms:Decrypt", key),
+            ("kms:GenerateDataKey", key),
+        }
         assert (
             evaluation.outputs["backups_kms_key_arn"] == AWS_KEY_ARN
             and evaluation.outputs["backups_region"] == "us-west-2"
@@ -479,7 +510,7 @@ def from_another_stack(stack: str):
     """A stack restoring another stack's deployments: its bucket, its database host, and a restored database."""
     from tests.test_restore import AT
 
-    backup = {"gcp": "latest", "aws": "astronomer-deployments-20261120093000"}[stack]
+    backup = {"gcp": "latest", "aws": good_backup(datetime.now(UTC))}[stack]
     restore = {"backup": backup, "sourceBucket": "acme-other-backups", "previousDatabaseHosts": ["10.250.0.9"]}
     if stack == "aws":
         restore |= {

@@ -8,15 +8,23 @@ bucket is separate from the registry's and lives in `backups.location` (default
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_aws import iam
+from pulumi_aws import iam, s3
 from pulumi_aws.get_caller_identity import get_caller_identity_output
 from pulumi_aws.provider import Provider as AwsProvider
 
 from ..config import BackupSettings
-from ..platform.velero_chart import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStorage
+from ..platform.velero_chart import (
+    BACKUPS_PREFIX,
+    RESTORES_PREFIX,
+    VELERO_NAMESPACE,
+    VELERO_SERVICE_ACCOUNT,
+    BackupReader,
+    BackupStorage,
+)
 from .buckets import bucket_name, private_bucket
 from .iam import policy_document, service_account_role
 
@@ -34,6 +42,49 @@ OBJECT_ACTIONS = (
 # SSE-KMS with the location's `kmsKeyId`: a data key to write, decrypt to read.
 KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 NONCURRENT_DAYS = 30
+# Another stack's bucket, restored from: list it and read every object (the backups); write and
+# delete only under `restores/`, where a restore uploads its log and results and whence its
+# finalizer deletes them (velero v1.18.1 pkg/controller/restore_controller.go:638, 722-752); the
+# plugin's upload may be multipart. Its key: decrypt the backups, a data key for the restore's files.
+SOURCE_READ_ACTIONS = ("s3:GetObject",)
+SOURCE_RESTORES_ACTIONS = ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+SOURCE_KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+# S3 lists at most 1,000 keys a page; the data source pages up to this many (a year of hourly backups).
+MAX_BACKUPS_LISTED = 10_000
+
+
+def _list_keys(bucket: str, region: str | None) -> list[str]:
+    found = s3.get_objects(
+        bucket=bucket, prefix=BACKUPS_PREFIX, delimiter="/", max_keys=MAX_BACKUPS_LISTED, region=region
+    )
+    return list(found.common_prefixes)
+
+
+def _read(bucket: str, region: str | None, key: str) -> str:
+    # `download_body`: the body whatever the Content-Type (the plugin sets none, so `body` would be empty).
+    found = s3.get_object(bucket=bucket, key=key, region=region, download_body="true")
+    return base64.b64decode(found.body_base64 or "").decode()
+
+
+# S3 through the provider's data sources (aws_s3_objects, aws_s3_object).
+S3_BACKUPS = BackupReader(list_keys=_list_keys, read=_read)
+
+
+def source_policy_statements(bucket: str, key_arn: str) -> list[iam.GetPolicyDocumentStatementArgs]:
+    """Velero's grants on another stack's bucket and key: read the backups, write a restore's files."""
+    statement = iam.GetPolicyDocumentStatementArgs
+    arn = f"arn:aws:s3:::{bucket}"
+    return [
+        statement(sid="SourceBucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[arn]),
+        statement(sid="SourceObjects", effect="Allow", actions=list(SOURCE_READ_ACTIONS), resources=[f"{arn}/*"]),
+        statement(
+            sid="SourceRestoreFiles",
+            effect="Allow",
+            actions=list(SOURCE_RESTORES_ACTIONS),
+            resources=[f"{arn}/{RESTORES_PREFIX}*"],
+        ),
+        statement(sid="SourceKey", effect="Allow", actions=list(SOURCE_KMS_ACTIONS), resources=[key_arn]),
+    ]
 
 
 @dataclass
@@ -101,36 +152,19 @@ class BackupBucket(pulumi.ComponentResource):
         )
 
         self.grants = [policy]
-        # A restore from another stack's bucket: read it and decrypt with its key, nothing more.
+        # A restore from another stack's bucket: an identity policy of this stack's role (IAM
+        # evaluates it with the bucket's policy, which only refuses plain HTTP), so nothing is set
+        # on the other stack's bucket or key.
         if args.settings.source_bucket:
-            source_arn = f"arn:aws:s3:::{args.settings.source_bucket}"
             source_key_arn = args.settings.source_kms_key_arn
             assert source_key_arn, "cluster.restore.sourceKmsKeyArn: the config refuses sourceBucket on AWS without it"
-            statement = iam.GetPolicyDocumentStatementArgs
             self.grants.append(
                 iam.RolePolicy(
                     f"{name}-irsa-source",
                     name="velero-source-backups",
                     role=role.id,
                     policy=policy_document(
-                        [
-                            statement(
-                                sid="SourceBucket", effect="Allow", actions=list(BUCKET_ACTIONS), resources=[source_arn]
-                            ),
-                            statement(
-                                sid="SourceObjects",
-                                effect="Allow",
-                                actions=["s3:GetObject"],
-                                resources=[f"{source_arn}/*"],
-                            ),
-                            statement(
-                                sid="SourceKey",
-                                effect="Allow",
-                                actions=["kms:Decrypt"],
-                                resources=[source_key_arn],
-                            ),
-                        ],
-                        invoke,
+                        source_policy_statements(args.settings.source_bucket, source_key_arn), invoke
                     ),
                     opts=child,
                 )

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from .. import provider_config
 from ..schema import Field, Problems, at_least, between, cidr_list, cidr_prefix, kubernetes_version, matches, utc_time
-from .backups import BACKUPS_FIELDS, CLUSTER_RESTORE_FIELDS
+from .backups import BACKUPS_FIELDS, CLUSTER_RESTORE_FIELDS, CLUSTER_RESTORED_FIELDS
 from .regions import AWS_BACKUP_REPLICA_REGIONS, aws_region
 from .restores import DatabaseTopology, check_promoted, check_topology, restore_fields, topology_fields
 from .shared import (
@@ -204,6 +204,7 @@ AWS_CLUSTER_FIELDS: dict[str, Field] = {
         check=iam_principal_arns,
     ),
     **CLUSTER_RESTORE_FIELDS,
+    **CLUSTER_RESTORED_FIELDS,
 }
 
 AWS_NETWORK_FIELDS: dict[str, Field] = {

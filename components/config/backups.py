@@ -86,6 +86,36 @@ CLUSTER_RESTORE_FIELDS: dict[str, Field] = {
 }
 
 
+def recorded_backup_name(v: str) -> str | None:
+    if v == LATEST_BACKUP:
+        return "must name the backup the restore took (`pulumi stack output deployments_restore_backup`), not `latest`"
+    return velero_backup_name(v)
+
+
+# A completed restore, recorded (as `database.promoted` records an applied database restore): the
+# program declares no Restore for it, so nothing restores again when Velero deletes the Restore
+# object with its expired backup (velero v1.18.1 pkg/controller/backup_deletion_controller.go:373-393)
+# and a `pulumi up --refresh` finds it gone.
+CLUSTER_RESTORED_FIELDS: dict[str, Field] = {
+    "restored": Field(
+        "object",
+        "a completed deployments restore, recorded: rename the applied `restore` block to `restored` and set `backup` to the backup it took; declares nothing",
+        default=None,
+        fields={
+            "backup": Field(
+                "str",
+                "the backup the restore took (`pulumi stack output deployments_restore_backup`)",
+                check=recorded_backup_name,
+            ),
+            "sourceBucket": Field("str", "the bucket it came from, if another stack's", default=None),
+            "sourceRegion": Field("str", "AWS: the region of sourceBucket", default=None),
+            "sourceKmsKeyArn": Field("str", "AWS: the KMS key of sourceBucket", default=None),
+            "previousDatabaseHosts": Field("list[str]", "the hosts the restore repointed", default=()),
+        },
+    ),
+}
+
+
 @dataclass(frozen=True)
 class BackupSettings:
     """Velero backups of the Airflow deployment namespaces, and the declared restore, if any."""
@@ -102,6 +132,12 @@ class BackupSettings:
     source_bucket: str | None = None
     source_region: str | None = None
     source_kms_key_arn: str | None = None
+    # The backup a completed, recorded restore took (cluster.restored): no Restore is declared.
+    restored_backup: str | None = None
+    # Its bucket when another stack's (read by the deployer to say when the record can go; Velero
+    # keeps no grant there once the restore is recorded).
+    restored_source_bucket: str | None = None
+    restored_source_region: str | None = None
 
     @property
     def ttl(self) -> str:
@@ -115,7 +151,17 @@ def parse_backups(
     """The backups settings; takes `restore` out of the cluster object (it is not a cluster setting)."""
     cluster, raw = objects.get("cluster"), objects.get("backups")
     restore = cluster.pop("restore", None) if cluster else None
+    restored = cluster.pop("restored", None) if cluster else None
     if raw is None:
+        return None
+    if restore and restored:
+        problems.add(
+            f"{PROJECT}:cluster.restored",
+            f"records the restore of {restored['backup']}, already applied to this cluster: remove `restore` "
+            "(a second restore into the same cluster finds the deployments there and restores no volume data), "
+            "or, to restore again, first empty the deployment namespaces (docs/DEPLOYMENTS-RESTORE.md, "
+            '"A retry") and remove `restored`',
+        )
         return None
     key = f"{PROJECT}:backups.location"
     location = raw["location"]
@@ -176,6 +222,12 @@ def parse_backups(
             if restore[field_name]:
                 problems.add(f"{PROJECT}:cluster.restore.{key_name}", "only applies on AWS")
                 return None
+    if restored and restored["source_bucket"] and cloud == "aws" and not restored["source_region"]:
+        problems.add(
+            f"{PROJECT}:cluster.restored.sourceRegion",
+            "required on AWS with sourceBucket (keep the keys of the `restore` block it was renamed from)",
+        )
+        return None
     if restore and not restore["source_bucket"] and (restore["source_region"] or restore["source_kms_key_arn"]):
         problems.add(f"{PROJECT}:cluster.restore.sourceBucket", "required with sourceRegion / sourceKmsKeyArn")
         return None
@@ -188,4 +240,7 @@ def parse_backups(
         source_bucket=restore["source_bucket"] if restore else None,
         source_region=restore["source_region"] if restore else None,
         source_kms_key_arn=restore["source_kms_key_arn"] if restore else None,
+        restored_backup=restored["backup"] if restored else None,
+        restored_source_bucket=restored["source_bucket"] if restored else None,
+        restored_source_region=restored["source_region"] if restored else None,
     )

@@ -23,7 +23,7 @@ from ..schema import (
     overlapping,
     utc_time,
 )
-from .backups import BACKUPS_FIELDS, CLUSTER_RESTORE_FIELDS
+from .backups import BACKUPS_FIELDS, CLUSTER_RESTORE_FIELDS, CLUSTER_RESTORED_FIELDS
 from .regions import GCS_MULTI_REGIONS, default_backup_location, gcs_location
 from .restores import DatabaseTopology, check_promoted, check_topology, restore_fields, topology_fields
 from .shared import (
@@ -173,6 +173,7 @@ GCP_CLUSTER_FIELDS: dict[str, Field] = {
         check=one_of(*GKE_NETWORK_POLICY_MODES),
     ),
     **CLUSTER_RESTORE_FIELDS,
+    **CLUSTER_RESTORED_FIELDS,
 }
 
 GCP_NETWORK_FIELDS: dict[str, Field] = {

@@ -15,7 +15,14 @@ import pulumi
 from pulumi_gcp import serviceaccount, storage
 
 from ..config import BackupSettings
-from ..platform.velero_chart import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStorage
+from ..platform.velero_chart import (
+    BACKUPS_PREFIX,
+    RESTORES_PREFIX,
+    VELERO_NAMESPACE,
+    BackupReader,
+    BackupStorage,
+    velero_service_account,
+)
 from .buckets import private_bucket
 from .cluster import workload_pool
 from .registry import service_account_id
@@ -24,8 +31,16 @@ from .registry import service_account_id
 # role of compute.* permissions is "required by Velero to manage snapshot resources", and this
 # program uses file-system backup only (no VolumeSnapshotLocation), so no project-level role.
 BACKUP_BUCKET_ROLES = ("roles/storage.objectAdmin", "roles/storage.legacyBucketReader")
-# Another stack's bucket, restored from: read only.
+# Another stack's bucket, restored from: read every object (the backups)...
 SOURCE_BUCKET_ROLES = ("roles/storage.objectViewer", "roles/storage.legacyBucketReader")
+# ...and create, overwrite and delete objects under `restores/` only: a restore's log and results,
+# which Velero uploads when the restore ends and its finalizer deletes with the Restore
+# (velero v1.18.1 pkg/controller/restore_controller.go:638, 722-752). An IAM condition on the
+# object's name (https://cloud.google.com/iam/docs/conditions-resource-attributes, Cloud Storage:
+# `projects/_/buckets/<bucket>/objects/<object>`) scopes the role; listing is the bucket's
+# permission, which the unconditional objectViewer grants. objectUser: create, get, update,
+# delete objects and multipart uploads, nothing on the bucket or its IAM policy.
+SOURCE_RESTORES_ROLE = "roles/storage.objectUser"
 # Signed URLs for `velero backup logs` / `velero restore describe --details` with Workload
 # Identity: the plugin signs as the account named in the location's `serviceAccount` config, which
 # needs iam.serviceAccounts.signBlob on itself (README, note under the role's permissions).
@@ -38,8 +53,32 @@ NONCURRENT_DAYS = 30
 class BackupBucketArgs:
     settings: BackupSettings
     project: str
+    # The GKE cluster Velero runs in: its Kubernetes ServiceAccount carries the name.
+    cluster_name: str
     identity_pool_ready: Sequence[pulumi.Resource] = ()
     teardown: bool = False
+
+
+def restores_condition(bucket: str) -> storage.BucketIAMMemberConditionArgs:
+    """Objects under `restores/` of one bucket, in IAM's resource name for a Cloud Storage object."""
+    return storage.BucketIAMMemberConditionArgs(
+        title="velero-restore-files",
+        description="Velero's restore logs and results only (restores/), never a backup",
+        expression=f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{RESTORES_PREFIX}")',
+    )
+
+
+def _list_keys(bucket: str, region: str | None) -> list[str]:
+    found = storage.get_bucket_objects(bucket=bucket, prefix=BACKUPS_PREFIX, match_glob="backups/*/velero-backup.json")
+    return [o.name for o in found.bucket_objects]
+
+
+def _read(bucket: str, region: str | None, key: str) -> str:
+    return storage.get_bucket_object_content(bucket=bucket, name=key).content
+
+
+# GCS through the provider's data sources (google_storage_bucket_objects, _object_content).
+GCS_BACKUPS = BackupReader(list_keys=_list_keys, read=_read)
 
 
 def backup_bucket_location(settings: BackupSettings) -> str:
@@ -78,18 +117,35 @@ class BackupBucket(pulumi.ComponentResource):
             )
             for role in BACKUP_BUCKET_ROLES
         ]
-        # A restore from another stack's bucket: read it, never write (the location is ReadOnly too).
-        if args.settings.source_bucket:
+        # A restore from another stack's bucket: read it, and write only a restore's own files.
+        # Granted from here, by the restoring stack: in a region loss the bucket's own stack cannot
+        # run. Member resources (non-authoritative: they add one binding and keep the rest of the
+        # bucket's policy), so the deployer needs storage.buckets.getIamPolicy/setIamPolicy on that
+        # bucket, and destroying this stack removes only these bindings.
+        source = args.settings.source_bucket
+        if source:
             self.grants += [
                 storage.BucketIAMMember(
                     f"{name}-source-{role.rsplit('.', 1)[-1]}",
-                    bucket=args.settings.source_bucket,
+                    bucket=source,
                     role=role,
                     member=account.member,
                     opts=child,
                 )
                 for role in SOURCE_BUCKET_ROLES
             ]
+            self.grants.append(
+                storage.BucketIAMMember(
+                    f"{name}-source-restores",
+                    bucket=source,
+                    role=SOURCE_RESTORES_ROLE,
+                    member=account.member,
+                    condition=restores_condition(source),
+                    opts=child,
+                )
+            )
+        # Per cluster: a drill's or a standby's Velero in the same project is another principal.
+        kubernetes_account = velero_service_account(args.cluster_name)
         self.grants.append(
             serviceaccount.IAMMember(
                 f"{name}-sign", service_account_id=account.name, role=SIGN_ROLE, member=account.member, opts=child
@@ -100,7 +156,7 @@ class BackupBucket(pulumi.ComponentResource):
                 f"{name}-workload-identity",
                 service_account_id=account.name,
                 role="roles/iam.workloadIdentityUser",
-                member=f"serviceAccount:{workload_pool(args.project)}[{VELERO_NAMESPACE}/{VELERO_SERVICE_ACCOUNT}]",
+                member=f"serviceAccount:{workload_pool(args.project)}[{VELERO_NAMESPACE}/{kubernetes_account}]",
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.identity_pool_ready)),
             )
         )
@@ -112,6 +168,7 @@ class BackupBucket(pulumi.ComponentResource):
                 bucket=v[0],
                 config={"serviceAccount": v[1]},
                 service_account_annotations={"iam.gke.io/gcp-service-account": v[1]},
+                service_account=kubernetes_account,
             )
         )
         self.register_outputs({"bucket_name": self.bucket_name, "service_account_email": self.service_account_email})

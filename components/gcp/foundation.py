@@ -117,6 +117,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 BackupBucketArgs(
                     args.backups,
                     project=settings.project,
+                    cluster_name=existing.name if existing else name,
                     identity_pool_ready=cluster.identity_pool_ready,
                     teardown=settings.teardown,
                 ),

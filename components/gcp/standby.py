@@ -116,6 +116,7 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
                 BackupBucketArgs(
                     args.backups,
                     project=settings.project,
+                    cluster_name=name,
                     identity_pool_ready=cluster.identity_pool_ready,
                     teardown=settings.teardown,
                 ),

@@ -19,6 +19,7 @@ from pulumi_kubernetes.meta import v1 as meta_v1
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from ..config import BackupSettings, PlatformSettings
+from ..config import stack as config_stack
 from .velero_chart import (
     BACKUP_LOCATION_NAME,
     LOCATION_TIMEOUT,
@@ -36,8 +37,11 @@ from .velero_chart import (
     VELERO_NAMESPACE,
     VELERO_RELEASE_NAME,
     WAIT_FOR,
+    BackupReader,
     BackupStorage,
     backup_location_spec,
+    find_backup,
+    record_status,
     resource_policy,
     restore_failure,
     restore_name,
@@ -70,6 +74,9 @@ class VeleroArgs:
     platform: PlatformSettings
     storage: pulumi.Input[BackupStorage]
     kubernetes_provider: KubernetesProvider
+    # How the cloud reads a bucket's backups (components/gcp|aws/backups.py): a declared restore
+    # names the backup it takes, chosen before anything runs.
+    reader: BackupReader | None = None
     # Cloud resources Velero needs first (node pool, the bucket grants and the identity binding).
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
@@ -135,7 +142,8 @@ class Velero(pulumi.ComponentResource):
         )
 
         locations = [location]
-        if args.settings.source_bucket:
+        # The source location lives while the restore is declared; a recorded restore needs none.
+        if args.settings.source_bucket and args.settings.restore_backup:
             locations.append(
                 VeleroObject(
                     f"{name}-source",
@@ -160,26 +168,42 @@ class Velero(pulumi.ComponentResource):
         self.restore_name: str | None = None
         self.platform_dependencies = []
         after_restore: list[pulumi.Input[pulumi.Resource]] = [location, policy]
+        self.restore_backup: pulumi.Output[str] | None = None
         if args.settings.restore_backup:
             restore_id = self.restore_name = restore_name(args.settings.restore_backup)
+            chosen = self._chosen_backup(args, storage)
+            self.restore_backup = chosen
             self.restore = restore = VeleroObject(
                 f"{name}-restore",
                 "Restore",
                 meta(
                     name=restore_id, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: RESTORE_WAIT_FOR}
                 ),
-                restore_spec(args.settings.restore_backup),
+                chosen.apply(lambda backup: restore_spec(backup, args.platform.namespace)),
                 pulumi.ResourceOptions.merge(
                     k8s_opts,
                     pulumi.ResourceOptions(
-                        depends_on=locations, custom_timeouts=pulumi.CustomTimeouts(create=RESTORE_TIMEOUT)
+                        depends_on=locations,
+                        custom_timeouts=pulumi.CustomTimeouts(create=RESTORE_TIMEOUT),
+                        # The backup is chosen once: a newer backup later never changes a declared restore.
+                        ignore_changes=["spec"],
+                        # Recording the restore (cluster.restored) drops it from the program: the
+                        # object, its log and results stay (deleting it would delete them, restore_controller.go:722-752).
+                        retain_on_delete=True,
                     ),
                 ),
             )
             # Resolves to the Restore only if it completed: what depends on it never starts otherwise.
-            checked = restore.status.apply(lambda status: _checked(restore, restore_id, status))
+            checked = restore.status.apply(
+                lambda status: _checked(restore, restore_id, status, args.platform.namespace)
+            )
             self.platform_dependencies = [checked]
             after_restore.append(checked)
+
+        # A recorded restore declares nothing; what it still stands for is read from its bucket.
+        self.restored: pulumi.Output[str] | None = None
+        if args.settings.restored_backup and args.reader:
+            self.restored = self._record(args, storage)
 
         # After a restore, never before: a new schedule backs up at once, and an empty backup
         # would become the `latest` a retried restore reads.
@@ -195,12 +219,43 @@ class Velero(pulumi.ComponentResource):
                 "namespace": VELERO_NAMESPACE,
                 "schedule": SCHEDULE_NAME,
                 "restore": self.restore_name,
+                "restore_backup": self.restore_backup,
+                "restored": self.restored,
             }
         )
 
+    def _record(self, args: VeleroArgs, storage: pulumi.Output[BackupStorage]) -> pulumi.Output[str]:
+        settings, reader, backup = args.settings, args.reader, args.settings.restored_backup
+        assert reader and backup
+        source = settings.restored_source_bucket
+        bucket: pulumi.Input[str] = source or storage.apply(lambda s: s.bucket)
+        region = settings.restored_source_region if source else settings.location
+        return pulumi.Output.from_input(bucket).apply(
+            lambda name: record_status(reader, backup, name, region, config_stack.utc_now())
+        )
 
-def _checked(restore: VeleroObject, name: str, status: dict | None) -> VeleroObject:
-    why = restore_failure(name, status)
+    def _chosen_backup(self, args: VeleroArgs, storage: pulumi.Output[BackupStorage]) -> pulumi.Output[str]:
+        """The backup the declared restore takes, read from the bucket before anything is declared
+        (a preview shows it); the run stops with the reason when none holds the deployments."""
+        settings = args.settings
+        wanted = settings.restore_backup
+        reader = args.reader
+        assert wanted and reader, "a declared restore reads its bucket"
+        bucket: pulumi.Input[str] = settings.source_bucket or storage.apply(lambda s: s.bucket)
+        region = settings.source_region if settings.source_bucket else settings.location
+
+        def choose(name: str) -> str:
+            now = config_stack.utc_now()
+            record, skipped = find_backup(reader, wanted, name, region, now)
+            passed = f"; newer ones passed over: {'; '.join(skipped)}" if skipped else ""
+            pulumi.log.info(f"deployments restore: {record.describe(now)} from bucket {name}{passed}", resource=self)
+            return record.name
+
+        return pulumi.Output.from_input(bucket).apply(choose)
+
+
+def _checked(restore: VeleroObject, name: str, status: dict | None, platform_namespace: str) -> VeleroObject:
+    why = restore_failure(name, status, platform_namespace)
     if why:
         raise RestoreFailed(why)
     return restore

@@ -9,9 +9,13 @@ vmware-tanzu/helm-charts (charts/velero, app version 1.18.1) and Velero v1.18.1'
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+import pulumi
 
 from ..config import LATEST_BACKUP, BackupSettings
 
@@ -21,15 +25,22 @@ VELERO_CHART_REPOSITORY = "https://vmware-tanzu.github.io/helm-charts"
 VELERO_CHART_VERSION = "12.1.0"
 VELERO_NAMESPACE = "velero"
 VELERO_RELEASE_NAME = "velero"
+# The chart's default name for Velero's ServiceAccount; on GKE the program names it per cluster
+# (velero_service_account) so that no other cluster's Velero is the same Google principal.
 VELERO_SERVICE_ACCOUNT = "velero"
 VELERO_API_VERSION = "velero.io/v1"
 
-# The object-store plugin of each cloud, pinned to the release Velero's own upgrade guide pairs
-# with 1.18 (site/content/docs/main/upgrade-to-1.18.md: velero-plugin-for-aws:v1.14.0; the GCP
-# plugin is released in step). The chart copies plugins from init containers into /target.
+# The object-store plugin of each cloud: the newest final release of the v1.14 line, the one the
+# plugins' own READMEs pair with Velero v1.18.x (velero-io/velero-plugin-for-gcp|aws, README.md
+# "Compatibility"). Tags v1.14.2 (gcp d1d8fedb463b6cfcf8b9e6a014afd75a69ccd3ee, aws
+# 5463822fd77bc1c2a1151ee76c830ad979ff2781, June 2026) carry dependency CVE fixes over v1.14.0 and
+# v1.14.1; the repositories' push workflow (.github/workflows/push.yml) publishes `velero/<plugin>:<tag>`
+# on a tag. Pinned by tag: no source reachable here states the images' digests, and a digest is
+# never invented (`crane digest velero/velero-plugin-for-gcp:v1.14.2` gives it, to pin).
+# The chart copies plugins from init containers into /target.
 PLUGIN_IMAGES = {
-    "gcp": "velero/velero-plugin-for-gcp:v1.14.0",
-    "aws": "velero/velero-plugin-for-aws:v1.14.0",
+    "gcp": "velero/velero-plugin-for-gcp:v1.14.2",
+    "aws": "velero/velero-plugin-for-aws:v1.14.2",
 }
 
 # The BackupStorageLocation the program declares (the chart's own is off: `backupsEnabled: false`),
@@ -72,10 +83,20 @@ class BackupStorage:
     config: Mapping[str, str] = field(default_factory=dict)
     # On Velero's ServiceAccount: Workload Identity / IRSA.
     service_account_annotations: Mapping[str, str] = field(default_factory=dict)
+    # The Kubernetes ServiceAccount Velero (server and node agent) runs as: the name the cloud's
+    # identity binding trusts.
+    service_account: str = VELERO_SERVICE_ACCOUNT
 
     @property
     def plugin_image(self) -> str:
         return PLUGIN_IMAGES[self.provider]
+
+
+def velero_service_account(cluster: str) -> str:
+    """Velero's ServiceAccount on a GKE cluster: every cluster of a project shares one Workload
+    Identity pool, and a principal names only `[namespace/ServiceAccount]`, so the name carries the
+    cluster's (as the registry's does, components/platform/chart.py registry_service_account_name)."""
+    return f"{VELERO_SERVICE_ACCOUNT}-{cluster}"
 
 
 def deployment_namespaces(platform_namespace: str) -> list[str]:
@@ -105,7 +126,7 @@ def velero_values(storage: BackupStorage) -> dict[str, Any]:
         "serviceAccount": {
             "server": {
                 "create": True,
-                "name": VELERO_SERVICE_ACCOUNT,
+                "name": storage.service_account,
                 "annotations": dict(storage.service_account_annotations),
             }
         },
@@ -131,9 +152,12 @@ def backup_location_spec(storage: BackupStorage) -> dict[str, Any]:
 
 
 def source_location_spec(storage: BackupStorage, backups: BackupSettings) -> dict[str, Any]:
-    """Another stack's backups bucket, read-only (Velero never writes or deletes there): the source of a restore."""
+    """Another stack's backups bucket, the source of a restore. ReadOnly: Velero never syncs, writes or
+    deletes a backup there, but a restore still writes its log and results under `restores/<restore>/`
+    and deletes them with the Restore (the grants allow exactly that). On S3 those files are
+    encrypted with the source bucket's key, as its own stack writes them."""
     if storage.provider == "aws":
-        config = {"region": backups.source_region or ""}
+        config = {"region": backups.source_region or "", "kmsKeyId": backups.source_kms_key_arn or ""}
     else:
         config = {k: v for k, v in storage.config.items() if k == "serviceAccount"}
     return {
@@ -183,13 +207,191 @@ def restore_name(backup: str) -> str:
     return f"{name[:56].rstrip('-.')}-{hashlib.sha256(backup.encode()).hexdigest()[:6]}"
 
 
-def restore_spec(backup: str) -> dict[str, Any]:
-    """`latest`: the newest completed backup of the schedule (Velero fills backupName from scheduleName)."""
-    source = {"scheduleName": SCHEDULE_NAME} if backup == LATEST_BACKUP else {"backupName": backup}
-    return {**source, "existingResourcePolicy": "none", "restorePVs": True}
+def restore_spec(backup_name: str, platform_namespace: str) -> dict[str, Any]:
+    """The one backup chosen before anything runs (`backupName`, never `scheduleName`: Velero would
+    take the newest Completed backup, an empty one included), into the deployment namespaces only.
+
+    `includeClusterResources: false`: no cluster-scoped object is restored (Velero v1.18.1
+    pkg/restore/restore.go:2270-2273), so a tampered bucket cannot bring a ClusterRoleBinding. A
+    deployment needs none: the namespaces are created from the backup's own Namespace objects and the
+    volumes are provisioned from their claims. PersistentVolumeClaims and PersistentVolumes stay
+    included as resources: excluding either stops the file-system volume restores (restore.go:1736-1738).
+    """
+    return {
+        "backupName": backup_name,
+        "includedNamespaces": deployment_namespaces(platform_namespace),
+        "excludedNamespaces": [platform_namespace, VELERO_NAMESPACE],
+        "includeClusterResources": False,
+        "existingResourcePolicy": "none",
+        "restorePVs": True,
+    }
 
 
-def restore_failure(name: str, status: Mapping[str, Any] | None) -> str | None:
+# ---- which backup a restore takes ---------------------------------------------------------------
+#
+# Velero keeps each backup's Backup object, status included, as JSON at `backups/<name>/velero-backup.json`
+# in the location (pkg/persistence/object_store_layout.go:72-74); the schedule names its backups
+# `<schedule>-<UTC yyyyMMddHHmmss>` (pkg/apis/velero/v1/schedule_types.go TimestampedName), so
+# their names sort by time. The program reads those objects (the cloud's own storage invokes) before
+# declaring a Restore, and names the chosen backup in it.
+
+BACKUPS_PREFIX = "backups/"
+# Where a restore writes its log, results and resource list, and what its finalizer deletes
+# (object_store_layout.go:38-39, 68-70, 100-114; object_store.go:584-621).
+RESTORES_PREFIX = "restores/"
+BACKUP_METADATA = "velero-backup.json"
+BACKUP_COMPLETED = "Completed"
+SCHEDULE_NAME_LABEL = "velero.io/schedule-name"
+
+
+@dataclass(frozen=True)
+class BackupRecord:
+    """What `velero-backup.json` says about one backup."""
+
+    name: str
+    phase: str
+    items: int
+    # UTC; None when Velero did not write it.
+    completed: datetime | None
+    expires: datetime | None
+    schedule: str | None
+    included_namespaces: tuple[str, ...] = ()
+
+    def age(self, now: datetime) -> str:
+        if self.completed is None:
+            return "age unknown"
+        minutes = int((now - self.completed).total_seconds() // 60)
+        return f"{minutes // 1440}d {minutes % 1440 // 60}h {minutes % 60}m old" if minutes >= 0 else "in the future"
+
+    def describe(self, now: datetime) -> str:
+        namespaces = ", ".join(self.included_namespaces) or "every namespace"
+        return f"backup {self.name} ({self.phase}, {self.age(now)}, {self.items} items of namespaces {namespaces})"
+
+
+@dataclass(frozen=True)
+class BackupReader:
+    """How the cloud reads a bucket (its storage invokes): the keys under `backups/`, and one object's text.
+    Both take (bucket, region); the region matters on S3 only."""
+
+    list_keys: Callable[[str, str | None], Iterable[str]]
+    read: Callable[[str, str | None, str], str]
+
+
+def backup_metadata_key(backup: str) -> str:
+    return f"{BACKUPS_PREFIX}{backup}/{BACKUP_METADATA}"
+
+
+def backup_names(keys: Iterable[str]) -> list[str]:
+    """The backups among object keys or `backups/<name>/` prefixes, newest first (the schedule's
+    names sort by time)."""
+    names = {k[len(BACKUPS_PREFIX) :].split("/", 1)[0] for k in keys if k.startswith(BACKUPS_PREFIX)}
+    return sorted((n for n in names if n), reverse=True)
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def parse_backup_metadata(name: str, text: str) -> BackupRecord:
+    """A Backup object as Velero stores it (pkg/apis/velero/v1/backup_types.go: status.phase,
+    status.progress.itemsBackedUp, status.completionTimestamp, status.expiration)."""
+    backup = json.loads(text)
+    status = backup.get("status") or {}
+    progress = status.get("progress") or {}
+    return BackupRecord(
+        name=name,
+        phase=status.get("phase") or "",
+        items=int(progress.get("itemsBackedUp") or 0),
+        completed=_time(status.get("completionTimestamp")),
+        expires=_time(status.get("expiration")),
+        schedule=((backup.get("metadata") or {}).get("labels") or {}).get(SCHEDULE_NAME_LABEL),
+        included_namespaces=tuple((backup.get("spec") or {}).get("includedNamespaces") or ()),
+    )
+
+
+def why_not_restorable(record: BackupRecord, now: datetime) -> str | None:
+    """None for a backup that holds the deployments: Completed, not expired, with items.
+
+    An empty backup is Completed too: a namespace glob that matches nothing backs up nothing and
+    fails nothing (pkg/util/collections/includes_excludes.go, pkg/backup/backup.go)."""
+    if record.phase != BACKUP_COMPLETED:
+        return f"{record.phase or 'no phase'}"
+    if record.expires is not None and record.expires <= now:
+        return "expired (Velero deletes it)"
+    if record.items == 0:
+        return "empty (no deployment namespace existed when it ran)"
+    return None
+
+
+class NoBackupToRestore(pulumi.RunError):
+    """No backup in the bucket qualifies for the declared restore."""
+
+
+def choose_backup(
+    wanted: str, records: Iterable[BackupRecord], now: datetime, bucket: str
+) -> tuple[BackupRecord, list[str]]:
+    """The backup a declared restore takes, and why each newer one was passed over.
+
+    `records`: the candidates newest first (for `latest` the schedule's backups, else the one named).
+    `latest` takes the newest that holds the deployments; a named backup must hold them. Refuses
+    (NoBackupToRestore) rather than restore nothing."""
+    skipped: list[str] = []
+    for record in records:
+        if wanted == LATEST_BACKUP and record.schedule not in (None, SCHEDULE_NAME):
+            continue
+        why = why_not_restorable(record, now)
+        if why is None:
+            return record, skipped
+        skipped.append(f"{record.name}: {why}")
+    what = "the newest backup holding the deployments" if wanted == LATEST_BACKUP else f"backup {wanted}"
+    seen = "; ".join(skipped) if skipped else "no such backup there"
+    raise NoBackupToRestore(
+        f"cluster.restore.backup: {what} is not in bucket {bucket} ({seen}). Nothing was restored: "
+        "name another backup (`velero backup get`, or the bucket's backups/ folder) or another sourceBucket"
+    )
+
+
+def record_status(reader: BackupReader, backup: str, bucket: str, region: str | None, now: datetime) -> str:
+    """What a recorded restore (cluster.restored) still means: while its backup exists Velero keeps
+    the Restore object; when the backup expires Velero deletes both (backup_deletion_controller.go:373-393),
+    and the record has nothing left to stand for."""
+    if backup not in backup_names(reader.list_keys(bucket, region)):
+        return f"backup {backup} is gone from bucket {bucket} (expired): `cluster.restored` can go"
+    record = parse_backup_metadata(backup, reader.read(bucket, region, backup_metadata_key(backup)))
+    until = record.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if record.expires else "its expiration"
+    if record.expires is not None and record.expires <= now:
+        return f"backup {backup} expired at {until}: `cluster.restored` can go"
+    return f"backup {backup} (restored; declares nothing) is kept until {until}: `cluster.restored` can go after that"
+
+
+def find_backup(
+    reader: BackupReader, wanted: str, bucket: str, region: str | None, now: datetime
+) -> tuple[BackupRecord, list[str]]:
+    """Lists the bucket once, then reads backups' metadata newest first until one qualifies."""
+    names = backup_names(reader.list_keys(bucket, region))
+    if wanted == LATEST_BACKUP:
+        names = [n for n in names if n.startswith(f"{SCHEDULE_NAME}-")]
+    else:
+        names = [n for n in names if n == wanted]
+    records = (parse_backup_metadata(n, reader.read(bucket, region, backup_metadata_key(n))) for n in names)
+    return choose_backup(wanted, records, now, bucket)
+
+
+def retry_steps(name: str, platform_namespace: str) -> str:
+    """How to retry a failed restore. Velero restores a pod's volume data only into pods it creates
+    (velero v1.18.1 pkg/restore/restore.go:1733-1740) and skips what exists (existingResourcePolicy
+    none), so a retry into the first attempt's namespaces could complete with empty volumes: it starts
+    from no deployment namespace, and a new Restore (the failed one deleted, a refresh forgets it)."""
+    return (
+        f"to retry, start from clean deployment namespaces: `velero restore delete {name} --confirm`, "
+        f"`kubectl get namespaces -o name | grep '^namespace/{platform_namespace}-' | xargs -r kubectl delete --wait`, "
+        'then `pulumi up --refresh` (docs/DEPLOYMENTS-RESTORE.md, "A retry")'
+    )
+
+
+def restore_failure(name: str, status: Mapping[str, Any] | None, platform_namespace: str | None = None) -> str | None:
     """None when the restore completed (or its status is not known yet, in a preview); else why not."""
     if not status or not status.get("phase"):
         return None
@@ -207,6 +409,8 @@ def restore_failure(name: str, status: Mapping[str, Any] | None) -> str | None:
     if status.get("validationErrors"):
         parts.append("validation errors: " + "; ".join(status["validationErrors"]))
     parts.append(f"see `velero restore describe {name} --details` and `velero restore logs {name}`")
+    if platform_namespace:
+        parts.append(retry_steps(name, platform_namespace))
     return ". ".join(parts)
 
 

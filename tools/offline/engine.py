@@ -208,6 +208,7 @@ def evaluate(
     project_dir: Path = PROJECT_DIR,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     now: datetime | None = None,
+    buckets: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Evaluation:
     """Runs `__main__.py` of `project_dir` for `stack` and records what it registers.
 
@@ -217,6 +218,8 @@ def evaluate(
     `Evaluation.outputs`, `Secret` markers kept), answered to StackReference reads as the engine does.
     now: the moment the program's clock answers (timezone-aware; default the real clock), so an
     evaluation never depends on the day it runs.
+    buckets: what backups buckets hold (bucket -> object key -> content) for the storage invokes;
+    default: each holds tools/offline/backups.py's fixture (an expired, a good, a newer empty backup).
     An exception from the program is returned in `Evaluation.error`, not raised.
     """
     if now is not None and now.tzinfo is None:
@@ -237,7 +240,9 @@ def evaluate(
     if stack_outputs is None:
         stack_outputs = _local_primary_outputs(base, secrets, project_dir, now)
     evaluation = Evaluation(stack=stack)
-    ctx = Context(config=base, stack_outputs=dict(stack_outputs))
+    ctx = Context(config=base, stack_outputs=dict(stack_outputs), buckets=buckets)
+    if now is not None:
+        ctx.clock = now
     mocks = _Mocks(ctx, evaluation)
     monitor = _RecordingMonitor(mocks, evaluation)
 

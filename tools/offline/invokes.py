@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tools.offline import backups
 from tools.offline.context import MOCK_AWS_ACCOUNT, MOCK_CA, CallFn
 from tools.offline.outputs import mock_oidc_issuer, text_digest
 
@@ -245,5 +246,10 @@ CALL_RESULTS.update(
         "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
         "aws:eks/getCluster:getCluster": _eks_get_cluster,
         "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": _get_oidc_provider,
+        # A declared deployments restore reads its bucket's backups (components/*/backups.py).
+        "gcp:storage/getBucketObjects:getBucketObjects": backups.gcs_objects,
+        "gcp:storage/getBucketObjectContent:getBucketObjectContent": backups.gcs_object_content,
+        "aws:s3/getObjects:getObjects": backups.s3_objects,
+        "aws:s3/getObject:getObject": backups.s3_object,
     }
 )

@@ -58,18 +58,32 @@ def deployment_rows(evaluation) -> list[dict[str, str]]:
             )
         )
     for restore in evaluation.of_type("kubernetes:velero.io/v1:Restore"):
-        source = restore.input("spec.backupName")
-        what = (
-            f"backup `{source}`"
-            if source
-            else f"the newest backup of schedule `{fmt_value(restore.input('spec.scheduleName'))}`"
+        backup = restore.input("spec.backupName")
+        namespaces = ", ".join(f"`{n}`" for n in restore.input("spec.includedNamespaces") or ["*"])
+        cluster = (
+            "no cluster-scoped object"
+            if restore.input("spec.includeClusterResources") is False
+            else "cluster-scoped objects too ⚠️"
         )
+        once = "" if "spec" in restore.ignore_changes else "; re-run on a change ⚠️"
         rows.append(
             summary_row(
                 "Deployments restore (declared)",
-                f"Velero restore `{fmt_value(restore.input('metadata.name'))}` of {what}, finished before the platform release",
+                f"Velero restore `{fmt_value(restore.input('metadata.name'))}` of backup `{fmt_value(backup)}` "
+                f"(chosen before it runs), into namespaces {namespaces} only, {cluster}; finished before the "
+                f"platform release{once}. Once it completed, record it: rename `cluster.restore` to "
+                f"`cluster.restored` with `backup: {fmt_value(backup)}` (a refresh then never restores again)",
                 restore,
                 "spec",
             )
+        )
+    recorded = evaluation.outputs.get("deployments_restored")
+    if recorded:
+        rows.append(
+            {
+                "property": "Deployments restore (recorded)",
+                "value": f"nothing declared, nothing restored again; {recorded}",
+                "source": "`cluster.restored`",
+            }
         )
     return rows
