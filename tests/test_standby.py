@@ -218,7 +218,11 @@ def test_the_platform_is_declared_on_promotion_pointing_at_the_promoted_instance
         host.startswith("10.99.") and host != committed_stack("gcp").outputs["database_host"]
     )  # the promoted instance's
     # Deployments restored from the primary name its host: the repoint Job rewrites it to the promoted one.
-    [job] = [j for j in evaluation.of_type("kubernetes:batch/v1:Job") if j.name.startswith("astronomer-repoint")]
+    [job] = [
+        j
+        for j in evaluation.of_type("kubernetes:batch/v1:Job")
+        if j.name.startswith("astronomer-repoint") and not j.name.endswith("-after")
+    ]
     env = {e["name"]: e.get("value") for e in job.input("spec.template.spec.containers.0.env")}
     assert env["OLD_HOSTS"] == committed_stack("gcp").outputs["database_host"] and env["NEW_HOST"] == host
     assert evaluation.outputs["standby_promoted"] is True and evaluation.outputs["platform_url"]
@@ -429,7 +433,11 @@ def test_the_aws_platform_is_declared_on_promotion_on_the_registry_replica():
     assert s3["region"] == "us-west-2"
     policy = evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-standby-registry-irsa")
     assert primary_outputs("aws")["registry_replica_bucket"] in policy.input("policy")
-    [job] = [j for j in evaluation.of_type("kubernetes:batch/v1:Job") if j.name.startswith("astronomer-repoint")]
+    [job] = [
+        j
+        for j in evaluation.of_type("kubernetes:batch/v1:Job")
+        if j.name.startswith("astronomer-repoint") and not j.name.endswith("-after")
+    ]
     env = {e["name"]: e.get("value") for e in job.input("spec.template.spec.containers.0.env")}
     assert env["OLD_HOSTS"] == primary_outputs("aws")["database_address"] and ".us-west-2." in env["NEW_HOST"]
 
