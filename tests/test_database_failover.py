@@ -8,18 +8,22 @@ under the offline engine.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import pytest
 
 from components.config import parse_rfc3339
 from components.config.restores import deletion_time_utc, earliest_second
 from components.gcp.cluster import MINOR_UPGRADE_HOLD_START
+from components.gcp.replica import PROMOTION_NOTE, PROMOTION_RUNS
 from components.platform.component import REPOINT_TIMEOUT_SECONDS, repoint_namespace
 from components.platform.script_job import AWAIT_MARGIN_SECONDS, await_timeout
+from components.schema import ConfigError
 from tests.conftest import committed_stack
 from tests.test_restore import AT, AT_LABEL, OLD_HOST, committed, evaluated, parse, refusal, restored
 from tests.test_restore import gcp_config as restore_gcp_config
 from tests.test_standby import gcp_standby
+from tools.offline import Secret, evaluate, reveal
 from tools.offline.records import Evaluation, Registered
 
 JOB = "kubernetes:batch/v1:Job"
@@ -284,3 +288,54 @@ def test_the_earliest_restorable_second_rounds_up():
     assert moment is not None and earliest_second(moment).isoformat() == "2026-11-14T08:00:01+00:00"
     whole, _ = parse_rfc3339("2026-11-14T08:00:00Z")
     assert whole is not None and earliest_second(whole) == whole
+
+
+# ---- item 4: a GCP promotion is two runs; the promoted instance keeps its primary's user -------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "DATABASE-FAILOVER.md"
+
+
+def test_a_gcp_promotion_is_two_runs_then_no_changes():
+    """google-beta services/sql/resource_sql_database_instance.go at 93c65b2d: Update promotes
+    (`Instances.PromoteReplica`, :2962), re-reads (`resourceSqlDatabaseInstanceRead`, :2986, which
+    `d.Set("settings", flattenSettings(...))` from the API, :2651; availability and backups as read,
+    :3392, :3412), then patches `desiredSetting := d.Get("settings")` (:3053). terraform-plugin-sdk
+    helper/schema/resource_data.go: `GetOk` reads `getSourceSet`, the level `Set` writes, above the
+    plan (`GetChange`/`HasChange` read `getSourceDiff`). So the promoting run sends back the replica's
+    settings and the next run applies ours; upstream's promotion tests are skipped (#20975,
+    resource_sql_database_instance_test.go:489, :3712...). The runbook's steps say exactly that."""
+    assert PROMOTION_RUNS == 2
+    text = DOC.read_text()
+    steps = [line.split("#")[0].strip() for line in text.split("```bash")[1].split("```")[0].splitlines()]
+    assert steps[-4:] == [
+        "pulumi preview --stack gcp-standby --diff",
+        "pulumi up --stack gcp-standby",
+        "pulumi up --stack gcp-standby",
+        "pulumi preview --stack gcp-standby --expect-no-changes",
+    ]
+    assert "pulumi up` once more" in PROMOTION_NOTE and "--expect-no-changes" in PROMOTION_NOTE
+
+
+def test_the_promoted_gcp_instance_declares_no_user_and_logs_in_as_its_primarys():
+    """A replica copies its primary's roles and passwords; `gcp.sql.User` creation is an
+    unconditional `Users.Insert` (google-beta services/sql/resource_sql_user.go, resourceSqlUserCreate
+    ~313-385: no existence check, no fallback to Update), so no user is declared on the replica, before
+    or after promotion; the primary's password (its secret `database_password` output) is what the
+    promoted platform logs in with, and the standby re-exports it for a standby of its own."""
+    primary = committed_stack("gcp")
+    for evaluation in (gcp_standby(), gcp_standby(promote=True, cluster="cold")):
+        assert evaluation.of_type("gcp:sql/user:User") == []
+        assert isinstance(evaluation.outputs["database_password"], Secret)
+        assert reveal(evaluation.outputs["database_password"]) == reveal(primary.outputs["database_password"])
+    assert not [r for r in gcp_standby().resources if r.type == "random:index/randomPassword:RandomPassword"]
+
+
+def test_a_primary_without_its_password_export_is_refused_before_any_failover():
+    from tests.conftest import TLS_SECRETS
+    from tests.test_standby import GCP_REFERENCE
+
+    outputs = {k: v for k, v in committed_stack("gcp").outputs.items() if k != "database_password"}
+    evaluation = evaluate("gcp-standby", secrets=TLS_SECRETS, stack_outputs={GCP_REFERENCE: outputs})
+    assert isinstance(evaluation.error, ConfigError)
+    assert "astronomer-dr:standby.primaryStack:" in str(evaluation.error)
+    assert "does not export database_password" in str(evaluation.error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from urllib.parse import unquote
 
 import pytest
 
@@ -211,9 +212,14 @@ def test_the_platform_is_declared_on_promotion_pointing_at_the_promoted_instance
     evaluation = gcp_standby(promote=True, cluster="cold")
     assert evaluation.of_type("gcp:container/cluster:Cluster")  # cold: created now
     assert evaluation.one("kubernetes:helm.sh/v3:Release", "astronomer-release")
-    user = evaluation.one("gcp:sql/user:User")
-    assert user.input("name") == "astronomer"
-    host = bootstrap_connection_url(evaluation).hostname
+    # No user declared on the promoted instance: it logs in as the primary's user, replicated with its
+    # password (components/gcp/replica.py), which the primary exports as a secret.
+    assert evaluation.of_type("gcp:sql/user:User") == []
+    url = bootstrap_connection_url(evaluation)
+    primary_password = reveal(committed_stack("gcp").outputs["database_password"])
+    assert url.username == "astronomer" and unquote(url.password or "") == primary_password
+    assert isinstance(committed_stack("gcp").outputs["database_password"], Secret)
+    host = url.hostname
     assert (
         host.startswith("10.99.") and host != committed_stack("gcp").outputs["database_host"]
     )  # the promoted instance's

@@ -89,6 +89,9 @@ class GcpStandbyFoundationArgs:
     primary: pulumi.Output[PrimaryFacts]
     # Velero's backups of the deployments once promoted (None: no Velero).
     backups: BackupSettings | None = None
+    # The primary's database password (its `database_password` output, secret): the replica's users
+    # are the primary's, with their passwords, and stay so once promoted (components/gcp/replica.py).
+    primary_password: pulumi.Output[str] | None = None
 
 
 class GcpStandbyFoundation(pulumi.ComponentResource):
@@ -130,6 +133,7 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
                 network=network.network_id,
                 source_instance=primary.apply(lambda p: p.database_instance),
                 promote=standby.promote,
+                password=args.primary_password,
                 teardown=settings.teardown,
             ),
             opts=child,
@@ -175,6 +179,9 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             "database_version": settings.database.postgres_version,
             "registry_location": primary.apply(lambda p: p.registry_location),
             "registry_service_account": primary.apply(lambda p: p.registry_service_account),
+            # Read on every run, so a primary without it is refused before the day of the failover; and
+            # what a standby of this stack (failback) logs in with in turn.
+            "database_password": database.password,
         }
         self.outputs.update(backup_outputs)
         if not standby.promote:
