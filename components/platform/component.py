@@ -340,7 +340,9 @@ class AstronomerPlatform(pulumi.ComponentResource):
             "PYTHONDONTWRITEBYTECODE": "1",
         }
 
-        def job(suffix: str, depends_on: Sequence[pulumi.Input[pulumi.Resource]]) -> batch_v1.Job:
+        def job(
+            suffix: str, depends_on: Sequence[pulumi.Input[pulumi.Resource]], extra_env: dict[str, pulumi.Input[str]]
+        ) -> batch_v1.Job:
             return script_job(
                 f"{name}-repoint-{label}{suffix}",
                 job_name=f"{REPOINT_NAME}-{label}{suffix}",
@@ -349,18 +351,27 @@ class AstronomerPlatform(pulumi.ComponentResource):
                 account=REPOINT_NAME,
                 script_file="repoint.py",
                 image=REPOINT_IMAGE,
-                env=env,
+                env={**env, **extra_env},
                 requests={"cpu": "50m", "memory": "64Mi"},
                 limits={"memory": "128Mi"},
                 backoff_limit=2,
                 deadline_seconds=REPOINT_TIMEOUT_SECONDS,
                 # Pulumi waits for a Job to complete: what depends on it starts only once it succeeded.
+                # A changed template replaces the Job (immutable), under the same name: the old one goes first.
                 opts=pulumi.ResourceOptions.merge(
-                    k8s_opts, pulumi.ResourceOptions(depends_on=[*depends_on, account, binding, script])
+                    k8s_opts,
+                    pulumi.ResourceOptions(
+                        depends_on=[*depends_on, account, binding, script], delete_before_replace=bool(extra_env)
+                    ),
                 ),
             )
 
-        return RepointJobs(before=job("", after), make_after=lambda release: job(REPOINT_AFTER_SUFFIX, [release]))
+        def after_release(release: helm_v3.Release) -> batch_v1.Job:
+            # Every revision of the release runs Houston's hook again (post-upgrade): so does this Job,
+            # the revision being in its template, while the repointing is declared.
+            return job(REPOINT_AFTER_SUFFIX, [release], {"RELEASE_REVISION": release.status.revision.apply(str)})
+
+        return RepointJobs(before=job("", after, {}), make_after=after_release)
 
     def _ready_gate(
         self,
