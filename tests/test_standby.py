@@ -557,6 +557,9 @@ def test_the_plan_shows_the_standby_and_the_region_loss_rpo_per_scenario():
         and "organization/astronomer-dr/gcp" in replica["Standby replica"]
     )
     assert replica["Region-loss RPO, standby promoted"].startswith("seconds")
+    # Cloud SQL: two runs, then no changes (docs/DATABASE-FAILOVER.md); RDS: one.
+    assert "two `pulumi up`" in replica["Region-loss RPO, standby promoted"]
+    assert "--expect-no-changes" in replica["Region-loss RPO, standby promoted"]
     assert replica["Platform release"].startswith("declared at promotion")
     primary = rows(committed_stack("gcp"))
     assert (
@@ -566,6 +569,7 @@ def test_the_plan_shows_the_standby_and_the_region_loss_rpo_per_scenario():
     assert primary["Region-loss RPO, standby promoted"].startswith("seconds")
     aws = rows(committed_stack("aws"))
     assert "replicated to `us-west-2`" in aws["Region-loss RPO, restore from backups"]
+    assert "two `pulumi up`" not in aws["Region-loss RPO, standby promoted"]
     promoted = rows(gcp_standby(promote=True, cluster="cold"))
     assert promoted["Standby"].startswith("promoted") and "Standby replica" not in promoted
     assert rows(aws_standby())["Standby replica"].startswith("read replica of `arn:aws:rds:us-east-1:")
