@@ -260,7 +260,9 @@ def test_the_cluster_holds_minor_upgrades_until_end_of_support():
     of the cluster's current version" (Container v1 MaintenanceExclusionOptions.EndTimeBehavior). The
     start lies in the past, as in the provider's acceptance test
     TestAccContainerCluster_withMaintenanceExclusionOptions_untilEndOfSupport (start 2019-05-01,
-    resource_container_cluster_test.go ~4123-4138, ~12115-12123)."""
+    resource_container_cluster_test.go ~4123-4138, ~12115-12123). No window is needed: windows and
+    exclusions are configured "separately and independently"
+    (https://cloud.google.com/kubernetes-engine/docs/concepts/maintenance-windows-and-exclusions)."""
     for evaluation in (committed_stack("gcp"), gcp_standby(promote=True, cluster="cold")):
         cluster = evaluation.one("gcp:container/cluster:Cluster")
         assert cluster.input("maintenancePolicy.maintenanceExclusions") == [

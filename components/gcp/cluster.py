@@ -69,6 +69,9 @@ users:
 # taken from the clock would change on every run. GKE accepts a past start (the provider's
 # acceptance test TestAccContainerCluster_withMaintenanceExclusionOptions_untilEndOfSupport creates
 # a cluster with start 2019-05-01T00:00:00Z, resource_container_cluster_test.go ~4123-4138, ~12115-12123).
+# No maintenance window is needed with it: "You can configure maintenance windows and maintenance
+# exclusions separately and independently"
+# (https://cloud.google.com/kubernetes-engine/docs/concepts/maintenance-windows-and-exclusions).
 MINOR_UPGRADE_HOLD = "hold-minor-upgrades"
 MINOR_UPGRADE_HOLD_START = "2026-01-01T00:00:00Z"
 
