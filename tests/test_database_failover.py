@@ -318,8 +318,9 @@ def test_a_gcp_promotion_is_two_runs_then_no_changes():
     (`Instances.PromoteReplica`, :2962), re-reads (`resourceSqlDatabaseInstanceRead`, :2986, which
     `d.Set("settings", flattenSettings(...))` from the API, :2651; availability and backups as read,
     :3392, :3412), then patches `desiredSetting := d.Get("settings")` (:3053). terraform-plugin-sdk
-    helper/schema/resource_data.go: `GetOk` reads `getSourceSet`, the level `Set` writes, above the
-    plan (`GetChange`/`HasChange` read `getSourceDiff`). So the promoting run sends back the replica's
+    v2.40.1 (the provider's go.mod) helper/schema/resource_data.go: `GetOk` reads `getSourceSet`
+    (:195-196), the level `Set` writes (:338), above the plan's (levels state < config < diff < set,
+    :627-633); `GetChange`/`HasChange` read `getSourceDiff` (:185-186). So the promoting run sends back the replica's
     settings and the next run applies ours; upstream's promotion tests are skipped (#20975,
     resource_sql_database_instance_test.go:489, :3712...). The runbook's steps say exactly that."""
     assert PROMOTION_RUNS == 2

@@ -36,7 +36,8 @@ STANDBY_LABEL = "standby"
 # (google-beta services/sql/resource_sql_database_instance.go at 93c65b2d: PromoteReplica :2962,
 # resourceSqlDatabaseInstanceRead :2986, which `d.Set("settings", ...)` from the API :2651;
 # `desiredSetting := d.Get("settings")` :3053, and the SDK's Get reads what Set wrote before the plan:
-# terraform-plugin-sdk helper/schema/resource_data.go, GetOk -> getRaw(key, getSourceSet)). The
+# terraform-plugin-sdk v2.40.1, which the provider's go.mod pins, helper/schema/resource_data.go:195-196
+# `GetOk` reads `getSourceSet`, the top of the levels state < config < diff < set, :627-633). The
 # Update of that run sends the replica's settings back (no backups, no PITR, ZONAL :3392/:3412); the
 # next run's diff applies ours. Upstream's promotion tests are skipped (hashicorp/terraform-provider-google#20975).
 PROMOTION_RUNS = 2
