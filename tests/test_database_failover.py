@@ -358,3 +358,20 @@ def test_a_primary_without_its_password_export_is_refused_before_any_failover():
     assert isinstance(evaluation.error, ConfigError)
     assert "astronomer-dr:standby.primaryStack:" in str(evaluation.error)
     assert "does not export database_password" in str(evaluation.error)
+
+
+def test_an_rds_promotion_applies_every_setting_in_the_same_run():
+    """terraform-provider-aws internal/service/rds/instance.go, resourceInstanceUpdate: removing
+    `replicate_source_db` calls `PromoteReadReplica` with the configured `backup_retention_period`
+    and `backup_window`, waits for the instance, then sends every other changed argument in a
+    `ModifyDBInstance` of the same update (`HasChangesExcept(..., "replicate_source_db", ...)`,
+    `dbInstancePopulateModify` from the plan, `ApplyImmediately: d.Get("apply_immediately")`), with
+    no re-read in between. So one run, provided the change is applied now, not at the next
+    maintenance window: `apply_immediately` is declared."""
+    from tests.test_standby import aws_standby
+
+    promoted = aws_standby(promote=True, cluster="cold").one("aws:rds/instance:Instance")
+    assert "replicateSourceDb" not in promoted.inputs
+    assert promoted.input("applyImmediately") is True
+    assert promoted.input("backupRetentionPeriod") and promoted.input("backupWindow")
+    assert promoted.input("multiAz") is True
