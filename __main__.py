@@ -67,8 +67,13 @@ declares_platform = getattr(foundation, "declares_platform", True)
 database = foundation.database if declares_platform else None
 if database is not None and settings.backups is not None and settings.backups.previous_database_hosts:
     # A repointing to carry out while that restore is declared: the Job and its grant exist only then.
+    # Whether or not a database restore is declared: deployments of another stack restored onto this
+    # stack's own database still name that stack's host (the Job is then named after those hosts).
     database = dataclasses.replace(
-        database, previous_hosts=[*database.previous_hosts, *settings.backups.previous_database_hosts], restoring=True
+        database,
+        previous_hosts=[*database.previous_hosts, *settings.backups.previous_database_hosts],
+        restoring=True,
+        repoint_hosts=settings.backups.previous_database_hosts,
     )
 
 platform = (

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 
 from .config import PRIMARY_EXPORTS, PrimaryFacts, StackSettings, check_primary
+from .schema import ConfigError
 
 # Outputs a standby reads when the primary has them (an AWS registry replica in the standby region).
 # A standby's primary may itself be a promoted standby (failback): `standby_promoted` tells.
@@ -49,7 +50,35 @@ class PrimaryStack(pulumi.ComponentResource):
         # the facts (none of them secret) stay plain while the primary's kubeconfig stays a secret.
         values = pulumi.Output.all(*[reference.get_output(n) for n in names])
         self.facts = values.apply(lambda v: check_primary(settings, dict(zip(names, v, strict=True))))
+        # Apart from the facts, so that it alone is secret. GCP: a promoted replica keeps its primary's
+        # users with their passwords (components/gcp/replica.py), so the platform logs in with it.
+        primary_stack = settings.standby.primary_stack
+        self.database_password: pulumi.Output[str] | None = (
+            # After the facts: a primary refused for what it is is refused for that first.
+            pulumi.Output.secret(
+                pulumi.Output.all(self.facts, reference.get_output(DATABASE_PASSWORD_EXPORT)).apply(
+                    lambda v: _required_export(v[1], primary_stack)
+                )
+            )
+            if settings.cloud == "gcp"
+            else None
+        )
         self.register_outputs({"primary_stack": settings.standby.primary_stack})
+
+
+# A GCP primary's database password, a secret output: what a promoted standby logs in with.
+DATABASE_PASSWORD_EXPORT = "database_password"
+
+
+def _required_export(value: str | None, primary_stack: str) -> str:
+    if not value:
+        raise ConfigError(
+            [
+                f"astronomer-dr:standby.primaryStack: {primary_stack} does not export {DATABASE_PASSWORD_EXPORT}: "
+                "run `pulumi up` on the primary with this version of the program first"
+            ]
+        )
+    return value
 
 
 def standby_foundation(settings: StackSettings):
@@ -73,6 +102,11 @@ def standby_foundation(settings: StackSettings):
     return GcpStandbyFoundation(
         settings.name_prefix,
         GcpStandbyFoundationArgs(
-            settings.require_gcp(), settings.platform, settings.standby, primary.facts, settings.backups
+            settings.require_gcp(),
+            settings.platform,
+            settings.standby,
+            primary.facts,
+            settings.backups,
+            primary_password=primary.database_password,
         ),
     )

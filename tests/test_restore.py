@@ -555,7 +555,7 @@ def test_promotion_declares_the_same_instance_with_the_same_inputs(stack):
     during = restored(stack, pointInTime=AT)
     after = evaluated(stack, {"primary": AT_LABEL, "promoted": {"pointInTime": AT}})
     repoint = {r.urn for r in during.resources if r.name.startswith("astronomer-repoint")}
-    assert len(repoint) == 5  # ServiceAccount, ClusterRole, ClusterRoleBinding, ConfigMap, Job
+    assert len(repoint) == 7  # Namespace, ServiceAccount, ClusterRole, ClusterRoleBinding, ConfigMap, the two Jobs
     before_urns = {r.urn: r for r in during.resources if r.urn not in repoint}
     after_urns = {r.urn: r for r in after.resources}
     assert set(before_urns) == set(after_urns)  # nothing created; nothing deleted but the repoint Job and its grant

@@ -69,7 +69,7 @@ def test_the_repoint_job_runs_once_per_restore_before_the_release(stack):
     job = evaluation.one(JOB, f"astronomer-repoint-{AT_LABEL}")
     assert job.name == f"astronomer-repoint-{AT_LABEL}"
     assert job.input("metadata.name") == f"astronomer-dr-repoint-{AT_LABEL}" and len(job.input("metadata.name")) <= 57
-    assert job.input("metadata.namespace") == "astronomer"
+    assert job.input("metadata.namespace") == "dr-repoint-astronomer"
     [container] = job.input("spec.template.spec.containers")
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["NEW_HOST"] == restored_host(evaluation, stack)
@@ -118,7 +118,7 @@ def test_the_repoint_job_may_do_exactly_what_it_needs():
         "name": "astronomer-dr-repoint-astronomer",
     }
     assert binding.input("subjects") == [
-        {"kind": "ServiceAccount", "name": "astronomer-dr-repoint", "namespace": "astronomer"}
+        {"kind": "ServiceAccount", "name": "astronomer-dr-repoint", "namespace": "dr-repoint-astronomer"}
     ]
 
 

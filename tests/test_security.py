@@ -70,9 +70,10 @@ def test_repoint_image_is_pinned_by_digest():
     name, _, digest = REPOINT_IMAGE.partition("@")
     assert name == "python:3.13-alpine"
     assert digest == "sha256:79e7a9b9ff1cbceff819f856fb374477792a5967759d94df266de7b7b4120e6f"
-    [job] = repoint_jobs(restored("gcp", pointInTime=AT))
+    # The repoint before the release and the one after it: the same pinned image.
+    [job, after] = repoint_jobs(restored("gcp", pointInTime=AT))
     [container] = job.input("spec.template.spec.containers")
-    assert container["image"] == REPOINT_IMAGE
+    assert container["image"] == REPOINT_IMAGE == after.input("spec.template.spec.containers.0.image")
 
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
@@ -100,9 +101,12 @@ def variant():
 
 def test_listed_deployment_namespaces_reach_the_job():
     evaluation = variant()
-    [job] = repoint_jobs(evaluation)
+    [job, after] = repoint_jobs(evaluation)
     [container] = job.input("spec.template.spec.containers")
     env = {e["name"]: e["value"] for e in container["env"]}
+    assert container["env"] == [
+        e for e in after.input("spec.template.spec.containers.0.env") if e["name"] != "RELEASE_REVISION"
+    ]
     assert env["DEPLOYMENT_NAMESPACES"] == "pool-a,pool-b"
     bad = evaluate_stack(
         "gcp",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from urllib.parse import unquote
 
 import pytest
 
@@ -211,14 +212,23 @@ def test_the_platform_is_declared_on_promotion_pointing_at_the_promoted_instance
     evaluation = gcp_standby(promote=True, cluster="cold")
     assert evaluation.of_type("gcp:container/cluster:Cluster")  # cold: created now
     assert evaluation.one("kubernetes:helm.sh/v3:Release", "astronomer-release")
-    user = evaluation.one("gcp:sql/user:User")
-    assert user.input("name") == "astronomer"
-    host = bootstrap_connection_url(evaluation).hostname
+    # No user declared on the promoted instance: it logs in as the primary's user, replicated with its
+    # password (components/gcp/replica.py), which the primary exports as a secret.
+    assert evaluation.of_type("gcp:sql/user:User") == []
+    url = bootstrap_connection_url(evaluation)
+    primary_password = reveal(committed_stack("gcp").outputs["database_password"])
+    assert url.username == "astronomer" and unquote(url.password or "") == primary_password
+    assert isinstance(committed_stack("gcp").outputs["database_password"], Secret)
+    host = url.hostname
     assert (
         host.startswith("10.99.") and host != committed_stack("gcp").outputs["database_host"]
     )  # the promoted instance's
     # Deployments restored from the primary name its host: the repoint Job rewrites it to the promoted one.
-    [job] = [j for j in evaluation.of_type("kubernetes:batch/v1:Job") if j.name.startswith("astronomer-repoint")]
+    [job] = [
+        j
+        for j in evaluation.of_type("kubernetes:batch/v1:Job")
+        if j.name.startswith("astronomer-repoint") and not j.name.endswith("-after")
+    ]
     env = {e["name"]: e.get("value") for e in job.input("spec.template.spec.containers.0.env")}
     assert env["OLD_HOSTS"] == committed_stack("gcp").outputs["database_host"] and env["NEW_HOST"] == host
     assert evaluation.outputs["standby_promoted"] is True and evaluation.outputs["platform_url"]
@@ -429,7 +439,11 @@ def test_the_aws_platform_is_declared_on_promotion_on_the_registry_replica():
     assert s3["region"] == "us-west-2"
     policy = evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-standby-registry-irsa")
     assert primary_outputs("aws")["registry_replica_bucket"] in policy.input("policy")
-    [job] = [j for j in evaluation.of_type("kubernetes:batch/v1:Job") if j.name.startswith("astronomer-repoint")]
+    [job] = [
+        j
+        for j in evaluation.of_type("kubernetes:batch/v1:Job")
+        if j.name.startswith("astronomer-repoint") and not j.name.endswith("-after")
+    ]
     env = {e["name"]: e.get("value") for e in job.input("spec.template.spec.containers.0.env")}
     assert env["OLD_HOSTS"] == primary_outputs("aws")["database_address"] and ".us-west-2." in env["NEW_HOST"]
 
@@ -543,6 +557,9 @@ def test_the_plan_shows_the_standby_and_the_region_loss_rpo_per_scenario():
         and "organization/astronomer-dr/gcp" in replica["Standby replica"]
     )
     assert replica["Region-loss RPO, standby promoted"].startswith("seconds")
+    # Cloud SQL: two runs, then no changes (docs/DATABASE-FAILOVER.md); RDS: one.
+    assert "two `pulumi up`" in replica["Region-loss RPO, standby promoted"]
+    assert "--expect-no-changes" in replica["Region-loss RPO, standby promoted"]
     assert replica["Platform release"].startswith("declared at promotion")
     primary = rows(committed_stack("gcp"))
     assert (
@@ -552,6 +569,7 @@ def test_the_plan_shows_the_standby_and_the_region_loss_rpo_per_scenario():
     assert primary["Region-loss RPO, standby promoted"].startswith("seconds")
     aws = rows(committed_stack("aws"))
     assert "replicated to `us-west-2`" in aws["Region-loss RPO, restore from backups"]
+    assert "two `pulumi up`" not in aws["Region-loss RPO, standby promoted"]
     promoted = rows(gcp_standby(promote=True, cluster="cold"))
     assert promoted["Standby"].startswith("promoted") and "Standby replica" not in promoted
     assert rows(aws_standby())["Standby replica"].startswith("read replica of `arn:aws:rds:us-east-1:")

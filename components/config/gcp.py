@@ -93,7 +93,7 @@ GCP_DATABASE_FIELDS: dict[str, Field] = {
             extra={
                 "sourceDeletedAt": Field(
                     "str",
-                    "RFC 3339 deletion time of a deleted source instance (a point-in-time clone from its retained backups)",
+                    "RFC 3339 deletion time of a deleted source instance, as Cloud SQL reports it (fractional seconds kept: it identifies the instance); a point-in-time clone from its retained backups",
                     default=None,
                 ),
                 "sourceProject": Field(

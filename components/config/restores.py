@@ -53,21 +53,46 @@ def label_list(values: tuple[str, ...]) -> str | None:
     )
 
 
-def parse_rfc3339(text: str) -> tuple[datetime | None, str | None]:
-    """(UTC time, None) or (None, why it is refused): RFC 3339, whole seconds, with a timezone."""
+def parse_rfc3339(text: str, *, fractions: bool = False) -> tuple[datetime | None, str | None]:
+    """(UTC time, None) or (None, why it is refused): RFC 3339 with a timezone, whole seconds unless
+    `fractions` (then kept to the microsecond)."""
     match = _RFC3339.match(text)
     if not match:
         return None, f"must be an RFC 3339 time with a timezone, such as {RFC3339_EXAMPLE}"
     if not match.group("zone"):
         return None, f"must include a timezone (Z or +HH:MM): without one the time is ambiguous; e.g. {RFC3339_EXAMPLE}"
-    if match.group("fraction"):
+    if match.group("fraction") and not fractions:
         return None, "must be whole seconds (restores are to the second)"
     zone = "+00:00" if match.group("zone") in ("Z", "z") else match.group("zone")
     try:
         moment = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{zone}")
     except ValueError:
         return None, f"is not a valid date and time; e.g. {RFC3339_EXAMPLE}"
+    fraction = match.group("fraction") or ""
+    if fraction:
+        moment = moment.replace(microsecond=int(fraction[1:7].ljust(6, "0")))
     return moment.astimezone(UTC), None
+
+
+def earliest_second(moment: datetime) -> datetime:
+    """The first whole second at or after `moment` (a deletion time may carry a fraction)."""
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
+
+
+def deletion_time_utc(text: str) -> str:
+    """A deletion time as Cloud SQL reports it, in UTC with every fractional digit it has.
+
+    The clone API identifies a deleted source by this time (CloneContext.sourceInstanceDeletionTime,
+    "used to identify the instance if it has been deleted"; gcloud's own example passes
+    '2012-11-15T16:19:00.094Z': https://cloud.google.com/sdk/gcloud/reference/sql/instances/get-latest-recovery-time),
+    so it is passed on as reported, never rounded. Only the offset is normalised (to Z). Call on
+    text parse_rfc3339(text, fractions=True) accepted."""
+    match = _RFC3339.match(text)
+    assert match is not None and match.group("zone"), "checked by parse_rfc3339"
+    zone = "+00:00" if match.group("zone") in ("Z", "z") else match.group("zone")
+    whole = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}{zone}")
+    return whole.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + (match.group("fraction") or "") + "Z"
 
 
 def rfc3339_utc(moment: datetime) -> str:
@@ -343,7 +368,8 @@ def _check_restore(
                 "needs database.pointInTimeRecovery: true (without transaction logs only a backupId can be restored)",
             )
     if deleted_text:
-        deleted_at, why = parse_rfc3339(deleted_text)
+        # As Cloud SQL reports it (fractional seconds): it identifies the deleted instance.
+        deleted_at, why = parse_rfc3339(deleted_text, fractions=True)
         if why:
             problems.add(f"{key}.sourceDeletedAt", f"{why}, got {deleted_text!r}")
         elif deleted_at is not None and deleted_at > now:
@@ -365,7 +391,7 @@ def _check_restore(
             problems.add(
                 f"{key}.pointInTime",
                 f"is older than the {window.days}-day {window_what} before {end_what}: the earliest restorable time is "
-                f"{rfc3339_utc(end - window)}; restore a backupId instead, got {point_text!r}"
+                f"{rfc3339_utc(earliest_second(end - window))}; restore a backupId instead, got {point_text!r}"
                 + (
                     ""
                     if first_restore
@@ -380,7 +406,7 @@ def _check_restore(
         point_in_time=rfc3339_utc(moment) if moment is not None else None,
         backup_id=backup_id,
         source_instance=raw.get("source_instance"),
-        source_deleted_at=rfc3339_utc(deleted_at) if deleted_at is not None else None,
+        source_deleted_at=deletion_time_utc(deleted_text) if deleted_text and deleted_at is not None else None,
         source_automated_backups_arn=backups_arn,
         source_project=raw.get("source_project"),
     )

@@ -57,6 +57,40 @@ users:
 """
 
 
+# The release channel may move the control plane to any minor it offers; the chart is tested on
+# SUPPORTED_KUBERNETES_MINORS only. A maintenance exclusion scoped NO_MINOR_UPGRADES keeps the
+# cluster on its minor (patches still apply) until that minor's end of support, when GKE upgrades
+# regardless (EndTimeBehavior UNTIL_END_OF_SUPPORT: "in effect until the end of the support of the
+# cluster's current version": GKE API v1 MaintenanceExclusionOptions.EndTimeBehavior, as its
+# reference documents it, e.g. https://documentation.s3ns.fr/dotnet/docs/reference/Google.Cloud.Container.V1/latest/Google.Cloud.Container.V1.MaintenanceExclusionOptions.Types.EndTimeBehavior).
+# The provider sends no end time with that behaviour and reads none back, so nothing drifts
+# (google-beta services/container/resource_container_cluster.go: schema ~1427-1464, expand ~6380-6390,
+# flatten ~8299-8305). A fixed start in the past: the exclusion holds from creation on, and a start
+# taken from the clock would change on every run. GKE accepts a past start (the provider's
+# acceptance test TestAccContainerCluster_withMaintenanceExclusionOptions_untilEndOfSupport creates
+# a cluster with start 2019-05-01T00:00:00Z, resource_container_cluster_test.go ~4123-4138, ~12115-12123).
+# No maintenance window is needed with it: "You can configure maintenance windows and maintenance
+# exclusions separately and independently"
+# (https://cloud.google.com/kubernetes-engine/docs/concepts/maintenance-windows-and-exclusions).
+MINOR_UPGRADE_HOLD = "hold-minor-upgrades"
+MINOR_UPGRADE_HOLD_START = "2026-01-01T00:00:00Z"
+
+
+def maintenance_policy() -> container.ClusterMaintenancePolicyArgs:
+    """No automatic minor upgrade (the chart's tested range), patches and node upgrades as usual."""
+    return container.ClusterMaintenancePolicyArgs(
+        maintenance_exclusions=[
+            container.ClusterMaintenancePolicyMaintenanceExclusionArgs(
+                exclusion_name=MINOR_UPGRADE_HOLD,
+                start_time=MINOR_UPGRADE_HOLD_START,
+                exclusion_options=container.ClusterMaintenancePolicyMaintenanceExclusionExclusionOptionsArgs(
+                    scope="NO_MINOR_UPGRADES", end_time_behavior="UNTIL_END_OF_SUPPORT"
+                ),
+            )
+        ]
+    )
+
+
 def workload_pool(project: str) -> str:
     return f"{project}.svc.id.goog"
 
@@ -131,6 +165,7 @@ class Cluster(pulumi.ComponentResource):
             subnetwork=network.subnet_self_link,
             min_master_version=args.kubernetes_version,
             release_channel=container.ClusterReleaseChannelArgs(channel=settings.release_channel),
+            maintenance_policy=maintenance_policy(),
             remove_default_node_pool=True,
             initial_node_count=1,
             deletion_protection=not args.teardown,

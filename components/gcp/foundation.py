@@ -168,6 +168,8 @@ class GcpFoundation(pulumi.ComponentResource):
             "database_version": settings.database.postgres_version,
             "registry_location": settings.registry.location or settings.region,
             "registry_service_account": registry.service_account_email,
+            # Secret: what a promoted standby logs in with (its replica carries this user; components/gcp/replica.py).
+            "database_password": database.password,
             **({"backups_bucket": backups.bucket_name} if backups else {}),
         }
         self.register_outputs(self.outputs)

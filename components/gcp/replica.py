@@ -12,7 +12,8 @@ One `gcp.sql.DatabaseInstance` resource, the same URN before and after failover:
   and `replica_configuration` without a replacement, and its Update calls `Instances.PromoteReplica`
   before patching the settings. The settings are then `instance_args`, the same builder as every
   primary's: backups in a location outside the region, PITR, retention, retained backups and a
-  final backup after deletion, regional HA.
+  final backup after deletion, regional HA. The provider applies them only on the run after the
+  promotion (PROMOTION_NOTE): a promotion is two `pulumi up`, then `--expect-no-changes`.
 
 What must not change across the promotion, because the provider replaces the instance when it
 does (ForceNew): `region`, `name` (left to Pulumi's auto-name, kept in state), `project`,
@@ -25,13 +26,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_random as random
 from pulumi_gcp import sql
 
 from ..config import GcpDatabaseSettings
-from .database import DATABASE_USER, PASSWORD_SPECIALS, instance_args
+from .database import DATABASE_USER, instance_args
 
 STANDBY_LABEL = "standby"
+# The provider promotes, re-reads the instance, then builds the settings patch from what it read
+# (google-beta services/sql/resource_sql_database_instance.go at 93c65b2d: PromoteReplica :2962,
+# resourceSqlDatabaseInstanceRead :2986, which `d.Set("settings", ...)` from the API :2651;
+# `desiredSetting := d.Get("settings")` :3053, and the SDK's Get reads what Set wrote before the plan:
+# terraform-plugin-sdk v2.40.1, which the provider's go.mod pins, helper/schema/resource_data.go:195-196
+# `GetOk` reads `getSourceSet`, the top of the levels state < config < diff < set, :627-633). The
+# Update of that run sends the replica's settings back (no backups, no PITR, ZONAL :3392/:3412); the
+# next run's diff applies ours. Upstream's promotion tests are skipped (hashicorp/terraform-provider-google#20975).
+PROMOTION_RUNS = 2
+PROMOTION_NOTE = (
+    "standby: a run that promotes the replica leaves Cloud SQL's replica settings (no backups, no PITR, zonal): the "
+    "provider patches the instance from what it reads after PromoteReplica. Run `pulumi up` once more, then "
+    "`pulumi preview --expect-no-changes` must pass (docs/DATABASE-FAILOVER.md)"
+)
 # Cloud SQL's instance types (sqladmin v1 SqlInstanceType): the provider promotes on this change.
 READ_REPLICA = "READ_REPLICA_INSTANCE"
 PRIMARY = "CLOUD_SQL_INSTANCE"
@@ -84,6 +98,8 @@ class ReplicaDatabaseArgs:
     # The primary's instance name, from its stack outputs (checked; see components/standby.py).
     source_instance: pulumi.Input[str]
     promote: bool
+    # The primary's database password (secret): the replica's `astronomer` user is the primary's.
+    password: pulumi.Input[str] | None = None
     teardown: bool = False
 
 
@@ -110,27 +126,17 @@ class ReplicaDatabase(pulumi.ComponentResource):
             keep_backups=guarded,
         )
         instance = sql.DatabaseInstance(name, **inputs, opts=pulumi.ResourceOptions(parent=self, protect=guarded))
-        password = random.RandomPassword(
-            f"{name}-password",
-            length=32,
-            special=True,
-            override_special=PASSWORD_SPECIALS,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.password = pulumi.Output.secret(password.result)
-        self.username = pulumi.Output.from_input(DATABASE_USER)
         if args.promote:
-            # A replica is read-only: the user (replicated from the primary) gets this stack's own
-            # password only once the instance is promoted, so the standby never needs the primary's.
-            user = sql.User(
-                f"{name}-user",
-                instance=instance.name,
-                name=DATABASE_USER,
-                password=self.password,
-                deletion_policy="ABANDON",
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            self.username = user.name
+            pulumi.log.info(PROMOTION_NOTE, resource=self)
+        # No `sql.User` here: a replica carries its primary's roles with their passwords (physical
+        # replication of the whole instance), and declaring the user on the promoted instance would be
+        # an unconditional `Users.Insert` of a user that exists (google-beta
+        # services/sql/resource_sql_user.go, resourceSqlUserCreate ~313-385: no existence check, no
+        # fallback to Update). The platform logs in as the primary's user, with the primary's password.
+        if args.password is None:
+            raise ValueError("a GCP standby's replica needs its primary's database password (components/standby.py)")
+        self.password = pulumi.Output.secret(args.password)
+        self.username = pulumi.Output.from_input(DATABASE_USER)
         self.label = STANDBY_LABEL
         self.instance_name = instance.name
         self.connection_name = instance.connection_name

@@ -8,10 +8,13 @@ replica's private IP; and the replica must sit on the VPC whose private services
 One VPC, one private services access (global, serving every region), ranges that must not overlap
 (checked against the primary's exported ranges).
 
-Registry: the primary's bucket, reached with the primary's Google service account. Its Workload
-Identity binding names `<project>.svc.id.goog[<namespace>/<release>-registry]`, the project's one
-identity pool, so the standby cluster's registry pods get it too (same project, same namespace and
-release: checked). The bucket survives the region only in a dual- or multi-region
+Registry: the primary's bucket, reached with the primary's Google service account. The primary
+binds that account only to its own cluster's registry ServiceAccount
+(`<project>.svc.id.goog[<namespace>/<release>-registry-<primary cluster>]`, gcp/registry.py): at
+promotion the standby binds it to its own (`<release>-registry-<standby cluster>`, the name its
+registry runs as), one more `roles/iam.workloadIdentityUser` member on that one account and nothing
+on the bucket (same project: checked). The deployer of the standby needs
+`iam.serviceAccounts.setIamPolicy` on that account. The bucket survives the region only in a dual- or multi-region
 (`registry.location` on the primary); a regional bucket is warned about (images come back with
 `astro deploy` from git).
 
@@ -25,14 +28,17 @@ import re
 from dataclasses import dataclass
 
 import pulumi
+from pulumi_gcp import serviceaccount
 
 from ..config import BackupSettings, GcpSettings, PlatformSettings, PrimaryFacts, StandbySettings
+from ..platform.chart import registry_service_account_name
 from ..platform.component import DatabaseEndpoint
 from ..platform.values import GcsRegistryStorage, LoadBalancer
 from .backups import BackupBucket, BackupBucketArgs
 from .cluster import Cluster, ClusterArgs
 from .ingress import Ingress, IngressArgs
 from .network import Network, NetworkArgs
+from .registry import workload_identity_member
 from .replica import ReplicaDatabase, ReplicaDatabaseArgs
 
 _SINGLE_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
@@ -49,6 +55,32 @@ def registry_survives_region(location: str) -> bool:
     return not _SINGLE_REGION.match(location.lower())
 
 
+def standby_registry_identity(
+    resource_name: str,
+    *,
+    project: str,
+    namespace: str,
+    release_name: str,
+    cluster_name: str,
+    service_account_email: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> serviceaccount.IAMMember:
+    """The promoted standby's registry ServiceAccount allowed to act as the primary's registry account.
+
+    A member added to that account's policy (IAMMember: non-authoritative, the primary's own binding
+    stays). Workload Identity tells clusters of a project apart only by the ServiceAccount's name, so
+    the member carries this stack's cluster (workload_identity_member)."""
+    return serviceaccount.IAMMember(
+        resource_name,
+        service_account_id=pulumi.Output.from_input(service_account_email).apply(
+            lambda email: f"projects/{project}/serviceAccounts/{email}"
+        ),
+        role="roles/iam.workloadIdentityUser",
+        member=workload_identity_member(project, namespace, release_name, cluster_name),
+        opts=opts,
+    )
+
+
 @dataclass
 class GcpStandbyFoundationArgs:
     settings: GcpSettings
@@ -57,6 +89,9 @@ class GcpStandbyFoundationArgs:
     primary: pulumi.Output[PrimaryFacts]
     # Velero's backups of the deployments once promoted (None: no Velero).
     backups: BackupSettings | None = None
+    # The primary's database password (its `database_password` output, secret): the replica's users
+    # are the primary's, with their passwords, and stay so once promoted (components/gcp/replica.py).
+    primary_password: pulumi.Output[str] | None = None
 
 
 class GcpStandbyFoundation(pulumi.ComponentResource):
@@ -98,6 +133,7 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
                 network=network.network_id,
                 source_instance=primary.apply(lambda p: p.database_instance),
                 promote=standby.promote,
+                password=args.primary_password,
                 teardown=settings.teardown,
             ),
             opts=child,
@@ -144,6 +180,9 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             "database_version": settings.database.postgres_version,
             "registry_location": primary.apply(lambda p: p.registry_location),
             "registry_service_account": primary.apply(lambda p: p.registry_service_account),
+            # Read on every run, so a primary without it is refused before the day of the failover; and
+            # what a standby of this stack (failback) logs in with in turn.
+            "database_password": database.password,
         }
         self.outputs.update(backup_outputs)
         if not standby.promote:
@@ -175,13 +214,26 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
                 # The repoint Job (and its grant) exists only while that restore is being carried out.
                 restoring=args.backups is not None and args.backups.restore_backup is not None,
             )
+            registry_identity = standby_registry_identity(
+                f"{name}-registry-workload-identity",
+                project=settings.project,
+                namespace=platform.namespace,
+                release_name=platform.release_name,
+                cluster_name=name,
+                service_account_email=primary.apply(
+                    lambda p: checked(p.registry_service_account, "registry_service_account")
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=cluster.identity_pool_ready),
+            )
             self.registry_storage = primary.apply(
                 lambda p: GcsRegistryStorage(
                     bucket=checked(p.registry_bucket, "registry_bucket"),
                     service_account_email=checked(p.registry_service_account, "registry_service_account"),
+                    # The name the binding above names: this cluster's, never the primary's.
+                    service_account_name=registry_service_account_name(platform.release_name, name),
                 )
             )
             self.load_balancer = ingress.address.apply(lambda ip: LoadBalancer(ip_address=ip))
-            self.platform_dependencies = [*cluster.ready, database]
+            self.platform_dependencies = [*cluster.ready, database, registry_identity]
             self.outputs["static_ip"] = ingress.address
         self.register_outputs(self.outputs)

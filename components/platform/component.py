@@ -6,7 +6,8 @@ registry's object storage and how NGINX is exposed. It never reads config.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,16 @@ REPOINT_NAME = "astronomer-dr-repoint"
 REPOINT_IMAGE = "python:3.13-alpine@sha256:79e7a9b9ff1cbceff819f856fb374477792a5967759d94df266de7b7b4120e6f"
 REPOINT_SCRIPT = Path(__file__).with_name("repoint_job.py")
 REPOINT_TIMEOUT_SECONDS = 900
+# The second run, after the release and its hooks.
+REPOINT_AFTER_SUFFIX = "-after"
 # The narrowest grant that does the job: find the deployment namespaces, rewrite their connection
 # Secrets, restart their workloads (exactly the calls repoint_job.main makes). Cluster-wide because
-# Houston creates a namespace per deployment, which the program cannot name in advance; declared
-# only while a restore is (`database.restore`), so promoting the restore deletes it.
+# Houston creates a namespace per deployment, which the program cannot name in advance (and a
+# Velero restore brings back namespaces no config names). Bound to a ServiceAccount in a namespace
+# of its own (repoint_namespace) and declared only while a repointing is (`database.restore`, a
+# standby's promotion with `cluster.restore`, or `cluster.restore.previousDatabaseHosts`): the
+# runbook's next step after the restore (promoting it, dropping `cluster.restore`) deletes the
+# namespace, the binding and the role with it.
 REPOINT_RULES = (
     ("", "namespaces", ("list",)),
     ("", "secrets", ("list", "patch")),
@@ -66,6 +73,28 @@ READY_RULES = (
     ("apps", "daemonsets", ("list",)),
     ("", "services", ("get",)),
 )
+
+
+def repoint_namespace(platform_namespace: str) -> str:
+    """Where the repoint Job runs: nothing else does. Not `<platform namespace>-...`, which the Job
+    takes for an Airflow deployment's namespace (repoint_job.deployment_namespaces)."""
+    return f"dr-repoint-{platform_namespace}"
+
+
+def repoint_label(database: DatabaseEndpoint) -> str | None:
+    """What names a repointing (its Job runs once per name), or None when there is nothing to repoint.
+
+    A restored database names it by its label. Deployments restored from another stack onto this
+    stack's original database (`cluster.restore.previousDatabaseHosts` without `database.restore`)
+    name it by the hosts they are moved off: another set of hosts is another repointing."""
+    if not database.restoring or not database.previous_hosts:
+        return None
+    if database.label != ORIGINAL_LABEL:
+        return database.label
+    if not database.repoint_hosts:
+        return None
+    digest = hashlib.sha256(",".join(sorted(set(database.repoint_hosts))).encode()).hexdigest()[:8]
+    return f"hosts-{digest}"
 
 
 def assigned_name(name: str | None, what: str) -> str:
@@ -89,6 +118,17 @@ class DatabaseEndpoint:
     previous_hosts: Sequence[pulumi.Input[str]] = ()
     # A restore is declared (`database.restore`): the repoint Job and its grant exist only then.
     restoring: bool = False
+    # The hosts `cluster.restore.previousDatabaseHosts` names (plain config strings): they name the
+    # repointing of deployments restored onto the original database (repoint_label).
+    repoint_hosts: Sequence[str] = ()
+
+
+@dataclass
+class RepointJobs:
+    """The repoint Job before the release, and how to declare the one after it."""
+
+    before: batch_v1.Job
+    make_after: Callable[[helm_v3.Release], batch_v1.Job]
 
 
 @dataclass
@@ -112,8 +152,10 @@ class AstronomerPlatform(pulumi.ComponentResource):
     # "<namespace>/<release>-cp-nginx": NGINX's LoadBalancer Service, which the chart names after
     # the release and the plane mode. Taken from the release's status, so it resolves only once the release is deployed.
     ingress_service: pulumi.Output[str]
-    # After a restore: the Job that repoints the Airflow deployments (None otherwise).
+    # After a restore: the Job that repoints the Airflow deployments before the release, and the
+    # one that repoints them again after it (None otherwise).
     repoint: batch_v1.Job | None
+    repoint_after: batch_v1.Job | None
     # Completes once every workload of the release has rolled out and NGINX has its address: what
     # must wait until the platform is really up (the release itself is installed without Helm's wait).
     ready: batch_v1.Job
@@ -182,9 +224,8 @@ class AstronomerPlatform(pulumi.ComponentResource):
         )
         # Before the release rolls the platform's pods onto the restored database, the Airflow
         # deployments are repointed; a failure here stops the run with everything on the old one.
-        self.repoint = self._repoint(
-            name, settings, args.database, namespace_name, [namespace, bootstrap, *args.depends_on], k8s_opts
-        )
+        repoint = self._repoint(name, settings, args.database, [namespace, bootstrap, *args.depends_on], k8s_opts)
+        self.repoint = repoint.before if repoint else None
 
         release = helm_v3.Release(
             f"{name}-release",
@@ -226,6 +267,11 @@ class AstronomerPlatform(pulumi.ComponentResource):
             release.status.namespace, "/", release.status.name.apply(nginx_service_name)
         )
         self.ready = self._ready_gate(name, settings, namespace_name, release, k8s_opts)
+        # And again once the release (with its hooks) is done: Houston's `upgrade-deployments` hook
+        # (post-install/post-upgrade) re-upgrades every deployment through Helm, which re-renders its
+        # connection Secrets from values Houston builds; whatever host they carry, this run is the
+        # last writer, and finds nothing to change when Houston already wrote the new host.
+        self.repoint_after = repoint.make_after(release) if repoint else None
         self.register_outputs({"namespace": self.namespace, "release_name": self.release_name, "url": self.url})
 
     def _repoint(
@@ -233,19 +279,29 @@ class AstronomerPlatform(pulumi.ComponentResource):
         name: str,
         settings: PlatformSettings,
         database: DatabaseEndpoint,
-        namespace: pulumi.Input[str],
         after: Sequence[pulumi.Input[pulumi.Resource]],
         k8s_opts: pulumi.ResourceOptions,
-    ) -> batch_v1.Job | None:
-        """A Job named after the restore, so it runs once per restore; none for the original, and
-        none once the restore is promoted (its grant is cluster-wide: it must not outlive the work)."""
-        if not database.restoring or database.label == ORIGINAL_LABEL or not database.previous_hosts:
+    ) -> RepointJobs | None:
+        """The repoint ServiceAccount, its grant and its script in a namespace of their own, and the
+        Job before the release; `repoint_after` adds the Job after it. None without a repointing."""
+        label = repoint_label(database)
+        if label is None:
             return None
         meta = meta_v1.ObjectMetaArgs
         labels = {"app.kubernetes.io/name": REPOINT_NAME, "app.kubernetes.io/managed-by": "astronomer-dr"}
+        # Its own namespace: the ServiceAccount's cluster-wide grant is usable by whoever can create a
+        # pod where it lives, and nothing but this Job runs here (the platform's namespace runs
+        # Houston, its hooks and every platform component).
+        home = repoint_namespace(settings.namespace)
+        namespace = core_v1.Namespace(
+            f"{name}-repoint",
+            metadata=meta(name=home, labels=labels),
+            opts=k8s_opts,
+        )
+        home_name = namespace.metadata.apply(lambda m: assigned_name(m.name, "the repoint namespace"))
         account = core_v1.ServiceAccount(
             f"{name}-repoint",
-            metadata=meta(name=REPOINT_NAME, namespace=namespace, labels=labels),
+            metadata=meta(name=REPOINT_NAME, namespace=home_name, labels=labels),
             automount_service_account_token=False,
             opts=k8s_opts,
         )
@@ -264,12 +320,12 @@ class AstronomerPlatform(pulumi.ComponentResource):
             role_ref=rbac_v1.RoleRefArgs(
                 api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
             ),
-            subjects=[rbac_v1.SubjectArgs(kind="ServiceAccount", name=REPOINT_NAME, namespace=settings.namespace)],
+            subjects=[rbac_v1.SubjectArgs(kind="ServiceAccount", name=REPOINT_NAME, namespace=home)],
             opts=k8s_opts,
         )
         script = core_v1.ConfigMap(
             f"{name}-repoint",
-            metadata=meta(name=REPOINT_NAME, namespace=namespace, labels=labels),
+            metadata=meta(name=REPOINT_NAME, namespace=home_name, labels=labels),
             data={"repoint.py": REPOINT_SCRIPT.read_text()},
             opts=k8s_opts,
         )
@@ -280,27 +336,42 @@ class AstronomerPlatform(pulumi.ComponentResource):
             "PLATFORM_NAMESPACE": settings.namespace,
             "NAMESPACE_LABEL": PLATFORM_NAMESPACE_LABEL,
             "DEPLOYMENT_NAMESPACES": ",".join(settings.deployment_namespaces),
-            "RESTORE_LABEL": database.label,
+            "RESTORE_LABEL": label,
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        return script_job(
-            f"{name}-repoint-{database.label}",
-            job_name=f"{REPOINT_NAME}-{database.label}",
-            namespace=namespace,
-            labels=labels,
-            account=REPOINT_NAME,
-            script_file="repoint.py",
-            image=REPOINT_IMAGE,
-            env=env,
-            requests={"cpu": "50m", "memory": "64Mi"},
-            limits={"memory": "128Mi"},
-            backoff_limit=2,
-            deadline_seconds=REPOINT_TIMEOUT_SECONDS,
-            # Pulumi waits for a Job to complete: the release after it starts only once it succeeded.
-            opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[*after, account, binding, script])
-            ),
-        )
+
+        def job(
+            suffix: str, depends_on: Sequence[pulumi.Input[pulumi.Resource]], extra_env: dict[str, pulumi.Input[str]]
+        ) -> batch_v1.Job:
+            return script_job(
+                f"{name}-repoint-{label}{suffix}",
+                job_name=f"{REPOINT_NAME}-{label}{suffix}",
+                namespace=home_name,
+                labels=labels,
+                account=REPOINT_NAME,
+                script_file="repoint.py",
+                image=REPOINT_IMAGE,
+                env={**env, **extra_env},
+                requests={"cpu": "50m", "memory": "64Mi"},
+                limits={"memory": "128Mi"},
+                backoff_limit=2,
+                deadline_seconds=REPOINT_TIMEOUT_SECONDS,
+                # Pulumi waits for a Job to complete: what depends on it starts only once it succeeded.
+                # A changed template replaces the Job (immutable), under the same name: the old one goes first.
+                opts=pulumi.ResourceOptions.merge(
+                    k8s_opts,
+                    pulumi.ResourceOptions(
+                        depends_on=[*depends_on, account, binding, script], delete_before_replace=bool(extra_env)
+                    ),
+                ),
+            )
+
+        def after_release(release: helm_v3.Release) -> batch_v1.Job:
+            # Every revision of the release runs Houston's hook again (post-upgrade): so does this Job,
+            # the revision being in its template, while the repointing is declared.
+            return job(REPOINT_AFTER_SUFFIX, [release], {"RELEASE_REVISION": release.status.revision.apply(str)})
+
+        return RepointJobs(before=job("", after, {}), make_after=after_release)
 
     def _ready_gate(
         self,
@@ -366,13 +437,12 @@ class AstronomerPlatform(pulumi.ComponentResource):
             limits={"memory": "96Mi"},
             backoff_limit=1,
             deadline_seconds=READY_TIMEOUT_SECONDS + 120,
-            # Pulumi waits for the Job to complete (its default wait is 10 minutes: give it the Job's deadline).
+            # Pulumi waits for the Job to complete, as long as its deadline (script_job.await_timeout).
             opts=pulumi.ResourceOptions.merge(
                 k8s_opts,
                 pulumi.ResourceOptions(
                     depends_on=[release, account, binding, script],
                     delete_before_replace=True,
-                    custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m"),
                 ),
             ),
         )

@@ -13,8 +13,22 @@ from pulumi_kubernetes.core import v1 as core_v1
 from pulumi_kubernetes.meta import v1 as meta_v1
 
 SCRIPTS_DIR = "/scripts"
+# What pulumi-kubernetes waits for a Job beyond the Job's own deadline (the pod's image pull and
+# scheduling count against the deadline too, so this only covers the API's reporting lag).
+AWAIT_MARGIN_SECONDS = 120
 # The `nobody` user of the image: no script needs more.
 RUN_AS_USER = 65534
+
+
+def await_timeout(deadline_seconds: int) -> str:
+    """How long Pulumi waits for a Job that may run `deadline_seconds`: at least that long.
+
+    pulumi-kubernetes waits 10 minutes for a Job unless `customTimeouts` says otherwise
+    (provider/pkg/await/job.go: `DefaultJobTimeoutMins = 10`, `getTimeout(DefaultJobTimeoutMins * 60)`;
+    awaiters.go `getTimeout` prefers the resource's timeout), so a Job allowed to run longer would be
+    reported failed while it still runs."""
+    minutes = -(-(deadline_seconds + AWAIT_MARGIN_SECONDS) // 60)
+    return f"{minutes}m"
 
 
 def script_job(
@@ -34,8 +48,13 @@ def script_job(
     opts: pulumi.ResourceOptions,
 ) -> batch_v1.Job:
     """The Job `job_name` running `python /scripts/<script_file>` as ServiceAccount `account`, with
-    the script mounted from the ConfigMap `account`; its container is named after the script."""
+    the script mounted from the ConfigMap `account`; its container is named after the script.
+    Pulumi waits for it as long as its deadline allows it to run (`await_timeout`)."""
     meta = meta_v1.ObjectMetaArgs
+    timeout = await_timeout(deadline_seconds)
+    opts = pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout))
+    )
     return batch_v1.Job(
         resource_name,
         metadata=meta(name=job_name, namespace=namespace, labels=dict(labels)),

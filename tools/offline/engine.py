@@ -127,6 +127,11 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=list(request.ignoreChanges),
                 delete_before_replace=bool(request.deleteBeforeReplace),
+                custom_timeouts={
+                    k: v
+                    for k in ("create", "update", "delete")
+                    if request.HasField("customTimeouts") and (v := getattr(request.customTimeouts, k))
+                },
             )
         )
         if not request.additionalSecretOutputs:

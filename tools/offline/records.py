@@ -85,6 +85,8 @@ class Registered:
     retain_on_delete: bool
     ignore_changes: list[str]
     delete_before_replace: bool
+    # The resource's customTimeouts as the engine receives them ("create": "30m", ...).
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
 
     def input(self, dotted: str, default: Any = None) -> Any:
         """An input by dotted path (camelCase, as the engine sees it), secrets revealed."""

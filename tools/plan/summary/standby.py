@@ -5,6 +5,13 @@ from __future__ import annotations
 from tools.plan.summary.rows import fmt_value, protection_text, summary_row
 
 STANDBY_RPO = "seconds: the replication lag when the region went down; failover is `standby.promote: true` and `pulumi up` on the standby stack (docs/RUNBOOK.md)"
+# Cloud SQL: the provider applies the promoted settings only on the run after the promotion
+# (components/gcp/replica.py, PROMOTION_NOTE).
+STANDBY_RPO_GCP = STANDBY_RPO.replace(
+    "and `pulumi up` on the standby stack (docs/RUNBOOK.md)",
+    "and two `pulumi up` on the standby stack (backups, PITR and HA come with the second), then "
+    "`pulumi preview --expect-no-changes` (docs/DATABASE-FAILOVER.md)",
+)
 
 
 def region_loss_rows(evaluation) -> list[dict[str, str]]:
@@ -27,7 +34,9 @@ def region_loss_rows(evaluation) -> list[dict[str, str]]:
                 )
             )
             rows.append(
-                summary_row("Region-loss RPO, standby promoted", STANDBY_RPO, r, "masterInstanceName", "instanceType")
+                summary_row(
+                    "Region-loss RPO, standby promoted", STANDBY_RPO_GCP, r, "masterInstanceName", "instanceType"
+                )
             )
             continue
         if r.input("instanceType") == "CLOUD_SQL_INSTANCE" and reference:
@@ -51,7 +60,7 @@ def region_loss_rows(evaluation) -> list[dict[str, str]]:
         rows.append(
             summary_row(
                 "Region-loss RPO, standby promoted",
-                STANDBY_RPO.replace("the standby stack", "a standby stack (`astronomer-dr:standby`)"),
+                STANDBY_RPO_GCP.replace("the standby stack", "a standby stack (`astronomer-dr:standby`)"),
                 r,
             )
         )
