@@ -196,7 +196,7 @@ def test_the_plan_approvers_read_is_rendered_by_the_base_branchs_tools():
     assert plan_lines and all(
         line.strip().startswith('venv-dev/bin/python -m tools.plan "$STACK" --project-dir ../pr') for line in plan_lines
     )
-    assert "--diff-against \"origin/${BASE_REF}\"" in plan_lines[0]
+    assert '--diff-against "origin/${BASE_REF}"' in plan_lines[0]
     assert "bash .github/scripts/offline-plan-comment.sh" in offline["run"]  # base/'s, by the working directory
     [setup] = steps_using(job, "actions/setup-python")
     assert setup["with"]["cache-dependency-path"] == "base/requirements-dev.txt"
@@ -223,7 +223,10 @@ def test_the_workflow_run_trigger_is_suppressed_with_its_reason():
     assert comment["permissions"]["contents"] == "read"
     [job] = comment["jobs"].values()
     [checkout] = steps_using(job, "actions/checkout")
-    assert checkout["with"] == {"persist-credentials": False, "sparse-checkout": ".github/scripts"}  # no ref: the default branch
+    assert checkout["with"] == {
+        "persist-credentials": False,
+        "sparse-checkout": ".github/scripts",
+    }  # no ref: the default branch
     run = "\n".join(s.get("run", "") for s in job["steps"])
     assert "tr -dc 0-9" in run and "tr -dc 'a-z0-9-'" in run and '"$head" != "$HEAD_SHA"' in run
     assert not any("secrets." in str(step) for step in job["steps"])

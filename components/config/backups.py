@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
-from .. import provider_config
+from .. import cron, provider_config
 from ..schema import Field, Problems, between, cron_schedule, matches, velero_backup_name
 from .regions import AWS_BACKUP_REPLICA_REGIONS, aws_region, default_backup_location, gcs_location
 from .shared import PROJECT
@@ -18,6 +19,7 @@ from .shared import PROJECT
 
 DEFAULT_BACKUP_SCHEDULE = "0 * * * *"
 MIN_DEPLOYMENT_BACKUP_DAYS = 7
+MAX_RETENTION_DAYS = 365
 LATEST_BACKUP = "latest"
 
 BACKUPS_FIELDS: dict[str, Field] = {
@@ -31,7 +33,7 @@ BACKUPS_FIELDS: dict[str, Field] = {
         "int",
         "days each backup is kept (Velero's ttl)",
         default=MIN_DEPLOYMENT_BACKUP_DAYS,
-        check=between(MIN_DEPLOYMENT_BACKUP_DAYS, 365, "a week to notice a loss, as for the database"),
+        check=between(MIN_DEPLOYMENT_BACKUP_DAYS, MAX_RETENTION_DAYS, "a week to notice a loss, as for the database"),
     ),
     "location": Field(
         "str",
@@ -109,6 +111,43 @@ class BackupSettings:
         return f"{self.retention_days * 24}h0m0s"
 
 
+def schedule_keeps_a_backup(raw: Mapping[str, object], problems: Problems) -> bool:
+    """A backup must exist at all times: the longest gap between two firings of the schedule
+    (components/cron.py, as Velero reads it) must be shorter than the time each backup is kept
+    (Velero's ttl). At a gap as long as the ttl the last backup expires as the next one starts,
+    and a backup takes minutes to complete."""
+    schedule, days = raw["schedule"], raw["retention_days"]
+    assert isinstance(schedule, str) and isinstance(days, int)
+    gap = cron.longest_gap(cron.parse(schedule))
+    if gap is not None and gap >= timedelta(days=days):
+        needed = gap.days + 1
+        fix = (
+            f"set backups.retentionDays to {needed} or more, or back up more often"
+            if needed <= MAX_RETENTION_DAYS
+            else "back up more often"
+        )
+        problems.add(
+            f"{PROJECT}:backups.schedule",
+            f"{schedule!r} leaves up to {_span(gap)} between two backups, each kept {days} days "
+            f"(backups.retentionDays): for part of that time no backup exists; {fix}",
+        )
+        return False
+    return True
+
+
+def _span(gap: timedelta) -> str:
+    hours, minutes = gap.seconds // 3600, gap.seconds % 3600 // 60
+    return " ".join(
+        part
+        for part in (
+            f"{gap.days} days" if gap.days else "",
+            f"{hours} h" if hours else "",
+            f"{minutes} min" if minutes else "",
+        )
+        if part
+    )
+
+
 def parse_backups(
     cloud: str, config: Mapping[str, str], objects: dict[str, dict | None], problems: Problems
 ) -> BackupSettings | None:
@@ -116,6 +155,8 @@ def parse_backups(
     cluster, raw = objects.get("cluster"), objects.get("backups")
     restore = cluster.pop("restore", None) if cluster else None
     if raw is None:
+        return None
+    if not schedule_keeps_a_backup(raw, problems):
         return None
     key = f"{PROJECT}:backups.location"
     location = raw["location"]
