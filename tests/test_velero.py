@@ -39,6 +39,7 @@ from components.platform.velero_chart import (
 from tests.conftest import committed_stack, said
 from tests.test_restore import evaluated
 from tools.offline import MOCK_AWS_ACCOUNT
+from tools.offline.outputs import mock_kms_key_id
 
 FACTS = Path(__file__).parent / "velero"
 CHART_DIR = FACTS / f"velero-{VELERO_CHART_VERSION}"
@@ -321,7 +322,7 @@ def test_gcp_velero_identity_is_keyless_and_scoped_to_the_bucket():
 
 AWS_BUCKET = f"astro-aws-backups-{MOCK_AWS_ACCOUNT}-us-west-2"
 AWS_BUCKET_ARN = f"arn:aws:s3:::{AWS_BUCKET}"
-AWS_KEY_ARN = f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-backups-key"
+AWS_KEY_ARN = f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('astro-aws-backups-key')}"
 
 
 def aws_region_of(evaluation, resource) -> str:
@@ -484,7 +485,7 @@ def from_another_stack(stack: str):
     if stack == "aws":
         restore |= {
             "sourceRegion": "us-east-2",
-            "sourceKmsKeyArn": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other",
+            "sourceKmsKeyArn": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('other')}",
         }
     return evaluated(stack, {"restore": {"pointInTime": AT}}, cluster={**_cluster(stack), "restore": restore})
 

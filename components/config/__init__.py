@@ -44,7 +44,6 @@ from .backups import (
     LATEST_BACKUP,
     MIN_DEPLOYMENT_BACKUP_DAYS,
     BackupSettings,
-    aws_region_name,
     host_list,
 )
 from .gcp import (
@@ -205,7 +204,6 @@ __all__ = [
     "TlsSettings",
     "all_config",
     "aws_region",
-    "aws_region_name",
     "check_primary",
     "default_backup_location",
     "eks_version",

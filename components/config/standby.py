@@ -36,8 +36,14 @@ STANDBY_CLUSTER_MODES = ("warm", "cold")
 # plane plus nodes at failover adds 10-20 minutes while the whole region's customers fail over into
 # the same second region (README, "A standby in a second region"). Cold is the cheaper choice.
 DEFAULT_STANDBY_CLUSTER = "warm"
+# Pulumi's rules (pulumi/pulumi 1b5949891b3c): an organization is `organization` on a DIY backend
+# (pkg/backend/diy/store.go l.168-173) and matches stackOwnerRegexp on Pulumi Cloud
+# (pkg/backend/httpstate/backend.go l.140: 3-40 letters, digits, '-' and '_', starting and ending
+# with a letter or digit); a stack name is 1-100 letters, digits, '_', '.' and '-'
+# (sdk/go/common/tokens/stack_name.go ParseStackName).
 _STACK_REFERENCE = re.compile(
-    r"^(?P<org>[A-Za-z0-9][A-Za-z0-9_.-]*)/(?P<project>[A-Za-z0-9_.-]+)/(?P<stack>[A-Za-z0-9_.-]+)$"
+    r"^(?P<org>[A-Za-z0-9][A-Za-z0-9_-]{1,38}[A-Za-z0-9])/(?P<project>[A-Za-z0-9_.-]+)/(?P<stack>[A-Za-z0-9_.-]{1,100})$",
+    re.ASCII,
 )
 
 STANDBY_FIELDS: dict[str, Field] = {
@@ -112,7 +118,9 @@ def parse_standby(
         if not match:
             problems.add(
                 key,
-                f"must be <organization>/<project>/<stack> (a fully qualified stack name, e.g. organization/{PROJECT}/gcp), got {reference!r}",
+                f"must be <organization>/<project>/<stack> (a fully qualified stack name, e.g. organization/{PROJECT}/gcp; "
+                "the organization 3-40 letters, digits, '-' and '_', the stack 1-100 letters, digits, '_', '.' and '-'), "
+                f"got {reference!r}",
             )
         elif match.group("project") != PROJECT:
             problems.add(
