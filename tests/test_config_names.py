@@ -271,3 +271,39 @@ def test_a_promoted_restore_is_of_a_moment_already_past():
         "astronomer-dr:database.promoted.pointInTime: is in the future (now 2026-11-20T10:00:00Z): "
         "no restore can have been made of it, got '2026-11-21T09:30:00Z'"
     ]
+
+
+# ---- item 4: what a stack accepts, it honours ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stack, key, value",
+    [
+        ("aws-standby", "astronomer-dr:registry.replicaRegion", "us-east-2"),
+        ("aws-standby", "astronomer-dr:registry.noncurrentVersionDays", 60),
+        ("gcp-standby", "astronomer-dr:registry.location", "US"),
+        ("gcp-standby", "astronomer-dr:registry.dataLocations", ["us-east4", "us-east1"]),
+    ],
+)
+def test_registry_keys_on_a_standby_are_refused_not_ignored(stack, key, value):
+    """components/aws/standby.py and components/gcp/standby.py read no registry setting of the
+    standby: its registry serves the primary's bucket (GCP) or the primary's S3 replica (AWS)."""
+    assert_refused(stack, {key: value}, key, "not with a standby: its registry serves the primary's")
+    assert accepted(stack, {}).standby is not None  # the committed standby files set none
+
+
+def test_a_standby_keeps_its_backups_out_of_its_primarys_region_too():
+    """Issue 21: the Velero bucket outlives the region failed over from (checked against the
+    primary's `region` output, components/config/standby.py check_primary)."""
+    from components.config.standby import check_primary
+    from components.schema import ConfigError
+    from tests.test_standby import gcp_primary_exports
+
+    primary_region = gcp_primary_exports()["region"]
+    settings = accepted("gcp-standby", {"astronomer-dr:backups.location": primary_region})
+    with pytest.raises(ConfigError) as caught:
+        check_primary(settings, gcp_primary_exports())
+    assert f"astronomer-dr:backups.location: must not be the primary's region {primary_region}" in str(caught.value)
+    # Another region, and the default multi-region, are accepted.
+    assert check_primary(accepted("gcp-standby", {"astronomer-dr:backups.location": "us-west1"}), gcp_primary_exports())
+    assert check_primary(accepted("gcp-standby", {}), gcp_primary_exports())

@@ -137,6 +137,7 @@ def parse_standby(
                 f"{PROJECT}:database.{camel}",
                 "not with a standby: its one database is the primary's replica (promoted with standby.promote)",
             )
+    refuse_what_a_standby_ignores(ours, problems)
     cluster = objects.get("cluster") or {}
     if cluster.get("existing"):
         problems.add(
@@ -146,6 +147,23 @@ def parse_standby(
     if len(problems.items) != before:
         return None
     return StandbySettings(primary_stack=reference, promote=parsed["promote"], cluster=parsed["cluster"])
+
+
+# Issue 21, item 4: keys a standby accepts and never reads. Its registry is the primary's (GCP: the
+# primary's bucket, by its registry_bucket output; AWS: the primary's S3 replica in this region,
+# registry.replicaRegion on the primary): components/gcp/standby.py and components/aws/standby.py
+# take no registry setting of their own. Set on the primary, where they apply.
+STANDBY_IGNORED_OBJECTS = {
+    "registry": "not with a standby: its registry serves the primary's bucket (GCP) or the primary's replica in this region (AWS, registry.replicaRegion on the primary); set registry keys on the primary",
+}
+
+
+def refuse_what_a_standby_ignores(ours: Mapping[str, Any], problems: Problems) -> None:
+    for key, why in STANDBY_IGNORED_OBJECTS.items():
+        raw = ours.get(key)
+        raw = decode_object(f"{PROJECT}:{key}", raw, Problems()) if isinstance(raw, str) else raw
+        for name in raw if isinstance(raw, dict) else ([] if raw is None else [""]):
+            problems.add(f"{PROJECT}:{key}" + (f".{name}" if name else ""), why)
 
 
 @dataclass(frozen=True)
@@ -306,6 +324,13 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
                 f"{PROJECT}:database.postgresVersion",
                 f"must be the primary's major version {exports['database_version']} (a replica runs its primary's engine), got {aws_db.postgres_version}",
             )
+    # Issue 21: the Velero backups bucket must outlive the primary's region too (its own region is
+    # refused in parse_backups): after a failover those backups are the deployments' only copy.
+    if settings.backups is not None and settings.backups.location.lower() == str(exports["region"]).lower():
+        problems.add(
+            f"{PROJECT}:backups.location",
+            f"must not be the primary's region {exports['region']}: the promoted standby's backups must outlive the region it failed over from",
+        )
     if (exports["platform_namespace"], exports["platform_release"]) != (
         settings.platform.namespace,
         settings.platform.release_name,
