@@ -278,8 +278,9 @@ def test_fuzzed_stack_file_text_loads_or_says_why(stack):
             config = stackfile.load_text(text, f"Pulumi.{stack}.yaml")
         except stackfile.StackFileError as error:
             assert str(error).startswith(f"Pulumi.{stack}.yaml")
-            if re.search("[\x00\x1b]", text):
-                line = text.count("\n", 0, re.search("[\x00\x1b]", text).start()) + 1
+            invisible = re.search("[\x00\x1b]", text)
+            if invisible:
+                line = text.count("\n", 0, invisible.start()) + 1
                 assert f": line {line}, column " in str(error), str(error)
             continue
         loaded += 1

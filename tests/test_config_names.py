@@ -43,7 +43,7 @@ def test_the_gcs_location_facts():
         assert gcs_location(good) is None, good
     for bad in ("NAM5", "EUR9", "us-east9", "mars-north1", "US-EAST4", "nam4"):
         assert gcs_location(bad) is not None, bad
-    assert "did you mean us-east4?" in gcs_location("us-eats4")
+    assert "did you mean us-east4?" in (gcs_location("us-eats4") or "")
 
 
 @pytest.mark.parametrize(

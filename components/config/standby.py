@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..schema import Field, Problems, one_of, parse_object
 from .restores import ORIGINAL_LABEL
+from .settings import DEFAULT_STANDBY_CLUSTER, STANDBY_CLUSTER_MODES, StackSettings, StandbySettings
 from .shared import PROJECT, decode_object
-
-if TYPE_CHECKING:  # the stack's settings hold a StandbySettings: stack.py imports this module
-    from .stack import StackSettings
 
 # ---- a standby stack in a second region (both clouds) ------------------------------------------
 #
@@ -31,11 +29,6 @@ if TYPE_CHECKING:  # the stack's settings hold a StandbySettings: stack.py impor
 # reference.
 
 STANDBY_KEY = "standby"
-STANDBY_CLUSTER_MODES = ("warm", "cold")
-# Warm by default: the failover's RTO target is minutes, and creating a regional GKE or EKS control
-# plane plus nodes at failover adds 10-20 minutes while the whole region's customers fail over into
-# the same second region (README, "A standby in a second region"). Cold is the cheaper choice.
-DEFAULT_STANDBY_CLUSTER = "warm"
 # Pulumi's rules (pulumi/pulumi 1b5949891b3c): an organization is `organization` on a DIY backend
 # (pkg/backend/diy/store.go l.168-173) and matches stackOwnerRegexp on Pulumi Cloud
 # (pkg/backend/httpstate/backend.go l.140: 3-40 letters, digits, '-' and '_', starting and ending
@@ -64,18 +57,6 @@ STANDBY_FIELDS: dict[str, Field] = {
         check=one_of(*STANDBY_CLUSTER_MODES),
     ),
 }
-
-
-@dataclass(frozen=True)
-class StandbySettings:
-    primary_stack: str
-    promote: bool = False
-    cluster: str = DEFAULT_STANDBY_CLUSTER
-
-    @property
-    def declares_cluster(self) -> bool:
-        """A warm standby's cluster exists all along; a cold one's only once promoted."""
-        return self.promote or self.cluster == "warm"
 
 
 # Keys a standby refuses: its one database is the replica, not a topology of restores, and its
