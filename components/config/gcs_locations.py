@@ -4,7 +4,9 @@ Fact module. Source: https://cloud.google.com/storage/docs/locations ("Available
 read 2026-12-05. A bucket's location is one of:
 - a region: the page lists one for each Google Cloud region (provider_config.GCP_REGIONS, from
   https://cloud.google.com/compute/docs/regions-zones);
-- a predefined dual-region, by its code, with the two regions it keeps the data in;
+- a predefined dual-region, by its code, with the two regions it keeps the data in (the page
+  names NAM4, EUR4 and ASIA1's pairs; EUR5, EUR7 and EUR8's pairs are as third-party copies of
+  the page list them: the program checks the codes only, the pairs are for the reader and tests);
 - a multi-region: ASIA, EU, US.
 A configurable dual-region is a multi-region code plus two regions (`registry.dataLocations`).
 Codes are taken in capitals and regions in lowercase, as the API returns them.
