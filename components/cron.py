@@ -159,7 +159,7 @@ def go_duration_ns(text: str) -> int:
     """Go's time.ParseDuration, in nanoseconds (what `@every` takes)."""
     original = text
     sign = -1 if text.startswith("-") else 1
-    text = text.lstrip("+-") if text[:1] in "+-" else text
+    text = text[1:] if text[:1] in ("+", "-") else text  # one sign, as Go's ParseDuration takes
     if text == "0":
         return 0
     if not text:

@@ -59,6 +59,8 @@ def test_what_robfig_cron_accepts_is_accepted(spec):
         ("@hour", "unrecognized descriptor"),
         ("@every 5", "invalid duration"),  # ParseDuration: a unit is required
         ("@every -1h", "positive duration"),  # Every: below a second runs every second
+        ("@every +-1h", "invalid duration"),  # ParseDuration: one sign
+        ("@every 1h 30m", "invalid duration"),
         ("TZ=Europe/Paris 0 3 * * *", "no time zone prefix"),
         ("0 0 31 2 *", "never fires"),  # no 31 February: SpecSchedule.Next returns the zero time
         ("0 0 30 2 *", "never fires"),
