@@ -26,7 +26,7 @@ POLICY_PACK := --policy-pack policy
 help:
 	@echo "make up STACK=gcp|aws|<env>   set up the venvs and state backend, select the stack, pulumi up --policy-pack policy"
 	@echo "make preview STACK=...        the same, pulumi preview --diff --policy-pack policy"
-	@echo "make test                     build venv-dev/, then lint (ruff check), format check (ruff format --check), type check (mypy), the test suite"
+	@echo "make test                     build venv-dev/, then lint (ruff check), format check (ruff format --check), workflow audit (zizmor), type check (mypy), the test suite"
 	@echo "make types                    the type check alone (mypy)"
 	@echo "make suite                    the test suite alone (pytest on two workers)"
 	@echo "make typecache                mypy's cache of the installed packages' types (once per venv-dev/ build; make test/types run it)"
@@ -83,11 +83,13 @@ up: stack
 preview: stack
 	pulumi preview --stack $(STACK) --diff $(POLICY_PACK)
 
-# Lint and format check first (a second; their configuration: pyproject.toml), then the type check
+# Lint and format check first (a second; their configuration: pyproject.toml), the workflows'
+# security audit (zizmor, offline: its online audits would need a GitHub token), then the type check
 # and the suite side by side (`make -j2`: mypy's seconds overlap the suite's instead of adding to them).
 test: dev typecache
 	$(DEV_BIN)/ruff check .
 	$(DEV_BIN)/ruff format --check .
+	$(DEV_BIN)/zizmor --offline --quiet .github/workflows
 	@$(MAKE) --no-print-directory -j2 types suite
 
 # The type check alone (configuration: pyproject.toml, [tool.mypy]).

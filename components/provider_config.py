@@ -131,7 +131,10 @@ def gcp_region(value: str) -> str | None:
 
 
 def aws_region(value: str) -> str | None:
-    return _region_problem(value, aws_regions(), "an AWS", "us-east-1")
+    """A region of the commercial partition (components/aws_partitions.py: the ARNs the program writes)."""
+    from .aws_partitions import other_partition_message
+
+    return _region_problem(value, aws_regions(), "an AWS", "us-east-1") or other_partition_message(value)
 
 
 # Project ids: 6 to 30 lowercase letters, digits and hyphens, starting with a letter, not ending

@@ -17,6 +17,8 @@ from typing import Any
 
 import pulumi
 
+from . import cron
+
 # A check returns None when the value is fine, otherwise the sentence that explains what is allowed.
 Check = Callable[[Any], str | None]
 
@@ -361,20 +363,19 @@ def kubernetes_version(v: str) -> str | None:
     return None
 
 
-# Velero reads a Schedule's `schedule` as a standard five-field cron expression (minute hour
-# day-of-month month day-of-week), evaluated in the Velero server's timezone, UTC.
-_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
-_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+# Velero reads a Schedule's `schedule` with robfig/cron v3 ParseStandard, in the Velero server's
+# timezone, UTC: components/cron.py is that grammar. A schedule it refuses, or one that never fires,
+# is a Schedule that takes no backup and reports no error at `pulumi up`.
+CRON_HINT = "a five-field cron expression in UTC (minute hour day month weekday, weekday 0-6 with Sunday 0) or a descriptor such as @daily, e.g. '0 * * * *' for hourly"
 
 
 def cron_schedule(v: str) -> str | None:
-    fields = v.split()
-    message = "must be a five-field cron expression in UTC (minute hour day month weekday), e.g. '0 * * * *' for hourly"
-    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
-        return message
-    for text, (low, high) in zip(fields, _CRON_RANGES, strict=True):
-        if any(not low <= int(n) <= high for n in re.findall(r"(?<![/\d])\d+", text)):
-            return f"{message}; a field is out of its range"
+    try:
+        schedule = cron.parse(v)
+    except cron.CronError as error:
+        return f"must be {CRON_HINT}; Velero refuses this one: {error}"
+    if cron.longest_gap(schedule) is None:
+        return "never fires (no day matches, such as 31 February): Velero would take no backup"
     return None
 
 

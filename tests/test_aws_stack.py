@@ -12,6 +12,7 @@ import pytest
 from components.schema import ConfigError
 from tests.conftest import TEST_PRIVATE_KEY, bootstrap_connection_url, evaluate_stack, secret_leaks
 from tools.offline import MOCK_AWS_ACCOUNT, MOCK_EKS_SECURITY_GROUP, MOCK_NLB_HOSTNAME, MOCK_PASSWORD, Secret
+from tools.offline.outputs import mock_kms_key_id
 
 RDS = "aws:rds/instance:Instance"
 KMS = "aws:kms/key:Key"
@@ -29,7 +30,7 @@ BUCKET_ARN = f"arn:aws:s3:::{BUCKET_NAME}"
 
 def key_arn(evaluation, name: str) -> str:
     evaluation.one(KMS, name)  # registered
-    return f"arn:aws:kms:{REGION}:{MOCK_AWS_ACCOUNT}:key/mock-{name}"
+    return f"arn:aws:kms:{REGION}:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id(name)}"
 
 
 def issuer_host(evaluation) -> str:

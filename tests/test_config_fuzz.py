@@ -9,6 +9,10 @@ outcome must be a clean parse or a ConfigError whose every line names a key, and
 key that was edited: never a traceback. `parse_settings` is pure, so a thousand cases take about
 a second; a handful go through the offline engine end to end. The refusals of issue 11 are
 the fixed examples (tests/test_input_refusals.py checks each message).
+
+Issue 21 adds an oracle (below): rules, each a fact of Velero, a cloud or Pulumi with its source,
+that say which configs must be refused on which key; a seeded run of 2,000 configs over all four
+stack files holds every outcome to "accepted and sensible" or "refused naming the key".
 """
 
 from __future__ import annotations
@@ -265,12 +269,19 @@ def test_fuzzed_stack_file_text_loads_or_says_why(stack):
                 edited[i] + " # x",
                 edited[i].replace(":", " :", 1),
                 edited[i] + "\n" + edited[i],
+                edited[i] + "\x00",  # issue 21: an invisible byte, said by line and column
+                edited[i].replace(":", ":\x1b", 1),
             ]
         )
+        text = "\n".join(edited) + "\n"
         try:
-            config = stackfile.load_text("\n".join(edited) + "\n", f"Pulumi.{stack}.yaml")
+            config = stackfile.load_text(text, f"Pulumi.{stack}.yaml")
         except stackfile.StackFileError as error:
             assert str(error).startswith(f"Pulumi.{stack}.yaml")
+            invisible = re.search("[\x00\x1b]", text)
+            if invisible:
+                line = text.count("\n", 0, invisible.start()) + 1
+                assert f": line {line}, column " in str(error), str(error)
             continue
         loaded += 1
         outcome(stack, {**{k: stackfile.config_string(v) for k, v in config.items()}, **TLS_SECRETS})
@@ -306,3 +317,315 @@ def test_a_handful_end_to_end_through_the_offline_engine(stack, changes, key):
         assert isinstance(evaluation.error, ConfigError), evaluation.error
         assert any(line.startswith(key + ":") for line in evaluation.error.problems)
         assert evaluation.resources == []
+
+
+# ---- the oracle of issue 21: rules each generated config is held to ----------------------------
+#
+# The generator above finds tracebacks and unnamed refusals. The oracle below also knows what must
+# be refused: each rule is a fact of a cloud, of Pulumi or of Velero (its source in its docstring),
+# written independently of the program's checks; the generator feeds each rule's class of values
+# into the keys it governs. Every outcome must be "accepted and sensible" or "refused naming the
+# key"; a config a rule says must be refused and that parses is a failure.
+
+ORACLE_STACKS = ("gcp", "aws", "gcp-standby", "aws-standby")
+ORACLE_CASES_PER_STACK = int(os.environ.get("CONFIG_ORACLE_CASES", "500"))
+CLOUD = {"gcp": "gcp", "aws": "aws", "gcp-standby": "gcp", "aws-standby": "aws"}
+_FIELDS = re.compile(r"\S+")
+
+
+def _cron_fields(value: Any) -> list[str] | None:
+    fields = _FIELDS.findall(value) if isinstance(value, str) and not value.startswith("@") else []
+    return fields if len(fields) == 5 else None
+
+
+def rule_day_of_week_7(stack: str, path: str, value: Any) -> str | None:
+    """robfig/cron v3.0.1 spec.go `dow = bounds{0, 6, ...}` and parser.go getRange ("end of range
+    above maximum"): Velero (schedule_controller.go l.199, ParseStandard) refuses a day of week 7."""
+    fields = _cron_fields(value) if path.endswith("backups.schedule") else None
+    return "astronomer-dr:backups.schedule" if fields and re.search(r"(?<![0-9/])7(?![0-9])", fields[4]) else None
+
+
+def rule_backwards_or_zero_step(stack: str, path: str, value: Any) -> str | None:
+    """robfig/cron v3.0.1 parser.go getRange: "beginning of range beyond end of range" and "step
+    of range should be a positive number"."""
+    fields = _cron_fields(value) if path.endswith("backups.schedule") else None
+    if not fields:
+        return None
+    backwards = any(int(a) > int(b) for f in fields for a, b in re.findall(r"(?<![0-9/])(\d+)-(\d+)", f))
+    zero_step = any(re.search(r"/0+(?![0-9])", f) for f in fields)
+    return "astronomer-dr:backups.schedule" if backwards or zero_step else None
+
+
+def rule_never_fires(stack: str, path: str, value: Any) -> str | None:
+    """The Gregorian calendar: February has at most 29 days, April, June, September and November
+    30. A schedule on no existing day never fires (robfig/cron SpecSchedule.Next returns the zero
+    time), so Velero takes no backup."""
+    fields = _cron_fields(value) if path.endswith("backups.schedule") else None
+    if not fields or fields[4] not in ("*", "?") or not re.fullmatch(r"[0-9,]+", fields[2] + fields[3]):
+        return None
+    days, months = {int(d) for d in fields[2].split(",") if d}, {int(m) for m in fields[3].split(",") if m}
+    longest = {2: 29, 4: 30, 6: 30, 9: 30, 11: 30}
+    never = days and months and all(d > longest.get(m, 31) for d in days for m in months)
+    return "astronomer-dr:backups.schedule" if never else None
+
+
+def rule_rarer_than_retention(stack: str, path: str, value: Any) -> str | None:
+    """Velero deletes a backup when its ttl passes (retentionDays, default 7): a schedule firing
+    monthly or yearly (robfig/cron parser.go parseDescriptor: @monthly is day 1 of every month,
+    @yearly/@annually 1 January) leaves weeks with no backup at all."""
+    rare = path.endswith("backups.schedule") and value in ("@monthly", "@yearly", "@annually", "0 0 1 * *")
+    return "astronomer-dr:backups.schedule" if rare else None
+
+
+AWS_REGION_KEYS = (
+    "aws:region",
+    "astronomer-dr:backups.location",
+    "astronomer-dr:registry.replicaRegion",
+    "astronomer-dr:database.backupReplicaRegion",
+    "astronomer-dr:cluster.restore.sourceRegion",
+)
+
+
+def rule_other_partition(stack: str, path: str, value: Any) -> str | None:
+    """partitions.json regionRegex (aws/aws-sdk-js-v3 packages/util-endpoints/src/lib/aws/
+    partitions.json): cn-*, us-gov-*, us-iso*-, eu-isoe-*, eusc-* are other partitions, where the
+    program's arn:aws: ARNs name nothing."""
+    other = isinstance(value, str) and re.match(r"^(cn|us-gov|us-iso[a-z]?|eu-isoe|eusc-de)-", value)
+    return path if CLOUD[stack] == "aws" and path in AWS_REGION_KEYS and other else None
+
+
+def rule_gcs_location_not_listed(stack: str, path: str, value: Any) -> str | None:
+    """https://cloud.google.com/storage/docs/locations: a location is a region, a predefined
+    dual-region (ASIA1, EUR4, EUR5, EUR7, EUR8, NAM4) or a multi-region (US, EU, ASIA)."""
+    keys = ("astronomer-dr:backups.location", "astronomer-dr:registry.location")
+    made_up = value in ("NAM5", "EUR9", "us-east9", "mars-north1", "ASIA2")
+    return path if CLOUD[stack] == "gcp" and path in keys and made_up else None
+
+
+def rule_bucket_name(stack: str, path: str, value: Any) -> str | None:
+    """Bucket names: S3 takes no underscore nor two adjacent dots
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html); Cloud Storage
+    refuses names starting with "goog" or containing "google"
+    (https://cloud.google.com/storage/docs/buckets#naming)."""
+    if path != "astronomer-dr:cluster.restore.sourceBucket" or not isinstance(value, str):
+        return None
+    bad = ("_" in value or ".." in value) if CLOUD[stack] == "aws" else (value.startswith("goog") or "google" in value)
+    return path if bad else None
+
+
+def rule_iam_principal(stack: str, path: str, value: Any) -> str | None:
+    """IAM ARNs (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html):
+    a path is slash-separated non-empty segments; the program's ARNs are the commercial partition's."""
+    bad = isinstance(value, list) and any(isinstance(v, str) and ("//" in v or v.startswith("arn:aws-")) for v in value)
+    return path if path == "astronomer-dr:cluster.admins" and bad else None
+
+
+def rule_database_host(stack: str, path: str, value: Any) -> str | None:
+    """RFC 791 (an IPv4 octet is at most 255) and RFC 3696 section 2 (a top-level domain is not
+    all digits): 10.0.0.256 is neither an address nor a DNS name."""
+    bad = isinstance(value, list) and "10.0.0.256" in value
+    return path if path == "astronomer-dr:cluster.restore.previousDatabaseHosts" and bad else None
+
+
+def rule_stack_reference(stack: str, path: str, value: Any) -> str | None:
+    """pulumi/pulumi pkg/backend/httpstate/backend.go l.140 stackOwnerRegexp (an organization of
+    3-40 characters, no dot) and sdk/go/common/tokens/stack_name.go (a stack of at most 100)."""
+    bad = value in ("ac/astronomer-dr/aws", "acme.corp/astronomer-dr/gcp", "acme/astronomer-dr/" + "s" * 101)
+    return path if path == "astronomer-dr:standby.primaryStack" and bad else None
+
+
+def rule_standby_registry(stack: str, path: str, value: Any) -> str | None:
+    """A standby's registry is its primary's (components/gcp/standby.py, components/aws/standby.py
+    read no registry key of the standby): a registry key there would do nothing."""
+    return (
+        path
+        if stack.endswith("-standby")
+        and path.startswith("astronomer-dr:registry.")
+        and value is not None
+        and value is not DELETE
+        else None
+    )
+
+
+RULES = (
+    rule_day_of_week_7,
+    rule_backwards_or_zero_step,
+    rule_never_fires,
+    rule_rarer_than_retention,
+    rule_other_partition,
+    rule_gcs_location_not_listed,
+    rule_bucket_name,
+    rule_iam_principal,
+    rule_database_host,
+    rule_stack_reference,
+    rule_standby_registry,
+)
+
+# What each rule's class looks like, fed to the keys it governs (with the accepted counterparts).
+CLASS_VALUES: dict[str, list[Any]] = {
+    "backups.schedule": [
+        "0 0 * * 7",
+        "0 0 * * 5-7",
+        "0 0 * * 0",
+        "0 0 * * SUN",
+        "0 0 * * 6-1",
+        "0 22-2 * * *",
+        "*/0 * * * *",
+        "0 0 31 2 *",
+        "0 0 30,31 2 *",
+        "0 0 31 4,6 *",
+        "0 0 29 2 *",
+        "@yearly",
+        "@monthly",
+        "@hourly",
+        "@daily",
+        "@every 6h",
+        "15 */4 * * mon-fri",
+        "0 0 1 * *",
+    ],
+    "backups.location": [
+        "NAM4",
+        "EUR4",
+        "US",
+        "us-east4",
+        "NAM5",
+        "us-east9",
+        "cn-north-1",
+        "us-gov-west-1",
+        "us-east-2",
+        "eu-west-1",
+    ],
+    "registry.location": ["NAM4", "EU", "EUR9", "mars-north1", "us-west1"],
+    "registry.replicaRegion": ["us-west-2", "cn-northwest-1", "us-iso-east-1", "eu-central-1"],
+    "database.backupReplicaRegion": ["us-east-2", "us-gov-east-1", "eusc-de-east-1"],
+    "cluster.restore.sourceRegion": ["us-east-2", "cn-north-1"],
+    "cluster.restore.sourceBucket": [
+        "acme-other-backups",
+        "acme_other_backups",
+        "acme..backups",
+        "goog-backups",
+        "my-google-backups",
+    ],
+    "cluster.admins": [
+        ["arn:aws:iam::123456789012:role/ci"],
+        ["arn:aws:iam::123456789012:role/ops/ci"],
+        ["arn:aws:iam::123456789012:role//ci"],
+        ["arn:aws-cn:iam::123456789012:role/ci"],
+    ],
+    "cluster.restore.previousDatabaseHosts": [["10.250.0.9"], ["10.0.0.256"], ["db.example.com"]],
+    "standby.primaryStack": [
+        "organization/astronomer-dr/aws",
+        "acme-corp/astronomer-dr/gcp",
+        "ac/astronomer-dr/aws",
+        "acme.corp/astronomer-dr/gcp",
+        "acme/astronomer-dr/" + "s" * 101,
+    ],
+    "registry.noncurrentVersionDays": [30, 90],
+}
+
+
+def oracle_cases(stack: str, count: int) -> Iterator[dict[str, Any]]:
+    """Seeded: half the cases edit a key of CLASS_VALUES with one of its values, the rest are the
+    generator above (so its classes keep running against the new rules)."""
+    rng = random.Random(f"{SEED}-oracle-{stack}")
+    cloud = CLOUD[stack]
+    paths = {
+        p
+        for p, _ in field_paths(
+            {k: Field("object", "", fields=f) for k, f in OBJECT_KEYS[cloud].items()}, "astronomer-dr"
+        )
+    }
+    paths |= {"astronomer-dr.standby.primaryStack"} if stack.endswith("-standby") else set()
+    classed = [k for k in CLASS_VALUES if f"astronomer-dr.{k}" in paths]
+    generic = cases(cloud, count)
+    for _ in range(count):
+        if rng.random() < 0.5:
+            key = rng.choice(classed)
+            changes = {f"astronomer-dr:{key}": rng.choice(CLASS_VALUES[key])}
+            if key.startswith("cluster.restore."):
+                restore = {"backup": "latest", "sourceBucket": "acme-other-backups"}
+                if cloud == "aws":
+                    restore |= {"sourceRegion": "us-east-2", "sourceKmsKeyArn": ORACLE_KEY_ARN}
+                field = key.rsplit(".", 1)[1]
+                changes = {"astronomer-dr:cluster.restore": {**restore, field: changes[f"astronomer-dr:{key}"]}}
+            if rng.random() < 0.3 and key == "backups.schedule":
+                changes["astronomer-dr:backups.retentionDays"] = rng.choice([7, 30, 365])
+            yield changes
+        else:
+            yield next(generic)[1]
+
+
+ORACLE_KEY_ARN = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _flat(changes: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    for path, value in changes.items():
+        if path == "astronomer-dr:cluster.restore" and isinstance(value, dict):
+            for field, v in value.items():
+                yield f"{path}.{field}", v
+        yield path, value
+
+
+def _sensible(stack: str, settings: Any) -> list[str]:
+    """What an accepted config must be: the rules' facts hold of the settings the program uses."""
+    from components import aws_partitions, cron
+    from components.config.gcs_locations import GCS_DUAL_REGIONS, GCS_MULTI_REGIONS, GCS_REGIONS
+
+    wrong = []
+    backups = settings.backups
+    if backups is not None:
+        gap = cron.longest_gap(cron.parse(backups.schedule))
+        if gap is None or gap.days >= backups.retention_days:
+            wrong.append(f"schedule {backups.schedule!r} keeps no backup at times (retention {backups.retention_days})")
+        if backups.location.lower() == settings.region.lower():
+            wrong.append(f"backups in the stack's own region {backups.location}")
+        if settings.cloud == "gcp" and not (
+            backups.location in GCS_MULTI_REGIONS
+            or backups.location in GCS_DUAL_REGIONS
+            or backups.location in GCS_REGIONS
+        ):
+            wrong.append(f"backups location {backups.location} is no GCS location")
+        if settings.cloud == "aws" and aws_partitions.partition_of(backups.location) != "aws":
+            wrong.append(f"backups location {backups.location} is not a commercial region")
+    if settings.cloud == "aws" and aws_partitions.partition_of(settings.region) != "aws":
+        wrong.append(f"aws:region {settings.region} is not a commercial region")
+    return wrong
+
+
+def test_a_seeded_run_of_the_oracle_over_every_stack_kind():
+    """At least 2,000 configs (500 per stack: both primaries, both standbys): each accepted and
+    sensible, or refused naming the key; a config a rule must refuse is refused on that key; every
+    rule is exercised."""
+    fired = dict.fromkeys((rule.__name__ for rule in RULES), 0)
+    total = 0
+    for stack in ORACLE_STACKS:
+        for changes in oracle_cases(stack, ORACLE_CASES_PER_STACK):
+            total += 1
+            must = {
+                (rule.__name__, key)
+                for path, value in _flat(changes)
+                for rule in RULES
+                if (key := rule(stack, path, value))
+            }
+            try:
+                problems = outcome(stack, stack_with(stack, changes))
+            except AssertionError:
+                raise
+            except Exception as error:
+                raise AssertionError(f"{type(error).__name__} ({error}) for {stack} {changes!r}") from error
+            for name, key in must:
+                fired[name] += 1
+                assert any(line.startswith(key + ":") for line in problems), (
+                    f"{name}: {stack} {changes!r} must be refused on {key}: {problems}"
+                )
+            if problems:
+                touched = {k.split(".")[0] for k in changes}
+                allowed = touched | {r for t in touched for r in RELATED.get(t, ())}
+                named = {line.split(": ", 1)[0].split(".")[0].split("[")[0] for line in problems}
+                assert named & allowed, f"{stack}: edited {sorted(changes)} but the refusal names {sorted(named)}"
+            else:
+                settings = parse_settings(stack_with(stack, changes), stack)
+                assert not _sensible(stack, settings), (stack, changes, _sensible(stack, settings))
+    assert total >= 2000
+    assert all(fired.values()), fired
+    print(f"oracle: {total} configs, rules fired {fired}")

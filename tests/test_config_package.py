@@ -18,8 +18,9 @@ from tests.conftest import TLS_SECRETS
 from tests.stack_inputs import stack_with
 
 PACKAGE = Path(config.__file__).parent
-# Each room imports only rooms above it in this order (standby.py names StackSettings for types only).
-LAYERS = ("shared", "restores", "regions", "backups", "gcp", "aws", "standby", "stack")
+# Each room imports only rooms above it in this order (issue 21: the settings both standby.py and
+# stack.py name live in settings.py, above both, so neither imports the other).
+LAYERS = ("shared", "restores", "gcs_locations", "regions", "backups", "gcp", "aws", "settings", "standby", "stack")
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +65,18 @@ def test_rooms_import_only_the_rooms_above_them():
                 if not type_only:
                     assert node.module in LAYERS[:index], f"{room}.py imports .{node.module}, which is not above it"
     assert sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__") == sorted(LAYERS)
+
+
+def test_config_reads_the_release_defaults_from_below_not_from_the_platform():
+    """Issue 21, item 9: config/shared.py took the chart's defaults from components/platform/chart.py;
+    they live in components/release_defaults.py, which config and platform both import."""
+    for path in PACKAGE.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith("platform"), f"{path.name} imports ..{node.module}"
+    from components import release_defaults
+    from components.platform import chart
+
+    assert chart.DEFAULT_CHART_VERSION is release_defaults.DEFAULT_CHART_VERSION
+    assert config.PLATFORM_FIELDS["chartVersion"].default == release_defaults.DEFAULT_CHART_VERSION

@@ -8,6 +8,7 @@ import pytest
 
 from tests.test_restore import AT, AT_LABEL, RDS, SQL, evaluated, instances, restored
 from tools.offline import MOCK_AWS_ACCOUNT
+from tools.offline.outputs import mock_kms_key_id
 
 REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
 PROVIDER = "pulumi:providers:aws"
@@ -73,7 +74,7 @@ def test_aws_automated_backups_are_replicated_to_the_paired_region_encrypted_the
     assert provider_region(evaluation, key) == "us-west-2"
     assert (
         replication.input("kmsKeyId")
-        == f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-db-backups-us-west-2"
+        == f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('astro-aws-db-backups-us-west-2')}"
     )
     assert key.protect is True and key.input("enableKeyRotation") is True
     assert evaluation.outputs["database_backup_replica_region"] == "us-west-2"
@@ -126,7 +127,7 @@ def test_aws_registry_replica_bucket_is_versioned_encrypted_private_and_protecte
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule", {"objectOwnership": "BucketOwnerEnforced"}),
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
             "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId",
-            f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-registry-replica-key",
+            f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('astro-aws-registry-replica-key')}",
         ),
     }
     for type_token, (key_path, value) in settings.items():
@@ -149,7 +150,7 @@ def test_aws_registry_replication_rule(replicated):
         "bucket": f"arn:aws:s3:::{REPLICA_BUCKET}",
         "storageClass": "STANDARD",
         "encryptionConfiguration": {
-            "replicaKmsKeyId": f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-registry-replica-key"
+            "replicaKmsKeyId": f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('astro-aws-registry-replica-key')}"
         },
     }
     for versioning in (
@@ -179,8 +180,8 @@ def test_aws_registry_replication_role_is_least_privilege(replicated):
             "s3:GetObjectVersionTagging",
         },
         f"arn:aws:s3:::{REPLICA_BUCKET}/*": {"s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"},
-        f"arn:aws:kms:us-east-1:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-registry-key": {"kms:Decrypt"},
-        f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-registry-replica-key": {
+        f"arn:aws:kms:us-east-1:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('astro-aws-registry-key')}": {"kms:Decrypt"},
+        f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('astro-aws-registry-replica-key')}": {
             "kms:Encrypt",
             "kms:GenerateDataKey",
         },

@@ -157,12 +157,13 @@ def test_make_installs_each_venv_from_its_lock_with_hashes_required(stamp, venv,
 
 
 def test_make_test_runs_in_the_dev_venv_not_the_programs():
-    """Issue 14: lint and format check (configured in pyproject.toml), then the type check and the
-    suite side by side; `make types` and `make suite` are each alone."""
+    """Issue 14: lint and format check (configured in pyproject.toml), the workflows' audit (zizmor,
+    issue 21), then the type check and the suite side by side; `make types` and `make suite` are each alone."""
     prerequisites, lines = recipe("test")
     assert prerequisites == "dev typecache" and lines == [
         "$(DEV_BIN)/ruff check .",
         "$(DEV_BIN)/ruff format --check .",
+        "$(DEV_BIN)/zizmor --offline --quiet .github/workflows",
         "@$(MAKE) --no-print-directory -j2 types suite",
     ]
     assert recipe("types") == ("dev typecache", ["$(DEV_BIN)/mypy --python-executable $(DEV_BIN)/python"])

@@ -41,6 +41,7 @@ from tests.conftest import committed_stack, said
 from tests.test_restore import evaluated
 from tools.offline import MOCK_AWS_ACCOUNT
 from tools.offline.backups import good_backup
+from tools.offline.outputs import mock_kms_key_id
 
 FACTS = Path(__file__).parent / "velero"
 CHART_DIR = FACTS / f"velero-{VELERO_CHART_VERSION}"
@@ -325,7 +326,7 @@ def test_gcp_velero_identity_is_keyless_and_scoped_to_the_bucket():
 
 AWS_BUCKET = f"astro-aws-backups-{MOCK_AWS_ACCOUNT}-us-west-2"
 AWS_BUCKET_ARN = f"arn:aws:s3:::{AWS_BUCKET}"
-AWS_KEY_ARN = f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/mock-astro-aws-backups-key"
+AWS_KEY_ARN = f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('astro-aws-backups-key')}"
 
 
 def aws_region_of(evaluation, resource) -> str:
@@ -483,7 +484,7 @@ def test_a_restore_from_another_stacks_bucket_reads_it_and_writes_only_its_own_f
     else:
         assert spec["config"] == {
             "region": "us-east-2",
-            "kmsKeyId": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other",
+            "kmsKeyId": OTHER_KEY,
         }
         statements = json.loads(
             evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-backups-irsa-source").input("policy")
@@ -494,7 +495,7 @@ def test_a_restore_from_another_stacks_bucket_reads_it_and_writes_only_its_own_f
             for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
             for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
         }
-        bucket, key = "arn:aws:s3:::acme-other-backups", f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other"
+        bucket, key = "arn:aws:s3:::acme-other-backups", OTHER_KEY
         assert allowed == {
             ("s3:ListBucket", bucket),
             ("s3:GetObject", f"{bucket}/*"),
@@ -510,6 +511,9 @@ def test_a_restore_from_another_stacks_bucket_reads_it_and_writes_only_its_own_f
         )
 
 
+OTHER_KEY = f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('other')}"
+
+
 def from_another_stack(stack: str):
     """A stack restoring another stack's deployments: its bucket, its database host, and a restored database."""
     from tests.test_restore import AT
@@ -519,7 +523,7 @@ def from_another_stack(stack: str):
     if stack == "aws":
         restore |= {
             "sourceRegion": "us-east-2",
-            "sourceKmsKeyArn": f"arn:aws:kms:us-east-2:{MOCK_AWS_ACCOUNT}:key/other",
+            "sourceKmsKeyArn": OTHER_KEY,
         }
     return evaluated(stack, {"restore": {"pointInTime": AT}}, cluster={**_cluster(stack), "restore": restore})
 

@@ -98,9 +98,8 @@ def test_preview_always_posts_the_offline_plan_without_credentials():
     [offline] = [s for s in job["steps"] if s.get("id") == "plan"]
     assert "if" not in offline
     assert offline["env"]["BASE_REF"] == "${{ github.base_ref }}"
-    assert 'venv-dev/bin/python -m tools.plan "$STACK" --diff-against "origin/${BASE_REF}"' in offline["run"]
     commands = "\n".join(s.get("run", "") for s in job["steps"])
-    assert "make dev" in commands and "upsert-pr-comment.sh" in commands
+    assert "make -C base dev" in commands and "bash base/.github/scripts/upsert-pr-comment.sh" in commands
     assert not any("secrets." in str(step) for step in job["steps"])
     # Forks cannot comment: the plan goes to preview-comment.yml as an artifact.
     assert steps_using(job, "actions/upload-artifact")
@@ -175,3 +174,59 @@ def test_offline_plan_comment_carries_the_stack_marker(tmp_path):
     assert out.startswith("<!-- astronomer-dr offline plan: gcp -->\n")
     assert "No resource changes against `origin/main`." in out
     assert "<details>" in out and out.rstrip().endswith("</details>")
+
+
+def test_the_plan_approvers_read_is_rendered_by_the_base_branchs_tools():
+    """Issue 21, item 7: the offline plan is what a maintainer reads before approving the
+    credentialed preview, so the code that renders it is the base branch's: the pull request's
+    merge commit goes to pr/, its first parent (the base branch's commit GitHub merged it into) to
+    base/, and base/'s venv-dev, tools.plan and scripts evaluate pr/'s program and stack files
+    (`--project-dir`, tools/plan/cli.py). `--diff-against` then evaluates both trees in a
+    subprocess and compares them in a process that never imported the pull request's code
+    (tools/plan/against.py)."""
+    job = load("preview.yml")["jobs"]["offline-plan"]
+    [checkout] = steps_using(job, "actions/checkout")
+    assert checkout["with"] == {"path": "pr", "fetch-depth": 2, "persist-credentials": False}
+    [base] = [s for s in job["steps"] if "worktree add" in s.get("run", "")]
+    assert 'git -C pr update-ref "refs/remotes/origin/${BASE_REF}" HEAD^1' in base["run"]
+    assert 'git -C pr worktree add --detach ../base "origin/${BASE_REF}"' in base["run"]
+    [offline] = [s for s in job["steps"] if s.get("id") == "plan"]
+    assert offline["working-directory"] == "base"
+    plan_lines = [line for line in offline["run"].splitlines() if "tools.plan" in line]
+    assert plan_lines and all(
+        line.strip().startswith('venv-dev/bin/python -m tools.plan "$STACK" --project-dir ../pr') for line in plan_lines
+    )
+    assert '--diff-against "origin/${BASE_REF}"' in plan_lines[0]
+    assert "bash .github/scripts/offline-plan-comment.sh" in offline["run"]  # base/'s, by the working directory
+    [setup] = steps_using(job, "actions/setup-python")
+    assert setup["with"]["cache-dependency-path"] == "base/requirements-dev.txt"
+
+
+def test_no_checkout_persists_the_token():
+    """Issue 21, item 6: actions/checkout writes the job's token into .git/config unless
+    `persist-credentials: false` (actions/checkout README, "persist-credentials"), where the code
+    it checked out, or an uploaded artifact, can read it (zizmor's `artipacked` audit)."""
+    for path in FILES:
+        for job in load(path.name)["jobs"].values():
+            for step in steps_using(job, "actions/checkout"):
+                assert step.get("with", {}).get("persist-credentials") is False, (path.name, step)
+
+
+def test_the_workflow_run_trigger_is_suppressed_with_its_reason():
+    """Issue 21, item 8: zizmor's `dangerous-triggers` flags every `workflow_run` (zizmor docs,
+    https://docs.zizmor.sh/audits/#dangerous-triggers). Ours is suppressed inline, and the reason is
+    what the workflow holds: the default branch's scripts only, no write to contents, the artifact's
+    fields filtered, the head commit compared."""
+    text = (WORKFLOWS / "preview-comment.yml").read_text()
+    assert "  workflow_run: # zizmor: ignore[dangerous-triggers] -- runs only trusted code on data" in text
+    comment = load("preview-comment.yml")
+    assert comment["permissions"]["contents"] == "read"
+    [job] = comment["jobs"].values()
+    [checkout] = steps_using(job, "actions/checkout")
+    assert checkout["with"] == {
+        "persist-credentials": False,
+        "sparse-checkout": ".github/scripts",
+    }  # no ref: the default branch
+    run = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "tr -dc 0-9" in run and "tr -dc 'a-z0-9-'" in run and '"$head" != "$HEAD_SHA"' in run
+    assert not any("secrets." in str(step) for step in job["steps"])

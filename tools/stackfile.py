@@ -186,10 +186,32 @@ def config_string(value: Any) -> str:
     return str(value)
 
 
+# YAML 1.2 section 5.1: a stream holds tab, line feed, carriage return, the printable ASCII range,
+# NEL and the printable Unicode planes, nothing else; yaml.v3 and PyYAML both refuse the rest, PyYAML
+# by offset in the whole text. Said here by line and column, with the character's name.
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_CONTROL_NAMES = {0: "NUL", 0x7F: "DEL", 0x1B: "ESC", 0x08: "backspace", 0x0C: "form feed", 0x0B: "vertical tab"}
+
+
+def _refuse_unprintable(text: str, name: str) -> None:
+    match = _UNPRINTABLE.search(text)
+    if match is None:
+        return
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    code = ord(match.group())
+    what = f"U+{code:04X}" + (f" ({_CONTROL_NAMES[code]})" if code in _CONTROL_NAMES else "")
+    raise StackFileError(
+        f"{name}: line {line}, column {column}: the control character {what} is not allowed in YAML "
+        "(it is invisible in most editors: delete it and retype the value)"
+    )
+
+
 def load_text(text: str, name: str = "stack file") -> dict[str, Any]:
     """The `config:` mapping of a stack file's text: {'namespace:key': value}; StackFileError otherwise."""
     if text.startswith("\ufeff"):
         text = text[1:]  # the CLI strips a UTF-8 byte-order mark (workspace/loaders.go)
+    _refuse_unprintable(text, name)
     try:
         document = yaml.load(text, Loader=_Loader)
     except StackFileError as error:

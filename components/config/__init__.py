@@ -12,8 +12,9 @@ One room per concern, each importing only the ones above it:
 - regions.py: where each cloud keeps data outside a stack's region (multi-regions, backup pairs)
 - backups.py: Velero backups of the Airflow deployments and a declared restore (BackupSettings)
 - gcp.py, aws.py: each cloud's settings (GcpSettings, AwsSettings) and their cross-key checks
-- standby.py: a standby in a second region (StandbySettings, PrimaryFacts, check_primary)
-- stack.py: the whole stack (StackSettings), `parse_settings` and `load_settings`
+- settings.py: what a stack is parsed into (StackSettings, StandbySettings): data only
+- standby.py: a standby in a second region (its fields, PrimaryFacts, check_primary)
+- stack.py: the whole stack, `parse_settings` and `load_settings`
 
 Every name other modules import is re-exported here: import from `components.config`.
 """
@@ -44,7 +45,6 @@ from .backups import (
     LATEST_BACKUP,
     MIN_DEPLOYMENT_BACKUP_DAYS,
     BackupSettings,
-    aws_region_name,
     host_list,
 )
 from .gcp import (
@@ -88,6 +88,7 @@ from .restores import (
     restore_label,
     rfc3339_utc,
 )
+from .settings import DEFAULT_STANDBY_CLUSTER, STANDBY_CLUSTER_MODES, StackSettings, StandbySettings
 from .shared import (
     DRILL_STACK_PREFIX,
     EBS_GP3_MAX_GIB,
@@ -112,20 +113,16 @@ from .shared import (
 from .stack import (
     OBJECT_KEYS,
     SUPPORTED_CLOUDS,
-    StackSettings,
     all_config,
     load_settings,
     parse_settings,
     restore_request_problems,
 )
 from .standby import (
-    DEFAULT_STANDBY_CLUSTER,
     PRIMARY_EXPORTS,
-    STANDBY_CLUSTER_MODES,
     STANDBY_FIELDS,
     STANDBY_KEY,
     PrimaryFacts,
-    StandbySettings,
     check_primary,
 )
 
@@ -205,7 +202,6 @@ __all__ = [
     "TlsSettings",
     "all_config",
     "aws_region",
-    "aws_region_name",
     "check_primary",
     "default_backup_location",
     "eks_version",

@@ -70,7 +70,13 @@ def x86_instance_types(values: tuple[str, ...]) -> str | None:
 
 # An EKS access entry's principal: an IAM role or user of this partition's IAM, never an STS
 # assumed-role session (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).
-_IAM_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
+# Issue 21: the commercial partition (the program's other ARNs are arn:aws:, components/aws_partitions.py),
+# a path of non-empty segments, and IAM's lengths: a role or user name of 1-64 characters of
+# [\w+=,.@-] (the path's limit, 512, is beyond the 255 characters every config string may hold)
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html,
+# "IAM name requirements"; https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html, Path and RoleName).
+_IAM_PRINCIPAL = re.compile(r"^arn:aws:iam::\d{12}:(role|user)(/[\w+=,.@-]+)*/[\w+=,.@-]{1,64}$", re.ASCII)
+_IAM_OTHER_PARTITION = re.compile(r"^arn:aws-[a-z-]+:iam::")
 _STS_SESSION = re.compile(r"^arn:aws(-[a-z]+)*:sts::\d{12}:assumed-role/")
 
 
@@ -78,9 +84,12 @@ def iam_principal_arns(values: tuple[str, ...]) -> str | None:
     sessions = [v for v in values if _STS_SESSION.match(v)]
     if sessions:
         return f"must name the IAM role, not an assumed-role session ({sessions[0]}): use arn:aws:iam::<account>:role/<name>"
+    other = [v for v in values if _IAM_OTHER_PARTITION.match(v)]
+    if other:
+        return f"must be principals of the commercial partition (arn:aws:iam::...): the program's other ARNs are arn:aws: ({other[0]} is not)"
     bad = [v for v in values if not _IAM_PRINCIPAL.match(v)]
     if bad:
-        return f"every entry must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-deploy ({bad[0]} is not)"
+        return f"every entry must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-deploy, its path segments not empty and its name 1-64 characters ({bad[0]} is not)"
     if len(set(values)) != len(values):
         return "lists a principal twice (EKS allows one access entry per principal)"
     return None
@@ -352,7 +361,7 @@ def parse_aws(
                 window_what="backup retention (database.backupRetentionDays)",
                 problems=problems,
             ),
-            "promoted": check_promoted(database, problems),
+            "promoted": check_promoted(database, problems, now),
         }
         replica = database["backup_replica_region"] or AWS_BACKUP_REPLICA_REGIONS.get(region)
         if region and replica == region:

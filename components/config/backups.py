@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
-from .. import provider_config
+from .. import cron, provider_config
 from ..schema import Field, Problems, between, cron_schedule, matches, velero_backup_name
 from .regions import AWS_BACKUP_REPLICA_REGIONS, aws_region, default_backup_location, gcs_location
 from .shared import PROJECT
@@ -18,6 +21,7 @@ from .shared import PROJECT
 
 DEFAULT_BACKUP_SCHEDULE = "0 * * * *"
 MIN_DEPLOYMENT_BACKUP_DAYS = 7
+MAX_RETENTION_DAYS = 365
 LATEST_BACKUP = "latest"
 
 BACKUPS_FIELDS: dict[str, Field] = {
@@ -31,7 +35,7 @@ BACKUPS_FIELDS: dict[str, Field] = {
         "int",
         "days each backup is kept (Velero's ttl)",
         default=MIN_DEPLOYMENT_BACKUP_DAYS,
-        check=between(MIN_DEPLOYMENT_BACKUP_DAYS, 365, "a week to notice a loss, as for the database"),
+        check=between(MIN_DEPLOYMENT_BACKUP_DAYS, MAX_RETENTION_DAYS, "a week to notice a loss, as for the database"),
     ),
     "location": Field(
         "str",
@@ -41,16 +45,107 @@ BACKUPS_FIELDS: dict[str, Field] = {
 }
 
 
-def aws_region_name(v: str) -> str | None:
-    return None if re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", v) else "must be an AWS region such as us-west-2"
+# A DNS name as resolvers take it (RFC 1035 2.3.4: labels of 1-63 letters, digits and hyphens, not
+# starting or ending with a hyphen, 253 characters in all; RFC 3696 2: a top-level label is not all
+# digits, so 10.0.0.256 is a bad address, not a name). Lowercase: the repoint Job compares hosts as
+# the deployments' connection strings hold them, which is how the clouds return them.
+_DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
 
 
-_HOST = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+def _host_problem(v: str) -> str | None:
+    try:
+        ipaddress.ip_address(v)
+        return None
+    except ValueError:
+        pass
+    labels = v.split(".")
+    if len(v) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        return "an IP address or a lowercase DNS name"
+    return None
 
 
 def host_list(values: tuple[str, ...]) -> str | None:
-    bad = [v for v in values if not _HOST.match(v)]
-    return f"every entry must be a database host name or IP address ({', '.join(bad)} is not)" if bad else None
+    bad = [v for v in values if _host_problem(v)]
+    return (
+        f"every entry must be a database host name or IP address: an IP address or a lowercase DNS name ({', '.join(bad)} is not)"
+        if bad
+        else None
+    )
+
+
+# S3 bucket names (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html,
+# general purpose buckets): 3-63 lowercase letters, digits, dots and hyphens, beginning and ending
+# with a letter or digit, no two adjacent dots, not an IP address, none of the reserved prefixes
+# and suffixes.
+_S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
+_S3_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_S3_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# Cloud Storage bucket names (https://cloud.google.com/storage/docs/buckets#naming): lowercase
+# letters, digits, hyphens, underscores and dots, beginning and ending with a letter or digit;
+# 3-63 characters, or up to 222 with dots, each dot-separated part at most 63; not an IP address;
+# not beginning with "goog" nor containing "google".
+_GCS_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]", re.ASCII)
+
+
+def _is_ip(v: str) -> bool:
+    try:
+        ipaddress.ip_address(v)
+    except ValueError:
+        return False
+    return True
+
+
+def bucket_name_problem(cloud: str, v: str) -> str | None:
+    """Why `v` is no bucket name on `cloud`, as its storage service checks names, or None."""
+    if cloud == "aws":
+        if not _S3_BUCKET.fullmatch(v) or ".." in v:
+            return "must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit, no '..'"
+        if _is_ip(v) or v.startswith(_S3_PREFIXES) or v.endswith(_S3_SUFFIXES):
+            return f"must be an S3 bucket name: not an IP address, no prefix {', '.join(_S3_PREFIXES)}, no suffix {', '.join(_S3_SUFFIXES)}"
+        return None
+    parts = v.split(".")
+    if not _GCS_BUCKET.fullmatch(v) or (len(parts) == 1 and len(v) > 63) or any(len(p) > 63 or not p for p in parts):
+        return "must be a Cloud Storage bucket name: 3-63 lowercase letters, digits, '-', '_' and '.' (up to 222 with dots, 63 between two), starting and ending with a letter or digit"
+    if _is_ip(v) or v.startswith("goog") or "google" in v:
+        return (
+            "must be a Cloud Storage bucket name: not an IP address, not starting with 'goog', not containing 'google'"
+        )
+    return None
+
+
+# A KMS key ARN of the commercial partition (components/aws_partitions.py): the bucket's key, in
+# the bucket's region (an S3 bucket's SSE-KMS key lives in the bucket's region:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html). A key id is a
+# UUID or a multi-Region key's `mrk-` id (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id-key-id).
+_KMS_KEY_ARN = re.compile(
+    r"arn:aws:kms:([a-z0-9-]+):\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
+    re.ASCII,
+)
+
+
+def kms_key_arn(v: str) -> str | None:
+    match = _KMS_KEY_ARN.fullmatch(v)
+    if not match:
+        return "must be a KMS key ARN of the commercial partition such as arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    return aws_region(match.group(1))
+
+
+def restore_source_problems(cloud: str, restore: Mapping[str, Any], problems: Problems) -> bool:
+    """Issue 21: the source bucket by its cloud's naming rules, and on AWS its key in its region."""
+    key = f"{PROJECT}:cluster.restore"
+    before = len(problems.items)
+    bucket = restore.get("source_bucket")
+    why = bucket_name_problem(cloud, bucket) if bucket else None
+    if why:
+        problems.add(f"{key}.sourceBucket", f"{why}, got {bucket!r}")
+    arn, region = restore.get("source_kms_key_arn"), restore.get("source_region")
+    match = _KMS_KEY_ARN.fullmatch(arn) if arn else None
+    if match and region and match.group(1) != region:
+        problems.add(
+            f"{key}.sourceKmsKeyArn",
+            f"is a key of {match.group(1)}, and sourceRegion is {region}: the bucket's key is in the bucket's region, got {arn!r}",
+        )
+    return len(problems.items) == before
 
 
 CLUSTER_RESTORE_FIELDS: dict[str, Field] = {
@@ -68,12 +163,12 @@ CLUSTER_RESTORE_FIELDS: dict[str, Field] = {
                 default=None,
                 check=matches(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", "a GCS or S3 bucket name"),
             ),
-            "sourceRegion": Field("str", "AWS: the region of sourceBucket", default=None, check=aws_region_name),
+            "sourceRegion": Field("str", "AWS: the region of sourceBucket", default=None, check=aws_region),
             "sourceKmsKeyArn": Field(
                 "str",
                 "AWS: the KMS key of sourceBucket (its stack's `backups_kms_key_arn` output)",
                 default=None,
-                check=matches(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[a-zA-Z0-9-]+$", "a KMS key ARN"),
+                check=kms_key_arn,
             ),
             "previousDatabaseHosts": Field(
                 "list[str]",
@@ -145,6 +240,43 @@ class BackupSettings:
         return f"{self.retention_days * 24}h0m0s"
 
 
+def schedule_keeps_a_backup(raw: Mapping[str, object], problems: Problems) -> bool:
+    """A backup must exist at all times: the longest gap between two firings of the schedule
+    (components/cron.py, as Velero reads it) must be shorter than the time each backup is kept
+    (Velero's ttl). At a gap as long as the ttl the last backup expires as the next one starts,
+    and a backup takes minutes to complete."""
+    schedule, days = raw["schedule"], raw["retention_days"]
+    assert isinstance(schedule, str) and isinstance(days, int)
+    gap = cron.longest_gap(cron.parse(schedule))
+    if gap is not None and gap >= timedelta(days=days):
+        needed = gap.days + 1
+        fix = (
+            f"set backups.retentionDays to {needed} or more, or back up more often"
+            if needed <= MAX_RETENTION_DAYS
+            else "back up more often"
+        )
+        problems.add(
+            f"{PROJECT}:backups.schedule",
+            f"{schedule!r} leaves up to {_span(gap)} between two backups, each kept {days} days "
+            f"(backups.retentionDays): for part of that time no backup exists; {fix}",
+        )
+        return False
+    return True
+
+
+def _span(gap: timedelta) -> str:
+    hours, minutes = gap.seconds // 3600, gap.seconds % 3600 // 60
+    return " ".join(
+        part
+        for part in (
+            f"{gap.days} days" if gap.days else "",
+            f"{hours} h" if hours else "",
+            f"{minutes} min" if minutes else "",
+        )
+        if part
+    )
+
+
 def parse_backups(
     cloud: str, config: Mapping[str, str], objects: dict[str, dict | None], problems: Problems
 ) -> BackupSettings | None:
@@ -162,6 +294,8 @@ def parse_backups(
             "or, to restore again, first empty the deployment namespaces (docs/DEPLOYMENTS-RESTORE.md, "
             '"A retry") and remove `restored`',
         )
+        return None
+    if not schedule_keeps_a_backup(raw, problems):
         return None
     key = f"{PROJECT}:backups.location"
     location = raw["location"]
@@ -209,6 +343,8 @@ def parse_backups(
                     key, f"required in {region} (no default pair): name a second region for the backups bucket"
                 )
                 return None
+    if restore and not restore_source_problems(cloud, restore, problems):
+        return None
     if restore and restore["source_bucket"] and cloud == "aws":
         for field_name, key_name in (("source_region", "sourceRegion"), ("source_kms_key_arn", "sourceKmsKeyArn")):
             if not restore[field_name]:

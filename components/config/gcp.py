@@ -353,7 +353,7 @@ def parse_gcp(
                 problems=problems,
                 pitr_enabled=database["point_in_time_recovery"],
             ),
-            "promoted": check_promoted(database, problems),
+            "promoted": check_promoted(database, problems, now),
         }
         location = database["backup_location"] or (default_backup_location(region) if region else None)
         if database["backup_location"] and database["backup_location"] == region:

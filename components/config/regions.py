@@ -5,19 +5,10 @@ The database's backups, the registry bucket and the Velero backups bucket all de
 
 from __future__ import annotations
 
-import re
-
 from .. import provider_config
+from .gcs_locations import GCS_DUAL_REGIONS, GCS_MULTI_REGIONS, gcs_location
 
-GCS_MULTI_REGIONS = ("US", "EU", "ASIA")
-GCS_DUAL_REGIONS = ("NAM4", "EUR4", "EUR5", "EUR7", "EUR8", "ASIA1")
-
-
-def gcs_location(v: str) -> str | None:
-    if v in GCS_MULTI_REGIONS or v in GCS_DUAL_REGIONS or re.match(r"^[a-z]+-[a-z]+\d+$", v):
-        return None
-    return f"must be a region (us-central1), a dual-region ({', '.join(GCS_DUAL_REGIONS)}) or a multi-region ({', '.join(GCS_MULTI_REGIONS)})"
-
+__all__ = ["GCS_DUAL_REGIONS", "GCS_MULTI_REGIONS", "gcs_location"]
 
 # Cloud SQL multi-regions for backups, by region prefix: backups there survive the region.
 GCP_BACKUP_MULTI_REGIONS = (("us-", "us"), ("europe-", "eu"), ("asia-", "asia"))

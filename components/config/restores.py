@@ -275,7 +275,7 @@ def check_topology(
     return restore
 
 
-def check_promoted(db: dict[str, Any], problems: Problems) -> RestoreSettings | None:
+def check_promoted(db: dict[str, Any], problems: Problems, now: datetime | None = None) -> RestoreSettings | None:
     """`primary: <label>` must name an instance a restore of this stack made: the label the kept
     restore form (`promoted`) produces. A label typed by hand (one second off in `pitr-...`) would
     otherwise declare a new, empty instance and point the platform at it."""
@@ -306,6 +306,13 @@ def check_promoted(db: dict[str, Any], problems: Problems) -> RestoreSettings | 
         moment, why = parse_rfc3339(point_text)
         if why:
             problems.add(f"{key}.promoted.pointInTime", f"{why}, got {point_text!r}")
+            return None
+        # Issue 21: a restore is of a moment already past; a future one was never made.
+        if now is not None and moment is not None and moment > now:
+            problems.add(
+                f"{key}.promoted.pointInTime",
+                f"is in the future (now {rfc3339_utc(now)}): no restore can have been made of it, got {point_text!r}",
+            )
             return None
     label = restore_label(point_in_time=moment, backup_id=backup_id)
     if label != primary:

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 
 from .. import pulumi_internals
-from ..platform.chart import DEFAULT_CHART_VERSION, DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
+from ..release_defaults import DEFAULT_CHART_VERSION, DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 from ..schema import Field, Problems, between, cidr_list, dns_label, domain_name, exact_version
 
 PROJECT = "astronomer-dr"

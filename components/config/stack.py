@@ -1,4 +1,4 @@
-"""The whole stack: StackSettings, and `parse_settings` / `load_settings`, which build it from config.
+"""The whole stack: `parse_settings` / `load_settings`, which build its StackSettings (settings.py) from config.
 
 `load_settings()` is the only function in the program that reads Pulumi config. It runs before
 any resource is declared and raises `ConfigError` naming every bad key at once.
@@ -7,7 +7,7 @@ any resource is declared and raises `ConfigError` naming every bad key at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,62 +15,24 @@ import pulumi
 
 from .. import provider_config, pulumi_internals
 from ..schema import ConfigError, Field, Problems, parse_object, unknown_key_message
-from .aws import AWS_OBJECT_FIELDS, AwsSettings, parse_aws
-from .backups import BackupSettings, parse_backups
-from .gcp import GCP_OBJECT_FIELDS, GCP_TRANSACTION_LOG_DAYS, GcpSettings, parse_gcp
+from .aws import AWS_OBJECT_FIELDS, parse_aws
+from .backups import parse_backups
+from .gcp import GCP_OBJECT_FIELDS, GCP_TRANSACTION_LOG_DAYS, parse_gcp
 from .restores import check_topology
+from .settings import StackSettings
 from .shared import (
     OPTIONAL_OBJECTS,
     PROJECT,
     SECRET_KEYS,
     TEARDOWN_KEY,
     PlatformSettings,
-    TlsSettings,
     check_tls_material,
     decode_object,
     name_prefix,
     parse_teardown,
     parse_tls,
 )
-from .standby import STANDBY_KEY, StandbySettings, parse_standby
-
-
-@dataclass(frozen=True)
-class StackSettings:
-    cloud: str
-    # Prefix of every physical name: derived from the stack, stable across runs, never a timestamp.
-    name_prefix: str
-    platform: PlatformSettings
-    tls: TlsSettings
-    gcp: GcpSettings | None = None
-    aws: AwsSettings | None = None
-    # What deserves a look but does not stop a recovery (a certificate about to expire);
-    # `load_settings` logs each with pulumi.log.warn.
-    warnings: tuple[str, ...] = ()
-    # A standby stack in a second region (components/config/standby.py); None: a primary.
-    standby: StandbySettings | None = None
-    # Velero backups of the Airflow deployments (and a declared restore).
-    backups: BackupSettings | None = None
-
-    # `parse_settings` sets exactly one cloud's settings, the one `cloud` names: code that knows its
-    # cloud (a foundation, __main__'s cloud branch) takes them through these, already narrowed.
-    def require_gcp(self) -> GcpSettings:
-        """This GCP stack's settings; a programming error (not a config one) on an AWS stack."""
-        if self.gcp is None:
-            raise TypeError(f"GCP settings asked of a {self.cloud} stack")
-        return self.gcp
-
-    def require_aws(self) -> AwsSettings:
-        """This AWS stack's settings; a programming error (not a config one) on a GCP stack."""
-        if self.aws is None:
-            raise TypeError(f"AWS settings asked of a {self.cloud} stack")
-        return self.aws
-
-    @property
-    def region(self) -> str:
-        """The stack's region (gcp:region or aws:region)."""
-        return self.require_gcp().region if self.cloud == "gcp" else self.require_aws().region
-
+from .standby import STANDBY_KEY, parse_standby
 
 # Object-valued keys of the astronomer-dr namespace, per cloud.
 OBJECT_KEYS: dict[str, dict[str, Mapping[str, Field]]] = {"gcp": GCP_OBJECT_FIELDS, "aws": AWS_OBJECT_FIELDS}

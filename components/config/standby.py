@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..schema import Field, Problems, one_of, parse_object
 from .restores import ORIGINAL_LABEL
+from .settings import DEFAULT_STANDBY_CLUSTER, STANDBY_CLUSTER_MODES, StackSettings, StandbySettings
 from .shared import PROJECT, decode_object
-
-if TYPE_CHECKING:  # the stack's settings hold a StandbySettings: stack.py imports this module
-    from .stack import StackSettings
 
 # ---- a standby stack in a second region (both clouds) ------------------------------------------
 #
@@ -31,13 +29,14 @@ if TYPE_CHECKING:  # the stack's settings hold a StandbySettings: stack.py impor
 # reference.
 
 STANDBY_KEY = "standby"
-STANDBY_CLUSTER_MODES = ("warm", "cold")
-# Warm by default: the failover's RTO target is minutes, and creating a regional GKE or EKS control
-# plane plus nodes at failover adds 10-20 minutes while the whole region's customers fail over into
-# the same second region (README, "A standby in a second region"). Cold is the cheaper choice.
-DEFAULT_STANDBY_CLUSTER = "warm"
+# Pulumi's rules (pulumi/pulumi 1b5949891b3c): an organization is `organization` on a DIY backend
+# (pkg/backend/diy/store.go l.168-173) and matches stackOwnerRegexp on Pulumi Cloud
+# (pkg/backend/httpstate/backend.go l.140: 3-40 letters, digits, '-' and '_', starting and ending
+# with a letter or digit); a stack name is 1-100 letters, digits, '_', '.' and '-'
+# (sdk/go/common/tokens/stack_name.go ParseStackName).
 _STACK_REFERENCE = re.compile(
-    r"^(?P<org>[A-Za-z0-9][A-Za-z0-9_.-]*)/(?P<project>[A-Za-z0-9_.-]+)/(?P<stack>[A-Za-z0-9_.-]+)$"
+    r"^(?P<org>[A-Za-z0-9][A-Za-z0-9_-]{1,38}[A-Za-z0-9])/(?P<project>[A-Za-z0-9_.-]+)/(?P<stack>[A-Za-z0-9_.-]{1,100})$",
+    re.ASCII,
 )
 
 STANDBY_FIELDS: dict[str, Field] = {
@@ -58,18 +57,6 @@ STANDBY_FIELDS: dict[str, Field] = {
         check=one_of(*STANDBY_CLUSTER_MODES),
     ),
 }
-
-
-@dataclass(frozen=True)
-class StandbySettings:
-    primary_stack: str
-    promote: bool = False
-    cluster: str = DEFAULT_STANDBY_CLUSTER
-
-    @property
-    def declares_cluster(self) -> bool:
-        """A warm standby's cluster exists all along; a cold one's only once promoted."""
-        return self.promote or self.cluster == "warm"
 
 
 # Keys a standby refuses: its one database is the replica, not a topology of restores, and its
@@ -112,7 +99,9 @@ def parse_standby(
         if not match:
             problems.add(
                 key,
-                f"must be <organization>/<project>/<stack> (a fully qualified stack name, e.g. organization/{PROJECT}/gcp), got {reference!r}",
+                f"must be <organization>/<project>/<stack> (a fully qualified stack name, e.g. organization/{PROJECT}/gcp; "
+                "the organization 3-40 letters, digits, '-' and '_', the stack 1-100 letters, digits, '_', '.' and '-'), "
+                f"got {reference!r}",
             )
         elif match.group("project") != PROJECT:
             problems.add(
@@ -129,6 +118,7 @@ def parse_standby(
                 f"{PROJECT}:database.{camel}",
                 "not with a standby: its one database is the primary's replica (promoted with standby.promote)",
             )
+    refuse_what_a_standby_ignores(ours, problems)
     cluster = objects.get("cluster") or {}
     if cluster.get("existing"):
         problems.add(
@@ -138,6 +128,23 @@ def parse_standby(
     if len(problems.items) != before:
         return None
     return StandbySettings(primary_stack=reference, promote=parsed["promote"], cluster=parsed["cluster"])
+
+
+# Issue 21, item 4: keys a standby accepts and never reads. Its registry is the primary's (GCP: the
+# primary's bucket, by its registry_bucket output; AWS: the primary's S3 replica in this region,
+# registry.replicaRegion on the primary): components/gcp/standby.py and components/aws/standby.py
+# take no registry setting of their own. Set on the primary, where they apply.
+STANDBY_IGNORED_OBJECTS = {
+    "registry": "not with a standby: its registry serves the primary's bucket (GCP) or the primary's replica in this region (AWS, registry.replicaRegion on the primary); set registry keys on the primary",
+}
+
+
+def refuse_what_a_standby_ignores(ours: Mapping[str, Any], problems: Problems) -> None:
+    for key, why in STANDBY_IGNORED_OBJECTS.items():
+        raw = ours.get(key)
+        raw = decode_object(f"{PROJECT}:{key}", raw, Problems()) if isinstance(raw, str) else raw
+        for name in raw if isinstance(raw, dict) else ([] if raw is None else [""]):
+            problems.add(f"{PROJECT}:{key}" + (f".{name}" if name else ""), why)
 
 
 @dataclass(frozen=True)
@@ -298,6 +305,13 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
                 f"{PROJECT}:database.postgresVersion",
                 f"must be the primary's major version {exports['database_version']} (a replica runs its primary's engine), got {aws_db.postgres_version}",
             )
+    # Issue 21: the Velero backups bucket must outlive the primary's region too (its own region is
+    # refused in parse_backups): after a failover those backups are the deployments' only copy.
+    if settings.backups is not None and settings.backups.location.lower() == str(exports["region"]).lower():
+        problems.add(
+            f"{PROJECT}:backups.location",
+            f"must not be the primary's region {exports['region']}: the promoted standby's backups must outlive the region it failed over from",
+        )
     if (exports["platform_namespace"], exports["platform_release"]) != (
         settings.platform.namespace,
         settings.platform.release_name,

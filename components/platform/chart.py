@@ -5,11 +5,13 @@ Source: astronomer/astronomer v2.1.0 (see docs/DEVELOPING.md, "The platform (bot
 
 from __future__ import annotations
 
+# The release's defaults live below config and platform alike; the platform reads them here too.
+from ..release_defaults import DEFAULT_CHART_VERSION, DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
+
+__all__ = ["DEFAULT_CHART_VERSION", "DEFAULT_NAMESPACE", "DEFAULT_RELEASE_NAME"]
+
 CHART_NAME = "astronomer"
 CHART_REPOSITORY = "https://helm.astronomer.io"
-DEFAULT_CHART_VERSION = "2.1.0"
-DEFAULT_NAMESPACE = "astronomer"
-DEFAULT_RELEASE_NAME = "astronomer"
 
 # Secrets the chart reads but does not make when its in-cluster Postgres is off.
 BOOTSTRAP_SECRET_NAME = "astronomer-bootstrap"

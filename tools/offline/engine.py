@@ -11,7 +11,7 @@ import json
 import os
 import runpy
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -204,6 +204,22 @@ def _program_clock(now: datetime | None) -> Iterator[None]:
         setattr(module, "utc_now", real)  # noqa: B010
 
 
+def _quiet_about(evaluation: Evaluation) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    """The loop's exception handler: silent about the evaluation's own error, default otherwise.
+
+    A refusal raised inside an apply (check_primary's ConfigError) fails every Output that depends
+    on it, and the SDK never awaits most of them; when they are collected, asyncio logs each one as
+    "Future exception was never retrieved" with a traceback (asyncio/futures.py `__del__`). That
+    error is the evaluation's result, returned once in `Evaluation.error`: the copies say nothing."""
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if evaluation.error is not None and context.get("exception") is evaluation.error:
+            return
+        loop.default_exception_handler(context)
+
+    return handler
+
+
 def evaluate(
     stack: str,
     *,
@@ -252,6 +268,7 @@ def evaluate(
     monitor = _RecordingMonitor(mocks, evaluation)
 
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_quiet_about(evaluation))
     asyncio.set_event_loop(loop)
     clear_root_resource()
     pulumi_mocks.set_mocks(mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor)

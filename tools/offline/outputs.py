@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 
 from tools.offline.context import (
     MOCK_AWS_ACCOUNT,
@@ -161,12 +162,18 @@ def _rds_instance(args, ctx):
         "arn": f"arn:aws:rds:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:db:{identifier}",
         # A restore keeps its backup's key (RDS restores take no KmsKeyId).
         "kmsKeyId": args.inputs.get("kmsKeyId")
-        or f"arn:aws:kms:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:key/mock-key-of-the-backup",
+        or f"arn:aws:kms:{ctx.aws_region}:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('key-of-the-backup')}",
     }
 
 
+def mock_kms_key_id(name: str) -> str:
+    """A KMS key id as KMS makes them, a UUID (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id-key-id),
+    stable per resource name; the config checks a key ARN's id by that shape."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kms-key:{name}"))
+
+
 def _kms_key(args, ctx):
-    key_id = f"mock-{args.name}"
+    key_id = mock_kms_key_id(args.name)
     return {
         "keyId": key_id,
         "arn": f"arn:aws:kms:{ctx.region_of(args, ctx.aws_region)}:{MOCK_AWS_ACCOUNT}:key/{key_id}",
