@@ -526,6 +526,7 @@ def test_physical_names_come_from_the_stack_name(aws):
         "astro-aws-cluster",
         "astro-aws-nodes",
         "astro-aws-ebs-csi",
+        "astro-aws-autoscaler",
         "astro-aws-registry",
         "astro-aws-backups",
         "astro-aws-db",
