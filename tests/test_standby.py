@@ -434,6 +434,28 @@ def test_the_aws_platform_is_declared_on_promotion_on_the_registry_replica():
     assert env["OLD_HOSTS"] == primary_outputs("aws")["database_address"] and ".us-west-2." in env["NEW_HOST"]
 
 
+def test_the_promoted_aws_standby_autoscales_its_own_node_group_in_its_region():
+    """The standby's cluster gets the same cluster-autoscaler as a primary's (components/aws/cluster.py):
+    its own IRSA role, discovering and scaling only groups tagged as the standby cluster's."""
+    evaluation = aws_standby(promote=True, cluster="cold")
+    release = evaluation.one("kubernetes:helm.sh/v3:Release", "astro-aws-standby-autoscaler-release")
+    values = release.input("values")
+    assert values["autoDiscovery"] == {"clusterName": "astro-aws-standby"} and values["awsRegion"] == "us-west-2"
+    role = evaluation.one("aws:iam/role:Role", "astro-aws-standby-autoscaler-irsa")
+    assert values["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
+        f":role/{role.input('name')}"
+    )
+    policy = json.loads(
+        evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-standby-autoscaler-irsa").input("policy")
+    )
+    [scale] = [s for s in policy["Statement"] if s["Sid"] == "ScaleOwnGroups"]
+    assert scale["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/astro-aws-standby": "owned"}
+    }
+    assert evaluation.one("aws:eks/nodeGroup:NodeGroup").ignore_changes == ["scalingConfig.desiredSize"]
+    assert release.urn in evaluation.one("kubernetes:helm.sh/v3:Release", "astronomer-release").dependencies
+
+
 def test_aws_refusals_that_need_the_primary(secret_tls):
     settings = parse_settings(standby_config("aws-standby", promote=True), "aws-standby")
     exports = {
