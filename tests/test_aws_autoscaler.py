@@ -273,3 +273,22 @@ def test_the_node_group_size_is_the_autoscaler_s_after_creation(aws):
     group = aws.one(GROUP)
     assert group.ignore_changes == list(AUTOSCALED_INPUTS) == ["scalingConfig.desiredSize"]
     assert group.input("scalingConfig") == {"minSize": 3, "maxSize": 6, "desiredSize": 3}
+
+
+# ---- the docs say what the code does ---------------------------------------------------------
+
+DOC = (Path(__file__).parent.parent / "docs" / "AUTOSCALING.md").read_text()
+
+
+def test_the_docs_name_the_pinned_chart_and_the_image_of_each_minor():
+    assert f"**{AUTOSCALER_CHART_VERSION}** from `{AUTOSCALER_CHART_REPOSITORY}`" in DOC
+    rows = dict(re.findall(r"^  \| (1\.\d+) \| v(1\.\d+\.\d+) \|$", DOC, re.MULTILINE))
+    assert rows == CLUSTER_AUTOSCALER_RELEASES
+
+
+def test_the_docs_list_every_granted_action_and_the_tag_condition():
+    granted = actions(policy_of(autoscaler_policy_statements("c", "arn")))
+    for action in granted:
+        name = action.split(":")[1]
+        assert f"`{action}`" in DOC or f"`{name}`" in DOC, action
+    assert f"`{cluster_tag('<cluster>')}: {OWNED}`" in DOC
