@@ -375,7 +375,9 @@ def test_the_rds_replica_is_protected_twice_and_carries_its_backups_already():
     assert replica.input("backupRetentionPeriod") == 7 and replica.input("deleteAutomatedBackups") is False
     assert replica.input("skipFinalSnapshot") is False and replica.input("multiAz") is True
     assert not aws_standby().of_type("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
-    assert not aws_standby().of_type("kubernetes:helm.sh/v3:Release")
+    # No platform and no Velero before promotion; the warm cluster only runs its node autoscaler.
+    releases = [r.name for r in aws_standby().of_type("kubernetes:helm.sh/v3:Release")]
+    assert releases == ["astro-aws-standby-autoscaler-release"]
 
 
 def test_rds_promotion_is_removing_the_source_on_the_same_resource():
