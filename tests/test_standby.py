@@ -455,7 +455,7 @@ def test_the_promoted_aws_standby_autoscales_its_own_node_group_in_its_region():
         "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/astro-aws-standby": "owned"}
     }
     assert evaluation.one("aws:eks/nodeGroup:NodeGroup").ignore_changes == ["scalingConfig.desiredSize"]
-    assert release.urn in evaluation.one("kubernetes:helm.sh/v3:Release", "astronomer-release").dependencies
+    assert release.urn in evaluation.one("kubernetes:helm.sh/v3:Release", "velero-release").dependencies
 
 
 def test_aws_refusals_that_need_the_primary(secret_tls):

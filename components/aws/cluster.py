@@ -84,9 +84,11 @@ class Cluster(pulumi.ComponentResource):
     # The cluster's own VPC and subnets: where an existing cluster's database goes.
     vpc_id: pulumi.Output[str]
     subnet_ids: pulumi.Output[list[str]]
-    # What the platform must wait for: nodes, volume provisioning, room to grow (empty for an
-    # existing cluster, whose nodes and their scaling are managed where the cluster is).
+    # What the platform must wait for: nodes, volume provisioning (empty for an existing cluster).
     ready: list[pulumi.Resource]
+    # What a restore must wait for besides: room to grow, the node autoscaler (empty for an
+    # existing cluster, whose nodes and their scaling are managed where the cluster is).
+    room: list[pulumi.Resource]
     autoscaler: ClusterAutoscaler | None = None
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
@@ -119,6 +121,7 @@ class Cluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.room = []
         if args.settings.existing is None:
             self.ready.append(self._default_storage_class(name))
             self.autoscaler = ClusterAutoscaler(
@@ -135,8 +138,9 @@ class Cluster(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            # Restored deployments must find room without starving the platform of its nodes.
-            self.ready.append(self.autoscaler.release)
+            # Restored deployments find room without taking the platform's nodes. Only a restore
+            # waits for it: the platform fits in minNodes and comes up even if the autoscaler cannot.
+            self.room = [self.autoscaler.release]
         self.register_outputs(
             {"name": self.name, "endpoint": self.endpoint, "oidc_provider_arn": self.oidc_provider_arn}
         )
