@@ -304,6 +304,8 @@ def test_existing_cluster_builds_only_the_platform_and_data_on_it():
             )
         )
     }
+    # Its nodes and their scaling are managed where the cluster is: no cluster-autoscaler of ours.
+    assert not evaluation.of_type("astronomer-dr:aws/autoscaler:ClusterAutoscaler")
     assert ("aws:eks/getCluster:getCluster", {"name": "shared-eks"}) in evaluation.invokes
     [(_, lookup)] = [
         i for i in evaluation.invokes if i[0] == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
@@ -527,6 +529,7 @@ def test_physical_names_come_from_the_stack_name(aws):
         "astro-aws-cluster",
         "astro-aws-nodes",
         "astro-aws-ebs-csi",
+        "astro-aws-autoscaler",
         "astro-aws-registry",
         "astro-aws-backups",
         "astro-aws-db",

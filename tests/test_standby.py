@@ -385,7 +385,9 @@ def test_the_rds_replica_is_protected_twice_and_carries_its_backups_already():
     assert replica.input("backupRetentionPeriod") == 7 and replica.input("deleteAutomatedBackups") is False
     assert replica.input("skipFinalSnapshot") is False and replica.input("multiAz") is True
     assert not aws_standby().of_type("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
-    assert not aws_standby().of_type("kubernetes:helm.sh/v3:Release")
+    # No platform and no Velero before promotion; the warm cluster only runs its node autoscaler.
+    releases = [r.name for r in aws_standby().of_type("kubernetes:helm.sh/v3:Release")]
+    assert releases == ["astro-aws-standby-autoscaler-release"]
 
 
 def test_rds_promotion_is_removing_the_source_on_the_same_resource():
@@ -446,6 +448,28 @@ def test_the_aws_platform_is_declared_on_promotion_on_the_registry_replica():
     ]
     env = {e["name"]: e.get("value") for e in job.input("spec.template.spec.containers.0.env")}
     assert env["OLD_HOSTS"] == primary_outputs("aws")["database_address"] and ".us-west-2." in env["NEW_HOST"]
+
+
+def test_the_promoted_aws_standby_autoscales_its_own_node_group_in_its_region():
+    """The standby's cluster gets the same cluster-autoscaler as a primary's (components/aws/cluster.py):
+    its own IRSA role, discovering and scaling only groups tagged as the standby cluster's."""
+    evaluation = aws_standby(promote=True, cluster="cold")
+    release = evaluation.one("kubernetes:helm.sh/v3:Release", "astro-aws-standby-autoscaler-release")
+    values = release.input("values")
+    assert values["autoDiscovery"] == {"clusterName": "astro-aws-standby"} and values["awsRegion"] == "us-west-2"
+    role = evaluation.one("aws:iam/role:Role", "astro-aws-standby-autoscaler-irsa")
+    assert values["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
+        f":role/{role.input('name')}"
+    )
+    policy = json.loads(
+        evaluation.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-standby-autoscaler-irsa").input("policy")
+    )
+    [scale] = [s for s in policy["Statement"] if s["Sid"] == "ScaleOwnGroups"]
+    assert scale["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/astro-aws-standby": "owned"}
+    }
+    assert evaluation.one("aws:eks/nodeGroup:NodeGroup").ignore_changes == ["scalingConfig.desiredSize"]
+    assert release.urn in evaluation.one("kubernetes:helm.sh/v3:Release", "velero-release").dependencies
 
 
 def test_aws_refusals_that_need_the_primary(secret_tls):

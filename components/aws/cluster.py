@@ -1,5 +1,5 @@
 """The EKS cluster: secrets encrypted with a KMS key, an OIDC provider for IRSA, a managed node group
-in the private subnets, EBS volumes for the chart's StatefulSets.
+in the private subnets scaled by cluster-autoscaler, EBS volumes for the chart's StatefulSets.
 
 Or, with `cluster.existing`, a reference to a cluster someone else manages. Either way it ends in
 a Kubernetes provider for the platform.
@@ -19,6 +19,7 @@ from pulumi_kubernetes.storage import v1 as storage_v1
 
 from ..config import AwsClusterSettings
 from .access import cluster_admins
+from .autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from .iam import STS_AUDIENCE, managed_policy, service_account_trust, service_principal_trust
 from .kms import TAGS, customer_key
 from .network import Network
@@ -85,6 +86,10 @@ class Cluster(pulumi.ComponentResource):
     subnet_ids: pulumi.Output[list[str]]
     # What the platform must wait for: nodes, volume provisioning (empty for an existing cluster).
     ready: list[pulumi.Resource]
+    # What a restore must wait for besides: room to grow, the node autoscaler (empty for an
+    # existing cluster, whose nodes and their scaling are managed where the cluster is).
+    room: list[pulumi.Resource]
+    autoscaler: ClusterAutoscaler | None = None
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:aws/cluster:Cluster", name, None, opts)
@@ -116,8 +121,26 @@ class Cluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.room = []
         if args.settings.existing is None:
             self.ready.append(self._default_storage_class(name))
+            self.autoscaler = ClusterAutoscaler(
+                f"{name}-autoscaler",
+                ClusterAutoscalerArgs(
+                    cluster_name=self.name,
+                    region=args.region,
+                    kubernetes_version=args.settings.kubernetes_version,
+                    node_group_arn=self._nodes.arn,
+                    oidc_provider_arn=self.oidc_provider_arn,
+                    oidc_issuer_url=self.oidc_issuer_url,
+                    kubernetes_provider=self.provider,
+                    depends_on=[self._nodes],
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            # Restored deployments find room without taking the platform's nodes. Only a restore
+            # waits for it: the platform fits in minNodes and comes up even if the autoscaler cannot.
+            self.room = [self.autoscaler.release]
         self.register_outputs(
             {"name": self.name, "endpoint": self.endpoint, "oidc_provider_arn": self.oidc_provider_arn}
         )
@@ -246,6 +269,7 @@ class Cluster(pulumi.ComponentResource):
         self.security_group_id = cluster.vpc_config.cluster_security_group_id
         self.vpc_id = cluster.vpc_config.vpc_id
         self.subnet_ids = cluster.vpc_config.subnet_ids
+        self._nodes = nodes
         self.ready = [nodes, self._ebs_csi]
         return cluster.certificate_authority.apply(_certificate_authority_data)
 

@@ -99,7 +99,7 @@ class AwsFoundation(pulumi.ComponentResource):
             )
         # Where Velero keeps backups and what it needs first (None without backups).
         self.backup_storage = backups.storage if backups else None
-        self.backup_dependencies = [*cluster.ready, *backups.grants] if backups else []
+        self.backup_dependencies = [*cluster.ready, *cluster.room, *backups.grants] if backups else []
 
         self.kubernetes_provider = cluster.provider
         self.database = DatabaseEndpoint(

@@ -14,6 +14,11 @@
   https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html):
   pods (which run one network hop from the node) cannot read the node role's credentials;
   they use IRSA.
+* The group's size is cluster-autoscaler's from creation on (components/aws/autoscaler.py):
+  `desiredNodes` sizes a new group only, and `pulumi up` ignores the size the autoscaler set
+  (`ignore_changes`, as pulumi_aws 7.51.1 eks/node_group.py, "Ignoring Changes to Desired Size",
+  shows it); otherwise every update would set it back and drain what the autoscaler added.
+  `minNodes` and `maxNodes` stay Pulumi's: the bounds the autoscaler keeps within.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ METADATA_OPTIONS: dict[str, Any] = {
 # `node_group_name_prefix` allows 63 minus the 26-character unique suffix (node_group.go).
 GROUP_NAME_PREFIX = "platform-"
 GROUP_NAME_PREFIX_MAX = 63 - 26
+# Engine property paths (not SDK names): what cluster-autoscaler owns after creation.
+AUTOSCALED_INPUTS = ("scalingConfig.desiredSize",)
 
 
 def launch_template(name: str, settings: AwsClusterSettings, parent: pulumi.Resource) -> ec2.LaunchTemplate:
@@ -92,5 +99,10 @@ def platform_node_group(
         labels={"astronomer.io/pool": "platform"},
         tags=TAGS,
         # Explicit: the replacement group is ACTIVE before the old one is drained and deleted.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on), delete_before_replace=False),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            depends_on=list(depends_on),
+            delete_before_replace=False,
+            ignore_changes=list(AUTOSCALED_INPUTS),
+        ),
     )

@@ -123,7 +123,7 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
                 opts=child,
             )
             self.backup_storage = backups.storage
-            self.backup_dependencies = [*cluster.ready, *backups.grants]
+            self.backup_dependencies = [*cluster.ready, *cluster.room, *backups.grants]
             backup_outputs = {
                 "backups_bucket": backups.bucket_name,
                 "backups_role_arn": backups.role_arn,

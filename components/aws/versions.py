@@ -87,3 +87,26 @@ def resolve_eks_version(requested: str) -> EksVersionDecision:
     if decision.warning:
         pulumi.log.warn(decision.warning)
     return decision
+
+
+# cluster-autoscaler simulates kube-scheduler with the scheduler code of its own minor, so it runs
+# the release of the cluster's Kubernetes minor, the newest one ("we recommend that users always
+# use the _latest_ Cluster Autoscaler release that corresponds to the minor version of Kubernetes
+# that their cluster is running": kubernetes/autoscaler cluster-autoscaler/README.md, "Releases").
+# One entry per minor the config accepts (schema.SUPPORTED_KUBERNETES_MINORS); the tags are
+# kubernetes/autoscaler's release tags (tests/autoscaler/releases.txt).
+CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
+CLUSTER_AUTOSCALER_RELEASES = {
+    "1.31": "1.31.5",
+    "1.32": "1.32.7",
+    "1.33": "1.33.6",
+    "1.34": "1.34.5",
+    "1.35": "1.35.2",
+}
+
+
+def cluster_autoscaler_tag(kubernetes_version: str) -> str:
+    """The image tag of the cluster-autoscaler release for a cluster at `kubernetes_version`
+    (major.minor, as EKS takes it; config refuses a minor outside CLUSTER_AUTOSCALER_RELEASES)."""
+    minor = ".".join(kubernetes_version.split(".")[:2])
+    return f"v{CLUSTER_AUTOSCALER_RELEASES[minor]}"

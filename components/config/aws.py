@@ -197,9 +197,21 @@ AWS_CLUSTER_FIELDS: dict[str, Field] = {
     "instanceTypes": Field(
         "list[str]", "EC2 instance types of the platform node group", default=("m6i.2xlarge",), check=x86_instance_types
     ),
-    "minNodes": Field("int", "node group minimum", default=3, check=between(1, 100)),
-    "maxNodes": Field("int", "node group maximum", default=6, check=between(1, 100)),
-    "desiredNodes": Field("int", "node group size at creation and on every update", default=3, check=between(1, 100)),
+    "minNodes": Field(
+        "int", "node group minimum: cluster-autoscaler never removes nodes below it", default=3, check=between(1, 100)
+    ),
+    "maxNodes": Field(
+        "int",
+        "node group maximum: the most nodes cluster-autoscaler adds for pending pods (restored deployments)",
+        default=6,
+        check=between(1, 100),
+    ),
+    "desiredNodes": Field(
+        "int",
+        "node group size at creation; then cluster-autoscaler's (later changes are ignored)",
+        default=3,
+        check=between(1, 100),
+    ),
     "diskSizeGb": Field(
         "int",
         "node root volume size",
