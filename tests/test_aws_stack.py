@@ -528,6 +528,7 @@ def test_physical_names_come_from_the_stack_name(aws):
         "astro-aws-ebs-csi",
         "astro-aws-registry",
         "astro-aws-backups",
+        "astro-aws-alerts-alertmanager",
         "astro-aws-db",
         "astro-aws-db-postgres16",
         "astro-aws",
@@ -551,6 +552,7 @@ def test_every_child_has_a_component_parent(aws):
         "astronomer-dr:platform:AstronomerPlatform",
         "astronomer-dr:aws/ingress:Ingress",
         "astronomer-dr:platform/velero:Velero",
+        "astronomer-dr:aws/alerts:AwsAlerts",
     }
 
 

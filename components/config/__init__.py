@@ -13,11 +13,13 @@ One room per concern, each importing only the ones above it:
 - backups.py: Velero backups of the Airflow deployments and a declared restore (BackupSettings)
 - gcp.py, aws.py: each cloud's settings (GcpSettings, AwsSettings) and their cross-key checks
 - standby.py: a standby in a second region (StandbySettings, PrimaryFacts, check_primary)
+- alerts.py: where the DR alerts go (AlertSettings)
 - stack.py: the whole stack (StackSettings), `parse_settings` and `load_settings`
 
 Every name other modules import is re-exported here: import from `components.config`.
 """
 
+from .alerts import ALERTS_FIELDS, ALERTS_KEY, NO_ALERTS_WARNING, REPLICA_LAG_RPO_SECONDS, AlertSettings
 from .aws import (
     AWS_CLUSTER_FIELDS,
     AWS_DATABASE_FIELDS,
@@ -130,6 +132,8 @@ from .standby import (
 )
 
 __all__ = [
+    "ALERTS_FIELDS",
+    "ALERTS_KEY",
     "AWS_BACKUP_REPLICA_REGIONS",
     "AWS_CLUSTER_FIELDS",
     "AWS_DATABASE_FIELDS",
@@ -164,6 +168,7 @@ __all__ = [
     "MIN_DEPLOYMENT_BACKUP_DAYS",
     "MIN_PROMETHEUS_REPLICAS",
     "NAME_PREFIX_MAX",
+    "NO_ALERTS_WARNING",
     "OBJECT_KEYS",
     "OPTIONAL_OBJECTS",
     "ORIGINAL_LABEL",
@@ -172,6 +177,7 @@ __all__ = [
     "PROJECT",
     "RDS_MAX_BACKUP_RETENTION_DAYS",
     "RELEASE_NAME_MAX",
+    "REPLICA_LAG_RPO_SECONDS",
     "RFC3339_EXAMPLE",
     "SECRET_KEYS",
     "STANDBY_CLUSTER_MODES",
@@ -181,6 +187,7 @@ __all__ = [
     "TEARDOWN_KEY",
     "TLS_CERTIFICATE_KEY",
     "TLS_KEY_KEY",
+    "AlertSettings",
     "AwsClusterSettings",
     "AwsDatabaseSettings",
     "AwsDnsSettings",
