@@ -282,3 +282,53 @@ def test_gcp_standby_watches_its_replica_lag():
     assert threshold["thresholdValue"] == REPLICA_LAG_RPO_SECONDS and threshold["comparison"] == "COMPARISON_GT"
     # A replica has no backups of its own; no Velero before promotion.
     assert not [r for r in standby.resources if "sql-backup" in r.name or "velero-" in r.name]
+
+
+# ---- the plan shows it -------------------------------------------------------------------------
+
+
+def watched(evaluation) -> dict[str, dict[str, str]]:
+    from tools.plan.summary import dr_summary
+
+    return {r["property"]: r for r in dr_summary(evaluation) if r["property"].startswith("Watched: ")}
+
+
+@pytest.mark.parametrize(
+    ("stack", "rows"),
+    [
+        ("gcp", {"deployments' backups (Velero)", "database backups"}),
+        ("aws", {"deployments' backups (Velero)", "database backups"}),
+        ("gcp-standby", {"standby replica"}),
+        ("aws-standby", {"standby replica"}),
+    ],
+)
+def test_the_plan_shows_what_watches_each_backup_and_replica_and_where_it_goes(stack, rows):
+    found = watched(committed_stack(stack))
+    assert set(found) == {f"Watched: {r}" for r in rows}
+    for row in found.values():
+        assert f"to `{EMAIL}`" in row["value"] and "⚠️" not in row["value"], row
+
+
+@pytest.mark.parametrize("stack", ["gcp", "aws", "aws-standby"])
+def test_the_plan_warns_where_nothing_watches(stack):
+    """What the stack registers without `astronomer-dr:alerts`: the same, less the alert resources."""
+    import dataclasses
+
+    evaluation = committed_stack(stack)
+    kinds = ("alerts", "monitoring", "sns", "cloudwatch", "PodMonitoring")
+
+    def without_receiver(r):  # the values alerting_values adds exist only with the key (a copy: the cache is shared)
+        if r.type != RELEASE:
+            return r
+        return dataclasses.replace(r, inputs={**r.inputs, "values": {**r.input("values"), "alertmanager": {}}})
+
+    unwatched = dataclasses.replace(
+        evaluation,
+        resources=[
+            without_receiver(r)
+            for r in evaluation.resources
+            if not any(k in r.type for k in kinds) and "alerts" not in r.name
+        ],
+    )
+    found = watched(unwatched)
+    assert found and all("nothing watches it" in r["value"] and "⚠️" in r["value"] for r in found.values())
