@@ -120,3 +120,15 @@ def test_a_gcp_drill_without_its_project_stops_naming_the_variable(tmp_path, pha
     result = drill(cwd, {k: v for k, v in env.items() if k != "DRILL_GCP_PROJECT"}, "gcp", phase)
     assert result.returncode == 1 and "DRILL_GCP_PROJECT" in result.stdout
     assert not (cwd / "calls").exists()
+
+
+def test_the_docs_say_how_you_learn_a_backup_is_broken_and_set_up_the_drill():
+    from components.platform.alerts import velero_rules
+
+    doc = (ROOT / "docs" / "MONITORING.md").read_text()
+    assert "## How you learn a backup is broken" in doc and "## Monthly drill" in doc
+    for rule in velero_rules("0 * * * *"):
+        assert f"`{rule.alert}`" in doc, rule.alert
+    [schedule] = WORKFLOW["on"]["schedule"]
+    assert schedule["cron"] == "17 6 3 * *" and "3rd of every month at 06:17 UTC" in doc
+    assert "| `drill-<stack>` | `main` only |" in doc and "`DRILL_GCP_PROJECT`" in doc
