@@ -88,6 +88,7 @@ def dr_alerts(
             replica_instance=replica,
             velero_schedule=schedule,
             kubernetes_provider=getattr(foundation, "kubernetes_provider", None),
+            cluster_name=outputs.get("cluster_name", ""),
             depends_on=list(velero_dependencies),
         ),
     )

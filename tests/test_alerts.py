@@ -100,7 +100,7 @@ def test_every_metric_a_rule_reads_is_one_velero_exports():
     commit 26ef8fa7df68dfa9ab8aa4669b8ac47340b0c510): a misspelt metric would make a rule that never fires."""
     exported = velero_metrics()
     assert "velero_backup_last_successful_timestamp" in exported and len(exported) == 42
-    for rule in velero_rules("0 * * * *"):
+    for rule in [*velero_rules("0 * * * *"), *velero_rules("0 * * * *", "astro-gcp")]:
         read = set(re.findall(r"\b(?:velero|podVolume)_[a-z_]+\b", rule.expr))
         assert read == set(rule.metrics), rule.alert
         assert read <= exported, (rule.alert, read - exported)
@@ -262,11 +262,14 @@ def test_gcp_velero_rules_run_in_cloud_monitoring_on_managed_prometheus(gcp):
     assert monitoring.input("spec.selector.matchLabels") == {"name": "velero"}
     cluster = gcp.one("gcp:container/cluster:Cluster")
     assert cluster.input("monitoringConfig.managedPrometheus.enabled") is True
-    for rule in velero_rules("0 * * * *"):
+    # Each query reads this stack's cluster only (the `cluster` label Managed Service for Prometheus adds).
+    cluster = gcp.outputs["cluster_name"]
+    for rule in velero_rules("0 * * * *", cluster):
         policy = gcp.one("gcp:monitoring/alertPolicy:AlertPolicy", f"astro-gcp-alerts-velero-{rule.alert}")
         [condition] = policy.input("conditions")
         promql = condition["conditionPrometheusQueryLanguage"]
         assert promql["query"] == rule.expr and promql["duration"] == seconds(rule.for_)
+        assert f'cluster="{cluster}"' in promql["query"]
     # GCP delivers through Cloud Monitoring: no Alertmanager receiver, so no secret in the values.
     assert "alertmanager" not in platform_values(gcp)
 
@@ -332,3 +335,17 @@ def test_the_plan_warns_where_nothing_watches(stack):
     )
     found = watched(unwatched)
     assert found and all("nothing watches it" in r["value"] and "⚠️" in r["value"] for r in found.values())
+
+
+def test_the_rules_render_as_the_platform_group_of_the_alerts_configmap():
+    """How the chart places them (astronomer/astronomer v2.1.0, charts/prometheus/templates/
+    prometheus-alerts-configmap.yaml:89-95): under `- name: platform` / `rules:`, through
+    `tpl ... | nindent 8`, i.e. each line indented to the level of `rules:`."""
+    import textwrap
+
+    text = alerting_values("0 * * * *", "astronomer", None)["prometheus"]["additionalAlerts"]["platform"]
+    rendered = "groups:\n  - name: platform\n    rules:\n" + textwrap.indent(text, " " * 4)
+    [group] = yaml.safe_load(rendered)["groups"]
+    assert [r["alert"] for r in group["rules"]] == [r.alert for r in velero_rules("0 * * * *")]
+    assert group["rules"][0]["expr"] == velero_rules("0 * * * *")[0].expr  # one line, unfolded
+    assert all(len(line) < 400 for line in text.splitlines())

@@ -81,6 +81,8 @@ class GcpAlertsArgs:
     # Velero's schedule and the cluster it runs in (None where Velero does not run).
     velero_schedule: str | None = None
     kubernetes_provider: KubernetesProvider | None = None
+    # The GKE cluster Velero runs in: its series carry it as the label `cluster`.
+    cluster_name: pulumi.Input[str] = ""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
@@ -160,7 +162,7 @@ class GcpAlerts(pulumi.ComponentResource):
                 ),
             )
             self.watched.append("replica-lag")
-        if args.velero_schedule is not None and args.kubernetes_provider is not None:
+        if args.velero_schedule is not None and args.kubernetes_provider is not None and args.cluster_name:
             CustomResource(
                 f"{name}-velero-metrics",
                 api_version=POD_MONITORING_API,
@@ -171,17 +173,22 @@ class GcpAlerts(pulumi.ComponentResource):
                     parent=self, provider=args.kubernetes_provider, depends_on=list(args.depends_on)
                 ),
             )
-            for rule in velero_rules(args.velero_schedule):
-                policy(f"velero-{rule.alert}", rule.summary, promql_condition(rule))
+            schedule = args.velero_schedule
+            queries = pulumi.Output.from_input(args.cluster_name).apply(
+                lambda cluster: {r.alert: r.expr for r in velero_rules(schedule, cluster)}
+            )
+            for rule in velero_rules(schedule):
+                policy(f"velero-{rule.alert}", rule.summary, promql_condition(rule, queries[rule.alert]))
             self.watched.append("velero")
         self.register_outputs({"watched": self.watched})
 
 
-def promql_condition(rule: Rule) -> monitoring.AlertPolicyConditionArgs:
+def promql_condition(rule: Rule, query: pulumi.Input[str]) -> monitoring.AlertPolicyConditionArgs:
+    """`rule` as a Cloud Monitoring PromQL condition; `query` is its expression scoped to this stack's cluster."""
     return monitoring.AlertPolicyConditionArgs(
         display_name=rule.alert,
         condition_prometheus_query_language=monitoring.AlertPolicyConditionConditionPrometheusQueryLanguageArgs(
-            query=rule.expr,
+            query=query,
             duration=seconds(rule.for_),
             evaluation_interval="60s",
             alert_rule=rule.alert,

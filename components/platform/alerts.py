@@ -126,10 +126,16 @@ def _duration(seconds: int) -> str:
 # ---- the rules --------------------------------------------------------------------------------
 
 
-def velero_rules(schedule: str) -> list[Rule]:
-    """What tells the operator the deployments' backups are broken, for the Schedule running `schedule`."""
+def velero_rules(schedule: str, cluster: str | None = None) -> list[Rule]:
+    """What tells the operator the deployments' backups are broken, for the Schedule running `schedule`.
+
+    `cluster`: where the series carry a `cluster` label naming their cluster (Managed Service for
+    Prometheus's `prometheus_target` resource; one project may hold a primary's and a promoted
+    standby's), each rule reads only this stack's cluster."""
     stale = _duration(2 * longest_gap_seconds(schedule))
-    on_schedule = f'schedule="{SCHEDULE_NAME}"'
+    scope = f',cluster="{cluster}"' if cluster else ""
+    on_schedule = f'schedule="{SCHEDULE_NAME}"{scope}'
+    only_cluster = f'{{cluster="{cluster}"}}' if cluster else ""
     return [
         Rule(
             "VeleroBackupStale",
@@ -170,14 +176,14 @@ def velero_rules(schedule: str) -> list[Rule]:
         ),
         Rule(
             "VeleroBackupLocationUnavailable",
-            f'velero_backup_location_status_gauge{{backup_location_name="{BACKUP_LOCATION_NAME}"}} == 0',
+            f'velero_backup_location_status_gauge{{backup_location_name="{BACKUP_LOCATION_NAME}"{scope}}} == 0',
             LOCATION_FOR,
             f"Velero cannot reach its backups bucket (BackupStorageLocation {BACKUP_LOCATION_NAME}): no backup can be written",
             ("velero_backup_location_status_gauge",),
         ),
         Rule(
             "VeleroRepositoryMaintenanceFailing",
-            f"increase(velero_repo_maintenance_failure_total[{MAINTENANCE_WINDOW}]) > 0",
+            f"increase(velero_repo_maintenance_failure_total{only_cluster}[{MAINTENANCE_WINDOW}]) > 0",
             "0s",
             "Kopia repository maintenance failed in the last day: expired data is not removed and the repository is not checked",
             ("velero_repo_maintenance_failure_total",),
@@ -232,7 +238,9 @@ def alerting_values(schedule: str | None, release_name: str, sns: SnsReceiver | 
             "additionalScrapeJobs": [velero_scrape_job()],
             # A YAML list in a block string (charts/prometheus/values.yaml: additionalAlerts).
             "additionalAlerts": {
-                "platform": yaml.safe_dump([r.prometheus() for r in velero_rules(schedule)], sort_keys=False)
+                "platform": yaml.safe_dump(
+                    [r.prometheus() for r in velero_rules(schedule)], sort_keys=False, width=1_000_000
+                )
             },
         }
     if sns is not None:
