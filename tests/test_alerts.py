@@ -349,3 +349,16 @@ def test_the_rules_render_as_the_platform_group_of_the_alerts_configmap():
     assert [r["alert"] for r in group["rules"]] == [r.alert for r in velero_rules("0 * * * *")]
     assert group["rules"][0]["expr"] == velero_rules("0 * * * *")[0].expr  # one line, unfolded
     assert all(len(line) < 400 for line in text.splitlines())
+
+
+def test_the_cloud_sql_backup_filter_matches_failed_and_overdue_windows_only():
+    """Statuses of a backup run (Cloud SQL Admin API v1, SqlBackupRunStatus): FAILED, OVERDUE alert;
+    SUCCESSFUL and SKIPPED (an idle instance) do not; an entry without a window status is no verdict."""
+    text = backup_log_filter("acme", "db")
+    assert 'resource.labels.database_id="acme:db"' in text
+    assert "protoPayload.metadata.windowStatus:*" in text
+    assert 'NOT protoPayload.metadata.windowStatus=~"SUCCESSFUL|SKIPPED"' in text
+    ok = re.search(r'windowStatus=~"([^"]+)"', text)
+    assert ok is not None
+    for status, alerts in (("FAILED", True), ("OVERDUE", True), ("SUCCESSFUL", False), ("SKIPPED", False)):
+        assert (re.search(ok.group(1), f"STATUS_{status}") is None) is alerts, status

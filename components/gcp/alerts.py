@@ -46,6 +46,9 @@ def backup_log_filter(project: str, instance: str) -> str:
         f'logName="projects/{project}/logs/cloudaudit.googleapis.com%2Fsystem_event"'
         f' AND protoPayload.methodName="{BACKUP_LOG_METHOD}"'
         f' AND resource.type="cloudsql_database" AND resource.labels.database_id="{project}:{instance}"'
+        # The entry of a window carries its status (`metadata.windowStatus`): present, and neither
+        # successful nor skipped. An entry without it is no window's verdict and alerts nobody.
+        f" AND protoPayload.metadata.windowStatus:*"
         f' AND NOT protoPayload.metadata.windowStatus=~"{ok}"'
     )
 
