@@ -7,6 +7,7 @@ import dataclasses
 
 import pulumi
 
+from components.alerts import dr_alerts
 from components.config import load_settings
 from components.platform.component import AstronomerPlatform, PlatformArgs
 
@@ -76,6 +77,9 @@ if database is not None and settings.backups is not None and settings.backups.pr
         repoint_hosts=settings.backups.previous_database_hosts,
     )
 
+# The DR posture watched (docs/MONITORING.md): every alert to `astronomer-dr:alerts`.
+alerts = dr_alerts(settings, foundation, velero_runs=velero is not None, velero_dependencies=[velero] if velero else [])
+
 platform = (
     None
     if database is None
@@ -89,6 +93,7 @@ platform = (
             registry_storage=foundation.registry_storage,
             load_balancer=foundation.load_balancer,
             depends_on=[*foundation.platform_dependencies, *(velero.platform_dependencies if velero else [])],
+            alerting=alerts.values,
         ),
     )
 )

@@ -204,7 +204,13 @@ def parse_object(path: str, raw: Any, fields: Mapping[str, Field], problems: Pro
     result: dict[str, Any] = {}
     for key in raw:
         if key not in fields:
-            problems.add(f"{path}.{key}", unknown_key_message(key, list(fields)))
+            if re.fullmatch(r"[A-Za-z0-9_-]+", str(key)):
+                problems.add(f"{path}.{key}", unknown_key_message(key, list(fields)))
+            else:
+                # A key that is no identifier (`instanceTypes:`, a stray colon in the file) is named in
+                # the message: in the key path a colon would read as another namespace.
+                hint = unknown_key_message(str(key), list(fields)).removeprefix("unknown key; ")
+                problems.add(path, f"unknown key {str(key)!r}; {hint}")
     for key, spec in fields.items():
         key_path = f"{path}.{key}"
         if key not in raw or raw[key] is None:

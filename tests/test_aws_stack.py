@@ -532,6 +532,7 @@ def test_physical_names_come_from_the_stack_name(aws):
         "astro-aws-autoscaler",
         "astro-aws-registry",
         "astro-aws-backups",
+        "astro-aws-alerts-alertmanager",
         "astro-aws-db",
         "astro-aws-db-postgres16",
         "astro-aws",
@@ -555,6 +556,7 @@ def test_every_child_has_a_component_parent(aws):
         "astronomer-dr:platform:AstronomerPlatform",
         "astronomer-dr:aws/ingress:Ingress",
         "astronomer-dr:platform/velero:Velero",
+        "astronomer-dr:aws/alerts:AwsAlerts",
     }
 
 

@@ -113,7 +113,7 @@ def test_credentials_and_secrets_only_in_jobs_behind_an_environment():
             assert "environment" in job, f"{name}:{job_name} holds credentials outside an environment"
         if "environment" in job:
             assert wants_token, f"{name}:{job_name}"
-    assert credentialed == 3  # preview, plan, up
+    assert credentialed == 4  # preview, plan, up, drill
 
 
 def test_pull_request_credentials_wait_for_a_maintainer():
@@ -246,7 +246,7 @@ def test_every_stack_matrix_comes_from_the_stacks_job():
             [listing] = [s for s in job["steps"] if s.get("id") == "list"]
             assert "bash .github/scripts/stacks.sh" in listing["run"]
             assert job["outputs"]["stacks"] == "${{ steps.list.outputs.stacks }}"
-    assert matrices == 4  # offline-plan, preview, plan, up
+    assert matrices == 5  # offline-plan, preview, plan, up, drill
     assert workflows()["up.yml"]["on"]["workflow_dispatch"]["inputs"]["stack"]["type"] == "string"
 
 

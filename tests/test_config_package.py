@@ -20,7 +20,19 @@ from tests.stack_inputs import stack_with
 PACKAGE = Path(config.__file__).parent
 # Each room imports only rooms above it in this order (issue 21: the settings both standby.py and
 # stack.py name live in settings.py, above both, so neither imports the other).
-LAYERS = ("shared", "restores", "gcs_locations", "regions", "backups", "gcp", "aws", "settings", "standby", "stack")
+LAYERS = (
+    "shared",
+    "restores",
+    "gcs_locations",
+    "regions",
+    "backups",
+    "alerts",
+    "gcp",
+    "aws",
+    "settings",
+    "standby",
+    "stack",
+)
 
 
 @pytest.fixture(autouse=True)

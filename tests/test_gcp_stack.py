@@ -315,4 +315,5 @@ def test_every_child_has_a_component_parent(gcp):
         "astronomer-dr:gcp/foundation:GcpFoundation",
         "astronomer-dr:platform:AstronomerPlatform",
         "astronomer-dr:platform/velero:Velero",
+        "astronomer-dr:gcp/alerts:GcpAlerts",
     }

@@ -17,7 +17,7 @@ from components.platform.values import GcsRegistryStorage, LoadBalancer, S3Regis
 from components.schema import SUPPORTED_KUBERNETES_MINORS
 
 CHART_DIR = Path(__file__).parent / "chart" / f"astronomer-{DEFAULT_CHART_VERSION}"
-SUBCHARTS = ("astronomer", "nginx", "prometheus")
+SUBCHARTS = ("astronomer", "nginx", "prometheus", "alertmanager")
 
 # Keys chart 2.1.0's templates read that its default values files leave out.
 TEMPLATE_ONLY_KEYS = {

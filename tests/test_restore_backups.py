@@ -149,6 +149,8 @@ def test_aws_registry_replication_rule(replicated):
     assert rule["destination"] == {
         "bucket": f"arn:aws:s3:::{REPLICA_BUCKET}",
         "storageClass": "STANDARD",
+        # Replication metrics, which the registry-replication alarms read (components/aws/alerts.py).
+        "metrics": {"status": "Enabled"},
         "encryptionConfiguration": {
             "replicaKmsKeyId": f"arn:aws:kms:us-west-2:{MOCK_AWS_ACCOUNT}:key/{mock_kms_key_id('astro-aws-registry-replica-key')}"
         },
@@ -194,3 +196,22 @@ def test_aws_registry_replication_role_is_least_privilege(replicated):
 def test_aws_one_provider_serves_both_replicas_in_the_same_region(replicated):
     [provider] = replicated.of_type(PROVIDER)
     assert provider.input("region") == "us-west-2"
+
+
+def test_aws_registry_replication_is_watched(replicated):
+    """S3 replication metrics (`OperationsFailedReplication`, `ReplicationLatency` in AWS/S3, per
+    SourceBucket, DestinationBucket and RuleId: https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html),
+    enabled on the rule without S3 Replication Time Control
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-metrics-events.html)."""
+    [rule] = replicated.one("aws:s3/bucketReplicationConfig:BucketReplicationConfig").input("rules")
+    assert rule["destination"]["metrics"] == {"status": "Enabled"} and "replicationTime" not in rule["destination"]
+    dimensions = {"SourceBucket": SOURCE_BUCKET, "DestinationBucket": REPLICA_BUCKET, "RuleId": rule["id"]}
+    alarms = {
+        a.input("metricName"): a
+        for a in replicated.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.name.startswith("astro-aws-alerts-registry-replication")
+    }
+    assert set(alarms) == {"OperationsFailedReplication", "ReplicationLatency"}
+    for alarm in alarms.values():
+        assert alarm.input("namespace") == "AWS/S3" and alarm.input("dimensions") == dimensions
+        assert alarm.input("alarmActions") == [f"arn:aws:sns:us-east-1:{MOCK_AWS_ACCOUNT}:astro-aws-alerts"]

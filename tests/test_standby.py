@@ -653,3 +653,27 @@ def test_velero_comes_with_promotion_and_restores_the_primarys_deployments_read_
     assert after.outputs["backups_bucket"] != primary_outputs(cloud)["backups_bucket"]
     [restore] = after.of_type("kubernetes:velero.io/v1:Restore")
     assert restore.urn in after.one("kubernetes:helm.sh/v3:Release", "astronomer-release").dependencies
+
+
+# ---- the DR alerts once promoted (issue 20): the standby's own backups are watched ---------------
+
+
+def test_a_promoted_gcp_standby_watches_its_own_backups_not_a_replica():
+    evaluation = gcp_standby(promote=True, cluster="cold")
+    names = {r.name for r in evaluation.of_type("gcp:monitoring/alertPolicy:AlertPolicy")}
+    assert "astro-gcp-standby-alerts-sql-backup-0" in names and "astro-gcp-standby-alerts-replica-lag" not in names
+    assert {n for n in names if "-velero-" in n}  # Velero runs from promotion on
+    [release] = [r for r in evaluation.of_type("kubernetes:helm.sh/v3:Release") if r.name == "astronomer-release"]
+    assert release.input("values.prometheus.additionalScrapeJobs.0.job_name") == "astronomer-dr-velero"
+
+
+def test_a_promoted_aws_standby_delivers_velero_alerts_through_its_own_alertmanager():
+    evaluation = aws_standby(promote=True, cluster="cold")
+    assert not [a for a in evaluation.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "replica-lag" in a.name]
+    role = evaluation.one("aws:iam/role:Role", "astro-aws-standby-alerts-alertmanager")
+    assert "system:serviceaccount:astronomer:astronomer-alertmanager" in role.input("assumeRolePolicy")
+    [release] = [r for r in evaluation.of_type("kubernetes:helm.sh/v3:Release") if r.name == "astronomer-release"]
+    [receiver] = release.input("values.alertmanager.customReceiver")
+    assert receiver["sns_configs"][0]["topic_arn"].endswith(":astro-aws-standby-alerts")
+    rule = json.loads(evaluation.one("aws:cloudwatch/eventRule:EventRule").input("eventPattern"))
+    assert rule["detail"]["SourceIdentifier"] == [evaluation.outputs["database_instance"]]

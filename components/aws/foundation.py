@@ -102,6 +102,11 @@ class AwsFoundation(pulumi.ComponentResource):
         self.backup_dependencies = [*cluster.ready, *cluster.room, *backups.grants] if backups else []
 
         self.kubernetes_provider = cluster.provider
+        # Who the platform's pods are to IAM (IRSA): the DR alerts' Alertmanager role trusts it.
+        self.oidc: tuple[pulumi.Output[str], pulumi.Output[str]] | None = (
+            cluster.oidc_provider_arn,
+            cluster.oidc_issuer_url,
+        )
         self.database = DatabaseEndpoint(
             host=database.address,
             username=database.username,

@@ -105,6 +105,10 @@ def replication_policy_statements(
     ]
 
 
+def replication_rule_id(region: str) -> str:
+    return f"registry-to-{region}"
+
+
 class RegistryStorage(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
@@ -142,6 +146,8 @@ class RegistryStorage(pulumi.ComponentResource):
 
         self.replica_bucket_name = None
         self.replica_kms_key_arn = None
+        # The replication rule whose metrics are watched (components/aws/alerts.py); None without a replica.
+        self.replication_rule_id: str | None = None
         replica_region = args.settings.replica_region
         if replica_region:
             assert args.replica_provider is not None, "registry.replicaRegion needs a provider for that region"
@@ -150,6 +156,7 @@ class RegistryStorage(pulumi.ComponentResource):
             self._replication(name, source, replica, replica_region, invoke)
             self.replica_bucket_name = replica.bucket.bucket
             self.replica_kms_key_arn = replica.key.arn
+            self.replication_rule_id = replication_rule_id(replica_region)
 
         self.bucket_name = source.bucket.bucket
         self.bucket_arn = source.bucket.arn
@@ -211,7 +218,7 @@ class RegistryStorage(pulumi.ComponentResource):
             role=role.arn,
             rules=[
                 s3.BucketReplicationConfigRuleArgs(
-                    id=f"registry-to-{region}",
+                    id=replication_rule_id(region),
                     status="Enabled",
                     filter=s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
                     delete_marker_replication=s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
@@ -225,6 +232,10 @@ class RegistryStorage(pulumi.ComponentResource):
                     destination=s3.BucketReplicationConfigRuleDestinationArgs(
                         bucket=replica.bucket.arn,
                         storage_class="STANDARD",
+                        # Per-rule CloudWatch metrics (OperationsFailedReplication, ReplicationLatency),
+                        # which the DR alerts watch; S3 Replication Time Control is not needed for them
+                        # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-metrics-events.html).
+                        metrics=s3.BucketReplicationConfigRuleDestinationMetricsArgs(status="Enabled"),
                         encryption_configuration=s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
                             replica_kms_key_id=replica.key.arn
                         ),

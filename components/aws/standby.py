@@ -104,6 +104,10 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         )
 
         self.declares_platform = standby.promote
+        # Who the platform's pods are to IAM (IRSA), once promoted: the DR alerts' Alertmanager role trusts it.
+        self.oidc = (
+            (cluster.oidc_provider_arn, cluster.oidc_issuer_url) if cluster is not None and standby.promote else None
+        )
         # Velero runs where the platform does: from promotion on, this stack backs up its own
         # deployments into a bucket of its own (the primary's bucket is read through
         # cluster.restore.sourceBucket to bring them back); before it, there is nothing to back up.

@@ -14,11 +14,13 @@ One room per concern, each importing only the ones above it:
 - gcp.py, aws.py: each cloud's settings (GcpSettings, AwsSettings) and their cross-key checks
 - settings.py: what a stack is parsed into (StackSettings, StandbySettings): data only
 - standby.py: a standby in a second region (its fields, PrimaryFacts, check_primary)
+- alerts.py: where the DR alerts go (AlertSettings)
 - stack.py: the whole stack, `parse_settings` and `load_settings`
 
 Every name other modules import is re-exported here: import from `components.config`.
 """
 
+from .alerts import ALERTS_FIELDS, ALERTS_KEY, NO_ALERTS_WARNING, REPLICA_LAG_RPO_SECONDS, AlertSettings
 from .aws import (
     AWS_CLUSTER_FIELDS,
     AWS_DATABASE_FIELDS,
@@ -127,6 +129,8 @@ from .standby import (
 )
 
 __all__ = [
+    "ALERTS_FIELDS",
+    "ALERTS_KEY",
     "AWS_BACKUP_REPLICA_REGIONS",
     "AWS_CLUSTER_FIELDS",
     "AWS_DATABASE_FIELDS",
@@ -161,6 +165,7 @@ __all__ = [
     "MIN_DEPLOYMENT_BACKUP_DAYS",
     "MIN_PROMETHEUS_REPLICAS",
     "NAME_PREFIX_MAX",
+    "NO_ALERTS_WARNING",
     "OBJECT_KEYS",
     "OPTIONAL_OBJECTS",
     "ORIGINAL_LABEL",
@@ -169,6 +174,7 @@ __all__ = [
     "PROJECT",
     "RDS_MAX_BACKUP_RETENTION_DAYS",
     "RELEASE_NAME_MAX",
+    "REPLICA_LAG_RPO_SECONDS",
     "RFC3339_EXAMPLE",
     "SECRET_KEYS",
     "STANDBY_CLUSTER_MODES",
@@ -178,6 +184,7 @@ __all__ = [
     "TEARDOWN_KEY",
     "TLS_CERTIFICATE_KEY",
     "TLS_KEY_KEY",
+    "AlertSettings",
     "AwsClusterSettings",
     "AwsDatabaseSettings",
     "AwsDnsSettings",

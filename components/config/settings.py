@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .alerts import AlertSettings
 from .aws import AwsSettings
 from .backups import BackupSettings
 from .gcp import GcpSettings
@@ -48,6 +49,8 @@ class StackSettings:
     standby: StandbySettings | None = None
     # Velero backups of the Airflow deployments (and a declared restore).
     backups: BackupSettings | None = None
+    # Where the DR alerts go (components/config/alerts.py); None: nowhere, warned once.
+    alerts: AlertSettings | None = None
 
     # `parse_settings` sets exactly one cloud's settings, the one `cloud` names: code that knows its
     # cloud (a foundation, __main__'s cloud branch) takes them through these, already narrowed.

@@ -15,6 +15,7 @@ import pulumi
 
 from .. import provider_config, pulumi_internals
 from ..schema import ConfigError, Field, Problems, parse_object, unknown_key_message
+from .alerts import ALERTS_KEY, NO_ALERTS_WARNING, parse_alerts
 from .aws import AWS_OBJECT_FIELDS, parse_aws
 from .backups import parse_backups
 from .gcp import GCP_OBJECT_FIELDS, GCP_TRANSACTION_LOG_DAYS, parse_gcp
@@ -77,7 +78,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
         raise ConfigError(problems.items)
 
     object_fields = OBJECT_KEYS[cloud]
-    known = ["cloud", *object_fields, *SECRET_KEYS, TEARDOWN_KEY, STANDBY_KEY]
+    known = ["cloud", *object_fields, *SECRET_KEYS, TEARDOWN_KEY, STANDBY_KEY, ALERTS_KEY]
     for key in ours:
         if key not in known:
             problems.add(prefix + key, unknown_key_message(key, known))
@@ -98,6 +99,9 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
     teardown = parse_teardown(ours, stack, problems)
     standby = parse_standby(ours, stack, objects, problems)
     backups = parse_backups(cloud, config, objects, problems)
+    alerts = parse_alerts(ours, problems)
+    if alerts is None:
+        warnings.append(NO_ALERTS_WARNING)
     gcp_settings = parse_gcp(config, objects, problems, now) if cloud == "gcp" else None
     aws_settings = parse_aws(config, objects, problems, now) if cloud == "aws" else None
     problems.raise_if_any()
@@ -115,6 +119,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
         warnings=tuple(warnings),
         standby=standby,
         backups=backups,
+        alerts=alerts,
     )
 
 

@@ -185,6 +185,12 @@ class Cluster(pulumi.ComponentResource):
             ),
             # The chart's NetworkPolicies are enforced (components/gcp/network_policy.py).
             **network_policy_args(settings.network_policy),
+            # Managed collection (Google Cloud Managed Service for Prometheus): Velero's metrics reach
+            # Cloud Monitoring, whose PromQL alert policies email the DR alerts with no key to hold
+            # (components/gcp/alerts.py).
+            monitoring_config=container.ClusterMonitoringConfigArgs(
+                managed_prometheus=container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True)
+            ),
             # The version matters at creation (GKE's initial version, versions.py); afterwards the
             # release channel upgrades the cluster, and the channel's moving default must not show
             # as a change on every preview.

@@ -141,6 +141,9 @@ class PlatformArgs:
     load_balancer: pulumi.Input[LoadBalancer]
     # Cloud resources the release needs in place first (node pool, registry identity grants).
     depends_on: Sequence[pulumi.Input[pulumi.Resource]] = field(default_factory=list)
+    # Values that watch the DR posture (components/platform/alerts.py: Velero scraped, its rules,
+    # the DR receiver), merged over the rest; None: none.
+    alerting: pulumi.Input[dict[str, Any]] | None = None
 
 
 class AstronomerPlatform(pulumi.ComponentResource):
@@ -213,12 +216,16 @@ class AstronomerPlatform(pulumi.ComponentResource):
                 registry_http_secret.result,
                 args.database.host,
                 identity.control_plane_id,
+                args.alerting or {},
             ).apply(
                 lambda v: merged(
-                    helm_values(
-                        settings, registry=v[0], load_balancer=v[1], registry_http_secret=v[2], database_host=v[3]
+                    merged(
+                        helm_values(
+                            settings, registry=v[0], load_balancer=v[1], registry_http_secret=v[2], database_host=v[3]
+                        ),
+                        identity_values(settings.release_name, v[4]),
                     ),
-                    identity_values(settings.release_name, v[4]),
+                    v[5],
                 )
             )
         )

@@ -211,6 +211,16 @@ def _oidc_provider(args, ctx):
     return {"url": url, "arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:oidc-provider/{host}"}
 
 
+def _sns_topic(args, ctx):
+    name = _aws_name(args)
+    return {"name": name, "arn": f"arn:aws:sns:{ctx.region_of(args, ctx.aws_region)}:{MOCK_AWS_ACCOUNT}:{name}"}
+
+
+def _event_rule(args, ctx):
+    name = _aws_name(args)
+    return {"name": name, "arn": f"arn:aws:events:{ctx.region_of(args, ctx.aws_region)}:{MOCK_AWS_ACCOUNT}:rule/{name}"}
+
+
 def _k8s_service(args, ctx):
     """A read of NGINX's Service: the status the cloud provider writes once the NLB exists."""
     namespace, _, name = (args.resource_id or "default/" + args.name).partition("/")
@@ -252,6 +262,8 @@ RESOURCE_OUTPUTS.update(
         },
         "aws:ec2/eip:Eip": lambda args, ctx: {"allocationId": f"{args.name}-id", "publicIp": "198.51.100.7"},
         "aws:route53/record:Record": lambda args, ctx: {"fqdn": args.inputs.get("name")},
+        "aws:sns/topic:Topic": _sns_topic,
+        "aws:cloudwatch/eventRule:EventRule": _event_rule,
         "kubernetes:core/v1:Service": _k8s_service,
         "pulumi:providers:aws": _aws_provider,
     }
@@ -263,4 +275,6 @@ RESOURCE_IDS: dict[str, str] = {
     "aws:rds/instance:Instance": "identifier",
     "aws:eks/cluster:Cluster": "name",
     "aws:kms/key:Key": "keyId",
+    # An SNS topic's id is its ARN (terraform-provider-aws internal/service/sns/topic.go: d.SetId(aws.ToString(output.TopicArn))).
+    "aws:sns/topic:Topic": "arn",
 }

@@ -1,7 +1,7 @@
 """The DR summary of the plan: what a disaster would cost and where the copies are, read from the
 inputs the program registers (secrets revealed only for the fields shown).
 
-One module per group of rows: database.py, registry.py, standby.py, deployments.py, security.py
+One module per group of rows: database.py, registry.py, standby.py, deployments.py, watched.py, security.py
 (rows.py: what they share)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from tools.plan.summary.registry import bucket_rows, is_astronomer_release
 from tools.plan.summary.rows import fmt_value, summary_row
 from tools.plan.summary.security import security_rows
 from tools.plan.summary.standby import region_loss_rows
+from tools.plan.summary.watched import watched_rows
 
 
 def dr_summary(evaluation) -> list[dict[str, str]]:
@@ -70,4 +71,4 @@ def dr_summary(evaluation) -> list[dict[str, str]]:
         )
     if releases:
         rows += deployment_rows(evaluation)
-    return rows + security_rows(evaluation, releases)
+    return rows + watched_rows(evaluation) + security_rows(evaluation, releases)
