@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from components.config import OBJECT_KEYS, PROJECT, SECRET_KEYS, STANDBY_FIELDS, STANDBY_KEY, TEARDOWN_KEY
+from components.config import (
+    ALERTS_FIELDS,
+    ALERTS_KEY,
+    OBJECT_KEYS,
+    PROJECT,
+    SECRET_KEYS,
+    STANDBY_FIELDS,
+    STANDBY_KEY,
+    TEARDOWN_KEY,
+)
 from components.schema import Field
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +92,7 @@ def flatten(prefix: str, fields: Mapping[str, Field]) -> Iterator[str]:
 def accepted_keys(cloud: str) -> set[str]:
     """Every key of the astronomer-dr namespace a `cloud` stack may set, dotted as `--path` takes it."""
     keys = {"cloud", *SECRET_KEYS, TEARDOWN_KEY, STANDBY_KEY, *flatten(STANDBY_KEY, STANDBY_FIELDS)}
+    keys |= {ALERTS_KEY, *flatten(ALERTS_KEY, ALERTS_FIELDS)}
     for name, fields in OBJECT_KEYS[cloud].items():
         keys.update(flatten(name, fields))
     return keys
