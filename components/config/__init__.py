@@ -18,6 +18,7 @@ One room per concern, each importing only the ones above it:
 Every name other modules import is re-exported here: import from `components.config`.
 """
 
+from .adopt import ADOPT_FIELDS, ADOPT_KEY, AdoptSettings, parse_adopt
 from .aws import (
     AWS_CLUSTER_FIELDS,
     AWS_DATABASE_FIELDS,
@@ -130,6 +131,8 @@ from .standby import (
 )
 
 __all__ = [
+    "ADOPT_FIELDS",
+    "ADOPT_KEY",
     "AWS_BACKUP_REPLICA_REGIONS",
     "AWS_CLUSTER_FIELDS",
     "AWS_DATABASE_FIELDS",
@@ -181,6 +184,7 @@ __all__ = [
     "TEARDOWN_KEY",
     "TLS_CERTIFICATE_KEY",
     "TLS_KEY_KEY",
+    "AdoptSettings",
     "AwsClusterSettings",
     "AwsDatabaseSettings",
     "AwsDnsSettings",
@@ -218,6 +222,7 @@ __all__ = [
     "load_settings",
     "name_prefix",
     "namespace_list",
+    "parse_adopt",
     "parse_rfc3339",
     "parse_settings",
     "restore_label",

@@ -15,6 +15,7 @@ import pulumi
 
 from .. import provider_config, pulumi_internals
 from ..schema import ConfigError, Field, Problems, parse_object, unknown_key_message
+from .adopt import ADOPT_KEY, AdoptSettings, parse_adopt
 from .aws import AWS_OBJECT_FIELDS, AwsSettings, parse_aws
 from .backups import BackupSettings, parse_backups
 from .gcp import GCP_OBJECT_FIELDS, GCP_TRANSACTION_LOG_DAYS, GcpSettings, parse_gcp
@@ -51,6 +52,8 @@ class StackSettings:
     standby: StandbySettings | None = None
     # Velero backups of the Airflow deployments (and a declared restore).
     backups: BackupSettings | None = None
+    # What an existing installation calls what the program cannot name (tools/adopt; docs/ADOPTION.md).
+    adopt: AdoptSettings | None = None
 
     # `parse_settings` sets exactly one cloud's settings, the one `cloud` names: code that knows its
     # cloud (a foundation, __main__'s cloud branch) takes them through these, already narrowed.
@@ -115,7 +118,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
         raise ConfigError(problems.items)
 
     object_fields = OBJECT_KEYS[cloud]
-    known = ["cloud", *object_fields, *SECRET_KEYS, TEARDOWN_KEY, STANDBY_KEY]
+    known = ["cloud", *object_fields, *SECRET_KEYS, TEARDOWN_KEY, STANDBY_KEY, ADOPT_KEY]
     for key in ours:
         if key not in known:
             problems.add(prefix + key, unknown_key_message(key, known))
@@ -136,6 +139,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
     teardown = parse_teardown(ours, stack, problems)
     standby = parse_standby(ours, stack, objects, problems)
     backups = parse_backups(cloud, config, objects, problems)
+    adopt = parse_adopt(cloud, ours, problems)
     gcp_settings = parse_gcp(config, objects, problems, now) if cloud == "gcp" else None
     aws_settings = parse_aws(config, objects, problems, now) if cloud == "aws" else None
     problems.raise_if_any()
@@ -153,6 +157,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
         warnings=tuple(warnings),
         standby=standby,
         backups=backups,
+        adopt=adopt,
     )
 
 
