@@ -15,7 +15,7 @@ from tools.adopt.__main__ import adopt, main
 from tools.adopt.ids import Create, Known, Lookup, rule_for
 from tools.adopt.importfile import PLACEHOLDER, AdoptError, engine_urns, type_name
 from tools.adopt.preview import protected_urns, refusals
-from tools.offline import PROJECT_DIR, PROJECT_NAME, Evaluation
+from tools.offline import PROJECT_DIR, PROJECT_NAME, Evaluation, reveal
 
 
 @functools.cache
@@ -359,3 +359,84 @@ def test_answers_are_one_of_three_kinds() -> None:
             if entry.answer is None:
                 assert not entry.resource.custom or entry.resource.type.startswith("pulumi:providers:")
     assert type_name("gcp:storage/bucket:Bucket") == "Bucket"
+
+
+# ---- secrets that already exist -------------------------------------------------------------------
+
+ADOPTED = {
+    "astronomer-dr:adoptedJwtSigningKey": "-----BEGIN PRIVATE KEY-----\nADOPTED-JWT-KEY\n-----END PRIVATE KEY-----\n",
+    "astronomer-dr:adoptedJwtSigningCertificate": "-----BEGIN CERTIFICATE-----\nADOPTED-JWT-CERT\n-----END CERTIFICATE-----\n",
+    "astronomer-dr:adoptedRegistryHttpSecret": "adopted-registry-http-secret-value",
+    "astronomer-dr:adoptedDatabasePassword": "adopted-database-password-value",
+}
+
+
+@functools.cache
+def adopted_stack(stack: str) -> Evaluation:
+    from tests.conftest import TLS_SECRETS
+    from tools.offline import evaluate
+
+    evaluation = evaluate(stack, secrets={**TLS_SECRETS, **ADOPTED})
+    assert evaluation.error is None, evaluation.error
+    return evaluation
+
+
+@pytest.mark.parametrize("stack", ["gcp", "aws"])
+def test_adopted_secrets_replace_the_generators(stack: str) -> None:
+    """The running installation's JWT pair, registry http secret and database password are kept:
+    no generator is declared, each value reaches its Secret, user or values, and never in plain text."""
+    from tests.conftest import bootstrap_connection_url, secret_leaks
+
+    evaluation = adopted_stack(stack)
+    generated = {r.type for r in evaluation.resources if r.type.startswith(("random:", "tls:"))}
+    assert generated == {"random:index/randomUuid:RandomUuid"}, generated
+    for value in ADOPTED.values():
+        needle = value.splitlines()[1] if value.startswith("-----") else value
+        assert secret_leaks(evaluation, needle) == [], needle
+    [jwt_key] = [s for s in evaluation.of_type("kubernetes:core/v1:Secret") if s.name == "astronomer-identity-jwt-key"]
+    assert "ADOPTED-JWT-KEY" in json.dumps(reveal(jwt_key.inputs))
+    [certificate] = [
+        s for s in evaluation.of_type("kubernetes:core/v1:Secret") if s.name == "astronomer-identity-jwt-certificate"
+    ]
+    assert "ADOPTED-JWT-CERT" in json.dumps(reveal(certificate.inputs))
+    assert bootstrap_connection_url(evaluation).password == ADOPTED["astronomer-dr:adoptedDatabasePassword"]
+    release = evaluation.one("kubernetes:helm.sh/v3:Release", "astronomer-release")
+    assert "adopted-registry-http-secret-value" in json.dumps(reveal(release.inputs))
+    if stack == "gcp":
+        assert evaluation.one("gcp:sql/user:User").input("password") == "adopted-database-password-value"
+    else:
+        assert evaluation.one("aws:rds/instance:Instance").input("password") == "adopted-database-password-value"
+
+
+def test_with_adopted_secrets_nothing_is_left_to_generate() -> None:
+    result = adopt("gcp", adopted_stack("gcp"))
+    assert not [r for r, _ in result.created if r.type.startswith(("random:", "tls:"))]
+
+
+def test_the_generators_name_the_key_that_keeps_the_running_value() -> None:
+    reasons = {r.name: c.why for r, c in adoption("aws").created}
+    assert "astronomer-dr:adoptedDatabasePassword" in reasons["astro-aws-db-password"]
+    assert "astronomer-dr:adoptedRegistryHttpSecret" in reasons["astronomer-registry-http-secret"]
+    assert "astronomer-dr:adoptedJwtSigningKey" in reasons["astronomer-identity-jwt-key"]
+
+
+def test_adopted_secrets_are_refused_in_plain_text_or_half() -> None:
+    from tests.conftest import evaluate_stack
+
+    evaluation = evaluate_stack("gcp", **{"astronomer-dr:adoptedRegistryHttpSecret": "plain"})
+    assert isinstance(evaluation.error, ConfigError) and evaluation.resources == []
+    assert "adoptedRegistryHttpSecret: must be a secret" in str(evaluation.error)
+    assert "pulumi config set --secret astronomer-dr:adoptedRegistryHttpSecret" in str(evaluation.error)
+
+    from tests.conftest import TLS_SECRETS
+    from tools.offline import evaluate
+
+    half = {"astronomer-dr:adoptedJwtSigningKey": ADOPTED["astronomer-dr:adoptedJwtSigningKey"]}
+    evaluation = evaluate("gcp", secrets={**TLS_SECRETS, **half})
+    assert "adoptedJwtSigningCertificate: required with astronomer-dr:adoptedJwtSigningKey" in str(evaluation.error)
+    rds = {"astronomer-dr:adoptedDatabasePassword": "has@sign"}
+    evaluation = evaluate("aws", secrets={**TLS_SECRETS, **rds})
+    assert "adoptedDatabasePassword: RDS refuses" in str(evaluation.error)
+    typo = {"astronomer-dr:adoptedDatabasePasword": "x"}
+    evaluation = evaluate("gcp", secrets={**TLS_SECRETS, **typo})
+    assert "adoptedDatabasePasword" in str(evaluation.error) and "adoptedDatabasePassword" in str(evaluation.error)

@@ -18,7 +18,16 @@ One room per concern, each importing only the ones above it:
 Every name other modules import is re-exported here: import from `components.config`.
 """
 
-from .adopt import ADOPT_FIELDS, ADOPT_KEY, AdoptSettings, parse_adopt
+from .adopt import (
+    ADOPT_FIELDS,
+    ADOPT_KEY,
+    ADOPTED_SECRET_KEYS,
+    ADOPTED_SOURCES,
+    AdoptedSecrets,
+    AdoptSettings,
+    parse_adopt,
+    parse_adopted_secrets,
+)
 from .aws import (
     AWS_CLUSTER_FIELDS,
     AWS_DATABASE_FIELDS,
@@ -131,6 +140,8 @@ from .standby import (
 )
 
 __all__ = [
+    "ADOPTED_SECRET_KEYS",
+    "ADOPTED_SOURCES",
     "ADOPT_FIELDS",
     "ADOPT_KEY",
     "AWS_BACKUP_REPLICA_REGIONS",
@@ -185,6 +196,7 @@ __all__ = [
     "TLS_CERTIFICATE_KEY",
     "TLS_KEY_KEY",
     "AdoptSettings",
+    "AdoptedSecrets",
     "AwsClusterSettings",
     "AwsDatabaseSettings",
     "AwsDnsSettings",
@@ -223,6 +235,7 @@ __all__ = [
     "name_prefix",
     "namespace_list",
     "parse_adopt",
+    "parse_adopted_secrets",
     "parse_rfc3339",
     "parse_settings",
     "restore_label",

@@ -11,8 +11,10 @@ but it is validated here like every other config object, so a typo is refused be
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import pulumi
 
 from ..schema import Field, Problems, dns_label, matches, parse_object
 from .shared import PROJECT, decode_object
@@ -93,3 +95,86 @@ def parse_adopt(cloud: str, ours: Mapping[str, Any], problems: Problems) -> Adop
     raw = decode_object(full, ours[ADOPT_KEY], problems)
     parsed = parse_object(full, raw, ADOPT_FIELDS[cloud], problems)
     return None if parsed is None else AdoptSettings(**parsed)
+
+
+# ---- secrets that already exist ----------------------------------------------------------------
+#
+# A running platform's identity and credentials: Houston's JWT signing pair (every user's session
+# and the copies Commander synced into the deployment namespaces check against it), the registry's
+# http secret, and the database password in the bootstrap secret. Generated anew, the first would
+# log every user out and break the deployments' registry and auth checks. Taken once as secret
+# config (read from the running cluster, docs/ADOPTION.md), they replace the program's generators:
+# the values stay secret in the stack file, in state and in every input they reach.
+ADOPTED_JWT_KEY = "adoptedJwtSigningKey"
+ADOPTED_JWT_CERTIFICATE = "adoptedJwtSigningCertificate"
+ADOPTED_REGISTRY_HTTP_SECRET = "adoptedRegistryHttpSecret"
+ADOPTED_DATABASE_PASSWORD = "adoptedDatabasePassword"
+# Optional secret keys (SECRET_KEYS, components/config/shared.py, are the required ones).
+ADOPTED_SECRET_KEYS = (
+    ADOPTED_JWT_KEY,
+    ADOPTED_JWT_CERTIFICATE,
+    ADOPTED_REGISTRY_HTTP_SECRET,
+    ADOPTED_DATABASE_PASSWORD,
+)
+# Where each is read from on the running installation (chart 2.1.0 names; docs/ADOPTION.md).
+ADOPTED_SOURCES = {
+    ADOPTED_JWT_KEY: "kubectl -n <namespace> get secret <release>-houston-jwt-signing-key -o jsonpath='{.data.tls\\.key}' | base64 -d",
+    ADOPTED_JWT_CERTIFICATE: "kubectl -n <namespace> get secret <release>-houston-jwt-signing-certificate -o jsonpath='{.data.tls\\.crt}' | base64 -d",
+    ADOPTED_REGISTRY_HTTP_SECRET: "the registry's REGISTRY_HTTP_SECRET: kubectl -n <namespace> get statefulset <release>-registry -o yaml",
+    ADOPTED_DATABASE_PASSWORD: "the password in astronomer-bootstrap's connection: kubectl -n <namespace> get secret astronomer-bootstrap -o jsonpath='{.data.connection}' | base64 -d",
+}
+_PEM_MARKERS = {ADOPTED_JWT_KEY: "PRIVATE KEY-----", ADOPTED_JWT_CERTIFICATE: "-----BEGIN CERTIFICATE-----"}
+# RDS refuses these in a master password (components/aws/database.py, PASSWORD_SPECIALS).
+_RDS_REFUSED = ("/", "@", '"', "'", " ")
+
+
+@dataclass(frozen=True)
+class AdoptedSecrets:
+    """Plain strings, kept out of repr; whoever hands one to a resource wraps it in
+    `pulumi.Output.secret` (`secret`)."""
+
+    jwt_key: str | None = field(default=None, repr=False)
+    jwt_certificate: str | None = field(default=None, repr=False)
+    registry_http_secret: str | None = field(default=None, repr=False)
+    database_password: str | None = field(default=None, repr=False)
+
+    @staticmethod
+    def secret(value: str | None) -> pulumi.Output[str] | None:
+        return None if value is None else pulumi.Output.secret(value)
+
+
+def parse_adopted_secrets(cloud: str, config: Mapping[str, str], problems: Problems) -> AdoptedSecrets:
+    from .shared import is_secret
+
+    values: dict[str, str] = {}
+    for key in ADOPTED_SECRET_KEYS:
+        full = f"{PROJECT}:{key}"
+        if full not in config:
+            continue
+        command = f'pulumi config set --secret {full} -- "$({ADOPTED_SOURCES[key]})"'
+        value = config[full]
+        if not is_secret(full):
+            problems.add(
+                full, f"must be a secret (it would sit in plain text in the stack file); set it with `{command}`"
+            )
+        elif not value.strip():
+            problems.add(full, f"is empty; set it with `{command}`")
+        elif key in _PEM_MARKERS and _PEM_MARKERS[key] not in value:
+            problems.add(full, f"must be PEM text containing '{_PEM_MARKERS[key]}'")
+        elif key == ADOPTED_DATABASE_PASSWORD and cloud == "aws" and any(c in value for c in _RDS_REFUSED):
+            problems.add(full, "RDS refuses '/', '@', '\"', \"'\" and spaces in a master password")
+        else:
+            values[key] = value
+    pair = [k for k in (ADOPTED_JWT_KEY, ADOPTED_JWT_CERTIFICATE) if f"{PROJECT}:{k}" in config]
+    if len(pair) == 1:
+        missing = ADOPTED_JWT_CERTIFICATE if pair[0] == ADOPTED_JWT_KEY else ADOPTED_JWT_KEY
+        problems.add(
+            f"{PROJECT}:{missing}",
+            f"required with {PROJECT}:{pair[0]}: Houston signs with the key and the deployments check the certificate",
+        )
+    return AdoptedSecrets(
+        jwt_key=values.get(ADOPTED_JWT_KEY),
+        jwt_certificate=values.get(ADOPTED_JWT_CERTIFICATE),
+        registry_http_secret=values.get(ADOPTED_REGISTRY_HTTP_SECRET),
+        database_password=values.get(ADOPTED_DATABASE_PASSWORD),
+    )

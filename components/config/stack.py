@@ -7,7 +7,7 @@ any resource is declared and raises `ConfigError` naming every bad key at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ import pulumi
 
 from .. import provider_config, pulumi_internals
 from ..schema import ConfigError, Field, Problems, parse_object, unknown_key_message
-from .adopt import ADOPT_KEY, AdoptSettings, parse_adopt
+from .adopt import ADOPT_KEY, ADOPTED_SECRET_KEYS, AdoptedSecrets, AdoptSettings, parse_adopt, parse_adopted_secrets
 from .aws import AWS_OBJECT_FIELDS, AwsSettings, parse_aws
 from .backups import BackupSettings, parse_backups
 from .gcp import GCP_OBJECT_FIELDS, GCP_TRANSACTION_LOG_DAYS, GcpSettings, parse_gcp
@@ -54,6 +54,8 @@ class StackSettings:
     backups: BackupSettings | None = None
     # What an existing installation calls what the program cannot name (tools/adopt; docs/ADOPTION.md).
     adopt: AdoptSettings | None = None
+    # A running installation's identity and credentials, kept instead of generated (components/config/adopt.py).
+    adopted: AdoptedSecrets = field(default_factory=AdoptedSecrets)
 
     # `parse_settings` sets exactly one cloud's settings, the one `cloud` names: code that knows its
     # cloud (a foundation, __main__'s cloud branch) takes them through these, already narrowed.
@@ -118,7 +120,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
         raise ConfigError(problems.items)
 
     object_fields = OBJECT_KEYS[cloud]
-    known = ["cloud", *object_fields, *SECRET_KEYS, TEARDOWN_KEY, STANDBY_KEY, ADOPT_KEY]
+    known = ["cloud", *object_fields, *SECRET_KEYS, TEARDOWN_KEY, STANDBY_KEY, ADOPT_KEY, *ADOPTED_SECRET_KEYS]
     for key in ours:
         if key not in known:
             problems.add(prefix + key, unknown_key_message(key, known))
@@ -140,6 +142,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
     standby = parse_standby(ours, stack, objects, problems)
     backups = parse_backups(cloud, config, objects, problems)
     adopt = parse_adopt(cloud, ours, problems)
+    adopted = parse_adopted_secrets(cloud, config, problems)
     gcp_settings = parse_gcp(config, objects, problems, now) if cloud == "gcp" else None
     aws_settings = parse_aws(config, objects, problems, now) if cloud == "aws" else None
     problems.raise_if_any()
@@ -158,6 +161,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
         standby=standby,
         backups=backups,
         adopt=adopt,
+        adopted=adopted,
     )
 
 

@@ -20,7 +20,8 @@ Formats (the Import section of each provider's documentation):
   provider/pkg/gen/examples/overlays/helmRelease.md:756).
 - random/tls: their values are secrets (a password, a private key): importing one would put the
   value in the import file in plain text (random_password imports by its value), so they are
-  not imported (docs/ADOPTION.md, "Secrets that already exist").
+  not imported: the running values are taken as secret config (components/config/adopt.py,
+  ADOPTED_SECRET_KEYS), and the program then declares no generator at all.
 """
 
 from __future__ import annotations
@@ -350,11 +351,31 @@ def _helm_release(r: Registered, f: Facts) -> Answer:
     return Known(f"{_name(r, 'namespace')}/{_name(r)}")
 
 
+def _adopted_key(r: Registered) -> str:
+    """The secret config key that keeps the running installation's value of what `r` generates."""
+    from components.config.adopt import (
+        ADOPTED_DATABASE_PASSWORD,
+        ADOPTED_JWT_CERTIFICATE,
+        ADOPTED_JWT_KEY,
+        ADOPTED_REGISTRY_HTTP_SECRET,
+    )
+
+    if r.type == "tls:index/privateKey:PrivateKey":
+        return ADOPTED_JWT_KEY
+    if r.type == "tls:index/selfSignedCert:SelfSignedCert":
+        return ADOPTED_JWT_CERTIFICATE
+    return ADOPTED_REGISTRY_HTTP_SECRET if r.name.endswith("registry-http-secret") else ADOPTED_DATABASE_PASSWORD
+
+
 def _secret_generator(what: str) -> Callable[[Registered, Facts], Answer]:
     def rule(r: Registered, f: Facts) -> Answer:
+        from components.config import ADOPTED_SOURCES
+
+        key = _adopted_key(r)
         return Create(
-            f"{what}: its value is a secret, which an import file would hold in plain text; "
-            '`pulumi up` generates a new one (docs/ADOPTION.md, "Secrets that already exist")'
+            f"{what}: a secret, which an import file would hold in plain text; keep the running one with "
+            f'`pulumi config set --secret astronomer-dr:{key} -- "$({ADOPTED_SOURCES[key]})"`, '
+            "otherwise `pulumi up` generates a new one"
         )
 
     return rule
