@@ -19,7 +19,7 @@ from tests.stack_inputs import stack_with
 
 PACKAGE = Path(config.__file__).parent
 # Each room imports only rooms above it in this order (standby.py names StackSettings for types only).
-LAYERS = ("shared", "restores", "regions", "backups", "gcp", "aws", "standby", "stack")
+LAYERS = ("shared", "adopt", "restores", "regions", "backups", "gcp", "aws", "standby", "stack")
 
 
 @pytest.fixture(autouse=True)

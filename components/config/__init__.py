@@ -8,6 +8,7 @@ that cloud's settings already narrowed (`StackSettings.require_gcp()` / `require
 One room per concern, each importing only the ones above it:
 
 - shared.py: the project's name, the platform and TLS settings, the name prefix, teardown
+- adopt.py: adopting a running installation (the adopt block, the secrets it already has)
 - restores.py: declared restores of the database and the topology of its instances
 - regions.py: where each cloud keeps data outside a stack's region (multi-regions, backup pairs)
 - backups.py: Velero backups of the Airflow deployments and a declared restore (BackupSettings)

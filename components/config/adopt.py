@@ -120,8 +120,10 @@ ADOPTED_SECRET_KEYS = (
 ADOPTED_SOURCES = {
     ADOPTED_JWT_KEY: "kubectl -n <namespace> get secret <release>-houston-jwt-signing-key -o jsonpath='{.data.tls\\.key}' | base64 -d",
     ADOPTED_JWT_CERTIFICATE: "kubectl -n <namespace> get secret <release>-houston-jwt-signing-certificate -o jsonpath='{.data.tls\\.crt}' | base64 -d",
-    ADOPTED_REGISTRY_HTTP_SECRET: "the registry's REGISTRY_HTTP_SECRET: kubectl -n <namespace> get statefulset <release>-registry -o yaml",
-    ADOPTED_DATABASE_PASSWORD: "the password in astronomer-bootstrap's connection: kubectl -n <namespace> get secret astronomer-bootstrap -o jsonpath='{.data.connection}' | base64 -d",
+    # charts/astronomer/templates/registry/registry-statefulset.yaml:105: an env value of the pod spec.
+    ADOPTED_REGISTRY_HTTP_SECRET: "kubectl -n <namespace> get statefulset <release>-registry -o jsonpath='{.spec.template.spec.containers[0].env[?(@.name==\"REGISTRY_HTTP_SECRET\")].value}'",
+    # postgres://USER:PASSWORD@HOST:5432, the password URL-encoded (/work/shared/reference, chart notes).
+    ADOPTED_DATABASE_PASSWORD: "kubectl -n <namespace> get secret astronomer-bootstrap -o jsonpath='{.data.connection}' | base64 -d | python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(urllib.parse.urlsplit(sys.stdin.read().strip()).password))'",
 }
 _PEM_MARKERS = {ADOPTED_JWT_KEY: "PRIVATE KEY-----", ADOPTED_JWT_CERTIFICATE: "-----BEGIN CERTIFICATE-----"}
 # RDS refuses these in a master password (components/aws/database.py, PASSWORD_SPECIALS).

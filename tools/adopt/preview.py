@@ -53,6 +53,7 @@ ALIGN_WITH: dict[str, dict[str, str]] = {
         "kmsKeyId": "none: an RDS instance's encryption key cannot change; adopt by recovery",
         "storageEncrypted": "none: RDS cannot encrypt an instance in place; adopt by recovery",
         "dbSubnetGroupName": "none: adopt the instance's own subnet group, or adopt by recovery",
+        "username": "none: RDS cannot rename its master user (the program's is `astronomer`); adopt by recovery",
     },
     "aws:s3/bucket:Bucket": {
         "bucket": "astronomer-dr:adopt.registryBucket or astronomer-dr:adopt.backupsBucket",
