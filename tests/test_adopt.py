@@ -298,37 +298,50 @@ def _step(op: str, urn: str, type_token: str, protect: bool = True, reasons: lis
     return step
 
 
+def _engine_urn(stack: str, type_token: str, name: str | None = None) -> str:
+    """A resource's URN as a real preview prints it (the engine's, tools.adopt.importfile.engine_urns)."""
+    evaluation = committed_stack(stack)
+    return engine_urns(evaluation.resources, stack, PROJECT_NAME)[evaluation.one(type_token, name).urn]
+
+
 def test_a_preview_replacing_the_database_is_refused_with_the_key_to_align() -> None:
+    """Refused because the program protects it, even where the state does not say so yet."""
     evaluation = committed_stack("gcp")
-    instance = evaluation.one("gcp:sql/databaseInstance:DatabaseInstance")
-    user = evaluation.one("gcp:sql/user:User")
+    instance = _engine_urn("gcp", "gcp:sql/databaseInstance:DatabaseInstance")
     preview = {
         "steps": [
-            _step("replace", instance.urn, instance.type, reasons=["databaseVersion"]),
-            _step("update", user.urn, user.type, protect=False),
+            _step(
+                "replace",
+                instance,
+                "gcp:sql/databaseInstance:DatabaseInstance",
+                protect=False,
+                reasons=["databaseVersion"],
+            ),
+            _step("update", _engine_urn("gcp", "gcp:sql/user:User"), "gcp:sql/user:User", protect=False),
             _step(
                 "same",
-                evaluation.one("gcp:storage/bucket:Bucket", "astro-gcp-registry").urn,
+                _engine_urn("gcp", "gcp:storage/bucket:Bucket", "astro-gcp-registry"),
                 "gcp:storage/bucket:Bucket",
             ),
         ],
         "changeSummary": {"replace": 1, "update": 1, "same": 1},
     }
-    [sentence] = refusals(preview, protected_urns(evaluation.resources))
-    assert instance.urn in sentence and "astronomer-dr:database.postgresVersion" in sentence
+    [sentence] = refusals(preview, protected_urns(evaluation.resources, "gcp", PROJECT_NAME))
+    assert sentence.startswith(instance) and "astronomer-dr:database.postgresVersion" in sentence
+    assert instance.count("$") == 2, "the engine's URN chains every parent's type"
 
 
 def test_a_delete_or_an_unknown_reason_is_refused_too() -> None:
     evaluation = committed_stack("aws")
-    bucket = evaluation.one("aws:s3/bucket:Bucket", "astro-aws-registry")
-    instance = evaluation.one("aws:rds/instance:Instance")
+    bucket = _engine_urn("aws", "aws:s3/bucket:Bucket", "astro-aws-registry")
+    instance = _engine_urn("aws", "aws:rds/instance:Instance")
     preview = {
         "steps": [
-            _step("delete", bucket.urn, bucket.type),
-            _step("create-replacement", instance.urn, instance.type, reasons=["storageEncrypted", "port"]),
+            _step("delete", bucket, "aws:s3/bucket:Bucket"),
+            _step("create-replacement", instance, "aws:rds/instance:Instance", reasons=["storageEncrypted", "port"]),
         ]
     }
-    found = refusals(preview, protected_urns(evaluation.resources))
+    found = refusals(preview, protected_urns(evaluation.resources, "aws", PROJECT_NAME))
     assert len(found) == 2
     assert "delete" in found[0]
     assert "adopt by recovery" in found[1] and "port: no config key" in found[1]
@@ -338,16 +351,14 @@ def test_a_harmless_preview_passes(tmp_path, capsys) -> None:
     """Replacing what holds no data (a route table association) is no refusal."""
     evaluation = committed_stack("aws")
     association = evaluation.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")[0]
-    preview = {"steps": [_step("replace", association.urn, association.type, protect=False, reasons=["subnetId"])]}
-    assert refusals(preview, protected_urns(evaluation.resources)) == []
+    urn = engine_urns(evaluation.resources, "aws", PROJECT_NAME)[association.urn]
+    preview = {"steps": [_step("replace", urn, association.type, protect=False, reasons=["subnetId"])]}
+    assert refusals(preview, protected_urns(evaluation.resources, "aws", PROJECT_NAME)) == []
     path = tmp_path / "preview.json"
     path.write_text(json.dumps(preview))
     assert main(["aws", "--check-preview", str(path)]) == 0
-    path.write_text(
-        json.dumps(
-            {"steps": [_step("delete", evaluation.one("aws:rds/instance:Instance").urn, "aws:rds/instance:Instance")]}
-        )
-    )
+    instance = _engine_urn("aws", "aws:rds/instance:Instance")
+    path.write_text(json.dumps({"steps": [_step("delete", instance, "aws:rds/instance:Instance", protect=False)]}))
     assert main(["aws", "--check-preview", str(path)]) == 1
     assert "refused:" in capsys.readouterr().err
 
@@ -440,3 +451,24 @@ def test_adopted_secrets_are_refused_in_plain_text_or_half() -> None:
     typo = {"astronomer-dr:adoptedDatabasePasword": "x"}
     evaluation = evaluate("gcp", secrets={**TLS_SECRETS, **typo})
     assert "adoptedDatabasePasword" in str(evaluation.error) and "adoptedDatabasePassword" in str(evaluation.error)
+
+
+def test_the_runbook_chapter_names_every_key_and_step() -> None:
+    """docs/ADOPTION.md stays true to the code: every adopt key, every adopted secret, the commands."""
+    from components.config import ADOPT_FIELDS, ADOPTED_SECRET_KEYS
+
+    text = (PROJECT_DIR / "docs" / "ADOPTION.md").read_text()
+    for fields in ADOPT_FIELDS.values():
+        for key in fields:
+            assert f"`{key}`" in text, key
+    for key in ADOPTED_SECRET_KEYS:
+        assert f"astronomer-dr:{key}" in text, key
+    for command in (
+        "make adopt STACK=prod",
+        "pulumi import --file adopt-prod.json --generate-code=false",
+        "pulumi import --file adopt-prod-kubernetes.json --generate-code=false",
+        "make adopt STACK=prod CHECK=preview.json",
+        "cluster.restore.sourceBucket",
+        "database.restore.sourceInstance",
+    ):
+        assert command in text, command

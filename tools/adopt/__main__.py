@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None, now: datetime | None = None, out_dir
     evaluation, _ = evaluate_stack(args.stack, now=now)
     if args.check_preview:
         preview = json.loads(Path(args.check_preview).read_text())
-        found = refusals(preview, protected_urns(evaluation.resources))
+        found = refusals(preview, protected_urns(evaluation.resources, args.stack, PROJECT_NAME))
         for sentence in found:
             print(f"refused: {sentence}", file=sys.stderr)
         if not found:

@@ -12,8 +12,11 @@ the state marks protected (`pulumi import` protects what it imports unless told 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from tools.adopt.importfile import engine_urns
+from tools.offline import Registered
 
 # step.go:2236-2250: every op that deletes or replaces the resource the stack holds.
 REMOVING_OPS = frozenset(
@@ -62,9 +65,10 @@ ALIGN_WITH: dict[str, dict[str, str]] = {
 }
 
 
-def protected_urns(resources: Iterable[Any]) -> set[str]:
-    """URNs the program registers with protect=True (tools.offline Registered records)."""
-    return {r.urn for r in resources if r.protect}
+def protected_urns(resources: Sequence[Registered], stack: str, project: str) -> set[str]:
+    """The engine's URNs (what a preview prints) of what the program registers with protect=True."""
+    real = engine_urns(list(resources), stack, project)
+    return {real[r.urn] for r in resources if r.protect}
 
 
 def _state(step: Mapping[str, Any]) -> Mapping[str, Any]:
