@@ -21,7 +21,7 @@ POLICY_PACK := --policy-pack policy
 # directory .pulumi-state/. Plain `pulumi` commands run here resolve the same way (docs/CONFIG.md,
 # "State backend"), so make and the runbook's commands always reach the same stacks.
 
-.PHONY: help cli venv policy dev typecache backend stack up preview test types suite bench plan drill lock
+.PHONY: help cli venv policy dev typecache backend stack up preview test types suite bench plan drill adopt lock
 
 help:
 	@echo "make up STACK=gcp|aws|<env>   set up the venvs and state backend, select the stack, pulumi up --policy-pack policy"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench                    time evaluating each stack offline against importing the SDKs"
 	@echo "make plan STACK=... [REF=rev]  offline plan (no CLI, no cloud): resource tree, DR summary, recovery order; with REF only what changed"
 	@echo "make drill STACK=... AT=<RFC 3339 time within the restore window>|BACKUP=<id> [PROJECT=<gcp drill project>] [PHASE=...] [DEPLOYMENTS=1] [RUN=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1"
+	@echo "make adopt STACK=... [CHECK=preview.json]  adopt a running installation (docs/ADOPTION.md): write adopt-<stack>.json for pulumi import; with CHECK refuse a preview that replaces or deletes data"
 	@echo "make lock [UPGRADE=1]         rewrite the hash-locked requirements files from the *.in files (UPGRADE=1: newest allowed versions)"
 
 cli:
@@ -109,6 +110,9 @@ plan: dev
 
 drill: dev $(if $(filter 1,$(RUN)),cli venv policy backend)
 	@$(DEV_BIN)/python -m tools.drill $(STACK) $(if $(AT),--at $(AT)) $(if $(BACKUP),--backup $(BACKUP)) $(if $(PROJECT),--project $(PROJECT)) $(if $(PHASE),--phase $(PHASE)) $(if $(filter 1,$(DEPLOYMENTS)),--deployments) $(if $(filter 1,$(RUN)),--run)
+
+adopt: dev
+	@$(DEV_BIN)/python -m tools.adopt $(STACK) $(if $(CHECK),--check-preview $(CHECK))
 
 # One command after any change to a *.in file (a new dependency, a new bound): every lock is
 # rewritten in order (the program's, the pack's, the tests' and tools', which reuse the first

@@ -23,13 +23,19 @@ elif settings.cloud == "aws":
     from components.aws.foundation import AwsFoundation, AwsFoundationArgs
 
     foundation = AwsFoundation(
-        settings.name_prefix, AwsFoundationArgs(settings.require_aws(), settings.platform, settings.backups)
+        settings.name_prefix,
+        AwsFoundationArgs(
+            settings.require_aws(), settings.platform, settings.backups, settings.adopted.database_password
+        ),
     )
 else:
     from components.gcp.foundation import GcpFoundation, GcpFoundationArgs
 
     foundation = GcpFoundation(
-        settings.name_prefix, GcpFoundationArgs(settings.require_gcp(), settings.platform, settings.backups)
+        settings.name_prefix,
+        GcpFoundationArgs(
+            settings.require_gcp(), settings.platform, settings.backups, settings.adopted.database_password
+        ),
     )
 
 # Velero backs up the Airflow deployments; a declared restore brings them back before the platform.
@@ -94,6 +100,7 @@ platform = (
             load_balancer=foundation.load_balancer,
             depends_on=[*foundation.platform_dependencies, *(velero.platform_dependencies if velero else [])],
             alerting=alerts.values,
+            adopted=settings.adopted,
         ),
     )
 )

@@ -22,6 +22,7 @@ PACKAGE = Path(config.__file__).parent
 # stack.py name live in settings.py, above both, so neither imports the other).
 LAYERS = (
     "shared",
+    "adopt",
     "restores",
     "gcs_locations",
     "regions",

@@ -100,6 +100,8 @@ class DatabaseArgs:
     replica_provider: AwsProvider | None = None
     # A throwaway stack being torn down: no deletion guards, no backups kept after deletion.
     teardown: bool = False
+    # An adopted installation's master password (secret config): kept, so its users keep working.
+    adopted_password: str | None = None
 
 
 def instance_identifier(name: str, label: str) -> str:
@@ -228,6 +230,7 @@ def instance_plumbing(
     client_security_group_id: pulumi.Input[str] | None,
     ingress_suffix: str,
     opts: pulumi.ResourceOptions,
+    adopted_password: str | None = None,
 ) -> InstancePlumbing:
     """What an RDS instance of this program stands on, the primary's and a standby replica's alike:
     private subnets, a security group admitting Postgres from the EKS cluster only (no rule until
@@ -268,10 +271,15 @@ def instance_plumbing(
         tags=TAGS,
         opts=opts,
     )
-    password = random.RandomPassword(
-        f"{name}-password", length=32, special=True, override_special=PASSWORD_SPECIALS, opts=opts
+    # An adopted installation's master password (secret config) is kept, so its users keep working.
+    password = (
+        adopted_password
+        if adopted_password is not None
+        else random.RandomPassword(
+            f"{name}-password", length=32, special=True, override_special=PASSWORD_SPECIALS, opts=opts
+        ).result
     )
-    return InstancePlumbing(subnets, firewall, parameters, pulumi.Output.secret(password.result))
+    return InstancePlumbing(subnets, firewall, parameters, pulumi.Output.secret(password))
 
 
 @dataclass
@@ -319,6 +327,7 @@ class Database(pulumi.ComponentResource):
             client_security_group_id=args.client_security_group_id,
             ingress_suffix="postgres-from-cluster",
             opts=child,
+            adopted_password=args.adopted_password,
         )
         subnets, firewall, parameters = plumbing.subnet_group, plumbing.security_group, plumbing.parameter_group
         secret_password = plumbing.password

@@ -25,6 +25,8 @@ class AwsFoundationArgs:
     platform: PlatformSettings
     # Velero's backups of the Airflow deployments: their bucket and identity (None: no Velero).
     backups: BackupSettings | None = None
+    # An adopted installation's database password (secret config), kept instead of generated.
+    adopted_database_password: str | None = None
 
 
 class AwsFoundation(pulumi.ComponentResource):
@@ -66,6 +68,7 @@ class AwsFoundation(pulumi.ComponentResource):
                 client_security_group_id=cluster.security_group_id,
                 replica_provider=providers[settings.database.backup_replica_region],
                 teardown=settings.teardown,
+                adopted_password=args.adopted_database_password,
             ),
             opts=child,
         )

@@ -8,6 +8,7 @@ that cloud's settings already narrowed (`StackSettings.require_gcp()` / `require
 One room per concern, each importing only the ones above it:
 
 - shared.py: the project's name, the platform and TLS settings, the name prefix, teardown
+- adopt.py: adopting a running installation (the adopt block, the secrets it already has)
 - restores.py: declared restores of the database and the topology of its instances
 - regions.py: where each cloud keeps data outside a stack's region (multi-regions, backup pairs)
 - backups.py: Velero backups of the Airflow deployments and a declared restore (BackupSettings)
@@ -20,6 +21,16 @@ One room per concern, each importing only the ones above it:
 Every name other modules import is re-exported here: import from `components.config`.
 """
 
+from .adopt import (
+    ADOPT_FIELDS,
+    ADOPT_KEY,
+    ADOPTED_SECRET_KEYS,
+    ADOPTED_SOURCES,
+    AdoptedSecrets,
+    AdoptSettings,
+    parse_adopt,
+    parse_adopted_secrets,
+)
 from .alerts import ALERTS_FIELDS, ALERTS_KEY, NO_ALERTS_WARNING, REPLICA_LAG_RPO_SECONDS, AlertSettings
 from .aws import (
     AWS_CLUSTER_FIELDS,
@@ -129,6 +140,10 @@ from .standby import (
 )
 
 __all__ = [
+    "ADOPTED_SECRET_KEYS",
+    "ADOPTED_SOURCES",
+    "ADOPT_FIELDS",
+    "ADOPT_KEY",
     "ALERTS_FIELDS",
     "ALERTS_KEY",
     "AWS_BACKUP_REPLICA_REGIONS",
@@ -184,6 +199,8 @@ __all__ = [
     "TEARDOWN_KEY",
     "TLS_CERTIFICATE_KEY",
     "TLS_KEY_KEY",
+    "AdoptSettings",
+    "AdoptedSecrets",
     "AlertSettings",
     "AwsClusterSettings",
     "AwsDatabaseSettings",
@@ -221,6 +238,8 @@ __all__ = [
     "load_settings",
     "name_prefix",
     "namespace_list",
+    "parse_adopt",
+    "parse_adopted_secrets",
     "parse_rfc3339",
     "parse_settings",
     "restore_label",

@@ -6,8 +6,9 @@ the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .adopt import AdoptedSecrets, AdoptSettings
 from .alerts import AlertSettings
 from .aws import AwsSettings
 from .backups import BackupSettings
@@ -51,6 +52,10 @@ class StackSettings:
     backups: BackupSettings | None = None
     # Where the DR alerts go (components/config/alerts.py); None: nowhere, warned once.
     alerts: AlertSettings | None = None
+    # What an existing installation calls what the program cannot name (tools/adopt; docs/ADOPTION.md).
+    adopt: AdoptSettings | None = None
+    # A running installation's identity and credentials, kept instead of generated (components/config/adopt.py).
+    adopted: AdoptedSecrets = field(default_factory=AdoptedSecrets)
 
     # `parse_settings` sets exactly one cloud's settings, the one `cloud` names: code that knows its
     # cloud (a foundation, __main__'s cloud branch) takes them through these, already narrowed.

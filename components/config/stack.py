@@ -15,6 +15,7 @@ import pulumi
 
 from .. import provider_config, pulumi_internals
 from ..schema import ConfigError, Field, Problems, parse_object, unknown_key_message
+from .adopt import ADOPT_KEY, ADOPTED_SECRET_KEYS, parse_adopt, parse_adopted_secrets
 from .alerts import ALERTS_KEY, NO_ALERTS_WARNING, parse_alerts
 from .aws import AWS_OBJECT_FIELDS, parse_aws
 from .backups import parse_backups
@@ -78,7 +79,16 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
         raise ConfigError(problems.items)
 
     object_fields = OBJECT_KEYS[cloud]
-    known = ["cloud", *object_fields, *SECRET_KEYS, TEARDOWN_KEY, STANDBY_KEY, ALERTS_KEY]
+    known = [
+        "cloud",
+        *object_fields,
+        *SECRET_KEYS,
+        TEARDOWN_KEY,
+        STANDBY_KEY,
+        ALERTS_KEY,
+        ADOPT_KEY,
+        *ADOPTED_SECRET_KEYS,
+    ]
     for key in ours:
         if key not in known:
             problems.add(prefix + key, unknown_key_message(key, known))
@@ -102,6 +112,8 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
     alerts = parse_alerts(ours, problems)
     if alerts is None:
         warnings.append(NO_ALERTS_WARNING)
+    adopt = parse_adopt(cloud, ours, problems)
+    adopted = parse_adopted_secrets(cloud, config, problems)
     gcp_settings = parse_gcp(config, objects, problems, now) if cloud == "gcp" else None
     aws_settings = parse_aws(config, objects, problems, now) if cloud == "aws" else None
     problems.raise_if_any()
@@ -120,6 +132,8 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
         standby=standby,
         backups=backups,
         alerts=alerts,
+        adopt=adopt,
+        adopted=adopted,
     )
 
 

@@ -47,6 +47,8 @@ class DatabaseArgs:
     allocated_ip_range: pulumi.Input[str] | None = None
     # A throwaway stack being torn down: no deletion guards, no backups kept after deletion.
     teardown: bool = False
+    # An adopted installation's password (secret config): kept, so its users keep working.
+    adopted_password: str | None = None
 
 
 def backup_configuration(settings: GcpDatabaseSettings) -> sql.DatabaseInstanceSettingsBackupConfigurationArgs:
@@ -170,14 +172,17 @@ class Database(pulumi.ComponentResource):
 
         # One password for every instance: a clone carries the users of its source, and the user
         # each instance declares below sets it again, so the bootstrap secret is always right.
-        password = random.RandomPassword(
-            f"{name}-password",
-            length=32,
-            special=True,
-            override_special=PASSWORD_SPECIALS,
-            opts=pulumi.ResourceOptions(parent=self),
+        secret_password: pulumi.Output[str] = pulumi.Output.secret(
+            args.adopted_password
+            if args.adopted_password is not None
+            else random.RandomPassword(
+                f"{name}-password",
+                length=32,
+                special=True,
+                override_special=PASSWORD_SPECIALS,
+                opts=pulumi.ResourceOptions(parent=self),
+            ).result
         )
-        secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
 
         self.instances = {}
         for label in settings.declared_labels:

@@ -24,6 +24,8 @@ class GcpFoundationArgs:
     platform: PlatformSettings
     # Velero's backups of the Airflow deployments: their bucket and identity (None: no Velero).
     backups: BackupSettings | None = None
+    # An adopted installation's database password (secret config), kept instead of generated.
+    adopted_database_password: str | None = None
 
 
 class GcpFoundation(pulumi.ComponentResource):
@@ -80,6 +82,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 depends_on=database_depends_on,
                 allocated_ip_range=allocated_ip_range,
                 teardown=settings.teardown,
+                adopted_password=args.adopted_database_password,
             ),
             opts=child,
         )

@@ -21,7 +21,7 @@ from pulumi_kubernetes.meta import v1 as meta_v1
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 from pulumi_kubernetes.rbac import v1 as rbac_v1
 
-from ..config import ORIGINAL_LABEL, PlatformSettings, TlsSettings
+from ..config import ORIGINAL_LABEL, AdoptedSecrets, PlatformSettings, TlsSettings
 from .chart import (
     BOOTSTRAP_SECRET_KEY,
     BOOTSTRAP_SECRET_NAME,
@@ -144,6 +144,8 @@ class PlatformArgs:
     # Values that watch the DR posture (components/platform/alerts.py: Velero scraped, its rules,
     # the DR receiver), merged over the rest; None: none.
     alerting: pulumi.Input[dict[str, Any]] | None = None
+    # A running installation's JWT pair and registry http secret, kept instead of generated.
+    adopted: AdoptedSecrets = field(default_factory=AdoptedSecrets)
 
 
 class AstronomerPlatform(pulumi.ComponentResource):
@@ -197,23 +199,32 @@ class AstronomerPlatform(pulumi.ComponentResource):
         )
 
         # Pinned so upgrades keep the registry's shared secret; random state keeps it stable.
-        registry_http_secret = random.RandomPassword(
-            f"{name}-registry-http-secret",
-            length=48,
-            special=False,
-            opts=pulumi.ResourceOptions(parent=self),
+        adopted = args.adopted
+        registry_http_secret: pulumi.Output[str] = (
+            pulumi.Output.secret(adopted.registry_http_secret)
+            if adopted.registry_http_secret is not None
+            else random.RandomPassword(
+                f"{name}-registry-http-secret", length=48, special=False, opts=pulumi.ResourceOptions(parent=self)
+            ).result
+        )
+        adopted_jwt = (
+            (adopted.jwt_key, adopted.jwt_certificate)
+            if adopted.jwt_key is not None and adopted.jwt_certificate is not None
+            else None
         )
         # Houston's JWT signing pair and the control plane id, generated once (state) and pinned.
         identity = PlatformIdentity(
             f"{name}-identity",
-            PlatformIdentityArgs(settings.release_name, namespace_name, settings.namespace, args.kubernetes_provider),
+            PlatformIdentityArgs(
+                settings.release_name, namespace_name, settings.namespace, args.kubernetes_provider, adopted_jwt
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         values: pulumi.Output[dict[str, Any]] = pulumi.Output.secret(
             pulumi.Output.all(
                 args.registry_storage,
                 args.load_balancer,
-                registry_http_secret.result,
+                registry_http_secret,
                 args.database.host,
                 identity.control_plane_id,
                 args.alerting or {},

@@ -66,6 +66,8 @@ class PlatformIdentityArgs:
     namespace: pulumi.Input[str]
     namespace_name: str
     kubernetes_provider: KubernetesProvider
+    # The running platform's pair (PEM key, PEM certificate), adopted as secret config: kept, not generated.
+    adopted_jwt: tuple[str, str] | None = None
 
 
 class PlatformIdentity(pulumi.ComponentResource):
@@ -77,16 +79,24 @@ class PlatformIdentity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         release = args.release_name
-        key = tls.PrivateKey(f"{name}-jwt-key", algorithm="RSA", rsa_bits=JWT_KEY_BITS, opts=child)
-        certificate = tls.SelfSignedCert(
-            f"{name}-jwt-certificate",
-            private_key_pem=key.private_key_pem,
-            subject=tls.SelfSignedCertSubjectArgs(common_name=f"{release}-houston"),
-            dns_names=houston_dns_names(release, args.namespace_name),
-            validity_period_hours=JWT_VALIDITY_HOURS,
-            allowed_uses=["digital_signature", "key_encipherment"],
-            opts=child,
-        )
+        private_key_pem: pulumi.Output[str]
+        certificate_pem: pulumi.Output[str]
+        if args.adopted_jwt is not None:
+            # An adopted platform keeps the pair its users' sessions and its deployments trust.
+            private_key_pem, certificate_pem = (pulumi.Output.secret(pem) for pem in args.adopted_jwt)
+        else:
+            key = tls.PrivateKey(f"{name}-jwt-key", algorithm="RSA", rsa_bits=JWT_KEY_BITS, opts=child)
+            certificate = tls.SelfSignedCert(
+                f"{name}-jwt-certificate",
+                private_key_pem=key.private_key_pem,
+                subject=tls.SelfSignedCertSubjectArgs(common_name=f"{release}-houston"),
+                dns_names=houston_dns_names(release, args.namespace_name),
+                validity_period_hours=JWT_VALIDITY_HOURS,
+                allowed_uses=["digital_signature", "key_encipherment"],
+                opts=child,
+            )
+            private_key_pem = pulumi.Output.secret(key.private_key_pem)
+            certificate_pem = certificate.cert_pem
         labels = {
             "component": "houston",
             "tier": "astronomer",
@@ -94,7 +104,6 @@ class PlatformIdentity(pulumi.ComponentResource):
             "app.kubernetes.io/managed-by": "astronomer-dr",
         }
         meta = meta_v1.ObjectMetaArgs
-        private_key_pem: pulumi.Output[str] = pulumi.Output.secret(key.private_key_pem)
         self.secrets = [
             core_v1.Secret(
                 f"{name}-jwt-key",
@@ -113,7 +122,7 @@ class PlatformIdentity(pulumi.ComponentResource):
                     annotations={COMMANDER_SYNC_ANNOTATION: f"platform-release={release}"},
                 ),
                 type="Opaque",
-                string_data={JWT_CERTIFICATE_FILE: certificate.cert_pem},
+                string_data={JWT_CERTIFICATE_FILE: certificate_pem},
                 opts=k8s_opts,
             ),
         ]
