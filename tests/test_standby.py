@@ -23,23 +23,14 @@ GCP_REFERENCE = "organization/astronomer-dr/gcp"
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 
 
-@functools.cache
-def aws_primary_with_registry_replica():
-    """The committed aws stack plus `registry.replicaRegion: us-west-2`: what its standby needs."""
-    config, _ = stack_config("aws")
-    registry = {**json.loads(config["astronomer-dr:registry"]), "replicaRegion": "us-west-2"}
-    evaluation = evaluate("aws", secrets=TLS_SECRETS, overrides={"astronomer-dr:registry": registry}, stack_outputs={})
-    assert evaluation.error is None, evaluation.error
-    return evaluation
-
-
 def primary_outputs(primary: str) -> dict:
-    return (aws_primary_with_registry_replica() if primary == "aws" else committed_stack(primary)).outputs
+    """The shipped primary's outputs (aws keeps its registry replica in aws-standby's region)."""
+    return committed_stack(primary).outputs
 
 
 def standby(stack: str, primary: str, **overrides):
     """The standby stack as committed (plus TLS secrets), its StackReference answered with the
-    `primary` stack's outputs (aws: with the registry replica its standby needs)."""
+    shipped `primary` stack's outputs."""
     reference = f"organization/astronomer-dr/{primary}"
     return evaluate(
         stack, secrets=TLS_SECRETS, overrides=overrides, stack_outputs={reference: primary_outputs(primary)}

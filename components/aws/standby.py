@@ -25,6 +25,7 @@ from .ingress import nlb_annotations
 from .network import Network, NetworkArgs
 from .registry import registry_policy_statements
 from .replica import ReplicaDatabase, ReplicaDatabaseArgs
+from .versions import resolve_eks_version
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         super().__init__("astronomer-dr:aws/standby:AwsStandbyFoundation", name, None, opts)
         settings, platform, standby, primary = args.settings, args.platform, args.standby, args.primary
         child = pulumi.ResourceOptions(parent=self)
+        # Asked of EKS like the primary's (versions.py), before anything is declared: refused when
+        # no longer offered, warned about in extended support.
+        version = resolve_eks_version(settings.cluster.kubernetes_version) if standby.declares_cluster else None
 
         def _warn_registry(facts: PrimaryFacts) -> PrimaryFacts:
             if facts.registry_replica_region != settings.region:
@@ -77,7 +81,9 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         if standby.declares_cluster:
             cluster = Cluster(
                 name,
-                ClusterArgs(settings.cluster, name, settings.region, network, teardown=settings.teardown),
+                ClusterArgs(
+                    settings.cluster, name, settings.region, network, teardown=settings.teardown, version=version
+                ),
                 opts=child,
             )
         # One provider per other region the promoted stack writes to (backup replicas, Velero's bucket).

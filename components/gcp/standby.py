@@ -34,6 +34,7 @@ from .cluster import Cluster, ClusterArgs
 from .ingress import Ingress, IngressArgs
 from .network import Network, NetworkArgs
 from .replica import ReplicaDatabase, ReplicaDatabaseArgs
+from .versions import resolve_gke_version
 
 _SINGLE_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 
@@ -64,6 +65,15 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         super().__init__("astronomer-dr:gcp/standby:GcpStandbyFoundation", name, None, opts)
         settings, platform, standby, primary = args.settings, args.platform, args.standby, args.primary
         child = pulumi.ResourceOptions(parent=self)
+        # Chosen from what the channel offers, like the primary's (versions.py), before anything is
+        # declared: a channel without a version in the chart's range is refused here.
+        version = (
+            resolve_gke_version(
+                settings.cluster.release_channel, settings.cluster.kubernetes_version, settings.project, settings.region
+            )
+            if standby.declares_cluster
+            else None
+        )
 
         def _warn_registry(facts: PrimaryFacts) -> PrimaryFacts:
             if not registry_survives_region(checked(facts.registry_location, "registry_location")):
@@ -87,7 +97,14 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         if standby.declares_cluster:
             cluster = Cluster(
                 name,
-                ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown),
+                ClusterArgs(
+                    settings.cluster,
+                    settings.project,
+                    settings.region,
+                    network,
+                    teardown=settings.teardown,
+                    kubernetes_version=version,
+                ),
                 opts=child,
             )
         database = ReplicaDatabase(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pulumi.runtime import mocks as pulumi_mocks
@@ -28,6 +29,8 @@ class Context:
     provider_regions: dict[str, str] = field(default_factory=dict)
     # Other stacks' outputs by fully qualified name (`org/project/stack`), for StackReference reads.
     stack_outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The moment the clouds answer for (the evaluation's `now`); None: as last checked (invokes.py).
+    now: datetime | None = None
 
     def region_of(self, args: pulumi_mocks.MockResourceArgs, default: str) -> str:
         """The region a resource is created in: its explicit provider's, else the stack's."""

@@ -62,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             document = plan_document(args.stack, project_dir)
             text = json.dumps(document, indent=2, default=str) if args.json else render_plan(document)
             code = 1 if document["error"] else 0
+            # stdout may be a file (`> plan.md`): what needs a person's eyes also goes to stderr.
+            for warning in document.get("warnings") or []:
+                print(f"warning: {warning}", file=sys.stderr)
+            if document["error"]:
+                print(f"tools.plan: stack {args.stack} fails to evaluate: {document['error']}", file=sys.stderr)
     except PlanError as exc:
         print(f"tools.plan: {exc}", file=sys.stderr)
         return 2

@@ -84,6 +84,8 @@ def to_document(evaluation, placeholders: Iterable[str] = (), seconds: float | N
         "version": DOCUMENT_VERSION,
         "stack": evaluation.stack,
         "error": None if error is None else (str(error) or type(error).__name__),
+        # What the program logged with pulumi.log.warn: `pulumi up` would show these too.
+        "warnings": list(getattr(evaluation, "warnings", [])),
         "placeholders": sorted(placeholders),
         "seconds": None if seconds is None else round(seconds, 2),
         "resources": sorted((_resource_document(r) for r in evaluation.resources), key=lambda d: d["urn"]),
@@ -130,6 +132,7 @@ def missing_stack_document(stack: str, why: str) -> dict[str, Any]:
         "stack": stack,
         "error": None,
         "missing": why,
+        "warnings": [],
         "placeholders": [],
         "seconds": None,
         "resources": [],
