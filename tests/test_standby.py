@@ -436,19 +436,16 @@ def test_aws_refusals_that_need_the_primary(secret_tls):
             "registry_replica_kms_key_arn",
         )
     }
-    # Before promotion a missing registry replica is only warned about (promotion is refused).
-    check_primary(
-        parse_settings(standby_config("aws-standby"), "aws-standby"), {**exports, "registry_replica_region": None}
-    )
+    # A missing registry replica is refused before promotion and only warned about at promotion
+    # (tests/test_standby_failover.py).
+    unpromoted = parse_settings(standby_config("aws-standby"), "aws-standby")
+    for gap in ({"registry_replica_region": None}, {"registry_replica_kms_key_arn": None}):
+        with pytest.raises(ConfigError, match=r"registry\.replicaRegion: us-west-2 on the primary"):
+            check_primary(unpromoted, {**exports, **gap})
+        assert check_primary(settings, {**exports, **gap}).warnings
     cases: list[tuple[dict[str, str | None], str, str]] = [
         ({"cloud": "gcp"}, "astronomer-dr:standby.primaryStack", "is a gcp stack"),
         ({"region": "us-west-2"}, "aws:region", "primary's own region"),
-        ({"registry_replica_region": None}, "astronomer-dr:standby.primaryStack", "registry.replicaRegion: us-west-2"),
-        (
-            {"registry_replica_kms_key_arn": None},
-            "astronomer-dr:standby.primaryStack",
-            "registry.replicaRegion: us-west-2",
-        ),
         ({"database_version": "15"}, "astronomer-dr:database.postgresVersion", "major version 15"),
     ]
     for changes, key, says in cases:

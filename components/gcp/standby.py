@@ -12,8 +12,10 @@ Registry: the primary's bucket, reached with the primary's Google service accoun
 Identity binding names `<project>.svc.id.goog[<namespace>/<release>-registry]`, the project's one
 identity pool, so the standby cluster's registry pods get it too (same project, same namespace and
 release: checked). The bucket survives the region only in a dual- or multi-region
-(`registry.location` on the primary); a regional bucket is warned about (images come back with
-`astro deploy` from git).
+(`registry.location` on the primary): a regional one is refused before promotion
+(components/config/standby.py, `registry_gap`), and at promotion warned about: the promoted
+platform then gets a registry bucket and identity of its own in this region, empty (images come
+back with `astro deploy` from git) rather than a failover refused.
 
 Cluster: warm (declared all along) or cold (declared at promotion); the platform, its static IP and
 its DNS record only at promotion (the record would otherwise take the primary's name over).
@@ -21,7 +23,6 @@ its DNS record only at promotion (the record would otherwise take the primary's 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pulumi
@@ -33,21 +34,15 @@ from .backups import BackupBucket, BackupBucketArgs
 from .cluster import Cluster, ClusterArgs
 from .ingress import Ingress, IngressArgs
 from .network import Network, NetworkArgs
+from .registry import RegistryStorage, RegistryStorageArgs
 from .replica import ReplicaDatabase, ReplicaDatabaseArgs
 from .versions import resolve_gke_version
-
-_SINGLE_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 
 
 def checked(value: str | None, output: str) -> str:
     """A primary's output that check_primary (components/config.py) refused the primary without."""
     assert value is not None, f"the primary's {output} output was checked to be there"
     return value
-
-
-def registry_survives_region(location: str) -> bool:
-    """A GCS location other than a single region (a dual- or multi-region) outlives one region."""
-    return not _SINGLE_REGION.match(location.lower())
 
 
 @dataclass
@@ -75,17 +70,12 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
             else None
         )
 
-        def _warn_registry(facts: PrimaryFacts) -> PrimaryFacts:
-            if not registry_survives_region(checked(facts.registry_location, "registry_location")):
-                pulumi.log.warn(
-                    f"standby: the primary's registry bucket is in {facts.registry_location} only; its images are lost with "
-                    "that region (redeploy with `astro deploy`). Set registry.location to a dual- or multi-region on the "
-                    "primary before its bucket is created (README, 'A standby in a second region')",
-                    resource=self,
-                )
+        def _warn(facts: PrimaryFacts) -> PrimaryFacts:
+            for warning in facts.warnings:
+                pulumi.log.warn(warning, resource=self)
             return facts
 
-        primary = primary.apply(_warn_registry)
+        primary = primary.apply(_warn)
         network = Network(
             name,
             NetworkArgs(
@@ -191,13 +181,53 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
                 # The repoint Job (and its grant) exists only while that restore is being carried out.
                 restoring=args.backups is not None and args.backups.restore_backup is not None,
             )
-            self.registry_storage = primary.apply(
-                lambda p: GcsRegistryStorage(
-                    bucket=checked(p.registry_bucket, "registry_bucket"),
-                    service_account_email=checked(p.registry_service_account, "registry_service_account"),
-                )
-            )
+            promoted_cluster = cluster
+
+            def registry_storage(facts: PrimaryFacts) -> pulumi.Output[GcsRegistryStorage]:
+                return self._registry(name, facts, settings, platform, promoted_cluster)
+
+            self.registry_storage: pulumi.Output[GcsRegistryStorage] = primary.apply(registry_storage)
+            # What the promoted platform's registry uses (the primary's bucket, or its own).
+            self.outputs["registry_bucket"] = self.registry_storage.apply(lambda r: r.bucket)
+            self.outputs["registry_service_account"] = self.registry_storage.apply(lambda r: r.service_account_email)
+            self.outputs["registry_location"] = primary.apply(lambda p: p.registry_location or settings.region)
             self.load_balancer = ingress.address.apply(lambda ip: LoadBalancer(ip_address=ip))
             self.platform_dependencies = [*cluster.ready, database]
             self.outputs["static_ip"] = ingress.address
         self.register_outputs(self.outputs)
+
+    def _registry(
+        self, name: str, facts: PrimaryFacts, settings: GcpSettings, platform: PlatformSettings, cluster: Cluster
+    ) -> pulumi.Output[GcsRegistryStorage]:
+        """The primary's registry bucket when it outlives the primary's region; else (a gap warned
+        about at promotion) a registry bucket and identity of this stack's own, in its region. Known
+        only from the primary's facts, so declared inside their apply: a StackReference's outputs are
+        known in a preview too, so the preview shows it."""
+        if facts.registry_usable:
+            return pulumi.Output.from_input(
+                GcsRegistryStorage(
+                    bucket=checked(facts.registry_bucket, "registry_bucket"),
+                    service_account_email=checked(facts.registry_service_account, "registry_service_account"),
+                )
+            )
+        registry = RegistryStorage(
+            f"{name}-registry",
+            RegistryStorageArgs(
+                settings.registry,
+                project=settings.project,
+                location=settings.region,
+                namespace=platform.namespace,
+                release_name=platform.release_name,
+                cluster_name=name,
+                identity_pool_ready=cluster.identity_pool_ready,
+                teardown=settings.teardown,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # The registry starts once its grants exist: its storage waits on them.
+        grants = [g.urn for g in registry.grants]
+        return pulumi.Output.all(registry.bucket_name, registry.service_account_email, *grants).apply(
+            lambda v: GcsRegistryStorage(
+                bucket=v[0], service_account_email=v[1], service_account_name=registry.kubernetes_service_account
+            )
+        )
