@@ -527,7 +527,8 @@ def test_the_plan_shows_the_standby_and_the_region_loss_rpo_per_scenario():
 
     replica = rows(gcp_standby())
     assert (
-        "read replica of `astro-gcp-db-mock1234`" in replica["Standby replica"]
+        "read replica of the auto-named instance of stack `organization/astronomer-dr/gcp`"
+        in replica["Standby replica"]
         and "organization/astronomer-dr/gcp" in replica["Standby replica"]
     )
     assert replica["Region-loss RPO, standby promoted"].startswith("seconds")

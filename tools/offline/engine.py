@@ -258,7 +258,7 @@ def evaluate(
 
     if stack_outputs is None:
         stack_outputs = _local_primary_outputs(base, secrets, project_dir, now)
-    evaluation = Evaluation(stack=stack)
+    evaluation = Evaluation(stack=stack, config={k: v for k, v in base.items() if k not in secret_keys})
     ctx = Context(config=base, stack_outputs=dict(stack_outputs), now=now)
     mocks = _Mocks(ctx, evaluation)
     monitor = _RecordingMonitor(mocks, evaluation)

@@ -121,7 +121,11 @@ def unknown_stack_message(stack: str, project_dir: Path) -> str:
     from tools.stackfile import stack_names
 
     names = stack_names(project_dir)
-    guess = difflib.get_close_matches(stack, names, n=1, cutoff=0.5)
+    # Stack names are case-sensitive files; a person typing `STACK=GCP` means gcp.
+    same = [n for n in names if n.lower() == stack.lower()]
+    lowered = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(stack.lower(), list(lowered), n=1, cutoff=0.5)
+    guess = same or [lowered[c] for c in close]
     hint = f"; did you mean {guess[0]}?" if guess else ""
     return f"no stack named {stack!r}: there is no Pulumi.{stack}.yaml in {project_dir} (stacks: {', '.join(names) or 'none'}){hint}"
 
