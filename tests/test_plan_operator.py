@@ -10,7 +10,6 @@ failing stack of the CLI test.
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import UTC, datetime
 
@@ -81,8 +80,9 @@ def test_with_a_restore_declared_the_summary_says_which_instance_the_platform_us
 
 def test_another_stacks_read_only_source_bucket_is_not_one_of_this_stacks_unprotected_buckets():
     """cluster.restore.sourceBucket: Velero reads the primary's bucket through a ReadOnly
-    BackupStorageLocation (https://velero.io/docs/v1.18/api-types/backupstoragelocation/,
-    `accessMode`); the bucket is declared, and protected, by the stack that owns it."""
+    BackupStorageLocation (vmware-tanzu/velero v1.18.1,
+    site/content/docs/v1.18/api-types/backupstoragelocation.md:106: `accessMode`, `ReadWrite` or
+    `ReadOnly`); the bucket is declared, and protected, by the stack that owns it."""
     for evaluation in (gcp_standby(promote=True), aws_standby(promote=True)):
         found = rows(evaluation)
         [source] = found["Deployments restored from"]
@@ -96,7 +96,11 @@ def test_a_failing_plan_says_so_on_stderr(capsys, tmp_path, monkeypatch):
     ended 2028-03-27), fails for real."""
     import tools.plan.cli as cli
 
-    monkeypatch.setattr(cli, "plan_document", functools.partial(plan_document, now=datetime(2028, 6, 1, tzinfo=UTC)))
+    def in_june_2028(stack, project_dir, now):
+        assert now.tzinfo is not None  # the CLI evaluates at today's moment; this test moves it
+        return plan_document(stack, project_dir, now=datetime(2028, 6, 1, tzinfo=UTC))
+
+    monkeypatch.setattr(cli, "plan_document", in_june_2028)
     out = tmp_path / "plan.md"
     code = main(["aws", "--output", str(out)])
     err = capsys.readouterr().err
