@@ -265,12 +265,15 @@ def test_the_program_refuses_a_bad_adopt_block_before_declaring_anything() -> No
     assert evaluation.resources == []
 
 
-def test_adopt_create_names_only_program_resources(tmp_path) -> None:
+def test_adopt_create_names_only_program_resources() -> None:
     """`create` names resources of the program's graph; a typo is refused with the closest name."""
-    source = (PROJECT_DIR / "Pulumi.gcp.yaml").read_text()
-    (tmp_path / "Pulumi.gcp.yaml").write_text(source.replace("- velero-release", "- velero-relaese"))
+    from tests.conftest import evaluate_stack
+    from tests.test_restore import committed
+
+    block = committed("gcp", "adopt")
+    block["create"] = [n.replace("velero-release", "velero-relaese") for n in block["create"]]
     with pytest.raises(AdoptError, match=r"velero-relaese.*velero-release"):
-        adopt("gcp", committed_stack("gcp"), project_dir=tmp_path)
+        adopt("gcp", evaluate_stack("gcp", **{"astronomer-dr:adopt": block}))
 
 
 def test_make_adopt_writes_the_files(tmp_path, capsys) -> None:
@@ -472,3 +475,21 @@ def test_the_runbook_chapter_names_every_key_and_step() -> None:
         "database.restore.sourceInstance",
     ):
         assert command in text, command
+
+
+def test_the_registry_replica_keeps_its_own_bucket_name() -> None:
+    """`adopt.registryBucket` names the running registry's bucket; the replica in
+    `registry.replicaRegion` (a bucket of its own, aws_s3_bucket_replication_configuration importing
+    by the source bucket's name) is never given that name."""
+    from tests.conftest import evaluate_stack
+    from tests.test_restore import committed
+
+    block = {**committed("aws", "adopt"), "registryBucket": "acme-registry"}
+    ids = {
+        (spec["type"], spec.get("logicalName", spec["name"])): spec.get("id", "")
+        for file in adopt("aws", evaluate_stack("aws", **{"astronomer-dr:adopt": block})).files.values()
+        for spec in file["resources"]
+    }
+    assert ids[("aws:s3/bucket:Bucket", "astro-aws-registry")] == "acme-registry"
+    assert ids[("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "astro-aws-registry")] == "acme-registry"
+    assert ids[("aws:s3/bucket:Bucket", "astro-aws-registry-replica")] == "astro-aws-registry-111122223333-us-west-2"

@@ -300,7 +300,8 @@ def watched(evaluation) -> dict[str, dict[str, str]]:
     ("stack", "rows"),
     [
         ("gcp", {"deployments' backups (Velero)", "database backups"}),
-        ("aws", {"deployments' backups (Velero)", "database backups"}),
+        # The shipped aws replicates its registry into aws-standby's region: watched too.
+        ("aws", {"deployments' backups (Velero)", "database backups", "registry replica"}),
         ("gcp-standby", {"standby replica"}),
         ("aws-standby", {"standby replica"}),
     ],

@@ -196,7 +196,7 @@ def test_single_nat_gateway_when_configured():
 def test_cluster_version_endpoints_and_secrets_encryption(aws):
     cluster = aws.one(EKS)
     assert cluster.input("name") == "astro-aws"
-    assert cluster.input("version") == "1.33"
+    assert cluster.input("version") == "1.35"
     assert cluster.input("vpcConfig") == {
         "subnetIds": [f"astro-aws-private-{i}-id" for i in range(3)],
         "endpointPrivateAccess": True,
@@ -531,6 +531,8 @@ def test_physical_names_come_from_the_stack_name(aws):
         "astro-aws-ebs-csi",
         "astro-aws-autoscaler",
         "astro-aws-registry",
+        # S3's replication role, for the shipped registry.replicaRegion.
+        "astro-aws-registry-replication",
         "astro-aws-backups",
         "astro-aws-alerts-alertmanager",
         "astro-aws-db",
@@ -538,11 +540,13 @@ def test_physical_names_come_from_the_stack_name(aws):
         "astro-aws",
     }
     aliases = {r.input("name") for r in aws.of_type("aws:kms/alias:Alias")}
-    # alias/astro-aws-db-backups is the key of the replicated backups, in the backup replica region.
+    # alias/astro-aws-db-backups is the key of the replicated backups, in the backup replica region;
+    # alias/astro-aws-registry-replica the registry replica's, in registry.replicaRegion.
     assert aliases == {
         "alias/astro-aws-eks-secrets",
         "alias/astro-aws-db",
         "alias/astro-aws-registry",
+        "alias/astro-aws-registry-replica",
         "alias/astro-aws-db-backups",
         "alias/astro-aws-backups",
     }

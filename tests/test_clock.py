@@ -16,8 +16,10 @@ import pytest
 from components.config import parse_settings
 from components.config.stack import utc_now
 from tests.conftest import TLS_SECRETS
+from tests.test_shipped_stacks import tls_valid_at
 from tools import drill
-from tools.offline import evaluate, stack_config
+from tools.offline import EKS_CLUSTER_VERSIONS, evaluate, stack_config
+from tools.offline.invokes import eks_version_status
 from tools.plan.document import plan_document
 
 A_YEAR_AHEAD = datetime.now(UTC).replace(microsecond=0) + timedelta(days=365)
@@ -57,12 +59,36 @@ def test_a_naive_now_is_refused():
         evaluate("gcp", secrets=TLS_SECRETS, now=datetime(2027, 1, 1))
 
 
+def _eks_status(version: str, at: datetime) -> str:
+    [(standard, extended)] = [(s, e) for v, _, s, e in EKS_CLUSTER_VERSIONS if v == version]
+    return eks_version_status(standard, extended, at)
+
+
 def test_both_shipped_stacks_and_their_standbys_evaluate_a_year_ahead():
-    """The stack files hold no date that ages: evaluated a year from now they still evaluate
-    (the standbys with their primaries evaluated at the same moment)."""
-    for stack in ("gcp", "aws", "gcp-standby", "aws-standby"):
-        evaluation = evaluate(stack, secrets=TLS_SECRETS, now=A_YEAR_AHEAD)
+    """The stack files hold no date that ages: evaluated a year from now the GCP stacks still
+    evaluate without a warning (the standbys with their primaries evaluated at the same moment).
+    The AWS stacks ask EKS for a version the way EKS answers then (the engine's calendar at `now`,
+    tools/offline/invokes.py): no warning in standard support, the extended-support warning after
+    it, a refusal after that; never silently the same. Which phase a year ahead falls in depends
+    on the day the suite runs, so the expectation is computed; tests/test_shipped_stacks.py pins
+    each phase with a fixed `now`."""
+    secrets = tls_valid_at(A_YEAR_AHEAD)
+    for stack in ("gcp", "gcp-standby"):
+        evaluation = evaluate(stack, secrets=secrets, now=A_YEAR_AHEAD)
         assert evaluation.error is None, (stack, evaluation.error)
+        assert evaluation.warnings == [], (stack, evaluation.warnings)
+    status = _eks_status("1.35", A_YEAR_AHEAD)
+    for stack in ("aws", "aws-standby"):
+        evaluation = evaluate(stack, secrets=secrets, now=A_YEAR_AHEAD)
+        if status == "UNSUPPORTED":
+            assert "EKS no longer creates clusters at 1.35" in str(evaluation.error), (stack, evaluation.error)
+            continue
+        assert evaluation.error is None, (stack, evaluation.error)
+        if status == "STANDARD_SUPPORT":
+            assert evaluation.warnings == [], (stack, evaluation.warnings)
+        else:
+            [warning] = evaluation.warnings
+            assert warning.startswith("EKS 1.35 is in extended support"), (stack, warning)
 
 
 def test_the_plan_evaluates_at_the_now_it_is_given():

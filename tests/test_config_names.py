@@ -18,7 +18,7 @@ from components.config.backups import bucket_name_problem, host_list
 from components.config.gcs_locations import GCS_DUAL_REGIONS, GCS_REGIONS, gcs_location
 from components.config.restores import check_promoted
 from components.schema import Problems
-from tests.stack_inputs import stack_with
+from tests.stack_inputs import DELETE, stack_with
 from tests.test_input_refusals import AT, assert_refused, tls_secret_keys  # noqa: F401 (autouse fixture)
 from tools.offline import MOCK_AWS_ACCOUNT
 from tools.offline.outputs import mock_kms_key_id
@@ -61,7 +61,9 @@ def test_a_gcs_location_outside_the_list_is_refused(stack, changes, key):
 def test_a_dual_region_and_another_region_are_accepted():
     assert accepted("gcp", {"astronomer-dr:backups.location": "NAM4"}).backups.location == "NAM4"
     assert accepted("gcp", {"astronomer-dr:backups.location": "us-east4"}).backups.location == "us-east4"
-    assert accepted("gcp", {"astronomer-dr:registry.location": "EUR4"}).gcp.registry.location == "EUR4"
+    # The shipped gcp's registry is a configurable dual-region of US: a predefined one replaces both keys.
+    eur4 = {"astronomer-dr:registry.location": "EUR4", "astronomer-dr:registry.dataLocations": DELETE}
+    assert accepted("gcp", eur4).gcp.registry.location == "EUR4"
 
 
 def test_every_region_the_provider_knows_has_one_partition():

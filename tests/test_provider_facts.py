@@ -8,6 +8,8 @@ do, so the stack tests below exercise the real decisions.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from components.aws.versions import EXTENDED_SUPPORT, STANDARD_SUPPORT, EksVersion, check_eks_version
@@ -15,6 +17,7 @@ from components.gcp.versions import ChannelOffer, choose_gke_version
 from components.schema import ConfigError
 from tests.conftest import evaluate_stack, said
 from tools.offline import EKS_CLUSTER_VERSIONS, GKE_SERVER_CONFIG
+from tools.offline.invokes import EKS_CALENDAR_CHECKED, eks_version_status
 
 
 def offer(channel: str) -> ChannelOffer:
@@ -105,15 +108,17 @@ def test_gke_stack_refuses_rapid_before_declaring_anything():
 # ---- EKS: standard or extended support of the version ----------------------------------------
 
 
-def eks_offer() -> list[EksVersion]:
+def eks_offer(at: datetime = EKS_CALENDAR_CHECKED) -> list[EksVersion]:
     return [
-        EksVersion(v, status, f"{std}T00:00:00Z", f"{ext}T00:00:00Z") for v, status, _, std, ext in EKS_CLUSTER_VERSIONS
+        EksVersion(v, eks_version_status(std, ext, at), f"{std}T00:00:00Z", f"{ext}T00:00:00Z")
+        for v, released, std, ext in EKS_CLUSTER_VERSIONS
+        if released <= at.date().isoformat()
     ]
 
 
 def test_eks_version_in_standard_support_is_created_without_warning():
-    decision = check_eks_version("1.34", eks_offer())
-    assert (decision.version, decision.support_type, decision.warning) == ("1.34", "EXTENDED", None)
+    decision = check_eks_version("1.35", eks_offer())
+    assert (decision.version, decision.support_type, decision.warning) == ("1.35", "EXTENDED", None)
 
 
 def test_eks_version_in_extended_support_is_created_with_a_warning():
@@ -123,7 +128,7 @@ def test_eks_version_in_extended_support_is_created_with_a_warning():
     default) it stays. The program pins EXTENDED so no upgrade happens outside Pulumi's state."""
     decision = check_eks_version("1.33", eks_offer())
     assert decision.support_type == "EXTENDED"
-    assert "extended support" in said(decision.warning) and "1.34, 1.35, 1.36" in said(decision.warning)
+    assert "extended support" in said(decision.warning) and "standard support: 1.35, 1.36." in said(decision.warning)
 
 
 @pytest.mark.parametrize("version", ["1.30", "1.29"])
@@ -142,12 +147,12 @@ def test_offline_eks_data_is_consistent():
     """The offline answer follows the documented rule: standard support ends 14 months after release."""
     from datetime import date
 
-    for version, status, released, standard, extended in EKS_CLUSTER_VERSIONS:
+    for version, released, standard, extended in EKS_CLUSTER_VERSIONS:
         r, s, e = (date.fromisoformat(d) for d in (released, standard, extended))
         assert (s.year - r.year) * 12 + s.month - r.month == 14 and (e.year - s.year) * 12 + e.month - s.month == 12
-        today = date(2026, 11, 25)
-        expected = STANDARD_SUPPORT if today < s else EXTENDED_SUPPORT if today < e else "UNSUPPORTED"
-        assert status == expected, version
+        for day, expected in ((s - timedelta(days=1), STANDARD_SUPPORT), (s, EXTENDED_SUPPORT), (e, "UNSUPPORTED")):
+            moment = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+            assert eks_version_status(standard, extended, moment) == expected, (version, day)
 
 
 # ---- AWS: a restored instance keeps its backup's key ------------------------------------------

@@ -49,7 +49,12 @@ def test_gcp_backup_location_is_configurable():
 
 
 def test_gcp_registry_bucket_stays_regional_by_default_and_takes_a_multi_or_dual_region():
-    assert evaluated("gcp").one(GCS, "astro-gcp-registry").input("location") == "us-central1"
+    regional = evaluated("gcp", registry={"noncurrentVersionDays": 30})
+    assert regional.one(GCS, "astro-gcp-registry").input("location") == "us-central1"
+    # The shipped stack: a configurable dual-region of its region and its standby's.
+    shipped = evaluated("gcp").one(GCS, "astro-gcp-registry")
+    assert shipped.input("location") == "US"
+    assert shipped.input("customPlacementConfig") == {"dataLocations": ["US-CENTRAL1", "US-EAST4"]}
     multi = evaluated("gcp", registry={"location": "US"}).one(GCS, "astro-gcp-registry")
     assert multi.input("location") == "US" and multi.input("customPlacementConfig") is None
     dual = evaluated("gcp", registry={"location": "US", "dataLocations": ["us-central1", "us-east1"]}).one(
@@ -103,7 +108,7 @@ SOURCE_BUCKET = f"astro-aws-registry-{MOCK_AWS_ACCOUNT}-us-east-1"
 
 
 def test_aws_registry_is_not_replicated_by_default():
-    evaluation = evaluated("aws")
+    evaluation = evaluated("aws", registry={"noncurrentVersionDays": 30})
     assert [b.input("bucket") for b in evaluation.of_type(S3) if "registry" in b.name] == [SOURCE_BUCKET]
     assert evaluation.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig") == []
 

@@ -24,23 +24,14 @@ GCP_REFERENCE = "organization/astronomer-dr/gcp"
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 
 
-@functools.cache
-def aws_primary_with_registry_replica():
-    """The committed aws stack plus `registry.replicaRegion: us-west-2`: what its standby needs."""
-    config, _ = stack_config("aws")
-    registry = {**json.loads(config["astronomer-dr:registry"]), "replicaRegion": "us-west-2"}
-    evaluation = evaluate("aws", secrets=TLS_SECRETS, overrides={"astronomer-dr:registry": registry}, stack_outputs={})
-    assert evaluation.error is None, evaluation.error
-    return evaluation
-
-
 def primary_outputs(primary: str) -> dict:
-    return (aws_primary_with_registry_replica() if primary == "aws" else committed_stack(primary)).outputs
+    """The shipped primary's outputs (aws keeps its registry replica in aws-standby's region)."""
+    return committed_stack(primary).outputs
 
 
 def standby(stack: str, primary: str, **overrides):
     """The standby stack as committed (plus TLS secrets), its StackReference answered with the
-    `primary` stack's outputs (aws: with the registry replica its standby needs)."""
+    shipped `primary` stack's outputs."""
     reference = f"organization/astronomer-dr/{primary}"
     return evaluate(
         stack, secrets=TLS_SECRETS, overrides=overrides, stack_outputs={reference: primary_outputs(primary)}
@@ -483,19 +474,16 @@ def test_aws_refusals_that_need_the_primary(secret_tls):
             "registry_replica_kms_key_arn",
         )
     }
-    # Before promotion a missing registry replica is only warned about (promotion is refused).
-    check_primary(
-        parse_settings(standby_config("aws-standby"), "aws-standby"), {**exports, "registry_replica_region": None}
-    )
+    # A missing registry replica is refused before promotion and only warned about at promotion
+    # (tests/test_standby_failover.py).
+    unpromoted = parse_settings(standby_config("aws-standby"), "aws-standby")
+    for gap in ({"registry_replica_region": None}, {"registry_replica_kms_key_arn": None}):
+        with pytest.raises(ConfigError, match=r"registry\.replicaRegion: us-west-2 on the primary"):
+            check_primary(unpromoted, {**exports, **gap})
+        assert check_primary(settings, {**exports, **gap}).warnings
     cases: list[tuple[dict[str, str | None], str, str]] = [
         ({"cloud": "gcp"}, "astronomer-dr:standby.primaryStack", "is a gcp stack"),
         ({"region": "us-west-2"}, "aws:region", "primary's own region"),
-        ({"registry_replica_region": None}, "astronomer-dr:standby.primaryStack", "registry.replicaRegion: us-west-2"),
-        (
-            {"registry_replica_kms_key_arn": None},
-            "astronomer-dr:standby.primaryStack",
-            "registry.replicaRegion: us-west-2",
-        ),
         ({"database_version": "15"}, "astronomer-dr:database.postgresVersion", "major version 15"),
     ]
     for changes, key, says in cases:
@@ -577,7 +565,8 @@ def test_the_plan_shows_the_standby_and_the_region_loss_rpo_per_scenario():
 
     replica = rows(gcp_standby())
     assert (
-        "read replica of `astro-gcp-db-mock1234`" in replica["Standby replica"]
+        "read replica of the auto-named instance of stack `organization/astronomer-dr/gcp`"
+        in replica["Standby replica"]
         and "organization/astronomer-dr/gcp" in replica["Standby replica"]
     )
     assert replica["Region-loss RPO, standby promoted"].startswith("seconds")

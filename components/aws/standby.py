@@ -3,8 +3,11 @@
 Network: a VPC of its own in the standby's region (VPCs are regional; nothing is peered: the
 replica streams from the primary over RDS's own cross-region replication). Cluster: warm (declared
 all along) or cold (declared at promotion). Registry: the primary's S3 replica in this region
-(`registry.replicaRegion` on the primary, refused when missing), reached by an IRSA role of the
-standby's cluster scoped to that bucket and its key; declared with the platform at promotion.
+(`registry.replicaRegion` on the primary), reached by an IRSA role of the standby's cluster scoped
+to that bucket and its key; declared with the platform at promotion. A primary without that
+replica is refused before promotion (components/config/standby.py, `registry_gap`); at promotion
+it is warned about and the platform gets a registry bucket of its own in this region, empty
+(images come back with `astro deploy`), rather than a failover refused.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+from pulumi_aws.get_caller_identity import get_caller_identity_output
 from pulumi_aws.provider import Provider as AwsProvider
 
 from ..config import AwsSettings, BackupSettings, PlatformSettings, PrimaryFacts, StandbySettings
@@ -19,12 +23,14 @@ from ..platform.chart import registry_service_account_name
 from ..platform.component import DatabaseEndpoint
 from ..platform.values import LoadBalancer, S3RegistryStorage
 from .backups import BackupBucket, BackupBucketArgs
+from .buckets import bucket_name, private_bucket
 from .cluster import Cluster, ClusterArgs
 from .iam import service_account_role
 from .ingress import nlb_annotations
 from .network import Network, NetworkArgs
 from .registry import registry_policy_statements
 from .replica import ReplicaDatabase, ReplicaDatabaseArgs
+from .versions import resolve_eks_version
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class RegistryReplica:
 
 
 def registry_replica(facts: PrimaryFacts) -> RegistryReplica:
-    """The primary's registry replica, whose bucket and key check_primary requires before a promotion."""
+    """The primary's registry replica (check_primary: usable, `PrimaryFacts.registry_usable`)."""
     bucket, key = facts.registry_replica_bucket, facts.registry_replica_kms_key_arn
     assert bucket and key, "check_primary refuses a promotion whose primary keeps no registry replica here"
     return RegistryReplica(bucket=bucket, kms_key_arn=key)
@@ -61,23 +67,24 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         super().__init__("astronomer-dr:aws/standby:AwsStandbyFoundation", name, None, opts)
         settings, platform, standby, primary = args.settings, args.platform, args.standby, args.primary
         child = pulumi.ResourceOptions(parent=self)
+        # Asked of EKS like the primary's (versions.py), before anything is declared: refused when
+        # no longer offered, warned about in extended support.
+        version = resolve_eks_version(settings.cluster.kubernetes_version) if standby.declares_cluster else None
 
-        def _warn_registry(facts: PrimaryFacts) -> PrimaryFacts:
-            if facts.registry_replica_region != settings.region:
-                pulumi.log.warn(
-                    f"standby: {standby.primary_stack} keeps no registry replica in {settings.region}; promotion will be refused "
-                    f"until it does: set registry.replicaRegion: {settings.region} on the primary now, while its region is up",
-                    resource=self,
-                )
+        def _warn(facts: PrimaryFacts) -> PrimaryFacts:
+            for warning in facts.warnings:
+                pulumi.log.warn(warning, resource=self)
             return facts
 
-        primary = primary.apply(_warn_registry)
+        primary = primary.apply(_warn)
         network = Network(name, NetworkArgs(settings.network, cluster_name=name), opts=child)
         cluster = None
         if standby.declares_cluster:
             cluster = Cluster(
                 name,
-                ClusterArgs(settings.cluster, name, settings.region, network, teardown=settings.teardown),
+                ClusterArgs(
+                    settings.cluster, name, settings.region, network, teardown=settings.teardown, version=version
+                ),
                 opts=child,
             )
         # One provider per other region the promoted stack writes to (backup replicas, Velero's bucket).
@@ -154,11 +161,12 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         if standby.promote:
             assert cluster is not None
             invoke = pulumi.InvokeOutputOptions(parent=self)
-            replica = primary.apply(registry_replica)
+            promoted_cluster = cluster
+            replica = primary.apply(lambda p: self._registry(name, p, settings, promoted_cluster))
             role, grant = service_account_role(
                 f"{name}-registry-irsa",
                 role_name=f"{name}-registry",
-                description="Astronomer registry pods (IRSA) on the standby: the primary's registry replica and its key only",
+                description="Astronomer registry pods (IRSA) on the standby: its registry bucket and its key only",
                 oidc_provider_arn=cluster.oidc_provider_arn,
                 oidc_issuer_url=cluster.oidc_issuer_url,
                 namespace=platform.namespace,
@@ -193,4 +201,32 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
             )
             self.platform_dependencies = [*cluster.ready, grant, database]
             self.outputs["registry_role_arn"] = role.arn
+            # What the promoted platform's registry uses (the primary's replica, or its own bucket).
+            self.outputs["registry_bucket"] = replica.apply(lambda r: r.bucket)
         self.register_outputs(self.outputs)
+
+    def _registry(
+        self, name: str, facts: PrimaryFacts, settings: AwsSettings, cluster: Cluster
+    ) -> pulumi.Output[RegistryReplica] | RegistryReplica:
+        """The primary's registry replica in this region; else (a gap warned about at promotion) a
+        registry bucket of this stack's own, in its region, empty. Known only from the primary's
+        facts, so declared inside their apply: a StackReference's outputs are known in a preview
+        too, so the preview shows it."""
+        if facts.registry_usable:
+            return registry_replica(facts)
+        # The bucket and key of the primary's registry (components/aws/registry.py), in this region;
+        # the IRSA role above is the one granted them.
+        bucket = private_bucket(
+            f"{name}-registry",
+            physical_name=get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id.apply(
+                lambda account: bucket_name(f"{name}-registry", account, settings.region)
+            ),
+            purpose="registry images",
+            noncurrent_version_days=settings.registry.noncurrent_version_days,
+            teardown=settings.teardown,
+            opts=pulumi.ResourceOptions(parent=self),
+            invoke=pulumi.InvokeOutputOptions(parent=self),
+        )
+        return pulumi.Output.all(bucket.bucket.bucket, bucket.key.arn).apply(
+            lambda v: RegistryReplica(bucket=v[0], kms_key_arn=v[1])
+        )

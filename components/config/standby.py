@@ -171,6 +171,17 @@ class PrimaryFacts:
     registry_replica_kms_key_arn: str | None = None
     platform_namespace: str | None = None
     platform_release: str | None = None
+    # At promotion: what the primary lacks that the promoted platform would have used (warned
+    # about; the registry then starts empty in this region). Before promotion such gaps are refused.
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def registry_usable(self) -> bool:
+        """Whether the promoted standby's registry can serve the primary's images (else a fresh,
+        empty bucket of its own in its region: components/gcp/standby.py, components/aws/standby.py)."""
+        if self.cloud == "gcp":
+            return bool(self.registry_bucket and self.registry_service_account and self.registry_location)
+        return bool(self.registry_replica_bucket and self.registry_replica_kms_key_arn)
 
 
 # The outputs a primary exports for its standby (__main__.py and each cloud's foundation).
@@ -202,6 +213,46 @@ PRIMARY_EXPORTS = {
 }
 
 
+# What only a promotion needs of the primary: its images (GCP: the registry bucket, which must
+# outlive its region; AWS: the registry's S3 replica in the standby's region). A gap here is refused
+# while the primary can still fix it (the standby created, every `up` before promotion) and only
+# warned about at promotion, when the primary's region may be gone and nothing can fix it: the
+# promoted platform then starts with an empty registry of its own.
+REGISTRY_EXPORTS = {
+    "gcp": ("registry_bucket", "registry_location", "registry_service_account"),
+    "aws": ("registry_replica_bucket", "registry_replica_region", "registry_replica_kms_key_arn"),
+}
+_SINGLE_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
+
+
+def registry_survives_region(location: str) -> bool:
+    """A GCS location other than a single region (a dual- or multi-region) outlives one region."""
+    return not _SINGLE_REGION.match(location.lower())
+
+
+def registry_gap(settings: StackSettings, exports: Mapping[str, Any]) -> str | None:
+    """Why the primary's images would not reach this standby's promoted registry, naming the fix on
+    the primary; None when they would."""
+    assert settings.standby is not None
+    name, region = settings.standby.primary_stack, settings.region
+    missing = [k for k in REGISTRY_EXPORTS[settings.cloud] if not exports.get(k)]
+    if settings.cloud == "gcp":
+        if missing:
+            return f"{name} does not export {', '.join(missing)}: run `pulumi up` on the primary with this version of the program"
+        location = str(exports["registry_location"])
+        if not registry_survives_region(location):
+            return (
+                f"{name}'s registry bucket is in {location} only, so its images would be lost with that region: "
+                f"set registry.location on the primary to a dual- or multi-region (e.g. location: US, dataLocations: "
+                f"[{exports.get('region')}, {region}]); a bucket's location is fixed when it is created, so this means "
+                "a new registry bucket on the primary"
+            )
+        return None
+    if exports.get("registry_replica_region") != region or missing:
+        return f"{name} keeps no registry replica in {region}: set registry.replicaRegion: {region} on the primary (S3 replication; the standby's registry serves that replica)"
+    return None
+
+
 def _overlapping(ours: Mapping[str, str], theirs: tuple[str, ...]) -> list[tuple[str, str]]:
     import ipaddress
 
@@ -218,7 +269,10 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
 
     Raises ConfigError naming the key: a primary of another cloud, one in this stack's own region,
     outputs missing (a primary not yet updated to export them), a database version that differs,
-    and per cloud what would collide with or depend on the lost region.
+    and per cloud what would collide with or depend on the lost region. What only a promotion
+    needs of the primary (its images: `registry_gap`) is refused before promotion, naming the fix
+    on the primary, and at promotion returned in `warnings` instead: a failover is never refused
+    for what the primary, perhaps gone, would have to fix.
     """
     assert settings.standby is not None
     problems = Problems()
@@ -237,7 +291,11 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
             f"{name} is a standby that is not promoted: a standby follows a primary (or a promoted standby), not another replica",
         )
         problems.raise_if_any()
-    missing = [k for k in PRIMARY_EXPORTS[settings.cloud] if exports.get(k) is None]
+    missing = [
+        k
+        for k in PRIMARY_EXPORTS[settings.cloud]
+        if k not in REGISTRY_EXPORTS[settings.cloud] and exports.get(k) is None
+    ]
     if missing:
         problems.add(
             reference,
@@ -288,18 +346,6 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
                 f"{PROJECT}:database.backupReplicaRegion",
                 f"must not be the primary's region {exports['region']}: after failover backups must be replicated to a third region, not the lost one",
             )
-        # The standby's registry serves the primary's S3 replica in this region. Needed at promotion
-        # (warned about before it: components/aws/standby.py), when the primary can no longer add it.
-        # Its bucket and its key: the registry's role is granted both, and a missing key would grant nothing.
-        if settings.standby.promote and (
-            exports.get("registry_replica_region") != region
-            or not exports.get("registry_replica_bucket")
-            or not exports.get("registry_replica_kms_key_arn")
-        ):
-            problems.add(
-                reference,
-                f"{name} keeps no registry replica in {region}: set registry.replicaRegion: {region} on the primary (S3 replication; the standby's registry serves that replica)",
-            )
         if aws_db.postgres_version.split(".")[0] != str(exports["database_version"]).split(".")[0]:
             problems.add(
                 f"{PROJECT}:database.postgresVersion",
@@ -320,7 +366,18 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
             f"{PROJECT}:platform.releaseName",
             f"namespace and release name must be the primary's ({exports['platform_namespace']}/{exports['platform_release']}): the registry identity grants and the Velero backups name them",
         )
+    gap = registry_gap(settings, exports)
+    warnings: tuple[str, ...] = ()
+    if gap and not settings.standby.promote:
+        problems.add(reference, f"{gap}. Fix it now, while the primary's region is up: at promotion it cannot be")
     problems.raise_if_any()
+    if gap:
+        # At promotion: the failover goes ahead, with a registry of its own that starts empty.
+        warnings = (
+            f"standby: {gap}. Promoting anyway: the registry starts empty in {region}; "
+            "redeploy every Deployment's image (`astro deploy`)",
+        )
+    usable = gap is None
     return PrimaryFacts(
         # Checked above: present (PRIMARY_EXPORTS) and this stack's own cloud.
         cloud=exports["cloud"],
@@ -331,12 +388,14 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
         project=exports.get("project"),
         network=exports.get("network"),
         network_ranges=tuple(exports.get("network_ranges") or ()),
-        registry_bucket=exports.get("registry_bucket"),
-        registry_location=exports.get("registry_location"),
-        registry_service_account=exports.get("registry_service_account"),
-        registry_replica_bucket=exports.get("registry_replica_bucket"),
-        registry_replica_region=exports.get("registry_replica_region"),
-        registry_replica_kms_key_arn=exports.get("registry_replica_kms_key_arn"),
+        # Only what the promoted registry can use: None when the primary's images would not reach it.
+        registry_bucket=exports.get("registry_bucket") if usable else None,
+        registry_location=exports.get("registry_location") if usable else None,
+        registry_service_account=exports.get("registry_service_account") if usable else None,
+        registry_replica_bucket=exports.get("registry_replica_bucket") if usable else None,
+        registry_replica_region=exports.get("registry_replica_region") if usable else None,
+        registry_replica_kms_key_arn=exports.get("registry_replica_kms_key_arn") if usable else None,
         platform_namespace=exports["platform_namespace"],
         platform_release=exports["platform_release"],
+        warnings=warnings,
     )

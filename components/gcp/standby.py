@@ -14,9 +14,11 @@ binds that account only to its own cluster's registry ServiceAccount
 promotion the standby binds it to its own (`<release>-registry-<standby cluster>`, the name its
 registry runs as), one more `roles/iam.workloadIdentityUser` member on that one account and nothing
 on the bucket (same project: checked). The deployer of the standby needs
-`iam.serviceAccounts.setIamPolicy` on that account. The bucket survives the region only in a dual- or multi-region
-(`registry.location` on the primary); a regional bucket is warned about (images come back with
-`astro deploy` from git).
+`iam.serviceAccounts.setIamPolicy` on that account. The bucket survives the region only in a dual-
+or multi-region (`registry.location` on the primary): a regional one is refused before promotion
+(components/config/standby.py, `registry_gap`), and at promotion warned about: the promoted
+platform then gets a registry bucket and identity of its own in this region, empty (images come
+back with `astro deploy` from git) rather than a failover refused.
 
 Cluster: warm (declared all along) or cold (declared at promotion); the platform, its static IP and
 its DNS record only at promotion (the record would otherwise take the primary's name over).
@@ -24,7 +26,6 @@ its DNS record only at promotion (the record would otherwise take the primary's 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pulumi
@@ -38,21 +39,15 @@ from .backups import BackupBucket, BackupBucketArgs
 from .cluster import Cluster, ClusterArgs
 from .ingress import Ingress, IngressArgs
 from .network import Network, NetworkArgs
-from .registry import workload_identity_member
+from .registry import RegistryStorage, RegistryStorageArgs, workload_identity_member
 from .replica import ReplicaDatabase, ReplicaDatabaseArgs
-
-_SINGLE_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
+from .versions import resolve_gke_version
 
 
 def checked(value: str | None, output: str) -> str:
     """A primary's output that check_primary (components/config.py) refused the primary without."""
     assert value is not None, f"the primary's {output} output was checked to be there"
     return value
-
-
-def registry_survives_region(location: str) -> bool:
-    """A GCS location other than a single region (a dual- or multi-region) outlives one region."""
-    return not _SINGLE_REGION.match(location.lower())
 
 
 def standby_registry_identity(
@@ -99,18 +94,22 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         super().__init__("astronomer-dr:gcp/standby:GcpStandbyFoundation", name, None, opts)
         settings, platform, standby, primary = args.settings, args.platform, args.standby, args.primary
         child = pulumi.ResourceOptions(parent=self)
+        # Chosen from what the channel offers, like the primary's (versions.py), before anything is
+        # declared: a channel without a version in the chart's range is refused here.
+        version = (
+            resolve_gke_version(
+                settings.cluster.release_channel, settings.cluster.kubernetes_version, settings.project, settings.region
+            )
+            if standby.declares_cluster
+            else None
+        )
 
-        def _warn_registry(facts: PrimaryFacts) -> PrimaryFacts:
-            if not registry_survives_region(checked(facts.registry_location, "registry_location")):
-                pulumi.log.warn(
-                    f"standby: the primary's registry bucket is in {facts.registry_location} only; its images are lost with "
-                    "that region (redeploy with `astro deploy`). Set registry.location to a dual- or multi-region on the "
-                    "primary before its bucket is created (README, 'A standby in a second region')",
-                    resource=self,
-                )
+        def _warn(facts: PrimaryFacts) -> PrimaryFacts:
+            for warning in facts.warnings:
+                pulumi.log.warn(warning, resource=self)
             return facts
 
-        primary = primary.apply(_warn_registry)
+        primary = primary.apply(_warn)
         network = Network(
             name,
             NetworkArgs(
@@ -122,7 +121,14 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         if standby.declares_cluster:
             cluster = Cluster(
                 name,
-                ClusterArgs(settings.cluster, settings.project, settings.region, network, teardown=settings.teardown),
+                ClusterArgs(
+                    settings.cluster,
+                    settings.project,
+                    settings.region,
+                    network,
+                    teardown=settings.teardown,
+                    kubernetes_version=version,
+                ),
                 opts=child,
             )
         database = ReplicaDatabase(
@@ -214,26 +220,66 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
                 # The repoint Job (and its grant) exists only while that restore is being carried out.
                 restoring=args.backups is not None and args.backups.restore_backup is not None,
             )
-            registry_identity = standby_registry_identity(
+            promoted_cluster = cluster
+
+            def registry_storage(facts: PrimaryFacts) -> pulumi.Output[GcsRegistryStorage]:
+                return self._registry(name, facts, settings, platform, promoted_cluster)
+
+            self.registry_storage: pulumi.Output[GcsRegistryStorage] = primary.apply(registry_storage)
+            # What the promoted platform's registry uses (the primary's bucket, or its own).
+            self.outputs["registry_bucket"] = self.registry_storage.apply(lambda r: r.bucket)
+            self.outputs["registry_service_account"] = self.registry_storage.apply(lambda r: r.service_account_email)
+            self.outputs["registry_location"] = primary.apply(lambda p: p.registry_location or settings.region)
+            self.load_balancer = ingress.address.apply(lambda ip: LoadBalancer(ip_address=ip))
+            self.platform_dependencies = [*cluster.ready, database]
+            self.outputs["static_ip"] = ingress.address
+        self.register_outputs(self.outputs)
+
+    def _registry(
+        self, name: str, facts: PrimaryFacts, settings: GcpSettings, platform: PlatformSettings, cluster: Cluster
+    ) -> pulumi.Output[GcsRegistryStorage]:
+        """The primary's registry bucket when it outlives the primary's region; else (a gap warned
+        about at promotion) a registry bucket and identity of this stack's own, in its region. Known
+        only from the primary's facts, so declared inside their apply: a StackReference's outputs are
+        known in a preview too, so the preview shows it."""
+        if facts.registry_usable:
+            email = checked(facts.registry_service_account, "registry_service_account")
+            identity = standby_registry_identity(
                 f"{name}-registry-workload-identity",
                 project=settings.project,
                 namespace=platform.namespace,
                 release_name=platform.release_name,
                 cluster_name=name,
-                service_account_email=primary.apply(
-                    lambda p: checked(p.registry_service_account, "registry_service_account")
-                ),
+                service_account_email=email,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=cluster.identity_pool_ready),
             )
-            self.registry_storage = primary.apply(
-                lambda p: GcsRegistryStorage(
-                    bucket=checked(p.registry_bucket, "registry_bucket"),
-                    service_account_email=checked(p.registry_service_account, "registry_service_account"),
-                    # The name the binding above names: this cluster's, never the primary's.
+            # The registry starts once its binding exists: its storage waits on it.
+            return identity.urn.apply(
+                lambda _: GcsRegistryStorage(
+                    bucket=checked(facts.registry_bucket, "registry_bucket"),
+                    service_account_email=email,
+                    # The name the binding names: this cluster's, never the primary's.
                     service_account_name=registry_service_account_name(platform.release_name, name),
                 )
             )
-            self.load_balancer = ingress.address.apply(lambda ip: LoadBalancer(ip_address=ip))
-            self.platform_dependencies = [*cluster.ready, database, registry_identity]
-            self.outputs["static_ip"] = ingress.address
-        self.register_outputs(self.outputs)
+        registry = RegistryStorage(
+            f"{name}-registry",
+            RegistryStorageArgs(
+                settings.registry,
+                project=settings.project,
+                location=settings.region,
+                namespace=platform.namespace,
+                release_name=platform.release_name,
+                cluster_name=name,
+                identity_pool_ready=cluster.identity_pool_ready,
+                teardown=settings.teardown,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # The registry starts once its grants exist: its storage waits on them.
+        grants = [g.urn for g in registry.grants]
+        return pulumi.Output.all(registry.bucket_name, registry.service_account_email, *grants).apply(
+            lambda v: GcsRegistryStorage(
+                bucket=v[0], service_account_email=v[1], service_account_name=registry.kubernetes_service_account
+            )
+        )

@@ -24,7 +24,8 @@ def facts_of(stack: str, evaluation: Evaluation, project_dir: Path = PROJECT_DIR
     from components.config import ADOPT_KEY, parse_adopt
     from components.schema import Problems
 
-    config, _ = stack_config(stack, project_dir)
+    # The config the program was evaluated with (the stack file, plus any override a caller gave).
+    config = evaluation.config or stack_config(stack, project_dir)[0]
     cloud = str(evaluation.outputs.get("cloud", ""))
     ours = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{PROJECT_NAME}:")}
     problems = Problems()

@@ -195,7 +195,9 @@ def _aws_region(r: Registered, f: Facts) -> str:
 
 
 def _aws_bucket(r: Registered, f: Facts) -> str:
-    if r.parent.endswith("-registry") and f.registry_bucket:
+    # The registry's replica (registry.replicaRegion) is a bucket of its own in another region, under
+    # the same component: adopt.registryBucket names the source only.
+    if r.parent.endswith("-registry") and f.registry_bucket and not r.name.endswith("-replica"):
         return f.registry_bucket
     if r.parent.endswith("-backups") and f.backups_bucket:
         return f.backups_bucket
@@ -309,6 +311,8 @@ AWS_RULES: dict[str, Callable[[Registered, Facts], Answer]] = {
     ),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": lambda r, f: Known(_aws_bucket(r, f)),
     "aws:s3/bucketPolicy:BucketPolicy": lambda r, f: Known(_aws_bucket(r, f)),
+    # s3_bucket_replication_configuration: the source bucket's name
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": lambda r, f: Known(_aws_bucket(r, f)),
     # db_instance: the identifier; db_parameter_group, db_subnet_group: the name
     "aws:rds/instance:Instance": lambda r, f: Known(f.database_instance),
     "aws:rds/parameterGroup:ParameterGroup": lambda r, f: Known(_aws(r, f)),

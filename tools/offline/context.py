@@ -33,6 +33,8 @@ class Context:
     # bucket holds tools/offline/backups.py's fixture, dated from `clock`.
     buckets: Mapping[str, Mapping[str, str]] | None = None
     clock: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The moment the clouds answer for (the evaluation's `now`); None: as last checked (invokes.py).
+    now: datetime | None = None
 
     def region_of(self, args: pulumi_mocks.MockResourceArgs, default: str) -> str:
         """The region a resource is created in: its explicit provider's, else the stack's."""
@@ -52,8 +54,18 @@ class Context:
         return self.config.get("aws:region", "us-east-1")
 
 
+# What the engine appends to a resource name to make a physical name the program leaves to Pulumi
+# (auto-naming adds a random suffix): such a name is only known once the stack is up.
+MOCK_NAME_SUFFIX = "-mock1234"
+
+
 def mock_name(args: pulumi_mocks.MockResourceArgs) -> str:
-    return args.inputs.get("name") or f"{args.name}-mock1234"
+    return args.inputs.get("name") or f"{args.name}{MOCK_NAME_SUFFIX}"
+
+
+def is_engine_generated(value: object) -> bool:
+    """Whether a value holds a name the offline engine made up (a plan shows what the user knows)."""
+    return isinstance(value, str) and MOCK_NAME_SUFFIX in value
 
 
 CallFn = Callable[[pulumi_mocks.MockCallArgs, "Context"], dict]

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import importlib
 import json
+import logging
 import os
 import runpy
 import sys
@@ -184,6 +185,25 @@ def _local_primary_outputs(
     return {} if evaluation.error is not None else {reference: evaluation.outputs}
 
 
+class _WarningRecorder(logging.Handler):
+    """The mock engine's `Log` (pulumi.runtime.mocks.MockEngine) hands `pulumi.log.warn` to a
+    logger at WARNING: kept in the evaluation, as the CLI shows them under "Diagnostics"."""
+
+    def __init__(self, evaluation: Evaluation):
+        super().__init__(level=logging.WARNING)
+        self.evaluation = evaluation
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.evaluation.warnings.append(record.getMessage())
+
+
+def _warning_logger(evaluation: Evaluation) -> logging.Logger:
+    logger = logging.Logger(f"tools.offline.{evaluation.stack}")
+    logger.addHandler(_WarningRecorder(evaluation))
+    return logger
+
+
 @contextlib.contextmanager
 def _program_clock(now: datetime | None) -> Iterator[None]:
     """While the program runs, its clock (`components.config.stack.utc_now`, what restore windows
@@ -238,7 +258,9 @@ def evaluate(
     stack_outputs: other stacks' outputs by `org/project/stack` (e.g. a primary's
     `Evaluation.outputs`, `Secret` markers kept), answered to StackReference reads as the engine does.
     now: the moment the program's clock answers (timezone-aware; default the real clock), so an
-    evaluation never depends on the day it runs.
+    evaluation never depends on the day it runs; the clouds' version calendars answer for it too
+    (default: as last checked, tools/offline/invokes.py).
+    What the program logs with `pulumi.log.warn` is in `Evaluation.warnings`, not on stderr.
     buckets: what backups buckets hold (bucket -> object key -> content) for the storage invokes;
     default: each holds tools/offline/backups.py's fixture (an expired, a good, a newer empty backup).
     An exception from the program is returned in `Evaluation.error`, not raised.
@@ -260,8 +282,8 @@ def evaluate(
 
     if stack_outputs is None:
         stack_outputs = _local_primary_outputs(base, secrets, project_dir, now)
-    evaluation = Evaluation(stack=stack)
-    ctx = Context(config=base, stack_outputs=dict(stack_outputs), buckets=buckets)
+    evaluation = Evaluation(stack=stack, config={k: v for k, v in base.items() if k not in secret_keys})
+    ctx = Context(config=base, stack_outputs=dict(stack_outputs), buckets=buckets, now=now)
     if now is not None:
         ctx.clock = now
     mocks = _Mocks(ctx, evaluation)
@@ -271,7 +293,9 @@ def evaluate(
     loop.set_exception_handler(_quiet_about(evaluation))
     asyncio.set_event_loop(loop)
     clear_root_resource()
-    pulumi_mocks.set_mocks(mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor)
+    pulumi_mocks.set_mocks(
+        mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor, logger=_warning_logger(evaluation)
+    )
     # set_mocks made a root Stack of its own; run_in_stack makes the one the program runs under.
     clear_root_resource()
     # A previous run that failed mid-way (a refusal inside an apply) leaves its loop's tasks in the

@@ -4,6 +4,7 @@ documents, availability zones...), shaped as the providers compute them."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from tools.offline import backups
@@ -171,25 +172,45 @@ def _get_oidc_provider(args, ctx):
     }
 
 
-# What EKS's DescribeClusterVersions answers in late November 2026: standard support lasts 14
-# months from a version's EKS release, extended support 12 more
-# (https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html). 1.33 (EKS release
-# 2025-05-29) left standard support on 2026-07-29.
+# EKS's calendar (https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html: standard
+# support for 14 months from a version's EKS release, extended support for 12 more; dates as
+# https://endoflife.date/amazon-eks lists them, checked 2026-12-05). DescribeClusterVersions answers
+# a version's status for the day it is asked: the offline engine answers for the evaluation's `now`,
+# so a version leaving standard support shows as it will in the cloud (a warning, then a refusal),
+# and without a `now` for EKS_CALENDAR_CHECKED, the day these dates were last checked (a suite that
+# passes no `now` never ages).
+EKS_CALENDAR_CHECKED = datetime(2026, 12, 5, tzinfo=UTC)
 EKS_CLUSTER_VERSIONS = [
-    # version, status, EKS release, end of standard support, end of extended support
-    ("1.36", "STANDARD_SUPPORT", "2026-06-10", "2027-08-10", "2028-08-10"),
-    ("1.35", "STANDARD_SUPPORT", "2026-01-27", "2027-03-27", "2028-03-27"),
-    ("1.34", "STANDARD_SUPPORT", "2025-10-02", "2026-12-02", "2027-12-02"),
-    ("1.33", "EXTENDED_SUPPORT", "2025-05-29", "2026-07-29", "2027-07-29"),
-    ("1.32", "EXTENDED_SUPPORT", "2025-01-23", "2026-03-23", "2027-03-23"),
-    ("1.31", "EXTENDED_SUPPORT", "2024-09-26", "2025-11-26", "2026-11-26"),
-    ("1.30", "UNSUPPORTED", "2024-05-23", "2025-07-23", "2026-07-23"),
+    # version, EKS release, end of standard support, end of extended support
+    ("1.36", "2026-06-10", "2027-08-10", "2028-08-10"),
+    ("1.35", "2026-01-27", "2027-03-27", "2028-03-27"),
+    ("1.34", "2025-10-02", "2026-12-02", "2027-12-02"),
+    ("1.33", "2025-05-29", "2026-07-29", "2027-07-29"),
+    ("1.32", "2025-01-23", "2026-03-23", "2027-03-23"),
+    ("1.31", "2024-09-26", "2025-11-26", "2026-11-26"),
+    ("1.30", "2024-05-23", "2025-07-23", "2026-07-23"),
 ]
 
 
+def eks_version_status(standard: str, extended: str, at: datetime) -> str:
+    """A released version's `versionStatus` at `at`."""
+    day = at.astimezone(UTC).date().isoformat()
+    if day < standard:
+        return "STANDARD_SUPPORT"
+    return "EXTENDED_SUPPORT" if day < extended else "UNSUPPORTED"
+
+
 def _eks_cluster_versions(args, ctx):
-    """aws.eks.getClusterVersions: every version with its status (include_all), newest first."""
+    """aws.eks.getClusterVersions: every version released by `ctx.now` with its status then
+    (include_all), newest first; the default is the newest in standard support."""
+    at = ctx.now or EKS_CALENDAR_CHECKED
     wanted = set(args.args.get("clusterVersionsOnlies") or [])
+    released = [
+        (version, eks_version_status(standard, extended, at), release, standard, extended)
+        for version, release, standard, extended in EKS_CLUSTER_VERSIONS
+        if release <= at.astimezone(UTC).date().isoformat()
+    ]
+    default = next((v for v, status, *_ in released if status == "STANDARD_SUPPORT"), None)
     versions = [
         {
             "clusterType": "eks",
@@ -197,14 +218,14 @@ def _eks_cluster_versions(args, ctx):
             "controlPlaneComponentConfigs": [],
             "controlPlaneScalingTiers": [],
             "defaultPlatformVersion": "eks.1",
-            "defaultVersion": version == "1.34",
+            "defaultVersion": version == default,
             "endOfExtendedSupportDate": f"{extended}T00:00:00Z",
             "endOfStandardSupportDate": f"{standard}T00:00:00Z",
             "kubernetesPatchVersion": f"{version}.4",
-            "releaseDate": f"{released}T00:00:00Z",
+            "releaseDate": f"{release}T00:00:00Z",
             "versionStatus": status,
         }
-        for version, status, released, standard, extended in EKS_CLUSTER_VERSIONS
+        for version, status, release, standard, extended in released
         if (not wanted or version in wanted) and (args.args.get("includeAll") or status != "UNSUPPORTED")
     ]
     return {"id": ctx.aws_region, "region": ctx.aws_region, "clusterVersions": versions}

@@ -109,6 +109,10 @@ class Evaluation:
     invokes: list[tuple[str, dict]] = field(default_factory=list)
     # ReadResource requests (`Resource.get`): existing resources the program reads, not registrations.
     reads: list[Registered] = field(default_factory=list)
+    # What the program logged with `pulumi.log.warn`, in order (the CLI prints these as warnings).
+    warnings: list[str] = field(default_factory=list)
+    # The stack's config as the program read it, secret keys left out (what the user asked for).
+    config: dict[str, str] = field(default_factory=dict)
     error: BaseException | None = None
 
     def of_type(self, type_token: str) -> list[Registered]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tools.plan.against import PlanError, run_diff
@@ -59,9 +60,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if not (project_dir / f"Pulumi.{args.stack}.yaml").is_file():
                 raise PlanError(unknown_stack_message(args.stack, project_dir))
-            document = plan_document(args.stack, project_dir)
+            # Today, for the clouds' version calendars too (tools/offline/invokes.py): a Kubernetes
+            # version leaving EKS standard support shows in the plan as it will in `pulumi up`.
+            document = plan_document(args.stack, project_dir, now=datetime.now(UTC))
             text = json.dumps(document, indent=2, default=str) if args.json else render_plan(document)
             code = 1 if document["error"] else 0
+            # stdout may be a file (`> plan.md`): what needs a person's eyes also goes to stderr.
+            for warning in document.get("warnings") or []:
+                print(f"warning: {warning}", file=sys.stderr)
+            if document["error"]:
+                print(f"tools.plan: stack {args.stack} fails to evaluate: {document['error']}", file=sys.stderr)
     except PlanError as exc:
         print(f"tools.plan: {exc}", file=sys.stderr)
         return 2

@@ -84,6 +84,8 @@ def to_document(evaluation, placeholders: Iterable[str] = (), seconds: float | N
         "version": DOCUMENT_VERSION,
         "stack": evaluation.stack,
         "error": None if error is None else (str(error) or type(error).__name__),
+        # What the program logged with pulumi.log.warn: `pulumi up` would show these too.
+        "warnings": list(getattr(evaluation, "warnings", [])),
         "placeholders": sorted(placeholders),
         "seconds": None if seconds is None else round(seconds, 2),
         "resources": sorted((_resource_document(r) for r in evaluation.resources), key=lambda d: d["urn"]),
@@ -119,7 +121,11 @@ def unknown_stack_message(stack: str, project_dir: Path) -> str:
     from tools.stackfile import stack_names
 
     names = stack_names(project_dir)
-    guess = difflib.get_close_matches(stack, names, n=1, cutoff=0.5)
+    # Stack names are case-sensitive files; a person typing `STACK=GCP` means gcp.
+    same = [n for n in names if n.lower() == stack.lower()]
+    lowered = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(stack.lower(), list(lowered), n=1, cutoff=0.5)
+    guess = same or [lowered[c] for c in close]
     hint = f"; did you mean {guess[0]}?" if guess else ""
     return f"no stack named {stack!r}: there is no Pulumi.{stack}.yaml in {project_dir} (stacks: {', '.join(names) or 'none'}){hint}"
 
@@ -130,6 +136,7 @@ def missing_stack_document(stack: str, why: str) -> dict[str, Any]:
         "stack": stack,
         "error": None,
         "missing": why,
+        "warnings": [],
         "placeholders": [],
         "seconds": None,
         "resources": [],

@@ -41,7 +41,12 @@ def render_plan(document: Mapping[str, Any]) -> str:
             + ", ".join(f"`{k}`" for k in document["placeholders"])
             + "."
         )
-    lines += [about, "", "### Resource tree", ""]
+    lines += [about, ""]
+    if document.get("warnings"):
+        lines += ["### Warnings", "", "What `pulumi up` would warn about for this stack:", ""]
+        lines += [f"- ⚠️ {' '.join(w.split())}" for w in document["warnings"]]
+        lines += [""]
+    lines += ["### Resource tree", ""]
     lines += render_tree(document)
     lines += [
         "",

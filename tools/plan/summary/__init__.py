@@ -1,11 +1,12 @@
 """The DR summary of the plan: what a disaster would cost and where the copies are, read from the
 inputs the program registers (secrets revealed only for the fields shown).
 
-One module per group of rows: database.py, registry.py, standby.py, deployments.py, watched.py, security.py
+One module per group of rows: database.py, cluster.py (versions, the platform's database), registry.py, standby.py, deployments.py, watched.py, security.py
 (rows.py: what they share)."""
 
 from __future__ import annotations
 
+from tools.plan.summary.cluster import kubernetes_rows, platform_database_rows
 from tools.plan.summary.database import cloud_sql_rows, rds_rows
 from tools.plan.summary.deployments import deployment_rows
 from tools.plan.summary.registry import bucket_rows, is_astronomer_release
@@ -25,9 +26,11 @@ def dr_summary(evaluation) -> list[dict[str, str]]:
     for r in evaluation.of_type("aws:rds/instance:Instance"):
         if not r.input("replicateSourceDb"):
             rows += rds_rows(r, replications)
+    rows += platform_database_rows(evaluation)
     rows += region_loss_rows(evaluation)
     if not rows:
         rows.append({"property": "Database", "value": "no Cloud SQL or RDS instance is registered ⚠️", "source": "—"})
+    rows += kubernetes_rows(evaluation)
     releases = [r for r in evaluation.of_type("kubernetes:helm.sh/v3:Release") if is_astronomer_release(r)]
     for r in releases:
         replicas = r.input("values.prometheus.replicas")

@@ -45,6 +45,20 @@ def deployment_rows(evaluation) -> list[dict[str, str]]:
         where = location.input("spec.config.region")
         buckets = [b for b in evaluation.of_type("gcp:storage/bucket:Bucket") if b.input("name") == name]
         buckets += [b for b in evaluation.of_type("aws:s3/bucket:Bucket") if b.input("bucket") == name]
+        if not buckets and location.input("spec.accessMode") == "ReadOnly":
+            # Another stack's bucket (cluster.restore.sourceBucket): read, never written; it is
+            # protected by the stack that declares it, not this one.
+            region = f" in `{fmt_value(where)}`" if where else ""
+            rows.append(
+                summary_row(
+                    "Deployments restored from",
+                    f"bucket `{fmt_value(name)}`{region}, another stack's, read-only here (`spec.accessMode: ReadOnly`): protected by the stack that declares it",
+                    location,
+                    "spec.objectStorage.bucket",
+                    "spec.accessMode",
+                )
+            )
+            continue
         if buckets and where is None:
             where = buckets[0].input("location")
         protect = ", Pulumi `protect` " + ("on" if buckets and buckets[0].protect else "OFF ⚠️")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tools.offline.context import is_engine_generated
 from tools.plan.summary.rows import fmt_value, protection_text, summary_row
 
 STANDBY_RPO = "seconds: the replication lag when the region went down; failover is `standby.promote: true` and `pulumi up` on the standby stack (docs/RUNBOOK.md)"
@@ -12,6 +13,14 @@ STANDBY_RPO_GCP = STANDBY_RPO.replace(
     "and two `pulumi up` on the standby stack (backups, PITR and HA come with the second), then "
     "`pulumi preview --expect-no-changes` (docs/DATABASE-FAILOVER.md)",
 )
+
+
+def _primary_instance(name, reference) -> str:
+    """The primary's instance as the user knows it: its name, or, when Pulumi auto-names it (the
+    offline engine then makes one up), the primary's `database_instance` output."""
+    if is_engine_generated(name):
+        return f"the auto-named instance of stack `{reference}` (its `database_instance` output)"
+    return f"`{fmt_value(name)}` (stack `{reference}`)"
 
 
 def region_loss_rows(evaluation) -> list[dict[str, str]]:
@@ -25,7 +34,7 @@ def region_loss_rows(evaluation) -> list[dict[str, str]]:
             rows.append(
                 summary_row(
                     "Standby replica",
-                    f"read replica of `{r.input('masterInstanceName')}` (stack `{reference}`) in `{fmt_value(r.input('region'))}`; "
+                    f"read replica of {_primary_instance(r.input('masterInstanceName'), reference)} in `{fmt_value(r.input('region'))}`; "
                     f"{protection_text(r, r.input('settings.deletionProtectionEnabled'))}",
                     r,
                     "masterInstanceName",
