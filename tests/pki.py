@@ -36,18 +36,26 @@ def _name(common_name: str) -> x509.Name:
 
 
 NOW = datetime.now(UTC)
-CA_KEY = new_key()
-CA = (
-    x509.CertificateBuilder()
-    .subject_name(_name("astronomer-dr test CA"))
-    .issuer_name(_name("astronomer-dr test CA"))
-    .public_key(CA_KEY.public_key())
-    .serial_number(x509.random_serial_number())
-    .not_valid_before(NOW - timedelta(days=1))
-    .not_valid_after(NOW + timedelta(days=3650))
-    .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-    .sign(CA_KEY, hashes.SHA256())
-)
+
+
+def certificate_authority(now: datetime) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A test CA valid from the day before `now` for ten years (and its key)."""
+    key = new_key()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(_name("astronomer-dr test CA"))
+        .issuer_name(_name("astronomer-dr test CA"))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return certificate, key
+
+
+CA, CA_KEY = certificate_authority(NOW)
 
 
 def issue(
@@ -55,13 +63,15 @@ def issue(
     key: ec.EllipticCurvePrivateKey | None = None,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
+    ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """A leaf certificate signed by CA (and its key)."""
+    """A leaf certificate signed by `ca` (default CA) (and its key)."""
     key = key or new_key()
+    ca_cert, ca_key = ca or (CA, CA_KEY)
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(names[0] if names else BASE_DOMAIN))
-        .issuer_name(CA.subject)
+        .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before or NOW - timedelta(days=1))
@@ -69,7 +79,7 @@ def issue(
     )
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
-    return builder.sign(CA_KEY, hashes.SHA256()), key
+    return builder.sign(ca_key, hashes.SHA256()), key
 
 
 LEAF, LEAF_KEY = issue((BASE_DOMAIN, f"*.{BASE_DOMAIN}", UNIT_TEST_DOMAIN, f"*.{UNIT_TEST_DOMAIN}"))

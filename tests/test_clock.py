@@ -15,7 +15,7 @@ import pytest
 
 from components.config import parse_settings
 from components.config.stack import utc_now
-from tests.conftest import TLS_SECRETS
+from tests.conftest import TLS_SECRETS, committed_stack
 from tests.test_shipped_stacks import tls_valid_at
 from tools import drill
 from tools.offline import EKS_CLUSTER_VERSIONS, evaluate, stack_config
@@ -78,8 +78,12 @@ def test_both_shipped_stacks_and_their_standbys_evaluate_a_year_ahead():
         assert evaluation.error is None, (stack, evaluation.error)
         assert evaluation.warnings == [], (stack, evaluation.warnings)
     status = _eks_status("1.35", A_YEAR_AHEAD)
+    # The standby is given its primary's outputs as of today: a primary refused a year ahead would
+    # otherwise leave it nothing to read, and the standby's own version check is what is under test.
+    primary = {"organization/astronomer-dr/aws": committed_stack("aws").outputs}
     for stack in ("aws", "aws-standby"):
-        evaluation = evaluate(stack, secrets=secrets, now=A_YEAR_AHEAD)
+        outputs = primary if stack == "aws-standby" else None
+        evaluation = evaluate(stack, secrets=secrets, now=A_YEAR_AHEAD, stack_outputs=outputs)
         if status == "UNSUPPORTED":
             assert "EKS no longer creates clusters at 1.35" in str(evaluation.error), (stack, evaluation.error)
             continue

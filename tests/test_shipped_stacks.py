@@ -78,14 +78,16 @@ def test_the_gcp_registry_outlives_the_primarys_region():
 
 
 def tls_valid_at(now: datetime) -> dict[str, str]:
-    """TLS secrets whose certificate is valid for months around `now` (the suite's own is issued
-    for a year from the real clock): an evaluation at `now` warns of nothing about it."""
+    """TLS secrets whose chain is valid for months around `now` (the suite's own is issued from the
+    real clock): an evaluation at `now` warns of nothing about it, whatever day the suite runs."""
+    ca = pki.certificate_authority(now)  # the suite's CA starts at the real clock: one of `now`'s own
     leaf, key = pki.issue(
         (pki.BASE_DOMAIN, f"*.{pki.BASE_DOMAIN}"),
         not_before=now - timedelta(days=1),
         not_after=now + timedelta(days=200),
+        ca=ca,
     )
-    return {"astronomer-dr:tlsCertificate": pki.cert_pem(leaf, pki.CA), "astronomer-dr:tlsKey": pki.key_pem(key)}
+    return {"astronomer-dr:tlsCertificate": pki.cert_pem(leaf, ca[0]), "astronomer-dr:tlsKey": pki.key_pem(key)}
 
 
 def _aws_at(now: datetime):
