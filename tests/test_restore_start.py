@@ -243,7 +243,8 @@ def test_a_helm_record_restored_pending_is_named_with_its_fix():
 
 class FakeApi:
     def __init__(self, objects: dict[str, list[dict]]):
-        self.objects, self.metadata_only = objects, []
+        self.objects = objects
+        self.metadata_only: list[bool] = []
 
     def get(self, path: str, metadata_only: bool = False) -> dict | None:
         if "/secrets" in path:
@@ -281,7 +282,7 @@ def test_the_job_ends_when_they_run_and_fails_at_its_deadline_naming_them(capsys
 def test_a_pending_helm_record_fails_after_its_grace_not_the_whole_deadline(capsys):
     env = {"PLATFORM_NAMESPACE": "astronomer", "TIMEOUT_SECONDS": "3600"}
     ticks = iter(range(0, 10000, 60))
-    calls = []
+    calls: list[float] = []
     assert (
         job.main(
             env, cluster(1, [record("a", 1, "pending-install")]), sleep=calls.append, clock=lambda: float(next(ticks))
