@@ -105,6 +105,26 @@ platform = (
     )
 )
 
+# A restore with `cluster.restore.start: true` is done when the restored deployments run.
+if (
+    platform is not None
+    and velero is not None
+    and velero.restore_name
+    and settings.backups is not None
+    and settings.backups.restore_start
+):
+    from components.platform.deployments_ready import DeploymentsReady, DeploymentsReadyArgs
+
+    DeploymentsReady(
+        "deployments-ready",
+        DeploymentsReadyArgs(
+            platform=settings.platform,
+            restore_name=velero.restore_name,
+            kubernetes_provider=foundation.kubernetes_provider,
+            depends_on=[platform.ready, *([platform.repoint_after] if platform.repoint_after else [])],
+        ),
+    )
+
 if platform is not None:
     pulumi.export("platform_url", platform.url)
     # What a standby (failback) or a restore of this stack's deployments into another stack

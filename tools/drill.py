@@ -132,6 +132,12 @@ def deployment_steps(stack: str, config: Mapping[str, Any], on: tuple[str, ...])
             "repoint them at the drill's database",
             ("pulumi", "config", "set", "--path", f"{restore}.previousDatabaseHosts[0]", f"${HOST}", *on),
         ),
+        Step(
+            "restore",
+            "stopped: no restored scheduler, worker, task pod or Job runs production work "
+            "(docs/DEPLOYMENTS-RESTORE.md says how to start one)",
+            ("pulumi", "config", "set", "--path", f"{restore}.start", "false", *on),
+        ),
     ]
     if config.get(f"{NAMESPACE}:cloud") == "aws":
         steps += [

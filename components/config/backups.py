@@ -176,6 +176,11 @@ CLUSTER_RESTORE_FIELDS: dict[str, Field] = {
                 default=(),
                 check=host_list,
             ),
+            "start": Field(
+                "bool",
+                "start the restored deployments (false: every workload comes back at zero replicas, its pods held unscheduled and its Jobs suspended, until the operator starts them; drills restore with false)",
+                default=True,
+            ),
         },
     ),
 }
@@ -221,6 +226,8 @@ class BackupSettings:
     location: str
     # `latest` or a Velero backup name: the Restore declared by `cluster.restore`; None: no restore.
     restore_backup: str | None = None
+    # False: the restored deployments come back stopped (cluster.restore.start).
+    restore_start: bool = True
     # Database hosts of another stack that the restored deployments may point at.
     previous_database_hosts: tuple[str, ...] = ()
     # Another stack's backups bucket to restore from (read-only), its region and key on AWS.
@@ -372,6 +379,7 @@ def parse_backups(
         retention_days=raw["retention_days"],
         location=location,
         restore_backup=restore["backup"] if restore else None,
+        restore_start=restore["start"] if restore else True,
         previous_database_hosts=restore["previous_database_hosts"] if restore else (),
         source_bucket=restore["source_bucket"] if restore else None,
         source_region=restore["source_region"] if restore else None,

@@ -30,6 +30,8 @@ from .velero_chart import (
     RESTORE_WAIT_FOR,
     SCHEDULE_NAME,
     SOURCE_LOCATION_NAME,
+    STOPPED_MODIFIERS_KEY,
+    STOPPED_MODIFIERS_NAME,
     VELERO_API_VERSION,
     VELERO_CHART_NAME,
     VELERO_CHART_REPOSITORY,
@@ -48,6 +50,7 @@ from .velero_chart import (
     restore_spec,
     schedule_spec,
     source_location_spec,
+    stopped_modifiers,
     velero_values,
 )
 
@@ -173,17 +176,32 @@ class Velero(pulumi.ComponentResource):
             restore_id = self.restore_name = restore_name(args.settings.restore_backup)
             chosen = self._chosen_backup(args, storage)
             self.restore_backup = chosen
+            start = args.settings.restore_start
+            # `cluster.restore.start: false`: the patches Velero applies to what it restores, read
+            # when the restore starts (restore_controller.go:408-423): created before the Restore.
+            modifiers = (
+                []
+                if start
+                else [
+                    core_v1.ConfigMap(
+                        f"{name}-stopped",
+                        metadata=meta(name=STOPPED_MODIFIERS_NAME, namespace=VELERO_NAMESPACE, labels=labels),
+                        data={STOPPED_MODIFIERS_KEY: stopped_modifiers()},
+                        opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace])),
+                    )
+                ]
+            )
             self.restore = restore = VeleroObject(
                 f"{name}-restore",
                 "Restore",
                 meta(
                     name=restore_id, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: RESTORE_WAIT_FOR}
                 ),
-                chosen.apply(lambda backup: restore_spec(backup, args.platform.namespace)),
+                chosen.apply(lambda backup: restore_spec(backup, args.platform.namespace, start)),
                 pulumi.ResourceOptions.merge(
                     k8s_opts,
                     pulumi.ResourceOptions(
-                        depends_on=locations,
+                        depends_on=[*locations, *modifiers],
                         custom_timeouts=pulumi.CustomTimeouts(create=RESTORE_TIMEOUT),
                         # The backup is chosen once: a newer backup later never changes a declared restore.
                         ignore_changes=["spec"],

@@ -70,6 +70,21 @@ RESTORE_WAIT_FOR = "jsonpath={.status[?" + " || ".join(f"@ == '{p}'" for p in RE
 # Velero sets status.lastSyncedTime once it has listed the location's backups into the cluster.
 LOCATION_WAIT_FOR = "jsonpath={.status.lastSyncedTime}"
 RESTORE_TIMEOUT = "2h"
+
+# `cluster.restore.start: false`: Velero resource modifiers (docs v1.18
+# restore-resource-modifiers.md) applied to each item as it is created, after the restore item
+# actions (pkg/restore/restore.go:1462-1463), from a ConfigMap of one key
+# (internal/resourcemodifiers/resource_modifiers.go:66-84) named by Restore.spec.resourceModifier
+# with kind `configmap` (resource_modifiers.go:37; pkg/controller/restore_controller.go:408-423).
+STOPPED_MODIFIERS_NAME = "astronomer-deployments-stopped"
+STOPPED_MODIFIERS_KEY = "modifiers.yaml"
+# Held on every restored pod that is not a StatefulSet's: the scheduler never binds a pod while it
+# has a gate (Kubernetes Pod Scheduling Readiness, GA in 1.30: kubernetes.io/docs/concepts/
+# scheduling-eviction/pod-scheduling-readiness/), so none of its containers ever starts.
+STOPPED_GATE = "astronomer-dr.io/restored-stopped"
+# The label the StatefulSet controller puts on each of its pods (kubernetes
+# pkg/controller/statefulset/stateful_set_utils.go, `apps.StatefulSetPodNameLabel`).
+STATEFULSET_POD_LABEL = "statefulset.kubernetes.io/pod-name"
 LOCATION_TIMEOUT = "15m"
 
 
@@ -207,7 +222,45 @@ def restore_name(backup: str) -> str:
     return f"{name[:56].rstrip('-.')}-{hashlib.sha256(backup.encode()).hexdigest()[:6]}"
 
 
-def restore_spec(backup_name: str, platform_namespace: str) -> dict[str, Any]:
+def stopped_modifiers() -> str:
+    """The resource modifiers of a restore whose deployments come back stopped.
+
+    Velero restores every pod that had not finished and every Job without a completion time
+    (pkg/restore/restore.go:2154-2177, isCompleted), Jobs with their controller-uid stripped
+    (pkg/restore/actions/job_action.go:55-58, velero#8801): KubernetesExecutor task pods
+    (bare pods, labelled `kubernetes_executor: "True"` by the cncf.kubernetes provider's
+    pod_generator) would run again with production connections. Velero strips every
+    ownerReference (restore.go:2114-2116), so the Deployments and ReplicaSets restored at zero
+    adopt their restored pods and delete them; until then (and for bare pods, for good) the gate
+    keeps every container from starting. Jobs and CronJobs come back suspended.
+
+    StatefulSets keep their replicas and their pods stay ungated: a volume's data is restored only
+    into a pod Velero itself creates (restore.go:1732-1738), through the init container the pod
+    volume restore action adds; a gated pod never runs it, and a StatefulSet at zero would adopt
+    and delete its restored pods during the restore (docs/DEPLOYMENTS-RESTORE.md says which run).
+    """
+    rules = [
+        {"conditions": {"groupResource": group}, "mergePatches": [{"patchData": json.dumps(patch)}]}
+        for group, patch in (
+            ("deployments.apps", {"spec": {"replicas": 0}}),
+            ("replicasets.apps", {"spec": {"replicas": 0}}),
+            ("jobs.batch", {"spec": {"suspend": True}}),
+            ("cronjobs.batch", {"spec": {"suspend": True}}),
+        )
+    ]
+    rules.append(
+        {
+            "conditions": {
+                "groupResource": "pods",
+                "labelSelector": {"matchExpressions": [{"key": STATEFULSET_POD_LABEL, "operator": "DoesNotExist"}]},
+            },
+            "mergePatches": [{"patchData": json.dumps({"spec": {"schedulingGates": [{"name": STOPPED_GATE}]}})}],
+        }
+    )
+    return json.dumps({"version": "v1", "resourceModifierRules": rules}, indent=2)
+
+
+def restore_spec(backup_name: str, platform_namespace: str, start: bool = True) -> dict[str, Any]:
     """The one backup chosen before anything runs (`backupName`, never `scheduleName`: Velero would
     take the newest Completed backup, an empty one included), into the deployment namespaces only.
 
@@ -217,7 +270,7 @@ def restore_spec(backup_name: str, platform_namespace: str) -> dict[str, Any]:
     volumes are provisioned from their claims. PersistentVolumeClaims and PersistentVolumes stay
     included as resources: excluding either stops the file-system volume restores (restore.go:1736-1738).
     """
-    return {
+    spec: dict[str, Any] = {
         "backupName": backup_name,
         "includedNamespaces": deployment_namespaces(platform_namespace),
         "excludedNamespaces": [platform_namespace, VELERO_NAMESPACE],
@@ -225,6 +278,9 @@ def restore_spec(backup_name: str, platform_namespace: str) -> dict[str, Any]:
         "existingResourcePolicy": "none",
         "restorePVs": True,
     }
+    if not start:
+        spec["resourceModifier"] = {"kind": "configmap", "name": STOPPED_MODIFIERS_NAME}
+    return spec
 
 
 # ---- which backup a restore takes ---------------------------------------------------------------
