@@ -84,7 +84,7 @@ def deployment_rows(evaluation) -> list[dict[str, str]]:
         # The program's warning for the backup it chose (components/platform/velero.py): its age, and
         # the deployments it cannot give back as they were.
         caveats = [w for w in evaluation.warnings if w.startswith(RESTORE_CAVEATS)]
-        cannot = f" ⚠️ {caveats[0][0].upper()}{caveats[0][1:]}" if caveats else ""
+        cannot = f" {caveats[0][0].upper()}{caveats[0][1:]}" if caveats else ""
         rows.append(
             summary_row(
                 "Deployments restore (declared)",
