@@ -18,6 +18,7 @@ from components.platform.velero_chart import (
 from components.schema import Problems
 from tests.test_restore import committed, evaluated
 from tests.test_velero import CHART_DIR, assert_valid_spec
+from tools.plan.summary import deployments as plan_deployments
 
 SCHEDULE = "kubernetes:velero.io/v1:Schedule"
 RESTORE = "kubernetes:velero.io/v1:Restore"
@@ -87,3 +88,4 @@ def test_the_restore_says_what_it_cannot_bring_back_before_it_runs():
     assert "fernet key" in text and "comes back running" in text
     warnings = [w for w in pooled().warnings if w.startswith(RESTORE_CAVEATS)]
     assert len(warnings) == 1 and "fernet key" in warnings[0]
+    assert plan_deployments.RESTORE_CAVEATS == RESTORE_CAVEATS

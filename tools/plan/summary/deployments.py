@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from components.platform.velero_chart import RESTORE_CAVEATS
 from tools.plan.summary.rows import fmt_value, summary_row
+
+# How the program's warning for the backup a restore chose opens (components/platform/velero_chart.py
+# RESTORE_CAVEATS; tests/test_velero_scope.py holds them equal). Written here: the plan never imports
+# the program's modules, which it may evaluate from another tree (tools/plan/evaluate.py).
+RESTORE_CAVEATS = "what the deployments restore cannot bring back"
 
 
 def deployment_rows(evaluation) -> list[dict[str, str]]:
