@@ -73,7 +73,7 @@ PLATFORM_FIELDS: dict[str, Field] = {
     "privateLoadBalancer": Field("bool", "serve NGINX on an internal load balancer", default=False),
     "deploymentNamespaces": Field(
         "list[str]",
-        "Airflow deployment namespaces not named <namespace>-<release> (namespace pools) that the repoint Job rewrites after a restore",
+        "Airflow deployment namespaces not named <namespace>-<release> (namespace pools): backed up and restored by Velero with the <namespace>-* ones, and rewritten by the repoint Job after a restore",
         default=(),
         check=namespace_list,
     ),
@@ -163,6 +163,26 @@ def check_tls_material(tls: TlsSettings | None, platform: dict | None, now: date
     for key, why in found.items():
         problems.add(f"{PROJECT}:{key}", why)
     return warnings
+
+
+# Namespaces a deployment never lives in: the cluster's own and Velero's (a backup of one would
+# restore the cluster's system objects, or Velero's Backups and Restores, into another cluster).
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "velero")
+
+
+def check_deployment_namespaces(platform: dict | None, problems: Problems) -> None:
+    """`platform.deploymentNamespaces` names deployment namespaces only: never the platform's own
+    (excluded from every backup: the Helm release rebuilds it) nor a system one."""
+    if not platform:
+        return
+    platform_namespace = platform["namespace"]
+    for name in platform["deployment_namespaces"]:
+        if name == platform_namespace or name in SYSTEM_NAMESPACES:
+            problems.add(
+                f"{PROJECT}:platform.deploymentNamespaces",
+                f"{name!r} is {'the platform namespace' if name == platform_namespace else 'a system namespace'}, "
+                f"never an Airflow deployment's; list only namespace-pool namespaces (not {', '.join((platform_namespace, *SYSTEM_NAMESPACES))})",
+            )
 
 
 def require_provider_key(config: Mapping[str, str], key: str, what: str, problems: Problems) -> str:

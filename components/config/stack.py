@@ -28,6 +28,7 @@ from .shared import (
     SECRET_KEYS,
     TEARDOWN_KEY,
     PlatformSettings,
+    check_deployment_namespaces,
     check_tls_material,
     decode_object,
     name_prefix,
@@ -106,6 +107,7 @@ def parse_settings(config: Mapping[str, str], stack: str, now: datetime | None =
 
     tls = parse_tls(config, problems)
     warnings = check_tls_material(tls, objects.get("platform"), now, problems)
+    check_deployment_namespaces(objects.get("platform"), problems)
     teardown = parse_teardown(ours, stack, problems)
     standby = parse_standby(ours, stack, objects, problems)
     backups = parse_backups(cloud, config, objects, problems)

@@ -45,6 +45,7 @@ from .velero_chart import (
     find_backup,
     record_status,
     resource_policy,
+    restore_caveats,
     restore_failure,
     restore_name,
     restore_spec,
@@ -197,7 +198,11 @@ class Velero(pulumi.ComponentResource):
                 meta(
                     name=restore_id, namespace=VELERO_NAMESPACE, labels=labels, annotations={WAIT_FOR: RESTORE_WAIT_FOR}
                 ),
-                chosen.apply(lambda backup: restore_spec(backup, args.platform.namespace, start)),
+                chosen.apply(
+                    lambda backup: restore_spec(
+                        backup, args.platform.namespace, start=start, pools=args.platform.deployment_namespaces
+                    )
+                ),
                 pulumi.ResourceOptions.merge(
                     k8s_opts,
                     pulumi.ResourceOptions(
@@ -229,7 +234,7 @@ class Velero(pulumi.ComponentResource):
             f"{name}-schedule",
             "Schedule",
             meta(name=SCHEDULE_NAME, namespace=VELERO_NAMESPACE, labels=labels),
-            schedule_spec(args.settings, args.platform.namespace),
+            schedule_spec(args.settings, args.platform.namespace, args.platform.deployment_namespaces),
             pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=after_restore)),
         )
         self.register_outputs(
@@ -267,6 +272,7 @@ class Velero(pulumi.ComponentResource):
             record, skipped = find_backup(reader, wanted, name, region, now)
             passed = f"; newer ones passed over: {'; '.join(skipped)}" if skipped else ""
             pulumi.log.info(f"deployments restore: {record.describe(now)} from bucket {name}{passed}", resource=self)
+            pulumi.log.warn(restore_caveats(record, now), resource=self)
             return record.name
 
         return pulumi.Output.from_input(bucket).apply(choose)

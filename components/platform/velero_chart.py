@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pulumi
@@ -69,8 +69,6 @@ WAIT_FOR = "pulumi.com/waitFor"
 RESTORE_WAIT_FOR = "jsonpath={.status[?" + " || ".join(f"@ == '{p}'" for p in RESTORE_TERMINAL_PHASES) + "]}"
 # Velero sets status.lastSyncedTime once it has listed the location's backups into the cluster.
 LOCATION_WAIT_FOR = "jsonpath={.status.lastSyncedTime}"
-RESTORE_TIMEOUT = "2h"
-
 # `cluster.restore.start: false`: Velero resource modifiers (docs v1.18
 # restore-resource-modifiers.md) applied to each item as it is created, after the restore item
 # actions (pkg/restore/restore.go:1462-1463), from a ConfigMap of one key
@@ -86,6 +84,30 @@ STOPPED_GATE = "astronomer-dr.io/restored-stopped"
 # pkg/controller/statefulset/stateful_set_utils.go, `apps.StatefulSetPodNameLabel`).
 STATEFULSET_POD_LABEL = "statefulset.kubernetes.io/pod-name"
 LOCATION_TIMEOUT = "15m"
+
+
+def go_duration(value: timedelta) -> str:
+    """A whole-second duration as Go's time.Duration prints it (`4h0m0s`): what Velero's flags and
+    Pulumi's customTimeouts both parse (time.ParseDuration)."""
+    seconds = int(value.total_seconds())
+    return f"{seconds // 3600}h{seconds % 3600 // 60}m{seconds % 60}s"
+
+
+# How long Velero lets the file-system (kopia) restore of the pod volumes run before it gives up:
+# the server flag `--fs-backup-timeout` (velero v1.18.1 pkg/cmd/server/config/config.go:28, 228:
+# `defaultPodVolumeOperationTimeout = 240 * time.Minute`), which the chart passes from
+# `configuration.fsBackupTimeout` (velero-12.1.0 charts/velero/values.yaml:484,
+# templates/deployment.yaml:103-104). A restore waits up to that long for its volumes
+# (pkg/restore/restore.go:245-260 `context.WithTimeout(..., podVolumeTimeout)`, :674-690). Set
+# explicitly, Velero's own default, so the program's wait below is derived from the value Velero runs with.
+FS_BACKUP_TIMEOUT = timedelta(hours=4)
+# Before the volume wait: every item restored one by one, each wait bounded by Velero's
+# `--resource-timeout` (10 min, config.go:44, 247) and a namespace still terminating by
+# `--terminating-resource-timeout` (10 min, config.go:29, 238); then the restore is finalized.
+RESTORE_ITEMS_ALLOWANCE = timedelta(hours=1)
+# `pulumi up` waits for the Restore's terminal phase at least as long as Velero may take, so a
+# restore that Velero would still complete is never reported as a failed `pulumi up`.
+RESTORE_TIMEOUT = go_duration(FS_BACKUP_TIMEOUT + RESTORE_ITEMS_ALLOWANCE)
 
 
 @dataclass(frozen=True)
@@ -114,15 +136,20 @@ def velero_service_account(cluster: str) -> str:
     return f"{VELERO_SERVICE_ACCOUNT}-{cluster}"
 
 
-def deployment_namespaces(platform_namespace: str) -> list[str]:
-    """Every Airflow deployment namespace of this platform, including future ones.
+def deployment_namespaces(platform_namespace: str, pools: Iterable[str] = ()) -> list[str]:
+    """Every Airflow deployment namespace of this platform, including future ones: what the Schedule
+    backs up and the Restore brings back (one list for both).
 
     Houston names a deployment's namespace `<platform namespace>-<release>` unless namespace pools
     or free-form names are on (chart v2.1.0 charts/prometheus/templates/prometheus-config-configmap.yaml
     relabels `^<Release.Namespace>-(.*$)` to the deployment's release). Velero accepts globs in
-    includedNamespaces (docs v1.18 namespace-glob-patterns.md).
+    includedNamespaces (docs v1.18 namespace-glob-patterns.md). With namespace pools Houston places
+    deployments in the pre-created namespaces it is given (chart v2.1.0
+    charts/astronomer/templates/houston/houston-configmap.yaml:107-113, `preCreatedNamespaces` from
+    `global.namespaceManagement.namespacePools.namespaces.names`), whatever their names:
+    `platform.deploymentNamespaces` lists them, and they are backed up and restored by name.
     """
-    return [f"{platform_namespace}-*"]
+    return [f"{platform_namespace}-*", *sorted(set(pools))]
 
 
 def velero_values(storage: BackupStorage) -> dict[str, Any]:
@@ -150,7 +177,11 @@ def velero_values(storage: BackupStorage) -> dict[str, Any]:
         # File-system backup only: no cloud disk snapshots, so no compute/EC2 permissions.
         "snapshotsEnabled": False,
         "deployNodeAgent": True,
-        "configuration": {"uploaderType": "kopia", "defaultBackupStorageLocation": BACKUP_LOCATION_NAME},
+        "configuration": {
+            "uploaderType": "kopia",
+            "defaultBackupStorageLocation": BACKUP_LOCATION_NAME,
+            "fsBackupTimeout": go_duration(FS_BACKUP_TIMEOUT),
+        },
         "upgradeCRDs": True,
         "cleanUpCRDs": False,
     }
@@ -197,13 +228,14 @@ def resource_policy() -> str:
     )
 
 
-def schedule_spec(backups: BackupSettings, platform_namespace: str) -> dict[str, Any]:
-    """Every resource of every deployment namespace, their pod volumes by file-system backup."""
+def schedule_spec(backups: BackupSettings, platform_namespace: str, pools: Iterable[str] = ()) -> dict[str, Any]:
+    """Every resource of every deployment namespace (`pools`: platform.deploymentNamespaces), their
+    pod volumes by file-system backup."""
     return {
         "schedule": backups.schedule,
         "useOwnerReferencesInBackup": False,
         "template": {
-            "includedNamespaces": deployment_namespaces(platform_namespace),
+            "includedNamespaces": deployment_namespaces(platform_namespace, pools),
             "excludedNamespaces": [platform_namespace, VELERO_NAMESPACE],
             "defaultVolumesToFsBackup": True,
             "snapshotVolumes": False,
@@ -260,7 +292,9 @@ def stopped_modifiers() -> str:
     return json.dumps({"version": "v1", "resourceModifierRules": rules}, indent=2)
 
 
-def restore_spec(backup_name: str, platform_namespace: str, start: bool = True) -> dict[str, Any]:
+def restore_spec(
+    backup_name: str, platform_namespace: str, start: bool = True, pools: Iterable[str] = ()
+) -> dict[str, Any]:
     """The one backup chosen before anything runs (`backupName`, never `scheduleName`: Velero would
     take the newest Completed backup, an empty one included), into the deployment namespaces only.
 
@@ -272,7 +306,7 @@ def restore_spec(backup_name: str, platform_namespace: str, start: bool = True) 
     """
     spec: dict[str, Any] = {
         "backupName": backup_name,
-        "includedNamespaces": deployment_namespaces(platform_namespace),
+        "includedNamespaces": deployment_namespaces(platform_namespace, pools),
         "excludedNamespaces": [platform_namespace, VELERO_NAMESPACE],
         "includeClusterResources": False,
         "existingResourcePolicy": "none",
@@ -364,6 +398,31 @@ def parse_backup_metadata(name: str, text: str) -> BackupRecord:
         expires=_time(status.get("expiration")),
         schedule=((backup.get("metadata") or {}).get("labels") or {}).get(SCHEDULE_NAME_LABEL),
         included_namespaces=tuple((backup.get("spec") or {}).get("includedNamespaces") or ()),
+    )
+
+
+# Opens the warning a declared restore gives before anything runs (the plan's deployments row finds it by it).
+RESTORE_CAVEATS = "what the deployments restore cannot bring back"
+
+
+def restore_caveats(record: BackupRecord, now: datetime) -> str:
+    """What the chosen backup cannot give back, said before the restore runs: the backup is a moment.
+
+    A deployment created after it is not in it. Its Airflow database is (the platform's database is
+    restored on its own), but its fernet key is not: the Airflow chart makes `<release>-fernet-key`
+    in a `pre-install` hook from `randAlphaNum 32` (apache/airflow chart/templates/secrets/fernetkey-secret.yaml:23-47,
+    commit 0cc17e45, the chart astronomer/airflow-chart 1.18.8 depends on, values.yaml:457 reading it), and a hook's
+    object is in no Helm record: installed again, the deployment gets a new key, and the connections
+    and variables its database holds encrypted no longer decrypt. A deployment deleted after the
+    backup is in it: it comes back running."""
+    completed = record.completed.strftime("%Y-%m-%dT%H:%M:%SZ") if record.completed else "at an unknown time"
+    return (
+        f"{RESTORE_CAVEATS}: backup {record.name} completed {completed} ({record.age(now)}). "
+        "A deployment created after it is not in it: installed again it gets a new fernet key (the Airflow "
+        "chart's pre-install hook Secret `<release>-fernet-key`, random, in no Helm record), and its stored "
+        "connections and variables no longer decrypt: re-enter them, or put back the old key if kept elsewhere. "
+        "A deployment deleted after it comes back running: delete it again once the platform is up "
+        '(docs/DEPLOYMENTS-RESTORE.md, "What a restore cannot bring back")'
     )
 
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from tools.plan.summary.rows import fmt_value, summary_row
 
+# How the program's warning for the backup a restore chose opens (components/platform/velero_chart.py
+# RESTORE_CAVEATS; tests/test_velero_scope.py holds them equal). Written here: the plan never imports
+# the program's modules, which it may evaluate from another tree (tools/plan/evaluate.py).
+RESTORE_CAVEATS = "what the deployments restore cannot bring back"
+
 
 def deployment_rows(evaluation) -> list[dict[str, str]]:
     """The Airflow deployments (their namespaces, Secrets, Helm records, volumes): Velero's schedule,
@@ -80,13 +85,17 @@ def deployment_rows(evaluation) -> list[dict[str, str]]:
             else "cluster-scoped objects too ⚠️"
         )
         once = "" if "spec" in restore.ignore_changes else "; re-run on a change ⚠️"
+        # The program's warning for the backup it chose (components/platform/velero.py): its age, and
+        # the deployments it cannot give back as they were.
+        caveats = [w for w in evaluation.warnings if w.startswith(RESTORE_CAVEATS)]
+        cannot = f" {caveats[0][0].upper()}{caveats[0][1:]}" if caveats else ""
         rows.append(
             summary_row(
                 "Deployments restore (declared)",
                 f"Velero restore `{fmt_value(restore.input('metadata.name'))}` of backup `{fmt_value(backup)}` "
                 f"(chosen before it runs), into namespaces {namespaces} only, {cluster}; finished before the "
                 f"platform release{once}. Once it completed, record it: rename `cluster.restore` to "
-                f"`cluster.restored` with `backup: {fmt_value(backup)}` (a refresh then never restores again)",
+                f"`cluster.restored` with `backup: {fmt_value(backup)}` (a refresh then never restores again).{cannot}",
                 restore,
                 "spec",
             )

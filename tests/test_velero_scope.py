@@ -1,0 +1,91 @@
+"""What the deployments' backups cover and how long a restore is waited on (issue 23, items 3, 4, 6)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from components.config.shared import check_deployment_namespaces
+from components.platform.velero_chart import (
+    FS_BACKUP_TIMEOUT,
+    RESTORE_CAVEATS,
+    RESTORE_ITEMS_ALLOWANCE,
+    RESTORE_TIMEOUT,
+    BackupRecord,
+    deployment_namespaces,
+    restore_caveats,
+)
+from components.schema import Problems
+from tests.test_restore import committed, evaluated
+from tests.test_velero import CHART_DIR, assert_valid_spec
+from tools.plan.summary import deployments as plan_deployments
+
+SCHEDULE = "kubernetes:velero.io/v1:Schedule"
+RESTORE = "kubernetes:velero.io/v1:Restore"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+POOLS = ["pool-b", "pool-a"]
+
+
+def pooled():
+    """A GCP stack with namespace pools declaring a restore of its latest backup."""
+    platform = {**committed("gcp", "platform"), "deploymentNamespaces": POOLS}
+    return evaluated("gcp", platform=platform, cluster={**committed("gcp", "cluster"), "restore": {"backup": "latest"}})
+
+
+def go_seconds(value: str) -> int:
+    h, m, s = re.fullmatch(r"(\d+)h(\d+)m(\d+)s", value).groups()  # type: ignore[union-attr]
+    return int(h) * 3600 + int(m) * 60 + int(s)
+
+
+def test_pool_namespaces_are_backed_up_and_restored_from_one_list():
+    """Houston places deployments in the pre-created namespaces of a namespace pool whatever their
+    names (astronomer/astronomer v2.1.0 charts/astronomer/templates/houston/houston-configmap.yaml:107-113):
+    the Schedule and the Restore both take `<ns>-*` and every listed pool namespace."""
+    evaluation = pooled()
+    expected = ["astronomer-*", "pool-a", "pool-b"]
+    assert deployment_namespaces("astronomer", POOLS) == expected
+    schedule, restore = evaluation.one(SCHEDULE), evaluation.one(RESTORE)
+    assert schedule.input("spec.template.includedNamespaces") == expected
+    assert restore.input("spec.includedNamespaces") == expected
+    assert_valid_spec("Schedule", schedule.input("spec"))
+    assert_valid_spec("Restore", restore.input("spec"))
+
+
+def test_a_pool_namespace_is_never_the_platform_or_a_system_one():
+    for name in ("astronomer", "kube-system", "velero"):
+        problems = Problems()
+        check_deployment_namespaces({"namespace": "astronomer", "deployment_namespaces": (name,)}, problems)
+        assert problems.items and problems.items[0].startswith("astronomer-dr:platform.deploymentNamespaces")
+    problems = Problems()
+    check_deployment_namespaces({"namespace": "astronomer", "deployment_namespaces": ("pool-a",)}, problems)
+    assert problems.items == []
+
+
+def test_pulumi_waits_for_the_restore_at_least_as_long_as_velero_may_take():
+    """Velero waits for the pod volume restores up to `--fs-backup-timeout` (v1.18.1
+    pkg/restore/restore.go:245-260; default 240 min, pkg/cmd/server/config/config.go:28, 228), set
+    from the chart's `configuration.fsBackupTimeout` (velero-12.1.0 values.yaml:484,
+    templates/deployment.yaml:103-104). The program sets that value and waits longer."""
+    evaluation = pooled()
+    values = evaluation.one(RELEASE, "velero-release").input("values")
+    assert "fsBackupTimeout:" in (CHART_DIR / "values.yaml").read_text()
+    fs = go_seconds(values["configuration"]["fsBackupTimeout"])
+    assert fs == FS_BACKUP_TIMEOUT.total_seconds() >= timedelta(minutes=240).total_seconds()
+    restore = evaluation.one(RESTORE)
+    assert restore.custom_timeouts["create"] == RESTORE_TIMEOUT
+    assert go_seconds(RESTORE_TIMEOUT) >= fs + RESTORE_ITEMS_ALLOWANCE.total_seconds()
+
+
+def test_the_restore_says_what_it_cannot_bring_back_before_it_runs():
+    """The chosen backup's age and the two cases (fernet key: apache/airflow
+    chart/templates/secrets/fernetkey-secret.yaml:23-47, a pre-install hook from randAlphaNum)."""
+    now = datetime(2026, 12, 5, 12, tzinfo=UTC)
+    record = BackupRecord(
+        "astronomer-deployments-20261205090000", "Completed", 10, now - timedelta(hours=3), None, None
+    )
+    text = restore_caveats(record, now)
+    assert text.startswith(RESTORE_CAVEATS) and "0d 3h 0m old" in text
+    assert "fernet key" in text and "comes back running" in text
+    warnings = [w for w in pooled().warnings if w.startswith(RESTORE_CAVEATS)]
+    assert len(warnings) == 1 and "fernet key" in warnings[0]
+    assert plan_deployments.RESTORE_CAVEATS == RESTORE_CAVEATS
