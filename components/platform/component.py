@@ -33,7 +33,7 @@ from .chart import (
 )
 from .connection import bootstrap_connection
 from .identity import PlatformIdentity, PlatformIdentityArgs, identity_values, merged
-from .script_job import script_job
+from .script_job import assigned_name, cluster_script_home, script_job
 from .values import PLATFORM_NAMESPACE_LABEL, LoadBalancer, RegistryStorage, helm_values
 
 # After a restore: the Job that points Houston's Airflow deployments at the restored database
@@ -95,14 +95,6 @@ def repoint_label(database: DatabaseEndpoint) -> str | None:
         return None
     digest = hashlib.sha256(",".join(sorted(set(database.repoint_hosts))).encode()).hexdigest()[:8]
     return f"hosts-{digest}"
-
-
-def assigned_name(name: str | None, what: str) -> str:
-    """The name this program gave a Kubernetes object, read back: the SDK types it optional because
-    the API can generate one, but every object here is created with its name set."""
-    if name is None:
-        raise ValueError(f"{what} has no name: it is created with one, so the provider read back something else")
-    return name
 
 
 @dataclass
@@ -305,46 +297,20 @@ class AstronomerPlatform(pulumi.ComponentResource):
         label = repoint_label(database)
         if label is None:
             return None
-        meta = meta_v1.ObjectMetaArgs
         labels = {"app.kubernetes.io/name": REPOINT_NAME, "app.kubernetes.io/managed-by": "astronomer-dr"}
         # Its own namespace: the ServiceAccount's cluster-wide grant is usable by whoever can create a
         # pod where it lives, and nothing but this Job runs here (the platform's namespace runs
         # Houston, its hooks and every platform component).
-        home = repoint_namespace(settings.namespace)
-        namespace = core_v1.Namespace(
-            f"{name}-repoint",
-            metadata=meta(name=home, labels=labels),
-            opts=k8s_opts,
-        )
-        home_name = namespace.metadata.apply(lambda m: assigned_name(m.name, "the repoint namespace"))
-        account = core_v1.ServiceAccount(
-            f"{name}-repoint",
-            metadata=meta(name=REPOINT_NAME, namespace=home_name, labels=labels),
-            automount_service_account_token=False,
-            opts=k8s_opts,
-        )
-        role = rbac_v1.ClusterRole(
-            f"{name}-repoint",
-            metadata=meta(name=f"{REPOINT_NAME}-{settings.namespace}", labels=labels),
-            rules=[
-                rbac_v1.PolicyRuleArgs(api_groups=[group], resources=[resource], verbs=list(verbs))
-                for group, resource, verbs in REPOINT_RULES
-            ],
-            opts=k8s_opts,
-        )
-        binding = rbac_v1.ClusterRoleBinding(
-            f"{name}-repoint",
-            metadata=meta(name=f"{REPOINT_NAME}-{settings.namespace}", labels=labels),
-            role_ref=rbac_v1.RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
-            ),
-            subjects=[rbac_v1.SubjectArgs(kind="ServiceAccount", name=REPOINT_NAME, namespace=home)],
-            opts=k8s_opts,
-        )
-        script = core_v1.ConfigMap(
-            f"{name}-repoint",
-            metadata=meta(name=REPOINT_NAME, namespace=home_name, labels=labels),
-            data={"repoint.py": REPOINT_SCRIPT.read_text()},
+        home = cluster_script_home(
+            resource_name=lambda kind: f"{name}-repoint",
+            namespace=repoint_namespace(settings.namespace),
+            account=REPOINT_NAME,
+            cluster_role=f"{REPOINT_NAME}-{settings.namespace}",
+            rules=REPOINT_RULES,
+            script_file="repoint.py",
+            script_text=REPOINT_SCRIPT.read_text(),
+            labels=labels,
+            what="the repoint namespace",
             opts=k8s_opts,
         )
         old_hosts = pulumi.Output.all(*database.previous_hosts).apply(lambda hosts: ",".join(sorted(set(hosts))))
@@ -364,7 +330,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             return script_job(
                 f"{name}-repoint-{label}{suffix}",
                 job_name=f"{REPOINT_NAME}-{label}{suffix}",
-                namespace=home_name,
+                namespace=home.namespace,
                 labels=labels,
                 account=REPOINT_NAME,
                 script_file="repoint.py",
@@ -379,7 +345,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(
                     k8s_opts,
                     pulumi.ResourceOptions(
-                        depends_on=[*depends_on, account, binding, script], delete_before_replace=bool(extra_env)
+                        depends_on=[*depends_on, *home.ready], delete_before_replace=bool(extra_env)
                     ),
                 ),
             )

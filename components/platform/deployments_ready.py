@@ -13,14 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
-from pulumi_kubernetes.core import v1 as core_v1
-from pulumi_kubernetes.meta import v1 as meta_v1
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
-from pulumi_kubernetes.rbac import v1 as rbac_v1
 
 from ..config import PlatformSettings
-from .component import REPOINT_IMAGE, assigned_name
-from .script_job import script_job
+from .component import REPOINT_IMAGE
+from .script_job import cluster_script_home, script_job
 
 DEPLOYMENTS_READY_NAME = "astronomer-dr-deployments-ready"
 DEPLOYMENTS_READY_SCRIPT = Path(__file__).with_name("deployments_ready_job.py")
@@ -61,46 +58,24 @@ class DeploymentsReady(pulumi.ComponentResource):
     def __init__(self, name: str, args: DeploymentsReadyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:platform/deployments_ready:DeploymentsReady", name, None, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
-        meta = meta_v1.ObjectMetaArgs
         settings = args.platform
         labels = {"app.kubernetes.io/name": DEPLOYMENTS_READY_NAME, "app.kubernetes.io/managed-by": "astronomer-dr"}
-        home = deployments_ready_namespace(settings.namespace)
-        namespace = core_v1.Namespace(f"{name}-namespace", metadata=meta(name=home, labels=labels), opts=k8s_opts)
-        home_name = namespace.metadata.apply(lambda m: assigned_name(m.name, "the deployments-ready namespace"))
-        account = core_v1.ServiceAccount(
-            f"{name}-account",
-            metadata=meta(name=DEPLOYMENTS_READY_NAME, namespace=home_name, labels=labels),
-            automount_service_account_token=False,
-            opts=k8s_opts,
-        )
-        role = rbac_v1.ClusterRole(
-            f"{name}-role",
-            metadata=meta(name=f"{DEPLOYMENTS_READY_NAME}-{settings.namespace}", labels=labels),
-            rules=[
-                rbac_v1.PolicyRuleArgs(api_groups=[group], resources=[resource], verbs=list(verbs))
-                for group, resource, verbs in DEPLOYMENTS_READY_RULES
-            ],
-            opts=k8s_opts,
-        )
-        binding = rbac_v1.ClusterRoleBinding(
-            f"{name}-binding",
-            metadata=meta(name=f"{DEPLOYMENTS_READY_NAME}-{settings.namespace}", labels=labels),
-            role_ref=rbac_v1.RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
-            ),
-            subjects=[rbac_v1.SubjectArgs(kind="ServiceAccount", name=DEPLOYMENTS_READY_NAME, namespace=home)],
-            opts=k8s_opts,
-        )
-        script = core_v1.ConfigMap(
-            f"{name}-script",
-            metadata=meta(name=DEPLOYMENTS_READY_NAME, namespace=home_name, labels=labels),
-            data={"deployments_ready.py": DEPLOYMENTS_READY_SCRIPT.read_text()},
+        home = cluster_script_home(
+            resource_name=lambda kind: f"{name}-{kind}",
+            namespace=deployments_ready_namespace(settings.namespace),
+            account=DEPLOYMENTS_READY_NAME,
+            cluster_role=f"{DEPLOYMENTS_READY_NAME}-{settings.namespace}",
+            rules=DEPLOYMENTS_READY_RULES,
+            script_file="deployments_ready.py",
+            script_text=DEPLOYMENTS_READY_SCRIPT.read_text(),
+            labels=labels,
+            what="the deployments-ready namespace",
             opts=k8s_opts,
         )
         self.job = script_job(
             f"{name}-job",
             job_name=DEPLOYMENTS_READY_NAME,
-            namespace=home_name,
+            namespace=home.namespace,
             labels=labels,
             account=DEPLOYMENTS_READY_NAME,
             script_file="deployments_ready.py",
@@ -119,9 +94,9 @@ class DeploymentsReady(pulumi.ComponentResource):
             deadline_seconds=DEPLOYMENTS_READY_TIMEOUT_SECONDS + 120,
             opts=pulumi.ResourceOptions.merge(
                 k8s_opts,
-                pulumi.ResourceOptions(
-                    depends_on=[*args.depends_on, account, binding, script], delete_before_replace=True
-                ),
+                pulumi.ResourceOptions(depends_on=[*args.depends_on, *home.ready], delete_before_replace=True),
             ),
         )
-        self.register_outputs({"namespace": home, "job": DEPLOYMENTS_READY_NAME})
+        self.register_outputs(
+            {"namespace": deployments_ready_namespace(settings.namespace), "job": DEPLOYMENTS_READY_NAME}
+        )

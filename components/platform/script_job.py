@@ -5,12 +5,14 @@ ServiceAccount and ConfigMap (both named `account`) and the RBAC each script nee
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_kubernetes.batch import v1 as batch_v1
 from pulumi_kubernetes.core import v1 as core_v1
 from pulumi_kubernetes.meta import v1 as meta_v1
+from pulumi_kubernetes.rbac import v1 as rbac_v1
 
 SCRIPTS_DIR = "/scripts"
 # What pulumi-kubernetes waits for a Job beyond the Job's own deadline (the pod's image pull and
@@ -18,6 +20,78 @@ SCRIPTS_DIR = "/scripts"
 AWAIT_MARGIN_SECONDS = 120
 # The `nobody` user of the image: no script needs more.
 RUN_AS_USER = 65534
+
+
+def assigned_name(name: str | None, what: str) -> str:
+    """The name this program gave a Kubernetes object, read back: the SDK types it optional because
+    the API can generate one, but every object here is created with its name set."""
+    if name is None:
+        raise ValueError(f"{what} has no name: it is created with one, so the provider read back something else")
+    return name
+
+
+@dataclass(frozen=True)
+class ScriptHome:
+    """Where a script Job with a cluster-wide grant runs: its namespace (read back) and what the Job
+    waits for (its ServiceAccount, the binding of its grant, its script)."""
+
+    namespace: pulumi.Output[str]
+    ready: tuple[pulumi.Resource, ...]
+
+
+def cluster_script_home(
+    *,
+    resource_name: Callable[[str], str],
+    namespace: str,
+    account: str,
+    cluster_role: str,
+    rules: Sequence[tuple[str, str, Sequence[str]]],
+    script_file: str,
+    script_text: str,
+    labels: Mapping[str, str],
+    what: str,
+    opts: pulumi.ResourceOptions,
+) -> ScriptHome:
+    """A namespace of its own, where nothing else runs, for a Job whose ServiceAccount holds a
+    cluster-wide grant: whoever can create a pod in a namespace can run it as any ServiceAccount
+    there. The ServiceAccount (`account`), the ClusterRole `cluster_role` of `rules` (group,
+    resource, verbs) bound to it, and the script's ConfigMap (also named `account`, as script_job
+    mounts it). `resource_name(kind)` names each resource (kinds: namespace, account, role, binding,
+    script)."""
+    meta = meta_v1.ObjectMetaArgs
+    home = core_v1.Namespace(resource_name("namespace"), metadata=meta(name=namespace, labels=labels), opts=opts)
+    home_name = home.metadata.apply(lambda m: assigned_name(m.name, what))
+    service_account = core_v1.ServiceAccount(
+        resource_name("account"),
+        metadata=meta(name=account, namespace=home_name, labels=labels),
+        automount_service_account_token=False,
+        opts=opts,
+    )
+    role = rbac_v1.ClusterRole(
+        resource_name("role"),
+        metadata=meta(name=cluster_role, labels=labels),
+        rules=[
+            rbac_v1.PolicyRuleArgs(api_groups=[group], resources=[resource], verbs=list(verbs))
+            for group, resource, verbs in rules
+        ],
+        opts=opts,
+    )
+    binding = rbac_v1.ClusterRoleBinding(
+        resource_name("binding"),
+        metadata=meta(name=cluster_role, labels=labels),
+        role_ref=rbac_v1.RoleRefArgs(
+            api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
+        ),
+        subjects=[rbac_v1.SubjectArgs(kind="ServiceAccount", name=account, namespace=namespace)],
+        opts=opts,
+    )
+    script = core_v1.ConfigMap(
+        resource_name("script"),
+        metadata=meta(name=account, namespace=home_name, labels=labels),
+        data={script_file: script_text},
+        opts=opts,
+    )
+    return ScriptHome(namespace=home_name, ready=(service_account, binding, script))
 
 
 def await_timeout(deadline_seconds: int) -> str:
