@@ -1,7 +1,9 @@
 """A Job that runs one of this package's standard-library Python scripts (repoint_job.py,
 ready_job.py) from a ConfigMap, under the pinned Python image, as an unprivileged pod with a
-read-only root filesystem and its own ServiceAccount. The platform component declares that
-ServiceAccount and ConfigMap (both named `account`) and the RBAC each script needs."""
+read-only root filesystem and its own ServiceAccount. That ServiceAccount and the ConfigMap are
+both named `account`: `cluster_script_home` declares them, with a namespace of their own and a
+cluster-wide grant, for the repoint and deployments-ready Jobs; the platform component declares the
+ready Job's, with a grant in the platform's namespace only."""
 
 from __future__ import annotations
 
