@@ -38,7 +38,7 @@ else:
         ),
     )
 
-# Velero backs up the Airflow deployments; a declared restore brings them back before the platform.
+# Velero backs up the Airflow deployments; a declared restore brings them back alongside the platform.
 velero = None
 # A standby before promotion runs no platform and has no backups storage: Velero comes with promotion.
 if settings.backups is not None and foundation.backup_storage is not None:
@@ -59,6 +59,8 @@ if settings.backups is not None and foundation.backup_storage is not None:
             kubernetes_provider=foundation.kubernetes_provider,
             reader=backup_reader,
             depends_on=foundation.backup_dependencies,
+            # AWS: the EBS CSI add-on, its StorageClass and the autoscaler, which only the Restore needs.
+            restore_depends_on=getattr(foundation, "restore_dependencies", []),
         ),
     )
     if velero.restore_backup is not None:
@@ -98,7 +100,9 @@ platform = (
             database=database,
             registry_storage=foundation.registry_storage,
             load_balancer=foundation.load_balancer,
-            depends_on=[*foundation.platform_dependencies, *(velero.platform_dependencies if velero else [])],
+            depends_on=foundation.platform_dependencies,
+            # Waited for by the repoint Jobs only: the release runs alongside the restore.
+            restored_deployments=velero.restore_completed if velero else [],
             alerting=alerts.values,
             adopted=settings.adopted,
         ),
@@ -121,7 +125,11 @@ if (
             platform=settings.platform,
             restore_name=velero.restore_name,
             kubernetes_provider=foundation.kubernetes_provider,
-            depends_on=[platform.ready, *([platform.repoint_after] if platform.repoint_after else [])],
+            depends_on=[
+                platform.ready,
+                *([platform.repoint_after] if platform.repoint_after else []),
+                *velero.restore_completed,
+            ],
         ),
     )
 

@@ -256,13 +256,13 @@ def test_the_release_is_pinned_in_kube_system_with_the_role_on_its_service_accou
 
 
 def test_it_starts_on_the_nodes_with_its_grant_and_comes_before_what_is_restored(aws):
-    """Velero (and so its declared restore) waits for it: restored pods that do not fit add
-    nodes instead of taking the platform's. The platform does not: it fits in minNodes and comes
-    up even if the autoscaler cannot (an image pull failing, say)."""
+    """A declared restore waits for it: restored pods that do not fit add nodes instead of taking
+    the platform's (tests/test_restore_alongside.py). Velero's chart does not, nor the platform: it
+    fits in minNodes and comes up even if the autoscaler cannot (an image pull failing, say)."""
     release = aws.one(RELEASE, "astro-aws-autoscaler-release")
     grant = aws.one("aws:iam/rolePolicy:RolePolicy", "astro-aws-autoscaler-irsa")
     assert {aws.one(GROUP).urn, grant.urn} <= set(release.dependencies)
-    assert release.urn in aws.one(RELEASE, "velero-release").dependencies
+    assert release.urn not in aws.one(RELEASE, "velero-release").dependencies
     assert release.urn not in aws.one(RELEASE, "astronomer-release").dependencies
 
 

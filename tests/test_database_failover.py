@@ -234,14 +234,17 @@ def test_the_repoint_runs_before_the_release_and_again_after_it(evaluation):
     Secret, charts/astronomer/templates/_helpers.yaml houston_environment), whose host its code (not
     public) may or may not take from the restored database. Helm waits for hook Jobs before the release
     completes (helm pkg/action/hooks.go execHook), so a Job depending on the release runs after the
-    hook: the repoint is the last writer whatever Houston wrote, and finds nothing if it wrote the new host."""
+    hook: the repoint is the last writer whatever Houston wrote, and finds nothing if it wrote the new host.
+    With a Velero restore declared the first run waits for the restore instead, alongside the release
+    whose upgrade hook is then off (tests/test_restore_alongside.py)."""
     found = evaluation()
     jobs = repoint_jobs(found)
     [before] = [j for n, j in jobs.items() if not n.endswith("-after")]
     [after] = [j for n, j in jobs.items() if n.endswith("-after")]
     release = found.one(RELEASE, "astronomer-release")
-    assert before.urn in ancestors(found, release.urn)
-    assert release.urn in after.dependencies
+    velero_restore = found.of_type("kubernetes:velero.io/v1:Restore")
+    assert (before.urn in ancestors(found, release.urn)) is not bool(velero_restore)
+    assert release.urn in after.dependencies and before.urn in after.dependencies
     # The same repointing, run again with every revision of the release (Houston's hook is post-upgrade too).
     assert {k: v for k, v in env_of(after).items() if k != "RELEASE_REVISION"} == env_of(before)
     assert env_of(after)["RELEASE_REVISION"] and after.delete_before_replace

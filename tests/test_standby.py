@@ -628,8 +628,8 @@ def test_failback_a_standby_of_the_promoted_standby_in_the_original_region(secre
 def test_velero_comes_with_promotion_and_restores_the_primarys_deployments_read_only(cloud):
     """Before promotion a standby runs no platform: no Velero, no backups bucket, no repoint grant.
     At promotion it restores the deployments from the primary's backups bucket through a ReadOnly
-    BackupStorageLocation (Velero's CRD: spec.accessMode ReadOnly), before the platform, and gets a
-    backups bucket of its own."""
+    BackupStorageLocation (Velero's CRD: spec.accessMode ReadOnly), alongside the platform
+    (tests/test_restore_alongside.py), and gets a backups bucket of its own."""
     before = gcp_standby() if cloud == "gcp" else aws_standby()
     assert not [r for r in before.resources if r.type.startswith("kubernetes:velero.io")]
     assert not [r for r in before.resources if r.name.endswith("-backups")]
@@ -641,7 +641,9 @@ def test_velero_comes_with_promotion_and_restores_the_primarys_deployments_read_
     assert locations.get(primary_outputs(cloud)["backups_bucket"]) == "ReadOnly"
     assert after.outputs["backups_bucket"] != primary_outputs(cloud)["backups_bucket"]
     [restore] = after.of_type("kubernetes:velero.io/v1:Restore")
-    assert restore.urn in after.one("kubernetes:helm.sh/v3:Release", "astronomer-release").dependencies
+    release = after.one("kubernetes:helm.sh/v3:Release", "astronomer-release")
+    assert restore.urn not in release.dependencies
+    assert release.input("values.astronomer.houston.upgradeDeployments.enabled") is False
 
 
 # ---- the DR alerts once promoted (issue 20): the standby's own backups are watched ---------------

@@ -407,16 +407,17 @@ def test_schedule_follows_the_config():
 
 
 @pytest.mark.parametrize("stack,backup", [("gcp", "latest"), ("aws", good_backup(datetime.now(UTC)))])
-def test_a_declared_restore_runs_after_velero_read_the_bucket_and_before_the_platform(stack, backup):
+def test_a_declared_restore_runs_after_velero_read_the_bucket_alongside_the_platform(stack, backup):
     evaluation = from_another_stack(stack)
     restore = evaluation.one(RESTORE)
     assert restore.input("metadata.namespace") == "velero" and restore.input("metadata.name") == restore_name(backup)
     assert restore.input("metadata.annotations") == {"pulumi.com/waitFor": RESTORE_WAIT_FOR}
     assert restore.input("spec") == restore_spec(good_backup(datetime.now(UTC)), "astronomer")
-    # Velero -> its location, synced -> the Restore -> the Schedule and the Astronomer release.
+    # Velero -> its location, synced -> the Restore -> the Schedule; the Astronomer release alongside
+    # (tests/test_restore_alongside.py).
     assert evaluation.one(LOCATION, "velero-location").urn in restore.dependencies
     assert restore.urn in evaluation.one(SCHEDULE).dependencies
-    assert restore.urn in evaluation.one(RELEASE, "astronomer-release").dependencies
+    assert restore.urn not in evaluation.one(RELEASE, "astronomer-release").dependencies
 
 
 def _cluster(stack: str) -> dict:
@@ -428,8 +429,8 @@ def _cluster(stack: str) -> dict:
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_deployments_from_another_stack_are_repointed_after_the_restore(stack):
     """A restore into another region's stack: the restored deployments' Secrets name the lost
-    stack's database host (its `database_host` output), which the repoint Job rewrites, after the
-    Velero restore and before the platform release."""
+    stack's database host (its `database_host` output), which the repoint Job rewrites once the
+    Velero restore completed, alongside the platform release (tests/test_restore_alongside.py)."""
     evaluation = from_another_stack(stack)
     [job] = [
         j
@@ -439,7 +440,7 @@ def test_deployments_from_another_stack_are_repointed_after_the_restore(stack):
     env = {e["name"]: e["value"] for e in job.input("spec.template.spec.containers.0.env")}
     assert "10.250.0.9" in env["OLD_HOSTS"].split(",")
     assert evaluation.one(RESTORE).urn in job.dependencies
-    assert job.urn in evaluation.one(RELEASE, "astronomer-release").dependencies
+    assert job.urn not in evaluation.one(RELEASE, "astronomer-release").dependencies
 
 
 def test_the_database_host_is_an_output():
@@ -528,9 +529,10 @@ def from_another_stack(stack: str):
     return evaluated(stack, {"restore": {"pointInTime": AT}}, cluster={**_cluster(stack), "restore": restore})
 
 
-def test_a_failed_restore_stops_pulumi_up_before_the_platform(monkeypatch):
+def test_a_failed_restore_stops_pulumi_up_before_what_needs_the_deployments(monkeypatch):
     """The Restore as a PartiallyFailed Velero leaves it: the run fails with Velero's phase and counts,
-    and neither the Astronomer release nor the Schedule is registered."""
+    and neither the Schedule nor the deployments-ready check is registered (the release runs
+    alongside the restore: whether it is installed depends on timing)."""
     from tests.conftest import evaluate_stack
     from tools import offline
 
@@ -547,5 +549,5 @@ def test_a_failed_restore_stops_pulumi_up_before_the_platform(monkeypatch):
     assert isinstance(evaluation.error, RestoreFailed)
     assert "ended PartiallyFailed. 2 error(s), 0 warning(s). 78 of 80 items restored" in str(evaluation.error)
     assert evaluation.of_type(RESTORE) != []
-    assert [r for r in evaluation.of_type(RELEASE) if r.name == "astronomer-release"] == []
+    assert [j for j in evaluation.of_type("kubernetes:batch/v1:Job") if j.name.startswith("deployments-ready")] == []
     assert evaluation.of_type(SCHEDULE) == []

@@ -86,6 +86,9 @@ class Cluster(pulumi.ComponentResource):
     subnet_ids: pulumi.Output[list[str]]
     # What the platform must wait for: nodes, volume provisioning (empty for an existing cluster).
     ready: list[pulumi.Resource]
+    # Of those, what provisions volumes: the EBS CSI add-on and the default StorageClass. Velero's
+    # own pods claim none; a restore's pod volumes are provisioned through them.
+    volumes: list[pulumi.Resource]
     # What a restore must wait for besides: room to grow, the node autoscaler (empty for an
     # existing cluster, whose nodes and their scaling are managed where the cluster is).
     room: list[pulumi.Resource]
@@ -108,6 +111,7 @@ class Cluster(pulumi.ComponentResource):
             self.vpc_id = existing.vpc_config.vpc_id
             self.subnet_ids = existing.vpc_config.subnet_ids
             self.ready = []
+            self.volumes = []
         else:
             assert args.network is not None
             ca = self._create(name, args, args.network)
@@ -123,7 +127,9 @@ class Cluster(pulumi.ComponentResource):
         )
         self.room = []
         if args.settings.existing is None:
-            self.ready.append(self._default_storage_class(name))
+            storage_class = self._default_storage_class(name)
+            self.ready.append(storage_class)
+            self.volumes = [self._ebs_csi, storage_class]
             self.autoscaler = ClusterAutoscaler(
                 f"{name}-autoscaler",
                 ClusterAutoscalerArgs(

@@ -100,9 +100,13 @@ class AwsFoundation(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-        # Where Velero keeps backups and what it needs first (None without backups).
+        # Where Velero keeps backups and what it needs first (None without backups): its chart needs
+        # nodes and its grants; only a declared Restore needs volumes provisioned and room to grow.
         self.backup_storage = backups.storage if backups else None
-        self.backup_dependencies = [*cluster.ready, *cluster.room, *backups.grants] if backups else []
+        self.backup_dependencies = (
+            [*(r for r in cluster.ready if r not in cluster.volumes), *backups.grants] if backups else []
+        )
+        self.restore_dependencies = [*cluster.volumes, *cluster.room] if backups else []
 
         self.kubernetes_provider = cluster.provider
         # Who the platform's pods are to IAM (IRSA): the DR alerts' Alertmanager role trusts it.

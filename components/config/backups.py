@@ -151,7 +151,7 @@ def restore_source_problems(cloud: str, restore: Mapping[str, Any], problems: Pr
 CLUSTER_RESTORE_FIELDS: dict[str, Field] = {
     "restore": Field(
         "object",
-        "restore the Airflow deployments from a Velero backup into this cluster before the platform starts",
+        "restore the Airflow deployments from a Velero backup into this cluster alongside the platform release",
         default=None,
         fields={
             "backup": Field(

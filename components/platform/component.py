@@ -34,7 +34,7 @@ from .chart import (
 from .connection import bootstrap_connection
 from .identity import PlatformIdentity, PlatformIdentityArgs, identity_values, merged
 from .script_job import assigned_name, cluster_script_home, script_job
-from .values import PLATFORM_NAMESPACE_LABEL, LoadBalancer, RegistryStorage, helm_values
+from .values import PLATFORM_NAMESPACE_LABEL, LoadBalancer, RegistryStorage, helm_values, restoring_values
 
 # After a restore: the Job that points Houston's Airflow deployments at the restored database
 # (components/platform/repoint_job.py, run as a script by the official Python image), pulled by
@@ -117,7 +117,8 @@ class DatabaseEndpoint:
 
 @dataclass
 class RepointJobs:
-    """The repoint Job before the release, and how to declare the one after it."""
+    """The repoint Job before the release (after a Velero restore: once it completed, alongside the
+    release), and how to declare the one after it."""
 
     before: batch_v1.Job
     make_after: Callable[[helm_v3.Release], batch_v1.Job]
@@ -133,6 +134,9 @@ class PlatformArgs:
     load_balancer: pulumi.Input[LoadBalancer]
     # Cloud resources the release needs in place first (node pool, registry identity grants).
     depends_on: Sequence[pulumi.Input[pulumi.Resource]] = field(default_factory=list)
+    # A declared Velero restore of the deployments, checked (Velero.restore_completed): the repoint
+    # Jobs wait for it, the release does not (it runs alongside, Houston's upgrade hook off).
+    restored_deployments: Sequence[pulumi.Input[pulumi.Resource]] = field(default_factory=list)
     # Values that watch the DR posture (components/platform/alerts.py: Velero scraped, its rules,
     # the DR receiver), merged over the rest; None: none.
     alerting: pulumi.Input[dict[str, Any]] | None = None
@@ -149,8 +153,9 @@ class AstronomerPlatform(pulumi.ComponentResource):
     # "<namespace>/<release>-cp-nginx": NGINX's LoadBalancer Service, which the chart names after
     # the release and the plane mode. Taken from the release's status, so it resolves only once the release is deployed.
     ingress_service: pulumi.Output[str]
-    # After a restore: the Job that repoints the Airflow deployments before the release, and the
-    # one that repoints them again after it (None otherwise).
+    # After a restore: the Job that repoints the Airflow deployments before the release (or once a
+    # declared Velero restore completed, alongside it), and the one that repoints them again after
+    # it (None otherwise).
     repoint: batch_v1.Job | None
     repoint_after: batch_v1.Job | None
     # Completes once every workload of the release has rolled out and NGINX has its address: what
@@ -223,18 +228,34 @@ class AstronomerPlatform(pulumi.ComponentResource):
             ).apply(
                 lambda v: merged(
                     merged(
-                        helm_values(
-                            settings, registry=v[0], load_balancer=v[1], registry_http_secret=v[2], database_host=v[3]
+                        merged(
+                            helm_values(
+                                settings,
+                                registry=v[0],
+                                load_balancer=v[1],
+                                registry_http_secret=v[2],
+                                database_host=v[3],
+                            ),
+                            identity_values(settings.release_name, v[4]),
                         ),
-                        identity_values(settings.release_name, v[4]),
+                        v[5],
                     ),
-                    v[5],
+                    restoring_values() if args.restored_deployments else {},
                 )
             )
         )
         # Before the release rolls the platform's pods onto the restored database, the Airflow
         # deployments are repointed; a failure here stops the run with everything on the old one.
-        repoint = self._repoint(name, settings, args.database, [namespace, bootstrap, *args.depends_on], k8s_opts)
+        # Deployments Velero is restoring are repointed once the restore completed, alongside the
+        # release: nothing in it writes to them meanwhile (Houston's upgrade hook is off).
+        restoring = bool(args.restored_deployments)
+        repoint = self._repoint(
+            name,
+            settings,
+            args.database,
+            [namespace, bootstrap, *args.depends_on, *args.restored_deployments],
+            k8s_opts,
+        )
         self.repoint = repoint.before if repoint else None
 
         release = helm_v3.Release(
@@ -264,7 +285,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
                     tls,
                     *identity.secrets,
                     *args.depends_on,
-                    *([self.repoint] if self.repoint else []),
+                    *([self.repoint] if self.repoint and not restoring else []),
                 ],
             ),
         )
@@ -353,9 +374,12 @@ class AstronomerPlatform(pulumi.ComponentResource):
         def after_release(release: helm_v3.Release) -> batch_v1.Job:
             # Every revision of the release runs Houston's hook again (post-upgrade): so does this Job,
             # the revision being in its template, while the repointing is declared.
-            return job(REPOINT_AFTER_SUFFIX, [release], {"RELEASE_REVISION": release.status.revision.apply(str)})
+            return job(
+                REPOINT_AFTER_SUFFIX, [release, before], {"RELEASE_REVISION": release.status.revision.apply(str)}
+            )
 
-        return RepointJobs(before=job("", after, {}), make_after=after_release)
+        before = job("", after, {})
+        return RepointJobs(before=before, make_after=after_release)
 
     def _ready_gate(
         self,

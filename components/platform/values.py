@@ -162,3 +162,13 @@ def helm_values(
         },
         "nginx": nginx,
     }
+
+
+def restoring_values() -> dict[str, Any]:
+    """Merged over the rest while a Velero restore of the deployments is declared: the release then
+    runs alongside the restore, and Houston's `upgrade-deployments` hook (post-install/post-upgrade,
+    on by default: chart v2.1.0 charts/astronomer/templates/houston/helm-hooks/
+    houston-upgrade-deployments-job.yaml:4,20) would Helm-upgrade every deployment Houston's database
+    lists while Velero is still restoring their namespaces and volumes. Off until the restore is
+    retired; the release's next revision runs it again."""
+    return {"astronomer": {"houston": {"upgradeDeployments": {"enabled": False}}}}

@@ -2,8 +2,11 @@
 
 Cloud-agnostic: the cloud components hand it the backups bucket and the keyless identity to reach
 it (`BackupStorage`). Order on a rebuild: Velero's release -> its BackupStorageLocation, waited on
-until Velero has read the bucket -> the declared Restore, waited on until it ends (and `pulumi up`
-fails unless it completed) -> the Schedule, and the Astronomer release (`platform_dependencies`).
+until Velero has read the bucket -> the declared Restore (and what provisions its volumes), waited
+on until it ends (and `pulumi up` fails unless it completed) -> the Schedule, and what needs the
+restored deployments (`restore_completed`: the repoint Jobs, the deployments-ready check). The
+Astronomer release does not wait for it: it runs alongside, Houston's hook that upgrades every
+deployment turned off while a restore is declared (components/platform/component.py).
 """
 
 from __future__ import annotations
@@ -83,14 +86,18 @@ class VeleroArgs:
     reader: BackupReader | None = None
     # Cloud resources Velero needs first (node pool, the bucket grants and the identity binding).
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    # What only a declared Restore needs besides (volume provisioning, room to grow): the pod volumes
+    # it restores are provisioned through them; Velero's own pods claim none.
+    restore_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
 class Velero(pulumi.ComponentResource):
     release: helm_v3.Release
     schedule: VeleroObject
     restore: VeleroObject | None
-    # What the Astronomer release (and the repoint Job) must wait for: the restore, checked.
-    platform_dependencies: list[pulumi.Input[pulumi.Resource]]
+    # What must wait for the restored deployments (the repoint Jobs, the deployments-ready check):
+    # the restore, checked. Empty without a declared restore.
+    restore_completed: list[pulumi.Input[pulumi.Resource]]
 
     def __init__(self, name: str, args: VeleroArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:platform/velero:Velero", name, None, opts)
@@ -170,7 +177,7 @@ class Velero(pulumi.ComponentResource):
 
         self.restore = None
         self.restore_name: str | None = None
-        self.platform_dependencies = []
+        self.restore_completed = []
         after_restore: list[pulumi.Input[pulumi.Resource]] = [location, policy]
         self.restore_backup: pulumi.Output[str] | None = None
         if args.settings.restore_backup:
@@ -206,7 +213,7 @@ class Velero(pulumi.ComponentResource):
                 pulumi.ResourceOptions.merge(
                     k8s_opts,
                     pulumi.ResourceOptions(
-                        depends_on=[*locations, *modifiers],
+                        depends_on=[*locations, *modifiers, *args.restore_depends_on],
                         custom_timeouts=pulumi.CustomTimeouts(create=RESTORE_TIMEOUT),
                         # The backup is chosen once: a newer backup later never changes a declared restore.
                         ignore_changes=["spec"],
@@ -220,7 +227,7 @@ class Velero(pulumi.ComponentResource):
             checked = restore.status.apply(
                 lambda status: _checked(restore, restore_id, status, args.platform.namespace)
             )
-            self.platform_dependencies = [checked]
+            self.restore_completed = [checked]
             after_restore.append(checked)
 
         # A recorded restore declares nothing; what it still stands for is read from its bucket.

@@ -110,6 +110,45 @@ RESTORE_ITEMS_ALLOWANCE = timedelta(hours=1)
 RESTORE_TIMEOUT = go_duration(FS_BACKUP_TIMEOUT + RESTORE_ITEMS_ALLOWANCE)
 
 
+# The node agent's data path, sized for a restore. Since v1.17 each file-system backup and restore of
+# a pod volume runs in a data-mover pod of its own on the node of the pod it serves (velero v1.18.1
+# pkg/exposer/pod_volume.go:187-201, `NodeName` set at :531, so the scheduler never places it), and
+# each node agent runs `loadConcurrency` of them at once: 1 unless its ConfigMap says otherwise
+# (pkg/cmd/cli/nodeagent/server.go:80, 268, 684-700; pkg/datapath/manager.go:66-71; a PodVolumeRestore
+# past the limit waits, pkg/controller/pod_volume_restore_controller.go:326-331). One volume at a
+# time per node is what makes a restore of many deployments long. The node agent reads the ConfigMap
+# named by `--node-agent-configmap` once, at startup (server.go:125, 260, 650-663; docs v1.18
+# node-agent-concurrency.md:11-12), one JSON key (pkg/nodeagent/node_agent.go:139-165).
+# Four per node: the shipped nodes have 8 vCPUs and 32 GiB (e2-standard-8, m6i.2xlarge), and Kopia
+# peaked at 1.4 CPUs moving one volume with 4 cores available (docs v1.18 performance-guidance.md:148-155,
+# Velero's only published figures, measured on backups).
+NODE_AGENT_LOAD_CONCURRENCY = 4
+# Each data-mover pod's resources (`podResources`, docs v1.18 supported-configmaps/node-agent-configmap.md:226-251;
+# pkg/util/kube/pod.go:43-50). Unset they run BestEffort: the first evicted on a node busy with the
+# platform and the restored deployments. Small requests, because the pod is bound to its node
+# without the scheduler, and the kubelet rejects a pod its node cannot fit. Limits with room: 2 CPUs
+# each (4 x 2 = the node's 8 at most), 4 GiB each, over the 2.2 GB Kopia peaked at with 4 million files
+# (performance-guidance.md:88-95; 1 GiB was an OOM at 2 million, :125-132). Kopia downloads as many
+# files at once as the node has CPUs unless the Restore says otherwise (pkg/uploader/kopia/snapshot.go:423-440,
+# `uploaderConfig.parallelFilesDownload`): left to that, which follows the node's size.
+DATA_MOVER_RESOURCES = {"cpuRequest": "250m", "cpuLimit": "2", "memoryRequest": "512Mi", "memoryLimit": "4Gi"}
+NODE_AGENT_CONFIG_KEY = "node-agent.json"
+
+
+def node_agent_config() -> dict[str, Any]:
+    """The node agent's ConfigMap content (pkg/types/node_agent.go:25-34, 77-107)."""
+    return {"loadConcurrency": {"globalConfig": NODE_AGENT_LOAD_CONCURRENCY}, "podResources": DATA_MOVER_RESOURCES}
+
+
+def node_agent_config_map() -> tuple[str, dict[str, Any]]:
+    """The chart's `configMaps` entry for it: (key, entry). The chart names the ConfigMap
+    `<fullname>-<key>` (velero-12.1.0 templates/configmaps.yaml:1-17; fullname is the release name
+    `velero`, templates/_helpers.tpl:14-25). The key carries the content's hash: a changed
+    configuration changes the node agent's argument, so its pods restart and read it."""
+    text = json.dumps(node_agent_config(), sort_keys=True)
+    return f"node-agent-{hashlib.sha256(text.encode()).hexdigest()[:8]}", {"data": {NODE_AGENT_CONFIG_KEY: text}}
+
+
 @dataclass(frozen=True)
 class BackupStorage:
     """Where Velero keeps backups and how its pods reach it without a key (from the cloud)."""
@@ -154,6 +193,7 @@ def deployment_namespaces(platform_namespace: str, pools: Iterable[str] = ()) ->
 
 def velero_values(storage: BackupStorage) -> dict[str, Any]:
     """The chart's values: the cloud's plugin, keyless identity, file-system backup by the node agent."""
+    config_key, config_map = node_agent_config_map()
     return {
         "initContainers": [
             {
@@ -184,6 +224,10 @@ def velero_values(storage: BackupStorage) -> dict[str, Any]:
         },
         "upgradeCRDs": True,
         "cleanUpCRDs": False,
+        # Sized for a restore (node_agent_config): the chart creates the ConfigMap in the same
+        # release, before the DaemonSet whose node agents read it at startup.
+        "configMaps": {config_key: config_map},
+        "nodeAgent": {"extraArgs": [f"--node-agent-configmap={VELERO_RELEASE_NAME}-{config_key}"]},
     }
 
 
