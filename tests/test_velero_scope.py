@@ -89,3 +89,32 @@ def test_the_restore_says_what_it_cannot_bring_back_before_it_runs():
     warnings = [w for w in pooled().warnings if w.startswith(RESTORE_CAVEATS)]
     assert len(warnings) == 1 and "fernet key" in warnings[0]
     assert plan_deployments.RESTORE_CAVEATS == RESTORE_CAVEATS
+
+
+def test_a_retry_deletes_every_namespace_the_restore_includes_the_pools_too(monkeypatch):
+    """A retry starts from none of the namespaces the Restore includes: Velero restores volume data
+    only into pods it creates (velero v1.18.1 pkg/restore/restore.go:1733-1740) and leaves existing
+    objects alone (existingResourcePolicy none), so a pool namespace left from the first attempt
+    would come back with empty volumes. The failed run names the `<ns>-*` prefix and each pool."""
+    from components.platform.velero import RestoreFailed
+    from components.platform.velero_chart import retry_steps
+    from tools import offline
+
+    steps = retry_steps("r", "astronomer", POOLS)
+    commands = steps.split("`")[1::2]
+    assert commands == [
+        "velero restore delete r --confirm",
+        "kubectl get namespaces -o name | grep '^namespace/astronomer-' | xargs -r kubectl delete --wait",
+        "kubectl delete namespace --ignore-not-found --wait pool-a pool-b",
+        "pulumi up --refresh",
+    ]
+    assert "kubectl delete namespace" not in retry_steps("r", "astronomer")
+
+    monkeypatch.setitem(offline.RESOURCE_OUTPUTS, RESTORE, lambda args, ctx: {"status": {"phase": "Failed"}})
+    platform = {**committed("gcp", "platform"), "deploymentNamespaces": POOLS}
+    cluster = {**committed("gcp", "cluster"), "restore": {"backup": "latest"}}
+    from tests.conftest import evaluate_stack
+
+    evaluation = evaluate_stack("gcp", **{"astronomer-dr:platform": platform, "astronomer-dr:cluster": cluster})
+    assert isinstance(evaluation.error, RestoreFailed)
+    assert "`kubectl delete namespace --ignore-not-found --wait pool-a pool-b`" in str(evaluation.error)
