@@ -557,3 +557,19 @@ def test_the_monitoring_guide_names_every_rule():
     for rule in backup_rules("0 * * * *", DEPLOYMENTS):
         assert f"`{rule.alert}`" in doc, rule.alert
     assert "ClusterPodMonitoring" in doc and "gke-gmp-system" in doc
+
+
+def test_aws_namespace_pools_are_watched_as_they_are_backed_up():
+    """The AWS platform's Prometheus takes the same rule list, pools included; the Schedule's list is the source."""
+    from tests.test_restore import committed, evaluated
+    from tests.test_velero_scope import POOLS
+
+    evaluation = evaluated("aws", platform={**committed("aws", "platform"), "deploymentNamespaces": POOLS})
+    schedule = evaluation.one("kubernetes:velero.io/v1:Schedule")
+    assert schedule.input("spec.template.includedNamespaces") == ["astronomer-*", "pool-a", "pool-b"]
+    rules = {
+        r["alert"]: r for r in yaml.safe_load(platform_values(evaluation)["prometheus"]["additionalAlerts"]["platform"])
+    }
+    expected = backup_rules("0 * * * *", Deployments("astronomer", "astronomer", tuple(POOLS)))
+    assert {r.alert: r.expr for r in expected} == {name: rule["expr"] for name, rule in rules.items()}
+    assert 'namespace=~"astronomer-.*|pool-a|pool-b"' in rules["DeploymentNamespaceNeverBackedUp"]["expr"]

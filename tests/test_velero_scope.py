@@ -118,3 +118,32 @@ def test_a_retry_deletes_every_namespace_the_restore_includes_the_pools_too(monk
     evaluation = evaluate_stack("gcp", **{"astronomer-dr:platform": platform, "astronomer-dr:cluster": cluster})
     assert isinstance(evaluation.error, RestoreFailed)
     assert "`kubectl delete namespace --ignore-not-found --wait pool-a pool-b`" in str(evaluation.error)
+
+
+def test_the_platform_s_volumes_are_not_backed_up_and_the_guides_say_what_comes_back_empty():
+    """Item 7, decided against: Elasticsearch restores no copy of its data directories ("There are
+    no supported methods to restore any data from a filesystem-level backup",
+    https://www.elastic.co/guide/en/elasticsearch/reference/7.12/backup-cluster.html), Velero
+    restores file-system data only into pods it creates (v1.18.1 pkg/restore/restore.go:1732-1738),
+    which the release's StatefulSets are not. The Schedule never includes the platform namespace,
+    Velero runs without CSI snapshots (no `EnableCSI` feature, pkg/apis/velero/v1/constants.go:41),
+    and the runbook's table and the restore guide say what comes back empty and why."""
+    from pathlib import Path
+
+    from components.platform.velero_chart import BackupStorage, velero_values
+
+    evaluation = pooled()
+    template = evaluation.one(SCHEDULE).input("spec.template")
+    assert "astronomer" in template["excludedNamespaces"] and template["snapshotVolumes"] is False
+    values = velero_values(BackupStorage(provider="gcp", bucket="b"))
+    assert values["snapshotsEnabled"] is False and "features" not in values["configuration"]
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    runbook = (docs / "RUNBOOK.md").read_text()
+    table = runbook[runbook.index("## What comes back, and from where") : runbook.index("Data is protected twice")]
+    for row in ("| Airflow task logs", "| Alertmanager silences", "| Prometheus metrics"):
+        line = next(line for line in table.splitlines() if line.startswith(row))
+        assert "**Not restored.**" in line, row
+    assert "DEPLOYMENTS-RESTORE.md#task-logs-metrics-and-silences-not-backed-up" in table
+    guide = (docs / "DEPLOYMENTS-RESTORE.md").read_text()
+    assert "### Task logs, metrics and silences: not backed up" in guide
+    assert "https://www.astronomer.io/docs/software/disaster-recovery" in guide
