@@ -95,9 +95,10 @@ def kube_state_monitoring_spec(release_name: str) -> dict:
     pkg/operator/apis/monitoring/v1/pod_config.go:180-185, and the metric's becomes
     `exported_namespace`; a ClusterPodMonitoring adds it only unless `metadata` is set, :254-270);
     project, location and cluster are always set (:212-231); field names: pod_types.go:227-331. Only the
-    namespace metrics are kept: each series ingested is billed. GKE's managed kube-state-metrics
-    package has no namespace metrics (its packages: Pods, Deployments, StatefulSets, DaemonSets,
-    HPAs, storage, Jobs, CronJobs, JobSets: https://cloud.google.com/kubernetes-engine/docs/how-to/kube-state-metrics)."""
+    namespace metrics are kept: each series ingested is billed. Not GKE's managed kube-state-metrics:
+    a curated set of workload and storage metrics
+    (https://cloud.google.com/kubernetes-engine/docs/how-to/kube-state-metrics), turned on per
+    cluster; the chart's runs on every cluster of both clouds, the one the AWS rules read too."""
     return {
         "selector": {"matchLabels": kube_state_selector(release_name)},
         "endpoints": [
