@@ -48,9 +48,11 @@ REPLICA_LAG_METRIC = "cloudsql.googleapis.com/database/replication/replica_lag"
 # Managed Service for Prometheus's scrape resource (monitoring.googleapis.com/v1, PodMonitoring:
 # https://cloud.google.com/stackdriver/docs/managed-prometheus/setup-managed#gmp-pod-monitoring).
 POD_MONITORING_API = "monitoring.googleapis.com/v1"
-# Where GKE's managed collection runs its collectors (gke-gmp-system; gmp-system where the operator is
-# installed by hand: GoogleCloudPlatform/prometheus-engine manifests/operator.yaml, DaemonSet `collector`,
-# not on the host network): what the NetworkPolicy beside kube-state-metrics admits.
+# Where managed collection runs its collectors: GKE's managed install in gke-gmp-system (the namespace
+# GKE operators list its collector pods in; no Google reference page at hand states it), the
+# operator's own manifests in gmp-system (GoogleCloudPlatform/prometheus-engine manifests/operator.yaml,
+# DaemonSet `collector`, not on the host network). What the NetworkPolicy beside kube-state-metrics
+# admits; were it wrong, the scrape fails and DeploymentNamespacesUnwatched fires within 15 minutes.
 MANAGED_COLLECTOR_NAMESPACES = ("gke-gmp-system", "gmp-system")
 
 
