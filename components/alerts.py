@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 
 from .config import StackSettings
-from .platform.alerts import alerting_values
+from .platform.alerts import Deployments, alerting_values
 
 
 @dataclass
@@ -40,6 +40,7 @@ def dr_alerts(
     replica = outputs.get("database_instance") if "replica_of" in outputs else None
     backed_up = [] if replica is not None else [outputs["database_instance"]]
     name = f"{settings.name_prefix}-alerts"
+    deployments = Deployments.of(settings.platform)
     if settings.cloud == "aws":
         from .aws.alerts import AlertmanagerIdentity, AwsAlerts, AwsAlertsArgs, RegistryReplication
         from .aws.registry import replication_rule_id
@@ -70,13 +71,13 @@ def dr_alerts(
         )
         receiver = alerts.receiver
         values = (
-            receiver.apply(lambda r: alerting_values(schedule, settings.platform.release_name, r))
+            receiver.apply(lambda r: alerting_values(schedule, deployments, r))
             if receiver is not None
-            else pulumi.Output.from_input(alerting_values(schedule, settings.platform.release_name, None))
+            else pulumi.Output.from_input(alerting_values(schedule, deployments, None))
         )
         return DrAlerts(values=values, watched=alerts.watched)
 
-    from .gcp.alerts import GcpAlerts, GcpAlertsArgs
+    from .gcp.alerts import MANAGED_COLLECTOR_NAMESPACES, GcpAlerts, GcpAlertsArgs
 
     gcp = settings.require_gcp()
     alerts_gcp = GcpAlerts(
@@ -87,10 +88,12 @@ def dr_alerts(
             backup_instances=backed_up,
             replica_instance=replica,
             velero_schedule=schedule,
+            deployments=deployments,
             kubernetes_provider=getattr(foundation, "kubernetes_provider", None),
             cluster_name=outputs.get("cluster_name", ""),
             depends_on=list(velero_dependencies),
         ),
     )
-    values = pulumi.Output.from_input(alerting_values(schedule, settings.platform.release_name, None))
+    # Managed collection scrapes kube-state-metrics from its own namespace, through the chart's NetworkPolicies.
+    values = pulumi.Output.from_input(alerting_values(schedule, deployments, None, MANAGED_COLLECTOR_NAMESPACES))
     return DrAlerts(values=values, watched=alerts_gcp.watched)

@@ -17,8 +17,10 @@ from components.platform.alerts import (
     DR_LABEL,
     DR_RECEIVER,
     VELERO_SCRAPE_JOB,
+    Deployments,
     SnsReceiver,
     alerting_values,
+    backup_rules,
     longest_gap_seconds,
     velero_rules,
 )
@@ -31,6 +33,8 @@ from tools.offline import MOCK_AWS_ACCOUNT
 
 FACTS = Path(__file__).parent / "velero" / "metrics-v1.18.1.txt"
 RELEASE = "kubernetes:helm.sh/v3:Release"
+# The committed stacks' platform: namespace and release `astronomer`, no namespace pools.
+DEPLOYMENTS = Deployments("astronomer", "astronomer")
 EMAIL = "dr-oncall@acme.example.com"
 
 
@@ -145,16 +149,16 @@ def test_the_longest_gap_between_two_runs_of_a_schedule(schedule, gap):
 def test_annotations_hold_no_template_helm_would_render():
     """The chart passes additionalAlerts.platform through Helm's `tpl` (astronomer/astronomer v2.1.0,
     charts/prometheus/templates/prometheus-alerts-configmap.yaml:95): `{{` would be Helm's to render."""
-    text = alerting_values("0 * * * *", "astronomer", None)["prometheus"]["additionalAlerts"]["platform"]
+    text = alerting_values("0 * * * *", DEPLOYMENTS, None)["prometheus"]["additionalAlerts"]["platform"]
     assert "{{" not in text
     rules = yaml.safe_load(text)
-    assert [r["alert"] for r in rules] == [r.alert for r in velero_rules("0 * * * *")]
+    assert [r["alert"] for r in rules] == [r.alert for r in backup_rules("0 * * * *", DEPLOYMENTS)]
     assert all(r["labels"][DR_LABEL] == "backup" and r["labels"]["tier"] == "platform" for r in rules)
 
 
 def test_alerting_values_exist_in_the_chart():
     sns = SnsReceiver("arn:aws:sns:us-east-1:111122223333:t", "us-east-1", "arn:aws:iam::111122223333:role/r")
-    assert_keys_exist_in_chart(alerting_values("0 * * * *", "astronomer", sns))
+    assert_keys_exist_in_chart(alerting_values("0 * * * *", DEPLOYMENTS, sns))
 
 
 # ---- what each stack registers -----------------------------------------------------------------
@@ -172,7 +176,7 @@ def test_the_platform_scrapes_velero_and_carries_its_rules(stack):
         "relabel_configs"
     ]
     rules = yaml.safe_load(prometheus["additionalAlerts"]["platform"])
-    assert {r["alert"] for r in rules} == {r.alert for r in velero_rules("0 * * * *")}
+    assert {r["alert"] for r in rules} == {r.alert for r in backup_rules("0 * * * *", DEPLOYMENTS)}
 
 
 def test_aws_alertmanager_publishes_to_the_topic_with_irsa(aws):
@@ -264,7 +268,7 @@ def test_gcp_velero_rules_run_in_cloud_monitoring_on_managed_prometheus(gcp):
     assert cluster.input("monitoringConfig.managedPrometheus.enabled") is True
     # Each query reads this stack's cluster only (the `cluster` label Managed Service for Prometheus adds).
     cluster = gcp.outputs["cluster_name"]
-    for rule in velero_rules("0 * * * *", cluster):
+    for rule in backup_rules("0 * * * *", DEPLOYMENTS, cluster):
         policy = gcp.one("gcp:monitoring/alertPolicy:AlertPolicy", f"astro-gcp-alerts-velero-{rule.alert}")
         [condition] = policy.input("conditions")
         promql = condition["conditionPrometheusQueryLanguage"]
@@ -344,10 +348,10 @@ def test_the_rules_render_as_the_platform_group_of_the_alerts_configmap():
     `tpl ... | nindent 8`, i.e. each line indented to the level of `rules:`."""
     import textwrap
 
-    text = alerting_values("0 * * * *", "astronomer", None)["prometheus"]["additionalAlerts"]["platform"]
+    text = alerting_values("0 * * * *", DEPLOYMENTS, None)["prometheus"]["additionalAlerts"]["platform"]
     rendered = "groups:\n  - name: platform\n    rules:\n" + textwrap.indent(text, " " * 4)
     [group] = yaml.safe_load(rendered)["groups"]
-    assert [r["alert"] for r in group["rules"]] == [r.alert for r in velero_rules("0 * * * *")]
+    assert [r["alert"] for r in group["rules"]] == [r.alert for r in backup_rules("0 * * * *", DEPLOYMENTS)]
     assert group["rules"][0]["expr"] == velero_rules("0 * * * *")[0].expr  # one line, unfolded
     assert all(len(line) < 400 for line in text.splitlines())
 
@@ -363,3 +367,209 @@ def test_the_cloud_sql_backup_filter_matches_failed_and_overdue_windows_only():
     assert ok is not None
     for status, alerts in (("FAILED", True), ("OVERDUE", True), ("SUCCESSFUL", False), ("SKIPPED", False)):
         assert (re.search(ok.group(1), f"STATUS_{status}") is None) is alerts, status
+
+
+# ---- deployment namespaces no backup holds (issue 23, item 6) ---------------------------------
+
+KUBE_STATE_FACTS = Path(__file__).parent / "kube_state" / "namespace-metrics-v2.19.1.txt"
+
+
+def kube_state_metrics() -> dict[str, set[str]]:
+    rows = [line.split() for line in KUBE_STATE_FACTS.read_text().splitlines() if line and not line.startswith("#")]
+    return {name: set(labels.split(",")) for name, _kind, _stability, labels in rows}
+
+
+def test_every_metric_a_namespace_rule_reads_is_one_its_exporter_exports():
+    """kube-state-metrics v2.19.1 (tests/kube_state/, from docs/metrics/cluster/namespace-metrics.md
+    and internal/store/namespace.go at commit 45e1513e): `kube_namespace_created{namespace}` and
+    `kube_namespace_labels{namespace, label_<key>}`, both STABLE; Velero's from its own list.
+    A label becomes `label_` + the key with every character outside [a-zA-Z0-9_] an underscore,
+    snake-cased (internal/store/utils.go labelName, SanitizeLabelName, lintLabelName)."""
+    from components.platform.alerts import kube_state_label, namespace_rules
+
+    exported, velero = kube_state_metrics(), velero_metrics()
+    assert kube_state_label("astronomer-dr/platform") == "label_astronomer_dr_platform"
+    assert kube_state_label("platform-release") == "label_platform_release"
+    assert kube_state_label("app.kubernetes.io/partOf") == "label_app_kubernetes_io_part_of"
+    for rule in namespace_rules("0 * * * *", Deployments("astronomer", "astronomer", ("pool-a",)), "astro-gcp"):
+        read = set(re.findall(r"\b(?:velero|kube)_[a-z_]+\b(?=\{)", rule.expr))
+        assert read == set(rule.metrics), rule.alert
+        for name in read:
+            assert name in velero or name in exported, (rule.alert, name)
+        for name, labels in re.findall(r"\b(kube_[a-z_]+)\{([^}]*)\}", rule.expr):
+            keys = {m.split("=")[0].rstrip("!~") for m in re.findall(r'([a-z_]+!?=~?)"', labels)}
+            allowed = {"cluster"} | {k for k in exported[name] if k != "label_<key>"}
+            label_keys = {k for k in keys if k.startswith("label_")}
+            assert keys - label_keys <= allowed, (rule.alert, keys)
+            assert not label_keys or "label_<key>" in exported[name], (rule.alert, label_keys)
+
+
+@pytest.mark.parametrize("pools", [(), ("pool-b", "pool-a")])
+def test_the_namespaces_watched_are_exactly_those_the_schedule_backs_up(pools):
+    """The rule's regex is the Schedule's own list (velero_chart.deployment_namespaces: `<ns>-*` and
+    every pool by name), each Velero glob (docs v1.18 namespace-glob-patterns.md: `*` any run of
+    characters) an anchored PromQL regex: every name matches one exactly when the Schedule's globs match it."""
+    from fnmatch import fnmatchcase
+
+    from components.platform.alerts import namespace_regex, namespace_rules
+    from components.platform.velero_chart import deployment_namespaces
+
+    globs = deployment_namespaces("astronomer", pools)
+    regex = namespace_regex(globs)
+    names = ["astronomer", "astronomer-a1b2", "astronomer-x-y", "pool-a", "pool-b", "pool-c", "velero", "xastronomer-a"]
+    for name in names:
+        assert bool(re.fullmatch(regex, name)) == any(fnmatchcase(name, g) for g in globs), name
+    [never, outside, _blind] = namespace_rules("0 * * * *", Deployments("astronomer", "astronomer", pools))
+    assert f'kube_namespace_created{{namespace=~"{regex}"}}' in never.expr
+    assert f'namespace!~"{regex}|astronomer|velero"' in outside.expr
+    with pytest.raises(ValueError, match="not a namespace name"):
+        namespace_regex(['a"b'])
+
+
+@pytest.mark.parametrize(
+    ("schedule", "threshold"), [("0 * * * *", 7200), ("@daily", 172800), ("0 0,12 * * 1-5", 432000)]
+)
+def test_a_namespace_is_reported_after_twice_the_schedule_s_longest_gap(schedule, threshold):
+    """The first run after a namespace's creation starts within the longest gap (components/cron.py,
+    as Velero's robfig/cron reads the schedule) and completes within the next; only a namespace
+    created after the newest completed backup (`velero_backup_last_successful_timestamp`: the
+    completion time of the newest Completed backup of the schedule, velero v1.18.1
+    pkg/controller/backup_controller.go:214-218, 229-248) counts."""
+    from components import cron
+    from components.platform.alerts import namespace_rules
+
+    gap = cron.longest_gap(cron.parse(schedule))
+    assert gap is not None and threshold == 2 * gap.total_seconds()
+    [never, _outside, _blind] = namespace_rules(schedule, DEPLOYMENTS)
+    assert never.expr.endswith(f"> {threshold})")
+    assert (
+        f'> on() group_left() max(velero_backup_last_successful_timestamp{{schedule="{SCHEDULE_NAME}"}})' in never.expr
+    )
+    assert longest_gap_seconds(schedule) * 2 == threshold
+
+
+def test_labelled_deployment_namespaces_outside_the_schedule_are_reported():
+    """Houston labels each deployment namespace `platform-release: <release>` (astronomer/astronomer
+    v2.1.0 charts/astronomer/templates/houston/houston-configmap.yaml:102-104); the program asks for
+    `astronomer-dr/platform: <namespace>` on them (global.namespaceLabels). A free-form or pool
+    namespace carrying either and not in the Schedule is in no backup."""
+    from components.platform.alerts import namespace_rules
+
+    [_never, outside, blind] = namespace_rules("0 * * * *", Deployments("astronomer", "platform-rel"))
+    assert 'kube_namespace_labels{label_platform_release="platform-rel",' in outside.expr
+    assert 'kube_namespace_labels{label_astronomer_dr_platform="astronomer",' in outside.expr
+    assert outside.for_ == "0s"
+    # Without kube-state-metrics' namespace series both rules are blind: that is reported too.
+    assert blind.expr == 'absent(kube_namespace_created{namespace="astronomer"})' and blind.for_ == "15m"
+
+
+@pytest.mark.parametrize("stack", ["gcp", "aws"])
+def test_the_platform_s_prometheus_carries_the_namespace_rules(stack):
+    """AWS evaluates them in the platform's Prometheus, which scrapes the chart's kube-state-metrics
+    (chart v2.1.0 charts/prometheus/templates/prometheus-config-configmap.yaml:171-237, job
+    `kube-state`, the metrics' `namespace` kept: only the target's is dropped) and Velero; its
+    Alertmanager routes them to SNS by the DR label. GCP's copy shows in the Astronomer UI."""
+    rules = {
+        r["alert"]: r
+        for r in yaml.safe_load(platform_values(committed_stack(stack))["prometheus"]["additionalAlerts"]["platform"])
+    }
+    for rule in backup_rules("0 * * * *", DEPLOYMENTS):
+        assert rules[rule.alert]["expr"] == rule.expr
+        assert rules[rule.alert]["labels"][DR_LABEL] == "backup"
+    chart_config = Path(__file__).parent / "chart" / "astronomer-2.1.0" / "values.yaml"
+    assert "extraObjects: []" in chart_config.read_text()
+
+
+def test_gcp_managed_collection_scrapes_the_chart_s_kube_state_metrics(gcp):
+    """A ClusterPodMonitoring as Google's example for kube-state-metrics
+    (GoogleCloudPlatform/prometheus-engine examples/kube-state-metrics/kube-state-metrics.yaml:305-327):
+    `targetLabels.metadata: []` keeps the metrics' own `namespace` (pod_config.go:254-270); the
+    chart's pods (`component: kube-state`, `release`; port `scrape`, 8080: charts/kube-state/templates/
+    kube-state-deployment.yaml:26-33, 71-72). The chart's NetworkPolicy admits only its Prometheus
+    (kube-state-networkpolicy.yaml) and GKE enforces policies (components/gcp/network_policy.py): a
+    second one, one of the release's objects (astronomer.extraObjects, templates/extra-objects.yaml),
+    admits the managed collectors' namespace. Only the namespace metrics are ingested."""
+    from components.gcp.alerts import MANAGED_COLLECTOR_NAMESPACES
+
+    monitoring = gcp.one("kubernetes:monitoring.googleapis.com/v1:ClusterPodMonitoring")
+    assert monitoring.input("spec.selector.matchLabels") == {"component": "kube-state", "release": "astronomer"}
+    [endpoint] = monitoring.input("spec.endpoints")
+    assert endpoint["port"] == "scrape"
+    assert endpoint["metricRelabeling"] == [
+        {"action": "keep", "sourceLabels": ["__name__"], "regex": "kube_namespace_created|kube_namespace_labels"}
+    ]
+    assert monitoring.input("spec.targetLabels") == {"metadata": []}
+    assert "gke-gmp-system" in MANAGED_COLLECTOR_NAMESPACES
+    [policy] = platform_values(gcp)["astronomer"]["extraObjects"]
+    assert policy["kind"] == "NetworkPolicy" and "namespace" not in policy["metadata"]  # the release's namespace
+    assert policy["spec"]["podSelector"] == {"matchLabels": {"component": "kube-state", "release": "astronomer"}}
+    [rule] = policy["spec"]["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
+    [peer] = rule["from"]
+    assert peer == {
+        "namespaceSelector": {
+            "matchExpressions": [
+                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(MANAGED_COLLECTOR_NAMESPACES)}
+            ]
+        }
+    }
+    cluster = gcp.outputs["cluster_name"]
+    for rule in backup_rules("0 * * * *", DEPLOYMENTS, cluster):
+        [condition] = gcp.one("gcp:monitoring/alertPolicy:AlertPolicy", f"astro-gcp-alerts-velero-{rule.alert}").input(
+            "conditions"
+        )
+        assert condition["conditionPrometheusQueryLanguage"]["query"] == rule.expr
+
+
+def test_aws_adds_no_network_policy_its_own_prometheus_scrapes_kube_state(aws):
+    assert "extraObjects" not in platform_values(aws).get("astronomer", {})
+    assert not aws.of_type("kubernetes:monitoring.googleapis.com/v1:ClusterPodMonitoring")
+
+
+def test_gcp_namespace_pools_are_watched_as_they_are_backed_up():
+    from tests.test_velero_scope import POOLS, pooled
+
+    evaluation = pooled()
+    cluster = evaluation.outputs["cluster_name"]
+    [never, outside, _blind] = [
+        evaluation.one("gcp:monitoring/alertPolicy:AlertPolicy", f"astro-gcp-alerts-velero-{name}").input("conditions")[
+            0
+        ]
+        for name in (
+            "DeploymentNamespaceNeverBackedUp",
+            "DeploymentNamespaceNotInSchedule",
+            "DeploymentNamespacesUnwatched",
+        )
+    ]
+    expected = backup_rules("0 * * * *", Deployments("astronomer", "astronomer", tuple(POOLS)), cluster)
+    assert never["conditionPrometheusQueryLanguage"]["query"] == next(
+        r.expr for r in expected if r.alert == "DeploymentNamespaceNeverBackedUp"
+    )
+    assert 'namespace=~"astronomer-.*|pool-a|pool-b"' in never["conditionPrometheusQueryLanguage"]["query"]
+    assert (
+        'namespace!~"astronomer-.*|pool-a|pool-b|astronomer|velero"'
+        in outside["conditionPrometheusQueryLanguage"]["query"]
+    )
+
+
+def test_the_monitoring_guide_names_every_rule():
+    doc = (Path(__file__).parent.parent / "docs" / "MONITORING.md").read_text()
+    for rule in backup_rules("0 * * * *", DEPLOYMENTS):
+        assert f"`{rule.alert}`" in doc, rule.alert
+    assert "ClusterPodMonitoring" in doc and "gke-gmp-system" in doc
+
+
+def test_aws_namespace_pools_are_watched_as_they_are_backed_up():
+    """The AWS platform's Prometheus takes the same rule list, pools included; the Schedule's list is the source."""
+    from tests.test_restore import committed, evaluated
+    from tests.test_velero_scope import POOLS
+
+    evaluation = evaluated("aws", platform={**committed("aws", "platform"), "deploymentNamespaces": POOLS})
+    schedule = evaluation.one("kubernetes:velero.io/v1:Schedule")
+    assert schedule.input("spec.template.includedNamespaces") == ["astronomer-*", "pool-a", "pool-b"]
+    rules = {
+        r["alert"]: r for r in yaml.safe_load(platform_values(evaluation)["prometheus"]["additionalAlerts"]["platform"])
+    }
+    expected = backup_rules("0 * * * *", Deployments("astronomer", "astronomer", tuple(POOLS)))
+    assert {r.alert: r.expr for r in expected} == {name: rule["expr"] for name, rule in rules.items()}
+    assert 'namespace=~"astronomer-.*|pool-a|pool-b"' in rules["DeploymentNamespaceNeverBackedUp"]["expr"]

@@ -89,3 +89,61 @@ def test_the_restore_says_what_it_cannot_bring_back_before_it_runs():
     warnings = [w for w in pooled().warnings if w.startswith(RESTORE_CAVEATS)]
     assert len(warnings) == 1 and "fernet key" in warnings[0]
     assert plan_deployments.RESTORE_CAVEATS == RESTORE_CAVEATS
+
+
+def test_a_retry_deletes_every_namespace_the_restore_includes_the_pools_too(monkeypatch):
+    """A retry starts from none of the namespaces the Restore includes: Velero restores volume data
+    only into pods it creates (velero v1.18.1 pkg/restore/restore.go:1733-1740) and leaves existing
+    objects alone (existingResourcePolicy none), so a pool namespace left from the first attempt
+    would come back with empty volumes. The failed run names the `<ns>-*` prefix and each pool."""
+    from components.platform.velero import RestoreFailed
+    from components.platform.velero_chart import retry_steps
+    from tools import offline
+
+    steps = retry_steps("r", "astronomer", POOLS)
+    commands = steps.split("`")[1::2]
+    assert commands == [
+        "velero restore delete r --confirm",
+        "kubectl get namespaces -o name | grep '^namespace/astronomer-' | xargs -r kubectl delete --wait",
+        "kubectl delete namespace --ignore-not-found --wait pool-a pool-b",
+        "pulumi up --refresh",
+    ]
+    assert "kubectl delete namespace" not in retry_steps("r", "astronomer")
+
+    monkeypatch.setitem(offline.RESOURCE_OUTPUTS, RESTORE, lambda args, ctx: {"status": {"phase": "Failed"}})
+    platform = {**committed("gcp", "platform"), "deploymentNamespaces": POOLS}
+    cluster = {**committed("gcp", "cluster"), "restore": {"backup": "latest"}}
+    from tests.conftest import evaluate_stack
+
+    evaluation = evaluate_stack("gcp", **{"astronomer-dr:platform": platform, "astronomer-dr:cluster": cluster})
+    assert isinstance(evaluation.error, RestoreFailed)
+    assert "`kubectl delete namespace --ignore-not-found --wait pool-a pool-b`" in str(evaluation.error)
+
+
+def test_the_platform_s_volumes_are_not_backed_up_and_the_guides_say_what_comes_back_empty():
+    """Item 7, decided against: Elasticsearch restores no copy of its data directories ("There are
+    no supported methods to restore any data from a filesystem-level backup",
+    https://www.elastic.co/guide/en/elasticsearch/reference/7.12/backup-cluster.html), Velero
+    restores file-system data only into pods it creates (v1.18.1 pkg/restore/restore.go:1732-1738),
+    which the release's StatefulSets are not. The Schedule never includes the platform namespace,
+    Velero runs without CSI snapshots (no `EnableCSI` feature, pkg/apis/velero/v1/constants.go:41),
+    and the runbook's table and the restore guide say what comes back empty and why."""
+    from pathlib import Path
+
+    from components.platform.velero_chart import BackupStorage, velero_values
+
+    evaluation = pooled()
+    template = evaluation.one(SCHEDULE).input("spec.template")
+    assert "astronomer" in template["excludedNamespaces"] and template["snapshotVolumes"] is False
+    values = velero_values(BackupStorage(provider="gcp", bucket="b"))
+    assert values["snapshotsEnabled"] is False and "features" not in values["configuration"]
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    runbook = (docs / "RUNBOOK.md").read_text()
+    table = runbook[runbook.index("## What comes back, and from where") : runbook.index("Data is protected twice")]
+    for row in ("| Airflow task logs", "| Alertmanager silences", "| Prometheus metrics"):
+        line = next(line for line in table.splitlines() if line.startswith(row))
+        assert "**Not restored.**" in line, row
+    assert "DEPLOYMENTS-RESTORE.md#task-logs-metrics-and-silences-not-backed-up" in table
+    guide = (docs / "DEPLOYMENTS-RESTORE.md").read_text()
+    assert "### Task logs, metrics and silences: not backed up" in guide
+    assert "https://www.astronomer.io/docs/software/disaster-recovery" in guide

@@ -6,8 +6,8 @@ password that would have to live in the cluster).
 
 - The deployments' backups: Velero's metrics are collected by Google Cloud Managed Service for
   Prometheus (a PodMonitoring in Velero's namespace; managed collection is on in the cluster,
-  components/gcp/cluster.py) and the rules of components/platform/alerts.py run as PromQL
-  conditions.
+  components/gcp/cluster.py), the namespace metrics of the platform's kube-state-metrics too (a
+  ClusterPodMonitoring), and the rules of components/platform/alerts.py run as PromQL conditions.
 - The database: a log-based policy on the System Event audit log Cloud SQL writes for every
   automated backup window (`cloudsql.instances.automatedBackup`; its `windowStatus` says whether
   the backup succeeded, failed or is overdue); on a standby, a threshold on the replica's lag.
@@ -25,7 +25,17 @@ from pulumi_kubernetes.meta import v1 as meta_v1
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from ..config import REPLICA_LAG_RPO_SECONDS, AlertSettings
-from ..platform.alerts import VELERO_METRICS_PORT, VELERO_POD_LABELS, Rule, velero_rules
+from ..platform.alerts import (
+    KUBE_STATE_METRICS_PORT,
+    NAMESPACE_METRICS,
+    VELERO_METRICS_PORT,
+    VELERO_POD_LABELS,
+    Deployments,
+    Rule,
+    backup_rules,
+    kube_state_selector,
+    velero_rules,
+)
 from ..platform.velero_chart import VELERO_NAMESPACE
 
 # https://cloud.google.com/sql/docs/postgres/backup-recovery/view-audit-logs-for-automated-backups
@@ -38,6 +48,12 @@ REPLICA_LAG_METRIC = "cloudsql.googleapis.com/database/replication/replica_lag"
 # Managed Service for Prometheus's scrape resource (monitoring.googleapis.com/v1, PodMonitoring:
 # https://cloud.google.com/stackdriver/docs/managed-prometheus/setup-managed#gmp-pod-monitoring).
 POD_MONITORING_API = "monitoring.googleapis.com/v1"
+# Where managed collection runs its collectors: GKE's managed install in gke-gmp-system (the namespace
+# GKE operators list its collector pods in; no Google reference page at hand states it), the
+# operator's own manifests in gmp-system (GoogleCloudPlatform/prometheus-engine manifests/operator.yaml,
+# DaemonSet `collector`, not on the host network). What the NetworkPolicy beside kube-state-metrics
+# admits; were it wrong, the scrape fails and DeploymentNamespacesUnwatched fires within 15 minutes.
+MANAGED_COLLECTOR_NAMESPACES = ("gke-gmp-system", "gmp-system")
 
 
 def backup_log_filter(project: str, instance: str) -> str:
@@ -73,6 +89,33 @@ def pod_monitoring_spec() -> dict:
     }
 
 
+def kube_state_monitoring_spec(release_name: str) -> dict:
+    """A ClusterPodMonitoring of the chart's kube-state-metrics, as Google's own example for it
+    (GoogleCloudPlatform/prometheus-engine examples/kube-state-metrics/kube-state-metrics.yaml:305-327,
+    commit 2ffde4ec7b7e4ca1da4e32f36b692945b78a60e4): `targetLabels.metadata: []` so the metrics'
+    own `namespace` label is kept (a PodMonitoring always sets `namespace` to the scraped pod's,
+    pkg/operator/apis/monitoring/v1/pod_config.go:180-185, and the metric's becomes
+    `exported_namespace`; a ClusterPodMonitoring adds it only unless `metadata` is set, :254-270);
+    project, location and cluster are always set (:212-231); field names: pod_types.go:227-331. Only the
+    namespace metrics are kept: each series ingested is billed. Not GKE's managed kube-state-metrics:
+    a curated set of workload and storage metrics
+    (https://cloud.google.com/kubernetes-engine/docs/how-to/kube-state-metrics), turned on per
+    cluster; the chart's runs on every cluster of both clouds, the one the AWS rules read too."""
+    return {
+        "selector": {"matchLabels": kube_state_selector(release_name)},
+        "endpoints": [
+            {
+                "port": KUBE_STATE_METRICS_PORT,
+                "interval": "60s",
+                "metricRelabeling": [
+                    {"action": "keep", "sourceLabels": ["__name__"], "regex": "|".join(NAMESPACE_METRICS)}
+                ],
+            }
+        ],
+        "targetLabels": {"metadata": []},
+    }
+
+
 @dataclass
 class GcpAlertsArgs:
     settings: AlertSettings
@@ -83,6 +126,8 @@ class GcpAlertsArgs:
     replica_instance: pulumi.Input[str] | None = None
     # Velero's schedule and the cluster it runs in (None where Velero does not run).
     velero_schedule: str | None = None
+    # Where the deployments live (the namespace rules; None: only Velero's).
+    deployments: Deployments | None = None
     kubernetes_provider: KubernetesProvider | None = None
     # The GKE cluster Velero runs in: its series carry it as the label `cluster`.
     cluster_name: pulumi.Input[str] = ""
@@ -177,10 +222,27 @@ class GcpAlerts(pulumi.ComponentResource):
                 ),
             )
             schedule = args.velero_schedule
-            queries = pulumi.Output.from_input(args.cluster_name).apply(
-                lambda cluster: {r.alert: r.expr for r in velero_rules(schedule, cluster)}
+            deployments = args.deployments
+            if deployments is not None:
+                CustomResource(
+                    f"{name}-kube-state-metrics",
+                    api_version=POD_MONITORING_API,
+                    kind="ClusterPodMonitoring",
+                    metadata=meta_v1.ObjectMetaArgs(name=f"{deployments.release_name}-kube-state-namespaces"),
+                    spec=kube_state_monitoring_spec(deployments.release_name),
+                    opts=pulumi.ResourceOptions(
+                        parent=self, provider=args.kubernetes_provider, depends_on=list(args.depends_on)
+                    ),
+                )
+            rules = (
+                (lambda cluster: backup_rules(schedule, deployments, cluster))
+                if deployments is not None
+                else (lambda cluster: velero_rules(schedule, cluster))
             )
-            for rule in velero_rules(schedule):
+            queries = pulumi.Output.from_input(args.cluster_name).apply(
+                lambda cluster: {r.alert: r.expr for r in rules(cluster)}
+            )
+            for rule in rules(None):
                 policy(f"velero-{rule.alert}", rule.summary, promql_condition(rule, queries[rule.alert]))
             self.watched.append("velero")
         self.register_outputs({"watched": self.watched})

@@ -7,21 +7,24 @@ which is what delivers them there without a key. On AWS, the platform's Alertman
 to an SNS topic (`alertmanager.customReceiver`, `sns_configs` signed with the pod's IRSA role).
 
 Metric names are Velero v1.18.1's (pkg/metrics/metrics.go; the list the tests hold them to is
-tests/velero/metrics-v1.18.1.txt).
+tests/velero/metrics-v1.18.1.txt) and kube-state-metrics' (the chart's `kube-state`; the list is
+tests/kube_state/namespace-metrics-v2.19.1.txt).
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 import yaml
 
-from .velero_chart import BACKUP_LOCATION_NAME, SCHEDULE_NAME, VELERO_NAMESPACE
+from .. import cron
+from ..config import PlatformSettings
+from .values import PLATFORM_NAMESPACE_LABEL
+from .velero_chart import BACKUP_LOCATION_NAME, SCHEDULE_NAME, VELERO_NAMESPACE, deployment_namespaces
 
 # The scrape job the platform's Prometheus runs against Velero's server pod: the chart's pod
 # template labels it `name: velero` and names its metrics port `http-monitoring` (8085)
@@ -50,7 +53,7 @@ class Rule:
     # Prometheus duration the condition must hold before the alert fires ("0s": at once).
     for_: str
     summary: str
-    # The Velero metrics the expression reads (tests hold them to Velero's own list).
+    # The metrics the expression reads (tests hold each to its exporter's own list: Velero's, kube-state-metrics').
     metrics: tuple[str, ...]
 
     def prometheus(self) -> dict[str, Any]:
@@ -68,51 +71,15 @@ class Rule:
 
 # ---- the schedule's interval ------------------------------------------------------------------
 
-_FIELD_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-
-
-def _expand(text: str, low: int, high: int) -> frozenset[int]:
-    values: set[int] = set()
-    for part in text.split(","):
-        match = re.fullmatch(r"(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?", part)
-        if match is None:
-            raise ValueError(f"not a cron field: {text!r}")
-        start, end = (
-            (low, high) if match.group(1) == "*" else (int(match.group(2)), int(match.group(3) or match.group(2)))
-        )
-        if match.group(4) and match.group(1) != "*" and match.group(3) is None:
-            end = high  # `5/15`: from 5 to the end, every 15
-        values.update(range(start, end + 1, int(match.group(4) or 1)))
-    return frozenset(values)
-
 
 @functools.cache
 def longest_gap_seconds(schedule: str) -> int:
-    """The longest time between two consecutive runs of a five-field cron schedule (UTC), over two
-    years (leap day and every weekday alignment included). Cron's rule: when both day-of-month and
-    day-of-week are restricted, a day matching either runs."""
-    fields = schedule.split()
-    minute, hour, dom, month, dow = (_expand(f, lo, hi) for f, (lo, hi) in zip(fields, _FIELD_RANGES, strict=True))
-    dow = frozenset(d % 7 for d in dow)  # 7 is Sunday too
-    times = sorted(h * 60 + m for h in hour for m in minute)
-    dom_any, dow_any = fields[2] == "*", fields[4] == "*"
-    start = date(2027, 1, 1)
-    days = []
-    for offset in range(731):
-        day = start + timedelta(days=offset)
-        if day.month not in month:
-            continue
-        in_dom, in_dow = day.day in dom, (day.isoweekday() % 7) in dow
-        if (in_dom or in_dow) if not (dom_any or dow_any) else (in_dom and in_dow):
-            days.append(offset)
-    if not days or not times:
+    """The longest time between two runs of the Schedule, as Velero reads `schedule`
+    (components/cron.py, robfig/cron v3 rule for rule; descriptors and `@every` included)."""
+    gap = cron.longest_gap(cron.parse(schedule))
+    if gap is None:
         raise ValueError(f"cron schedule never runs: {schedule!r}")
-    gap = max((b - a for a, b in itertools.pairwise(times)), default=0)
-    for a, b in itertools.pairwise(days):
-        gap = max(gap, (b - a) * 1440 - times[-1] + times[0])
-    if len(days) == 1:
-        gap = max(gap, 1440)
-    return gap * 60
+    return int(gap.total_seconds())
 
 
 def _duration(seconds: int) -> str:
@@ -191,6 +158,159 @@ def velero_rules(schedule: str, cluster: str | None = None) -> list[Rule]:
     ]
 
 
+# ---- deployment namespaces no backup holds ----------------------------------------------------
+#
+# kube-state-metrics as chart 2.1.0 runs it (astronomer/astronomer v2.1.0 charts/kube-state/):
+# pods labelled `component: kube-state, release: <release>` (templates/kube-state-deployment.yaml:26-33),
+# metrics on the port named `scrape`, 8080 (:71-72, values.yaml `ports.scrape`), the namespaces
+# collector on (values.yaml `collectors`) with a ClusterRole to list namespaces
+# (templates/kube-state-role.yaml: unless the chart's own namespace pools are on), and every
+# namespace label exported (values.yaml `extraArgs: --metric-labels-allowlist=namespaces=[*]`).
+# The platform's Prometheus scrapes it (charts/prometheus/templates/prometheus-config-configmap.yaml:171-237,
+# job `kube-state`, the metrics' own `namespace` label kept).
+KUBE_STATE_COMPONENT = "kube-state"
+KUBE_STATE_METRICS_PORT = "scrape"
+KUBE_STATE_METRICS_PORT_NUMBER = 8080
+# The label Houston puts on each deployment namespace it creates: chart v2.1.0
+# charts/astronomer/templates/houston/houston-configmap.yaml:102-104
+# (`deployments.namespaceManagement.namespaceLabels: {platform-release: <release>}`), the label the
+# config syncer copies platform Secrets by (`astronomer.io/commander-sync: platform-release=<release>`,
+# charts/astronomer/templates/houston/api/houston-jwt-certificate-secret.yaml:55).
+HOUSTON_NAMESPACE_LABEL = "platform-release"
+# The other: PLATFORM_NAMESPACE_LABEL, which the program asks for on every deployment namespace
+# (`global.namespaceLabels`: Commander's namespace labels, commander-metadata.yaml:20-21, and the
+# chart's own pool namespaces, templates/namespaces.yaml).
+# Only these two reach Cloud Monitoring (each series ingested is billed).
+NAMESPACE_METRICS = ("kube_namespace_created", "kube_namespace_labels")
+# A namespace metric missing for this long: the never-backed-up check is blind.
+NAMESPACE_METRICS_FOR = "15m"
+
+
+@dataclass(frozen=True)
+class Deployments:
+    """Where this platform's Airflow deployments live: what the Schedule backs up, and who labels them."""
+
+    platform_namespace: str
+    release_name: str
+    # platform.deploymentNamespaces (namespace pools).
+    pools: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, platform: PlatformSettings) -> Deployments:
+        return cls(platform.namespace, platform.release_name, tuple(platform.deployment_namespaces))
+
+
+def kube_state_label(key: str) -> str:
+    """The metric label kube-state-metrics gives a Kubernetes label (v2.19.1 internal/store/utils.go
+    labelName: `label_` + SanitizeLabelName, then snake case, lower case)."""
+    name = re.sub(r"[^a-zA-Z0-9_]", "_", key)
+    return "label_" + re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def namespace_regex(patterns: Iterable[str]) -> str:
+    """Velero's namespace globs (`*`: any run of characters, docs v1.18 namespace-glob-patterns.md)
+    as one RE2 alternation. Namespace names are DNS labels: nothing else needs escaping."""
+    patterns = list(patterns)
+    for pattern in patterns:
+        if not re.fullmatch(r"[a-z0-9-]+\*?", pattern):
+            raise ValueError(f"not a namespace name or prefix glob: {pattern!r}")
+    return "|".join(p.replace("*", ".*") for p in patterns)
+
+
+def namespace_rules(schedule: str, deployments: Deployments, cluster: str | None = None) -> list[Rule]:
+    """What tells the operator that a deployment namespace is in no backup: its fernet key Secret
+    is nowhere else, and a cluster lost now brings it back unreadable (docs/DEPLOYMENTS-RESTORE.md).
+
+    The Schedule's own list (velero_chart.deployment_namespaces) is the one watched: a namespace it
+    matches that is older than twice the longest gap between runs (the first run after its
+    creation starts within one gap and completes within the next: Velero runs a schedule's backups
+    one after another) and younger than the newest completed backup of the Schedule
+    (`velero_backup_last_successful_timestamp`, the completion time of the newest Completed backup,
+    v1.18.1 pkg/controller/backup_controller.go:214-218, 229-248). And a namespace labelled as this
+    platform's deployment namespace that the Schedule does not match at all."""
+    gap = 2 * longest_gap_seconds(schedule)
+    scope = f',cluster="{cluster}"' if cluster else ""
+    backed_up = namespace_regex(deployment_namespaces(deployments.platform_namespace, deployments.pools))
+    created = f'kube_namespace_created{{namespace=~"{backed_up}"{scope}}}'
+    last_backup = f'velero_backup_last_successful_timestamp{{schedule="{SCHEDULE_NAME}"{scope}}}'
+    # Velero's own and the platform's namespaces are never a deployment's (the Schedule excludes them).
+    outside = f"{backed_up}|{deployments.platform_namespace}|{VELERO_NAMESPACE}"
+    labelled = " or ".join(
+        f'kube_namespace_labels{{{kube_state_label(key)}="{value}",namespace!~"{outside}"{scope}}}'
+        for key, value in (
+            (HOUSTON_NAMESPACE_LABEL, deployments.release_name),
+            (PLATFORM_NAMESPACE_LABEL, deployments.platform_namespace),
+        )
+    )
+    return [
+        Rule(
+            "DeploymentNamespaceNeverBackedUp",
+            # No fallback when Velero reports nothing: VeleroBackupNeverSucceeded says so, and a
+            # restarting Velero would otherwise report every namespace.
+            f"({created} > on() group_left() max({last_backup})) and on(namespace) (time() - {created} > {gap})",
+            "0s",
+            f"An Airflow deployment namespace has existed for more than {_duration(gap)} with no completed backup of "
+            f"schedule {SCHEDULE_NAME} since: its fernet key is in no backup, and a cluster lost now brings it back unreadable",
+            ("kube_namespace_created", "velero_backup_last_successful_timestamp"),
+        ),
+        Rule(
+            "DeploymentNamespaceNotInSchedule",
+            labelled,
+            "0s",
+            f"A namespace labelled as an Airflow deployment of this platform is not in Velero schedule {SCHEDULE_NAME}: "
+            "list it in platform.deploymentNamespaces",
+            ("kube_namespace_labels",),
+        ),
+        Rule(
+            "DeploymentNamespacesUnwatched",
+            # The platform's namespace always exists: without its series kube-state-metrics is not scraped.
+            f'absent(kube_namespace_created{{namespace="{deployments.platform_namespace}"{scope}}})',
+            NAMESPACE_METRICS_FOR,
+            "kube-state-metrics reports no namespace (not running, not scraped, or no right to list namespaces): "
+            "a deployment namespace in no backup would go unreported",
+            ("kube_namespace_created",),
+        ),
+    ]
+
+
+def backup_rules(schedule: str, deployments: Deployments, cluster: str | None = None) -> list[Rule]:
+    """Every DR rule on the deployments' backups: one list for both clouds."""
+    return [*velero_rules(schedule, cluster), *namespace_rules(schedule, deployments, cluster)]
+
+
+def kube_state_selector(release_name: str) -> dict[str, str]:
+    return {"component": KUBE_STATE_COMPONENT, "release": release_name}
+
+
+def collector_network_policy(release_name: str, namespaces: Sequence[str]) -> dict[str, Any]:
+    """A NetworkPolicy admitting a managed collector's namespaces to kube-state-metrics' port: the
+    chart's own admits only its Prometheus (charts/kube-state/templates/kube-state-networkpolicy.yaml),
+    and policies add up (a pod is reachable from what any policy selecting it allows)."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": f"{release_name}-kube-state-managed-collection"},
+        "spec": {
+            "podSelector": {"matchLabels": kube_state_selector(release_name)},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchExpressions": [
+                                    {"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(namespaces)}
+                                ]
+                            }
+                        }
+                    ],
+                    "ports": [{"protocol": "TCP", "port": KUBE_STATE_METRICS_PORT_NUMBER}],
+                }
+            ],
+        },
+    }
+
+
 # ---- the chart's values -----------------------------------------------------------------------
 
 
@@ -229,9 +349,17 @@ def alertmanager_service_account(release_name: str) -> str:
     return f"{release_name}-alertmanager"
 
 
-def alerting_values(schedule: str | None, release_name: str, sns: SnsReceiver | None) -> dict[str, Any]:
-    """The chart's values: Velero scraped and its rules (when this stack runs Velero), and on AWS the
-    receiver delivering every DR alert to the SNS topic. No secret: IRSA signs the requests."""
+def alerting_values(
+    schedule: str | None,
+    deployments: Deployments,
+    sns: SnsReceiver | None,
+    collector_namespaces: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The chart's values: Velero scraped and the backup rules (when this stack runs Velero), on AWS
+    the receiver delivering every DR alert to the SNS topic (no secret: IRSA signs the requests), and
+    where a managed collector scrapes kube-state-metrics from other namespaces (GCP), the
+    NetworkPolicy that lets it, as one of the release's own objects (`astronomer.extraObjects`,
+    charts/astronomer/templates/extra-objects.yaml)."""
     values: dict[str, Any] = {}
     if schedule is not None:
         values["prometheus"] = {
@@ -239,15 +367,19 @@ def alerting_values(schedule: str | None, release_name: str, sns: SnsReceiver | 
             # A YAML list in a block string (charts/prometheus/values.yaml: additionalAlerts).
             "additionalAlerts": {
                 "platform": yaml.safe_dump(
-                    [r.prometheus() for r in velero_rules(schedule)], sort_keys=False, width=1_000_000
+                    [r.prometheus() for r in backup_rules(schedule, deployments)], sort_keys=False, width=1_000_000
                 )
             },
         }
+        if collector_namespaces:
+            values["astronomer"] = {
+                "extraObjects": [collector_network_policy(deployments.release_name, collector_namespaces)]
+            }
     if sns is not None:
         values["alertmanager"] = {
             "serviceAccount": {
                 "create": True,
-                "name": alertmanager_service_account(release_name),
+                "name": alertmanager_service_account(deployments.release_name),
                 "annotations": {"eks.amazonaws.com/role-arn": sns.role_arn},
             },
             # Routes before the chart's own (alertmanager-configmap.yaml: customRoutes first, then tier routes).

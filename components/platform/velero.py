@@ -225,7 +225,9 @@ class Velero(pulumi.ComponentResource):
             )
             # Resolves to the Restore only if it completed: what depends on it never starts otherwise.
             checked = restore.status.apply(
-                lambda status: _checked(restore, restore_id, status, args.platform.namespace)
+                lambda status: _checked(
+                    restore, restore_id, status, args.platform.namespace, args.platform.deployment_namespaces
+                )
             )
             self.restore_completed = [checked]
             after_restore.append(checked)
@@ -285,8 +287,10 @@ class Velero(pulumi.ComponentResource):
         return pulumi.Output.from_input(bucket).apply(choose)
 
 
-def _checked(restore: VeleroObject, name: str, status: dict | None, platform_namespace: str) -> VeleroObject:
-    why = restore_failure(name, status, platform_namespace)
+def _checked(
+    restore: VeleroObject, name: str, status: dict | None, platform_namespace: str, pools: Sequence[str] = ()
+) -> VeleroObject:
+    why = restore_failure(name, status, platform_namespace, pools)
     if why:
         raise RestoreFailed(why)
     return restore

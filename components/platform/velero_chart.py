@@ -538,19 +538,29 @@ def find_backup(
     return choose_backup(wanted, records, now, bucket)
 
 
-def retry_steps(name: str, platform_namespace: str) -> str:
+def retry_steps(name: str, platform_namespace: str, pools: Iterable[str] = ()) -> str:
     """How to retry a failed restore. Velero restores a pod's volume data only into pods it creates
     (velero v1.18.1 pkg/restore/restore.go:1733-1740) and skips what exists (existingResourcePolicy
     none), so a retry into the first attempt's namespaces could complete with empty volumes: it starts
-    from no deployment namespace, and a new Restore (the failed one deleted, a refresh forgets it)."""
+    from none of the namespaces the Restore includes (deployment_namespaces: the `<ns>-*` ones and
+    the namespace pools, by name), and a new Restore (the failed one deleted, a refresh forgets it)."""
+    named = sorted(set(pools))
+    pool_step = (
+        f"`kubectl delete namespace --ignore-not-found --wait {' '.join(named)}` (the namespace pools), "
+        if named
+        else ""
+    )
     return (
         f"to retry, start from clean deployment namespaces: `velero restore delete {name} --confirm`, "
         f"`kubectl get namespaces -o name | grep '^namespace/{platform_namespace}-' | xargs -r kubectl delete --wait`, "
+        f"{pool_step}"
         'then `pulumi up --refresh` (docs/DEPLOYMENTS-RESTORE.md, "A retry")'
     )
 
 
-def restore_failure(name: str, status: Mapping[str, Any] | None, platform_namespace: str | None = None) -> str | None:
+def restore_failure(
+    name: str, status: Mapping[str, Any] | None, platform_namespace: str | None = None, pools: Iterable[str] = ()
+) -> str | None:
     """None when the restore completed (or its status is not known yet, in a preview); else why not."""
     if not status or not status.get("phase"):
         return None
@@ -569,7 +579,7 @@ def restore_failure(name: str, status: Mapping[str, Any] | None, platform_namesp
         parts.append("validation errors: " + "; ".join(status["validationErrors"]))
     parts.append(f"see `velero restore describe {name} --details` and `velero restore logs {name}`")
     if platform_namespace:
-        parts.append(retry_steps(name, platform_namespace))
+        parts.append(retry_steps(name, platform_namespace, pools))
     return ". ".join(parts)
 
 
