@@ -139,6 +139,7 @@ class BackupBucket(pulumi.ComponentResource):
     kms_key_arn: pulumi.Output[str] | None
     role_arn: pulumi.Output[str]
     storage: pulumi.Output[BackupStorage]
+    identity: pulumi.Output[BackupStorage]
     grants: list[pulumi.Resource]
 
     def __init__(self, name: str, args: BackupBucketArgs, opts: pulumi.ResourceOptions | None = None):
@@ -175,7 +176,8 @@ class BackupBucket(pulumi.ComponentResource):
                 opts=child,
                 invoke=invoke,
             )
-            self.grants: list[pulumi.Resource] = [policy]
+            # What Velero's own location needs, apart from what Velero itself needs (identity_grants).
+            self.bucket_grants: list[pulumi.Resource] = [policy]
         else:
             # The same role (same name and inputs) the promoted stack's bucket policy is added to.
             role = irsa_role(
@@ -189,15 +191,16 @@ class BackupBucket(pulumi.ComponentResource):
                 opts=child,
                 invoke=invoke,
             )
-            self.grants = []
+            self.bucket_grants = []
 
         # Another stack's bucket: an identity policy of this stack's role (IAM evaluates it with the
         # bucket's policy, which only refuses plain HTTP), so nothing is set on the other stack's
         # bucket or key. The restore's writes only while a restore is declared.
+        self.identity_grants: list[pulumi.Resource] = []
         source = args.source if args.source is not None else BackupSource.of(args.settings)
         if source is not None:
             writes = args.settings.restore_backup is not None
-            self.grants.append(
+            self.identity_grants.append(
                 iam.RolePolicy(
                     f"{name}-irsa-source",
                     name="velero-source-backups",
@@ -212,6 +215,7 @@ class BackupBucket(pulumi.ComponentResource):
                 )
             )
 
+        self.grants = [*self.bucket_grants, *self.identity_grants]
         self.bucket_name = stored.bucket.bucket if stored is not None else None
         self.kms_key_arn = stored.key.arn if stored is not None else None
         self.role_arn = role.arn
@@ -221,6 +225,12 @@ class BackupBucket(pulumi.ComponentResource):
                 bucket=v[0],
                 config={"region": region, "kmsKeyId": v[1]} if v[0] else {},
                 service_account_annotations={"eks.amazonaws.com/role-arn": v[2]},
+            )
+        )
+        # Velero's identity alone (no bucket): what its release and a read-only location take.
+        self.identity = role.arn.apply(
+            lambda arn: BackupStorage(
+                provider="aws", bucket=None, service_account_annotations={"eks.amazonaws.com/role-arn": arn}
             )
         )
         self.register_outputs({"bucket_name": self.bucket_name, "role_arn": self.role_arn})

@@ -132,6 +132,7 @@ from .stack import (
     restore_request_problems,
 )
 from .standby import (
+    BACKUP_EXPORTS,
     PRIMARY_EXPORTS,
     STANDBY_FIELDS,
     STANDBY_KEY,
@@ -140,6 +141,7 @@ from .standby import (
 )
 
 __all__ = [
+    "BACKUP_EXPORTS",
     "ADOPTED_SECRET_KEYS",
     "ADOPTED_SOURCES",
     "ADOPT_FIELDS",

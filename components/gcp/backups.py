@@ -101,6 +101,7 @@ class BackupBucket(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str] | None
     service_account_email: pulumi.Output[str]
     storage: pulumi.Output[BackupStorage]
+    identity: pulumi.Output[BackupStorage]
     grants: list[pulumi.Resource]
 
     def __init__(self, name: str, args: BackupBucketArgs, opts: pulumi.ResourceOptions | None = None):
@@ -126,7 +127,9 @@ class BackupBucket(pulumi.ComponentResource):
             description="Used by Velero to write and read the Airflow deployments' backups in the backups bucket.",
             opts=child,
         )
-        self.grants: list[pulumi.Resource] = (
+        # What Velero's own location needs (its bucket's grants), apart from what Velero itself
+        # needs (identity_grants): a warm standby's pre-staged Velero never waits for its bucket.
+        self.bucket_grants: list[pulumi.Resource] = (
             [
                 storage.BucketIAMMember(
                     f"{name}-{role.rsplit('.', 1)[-1]}",
@@ -145,10 +148,11 @@ class BackupBucket(pulumi.ComponentResource):
         # stack cannot run. Member resources (non-authoritative: they add one binding and keep the
         # rest of the bucket's policy), so the deployer needs storage.buckets.getIamPolicy/setIamPolicy
         # on that bucket, and destroying this stack removes only these bindings.
+        self.identity_grants: list[pulumi.Resource] = []
         source = args.source if args.source is not None else BackupSource.of(args.settings)
         if source is not None:
             source_bucket = pulumi.Output.from_input(source).apply(lambda s: s.bucket)
-            self.grants += [
+            self.identity_grants += [
                 storage.BucketIAMMember(
                     f"{name}-source-{role.rsplit('.', 1)[-1]}",
                     bucket=source_bucket,
@@ -161,7 +165,7 @@ class BackupBucket(pulumi.ComponentResource):
             # The writes a restore does (its log and results), only while one is declared: a warm
             # standby's pre-staged location reads and never writes until then.
             if args.settings.restore_backup is not None:
-                self.grants.append(
+                self.identity_grants.append(
                     storage.BucketIAMMember(
                         f"{name}-source-restores",
                         bucket=source_bucket,
@@ -173,12 +177,12 @@ class BackupBucket(pulumi.ComponentResource):
                 )
         # Per cluster: a drill's or a standby's Velero in the same project is another principal.
         kubernetes_account = velero_service_account(args.cluster_name)
-        self.grants.append(
+        self.identity_grants.append(
             serviceaccount.IAMMember(
                 f"{name}-sign", service_account_id=account.name, role=SIGN_ROLE, member=account.member, opts=child
             )
         )
-        self.grants.append(
+        self.identity_grants.append(
             serviceaccount.IAMMember(
                 f"{name}-workload-identity",
                 service_account_id=account.name,
@@ -187,8 +191,19 @@ class BackupBucket(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.identity_pool_ready)),
             )
         )
+        self.grants = [*self.bucket_grants, *self.identity_grants]
         self.bucket_name = bucket.name if bucket is not None else None
         self.service_account_email = account.email
+        # Velero's identity alone (no bucket): what its release and a read-only location take.
+        self.identity = account.email.apply(
+            lambda email: BackupStorage(
+                provider="gcp",
+                bucket=None,
+                config={"serviceAccount": email},
+                service_account_annotations={"iam.gke.io/gcp-service-account": email},
+                service_account=kubernetes_account,
+            )
+        )
         self.storage = pulumi.Output.all(self.bucket_name, account.email).apply(
             lambda v: BackupStorage(
                 provider="gcp",

@@ -93,6 +93,11 @@ class VeleroArgs:
     source: pulumi.Input[BackupSource] | None = None
     # False: no bucket of its own yet (a warm standby before promotion): no default location, no Schedule.
     own_location: bool = True
+    # Velero's identity without the bucket (None: `storage`), and what only its own location needs
+    # (its bucket's grants): a warm standby's release, pre-staged location and restore never wait
+    # for the bucket its promotion creates.
+    identity: pulumi.Input[BackupStorage] | None = None
+    location_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
 class Velero(pulumi.ComponentResource):
@@ -118,6 +123,7 @@ class Velero(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace])),
         )
         storage = pulumi.Output.from_input(args.storage)
+        identity = pulumi.Output.from_input(args.identity) if args.identity is not None else storage
         self.release = helm_v3.Release(
             f"{name}-release",
             helm_v3.ReleaseArgs(
@@ -126,7 +132,7 @@ class Velero(pulumi.ComponentResource):
                 version=VELERO_CHART_VERSION,
                 repository_opts=helm_v3.RepositoryOptsArgs(repo=VELERO_CHART_REPOSITORY),
                 namespace=VELERO_NAMESPACE,
-                values=storage.apply(velero_values),
+                values=identity.apply(velero_values),
                 atomic=True,
                 cleanup_on_fail=True,
                 timeout=VELERO_HELM_TIMEOUT_SECONDS,
@@ -143,6 +149,9 @@ class Velero(pulumi.ComponentResource):
                 depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)
             ),
         )
+        own_location_opts = pulumi.ResourceOptions.merge(
+            location_opts, pulumi.ResourceOptions(depends_on=list(args.location_depends_on))
+        )
         location = (
             VeleroObject(
                 f"{name}-location",
@@ -154,7 +163,7 @@ class Velero(pulumi.ComponentResource):
                     annotations={WAIT_FOR: LOCATION_WAIT_FOR},
                 ),
                 storage.apply(backup_location_spec),
-                location_opts,
+                own_location_opts,
             )
             if args.own_location
             else None
@@ -173,7 +182,7 @@ class Velero(pulumi.ComponentResource):
                     labels=labels,
                     annotations={WAIT_FOR: LOCATION_WAIT_FOR},
                 ),
-                pulumi.Output.all(storage, source).apply(lambda v: source_location_spec(v[0], v[1])),
+                pulumi.Output.all(identity, source).apply(lambda v: source_location_spec(v[0], v[1])),
                 location_opts,
             )
             if source is not None
@@ -290,8 +299,11 @@ class Velero(pulumi.ComponentResource):
         wanted = settings.restore_backup
         reader = args.reader
         assert wanted and reader, "a declared restore reads its bucket"
-        read_from = pulumi.Output.all(storage, source).apply(
-            lambda v: (v[1].bucket, v[1].region) if v[1] is not None else (v[0].bucket, settings.location)
+        # Another stack's bucket is read without waiting for this stack's own.
+        read_from = (
+            pulumi.Output.from_input(source).apply(lambda s: (s.bucket, s.region))
+            if source is not None
+            else storage.apply(lambda s: (_own_bucket(s), settings.location))
         )
 
         def choose(name: str, region: str | None) -> str:
