@@ -99,7 +99,7 @@ def standby_backup_source(
     declared = BackupSource.of(backups)
     if declared is not None:
         return declared
-    if standby.cluster == "warm" and not standby.promote or backups.restore_backup is not None:
+    if (standby.cluster == "warm" and not standby.promote) or backups.restore_backup is not None:
         return primary.apply(_primary_backups)
     return None
 

@@ -141,7 +141,6 @@ from .standby import (
 )
 
 __all__ = [
-    "BACKUP_EXPORTS",
     "ADOPTED_SECRET_KEYS",
     "ADOPTED_SOURCES",
     "ADOPT_FIELDS",
@@ -156,6 +155,7 @@ __all__ = [
     "AWS_NETWORK_FIELDS",
     "AWS_REGISTRY_FIELDS",
     "BACKUPS_FIELDS",
+    "BACKUP_EXPORTS",
     "CLUSTER_RESTORE_FIELDS",
     "DEFAULT_BACKUP_SCHEDULE",
     "DEFAULT_STANDBY_CLUSTER",
