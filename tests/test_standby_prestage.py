@@ -1,0 +1,240 @@
+"""A warm standby pre-staged for failover (issue 24, item 6): Velero installed before promotion with
+the primary's backups bucket as its only, ReadOnly location, already synced; at promotion the
+Restore waits for nothing the promotion creates (the database promotion included).
+
+Velero v1.18.1 (vmware-tanzu/velero tag v1.18.1, 26ef8fa7) facts these tests hold the program to:
+- every BackupStorageLocation is synced, ReadOnly included: pkg/controller/backup_sync_controller.go
+  Reconcile (:80-252) lists the location's backups into Backup objects with no access-mode check and
+  sets status.lastSyncedTime (:248-250), what the location's `pulumi.com/waitFor` waits on;
+- a ReadOnly location never gets a backup (backup_controller.go:466-469: a validation error) nor
+  loses one (gc_controller.go:162-168; backup_deletion_controller.go:200);
+- a Restore finds its Backup object by name and the location through the Backup's own
+  spec.storageLocation (restore_controller.go:474-497; missing: FailedValidation, :391-393), so it
+  needs only the location it reads;
+- at its end a restore uploads its log into that location (restore_controller.go:637-639); a failed
+  upload is a Velero error, and errors make it PartiallyFailed (:677-684): the `restores/` writes
+  are needed while a restore is declared, and granted only then.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import pytest
+
+from components.config import check_primary, parse_settings
+from components.platform.velero_chart import LOCATION_WAIT_FOR, SOURCE_LOCATION_NAME, WAIT_FOR
+from components.schema import ConfigError
+from tests.test_restore import committed
+from tests.test_standby import (
+    aws_standby,
+    gcp_standby,
+    primary_outputs,
+    secret_tls,  # noqa: F401 (the fixture: TLS secrets read as secrets)
+    standby,
+    standby_config,
+)
+from tests.test_velero import assert_valid_spec
+
+LOCATION = "kubernetes:velero.io/v1:BackupStorageLocation"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+RESTORE = "kubernetes:velero.io/v1:Restore"
+SCHEDULE = "kubernetes:velero.io/v1:Schedule"
+REFERENCE = {"gcp": "organization/astronomer-dr/gcp", "aws": "organization/astronomer-dr/aws"}
+
+
+def unpromoted(cloud: str):
+    return gcp_standby() if cloud == "gcp" else aws_standby()
+
+
+@functools.cache
+def promoted(cloud: str):
+    """The runbook's promotion: `standby.promote: true` and `cluster.restore.backup: latest`, no
+    sourceBucket (the pre-staged location's bucket, the primary's, is the default)."""
+    stack = f"{cloud}-standby"
+    evaluation = standby(
+        stack,
+        cloud,
+        **{
+            "astronomer-dr:standby": {"primaryStack": REFERENCE[cloud], "promote": True, "cluster": "warm"},
+            "astronomer-dr:cluster": {**committed(stack, "cluster"), "restore": {"backup": "latest"}},
+        },
+    )
+    if evaluation.error is not None:
+        raise AssertionError(f"{stack} failed to evaluate: {evaluation.error}") from evaluation.error
+    return evaluation
+
+
+def aws_allowed(policy: str) -> set[tuple[str, str]]:
+    statements = json.loads(policy)["Statement"]
+    return {
+        (action, resource)
+        for s in statements
+        for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    }
+
+
+def velero_grants(evaluation, cloud: str) -> set[tuple]:
+    """What the standby's Velero identity is granted on buckets and keys."""
+    if cloud == "gcp":
+        return {
+            (g.input("bucket"), g.input("role"), g.input("condition.expression"))
+            for g in evaluation.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+            if g.name.startswith("astro-gcp-standby-backups")
+        }
+    role = "astro-aws-standby-backups"
+    return {
+        allowed
+        for p in evaluation.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.input("role") == role
+        for allowed in aws_allowed(p.input("policy"))
+    }
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_a_warm_standby_runs_velero_with_the_primarys_bucket_read_only_and_nothing_of_its_own(cloud):
+    """Before promotion: Velero's release, one location (the primary's bucket, ReadOnly, not the
+    default, waited on until synced), no Schedule (nothing written into the primary's bucket, and
+    no backups of its own: no bucket, no location, no `backups_bucket` output), no Restore. On AWS
+    the bucket is read where it lives, `backups_region` (the primary's `backups.location`, never its
+    region; not replicated, components/aws/buckets.py has no replication): here the standby's own."""
+    evaluation, outputs = unpromoted(cloud), primary_outputs(cloud)
+    assert [r.name for r in evaluation.of_type(RELEASE) if r.name.startswith("velero")] == ["velero-release"]
+    [location] = evaluation.of_type(LOCATION)
+    spec = location.input("spec")
+    assert_valid_spec("BackupStorageLocation", spec)
+    assert location.input("metadata.name") == SOURCE_LOCATION_NAME
+    assert location.input("metadata.annotations") == {WAIT_FOR: LOCATION_WAIT_FOR}
+    assert (spec["accessMode"], spec["default"]) == ("ReadOnly", False)
+    assert spec["objectStorage"] == {"bucket": outputs["backups_bucket"]}
+    if cloud == "aws":
+        assert spec["config"] == {"region": outputs["backups_region"], "kmsKeyId": outputs["backups_kms_key_arn"]}
+        assert outputs["backups_region"] == evaluation.outputs["region"] != outputs["region"]
+    assert not evaluation.of_type(SCHEDULE) and not evaluation.of_type(RESTORE)
+    assert "backups_bucket" not in evaluation.outputs
+    bucket_types = ("gcp:storage/bucket:Bucket", "aws:s3/bucket:Bucket")
+    assert not [r for r in evaluation.resources if r.type in bucket_types and "backups" in r.name]
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_before_promotion_velero_may_only_read_the_primarys_bucket(cloud):
+    """Least privilege: list and read that one bucket (and, on S3, decrypt with its one key); no write
+    anywhere, `restores/` included, until a restore is declared (module docstring)."""
+    outputs = primary_outputs(cloud)
+    bucket = outputs["backups_bucket"]
+    if cloud == "gcp":
+        assert velero_grants(unpromoted(cloud), cloud) == {
+            (bucket, "roles/storage.objectViewer", None),
+            (bucket, "roles/storage.legacyBucketReader", None),
+        }
+        return
+    arn = f"arn:aws:s3:::{bucket}"
+    assert velero_grants(unpromoted(cloud), cloud) == {
+        ("s3:ListBucket", arn),
+        ("s3:GetObject", f"{arn}/*"),
+        ("kms:Decrypt", outputs["backups_kms_key_arn"]),
+    }
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_at_promotion_the_restore_reads_the_prestaged_location_and_writes_only_its_files(cloud):
+    """The promotion adds the restore's writes on the primary's bucket (`restores/` only) and the
+    standby's own bucket, location and Schedule (after the restore); the pre-staged location and
+    Velero's release are unchanged (no upgrade restarting Velero, no new sync)."""
+    before, after, outputs = unpromoted(cloud), promoted(cloud), primary_outputs(cloud)
+    for kind, name in ((RELEASE, "velero-release"), (LOCATION, "velero-source")):
+        assert after.one(kind, name).inputs == before.one(kind, name).inputs, name
+    restore = after.one(RESTORE)
+    assert after.one(LOCATION, "velero-source").urn in restore.dependencies
+    own = after.one(LOCATION, "velero-location")
+    assert own.input("spec.objectStorage.bucket") == after.outputs["backups_bucket"] != outputs["backups_bucket"]
+    assert {restore.urn, own.urn} <= set(after.one(SCHEDULE).dependencies)
+    bucket = outputs["backups_bucket"]
+    added = velero_grants(after, cloud) - velero_grants(before, cloud)
+    if cloud == "gcp":
+        assert {g for g in added if g[0] == bucket} == {
+            (
+                bucket,
+                "roles/storage.objectUser",
+                f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/restores/")',
+            )
+        }
+    else:
+        arn, key = f"arn:aws:s3:::{bucket}", outputs["backups_kms_key_arn"]
+        assert {a for a in added if a[1].startswith(arn) or a[1] == key} == {
+            ("s3:PutObject", f"{arn}/restores/*"),
+            ("s3:DeleteObject", f"{arn}/restores/*"),
+            ("s3:AbortMultipartUpload", f"{arn}/restores/*"),
+            ("kms:GenerateDataKey", key),
+        }
+
+
+def _waits_for(evaluation, resource) -> set[str]:
+    """Every URN `resource` waits for, transitively; a component stands for its children too."""
+    by_urn = {r.urn: r for r in evaluation.resources}
+    children: dict[str, list[str]] = {}
+    for r in evaluation.resources:
+        children.setdefault(r.parent, []).append(r.urn)
+    seen: set[str] = set()
+    todo = list(resource.dependencies)
+    while todo:
+        urn = todo.pop()
+        if urn in seen:
+            continue
+        seen.add(urn)
+        todo += children.get(urn, [])
+        if urn in by_urn:
+            todo += by_urn[urn].dependencies
+    return seen
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_at_promotion_the_restore_waits_for_nothing_the_promotion_creates_nor_the_database(cloud):
+    """Of what the promotion adds, the Restore waits (through Velero's release) for the one grant
+    of the restore's own writes only: not for the standby's new bucket, its location or its
+    grants, and not for the database, whose promotion runs alongside (Pulumi starts a resource's
+    step once the resources it depends on are done)."""
+    before, after = unpromoted(cloud), promoted(cloud)
+    restore = after.one(RESTORE)
+    waits = _waits_for(after, restore)
+    new = {r.urn for r in after.resources} - {r.urn for r in before.resources}
+    writes = {
+        "gcp": ("gcp:storage/bucketIAMMember:BucketIAMMember", "astro-gcp-standby-backups-source-restores"),
+        "aws": ("aws:iam/rolePolicy:RolePolicy", "astro-aws-standby-backups-irsa-source"),
+    }[cloud]
+    grant = after.one(*writes).urn
+    assert waits & new <= {grant}
+    database = after.one("gcp:sql/databaseInstance:DatabaseInstance" if cloud == "gcp" else "aws:rds/instance:Instance")
+    assert database.urn not in waits
+    # The platform, in turn, waits for the restore (and the database).
+    platform = after.one(RELEASE, "astronomer-release")
+    assert {restore.urn, database.urn} <= _waits_for(after, platform)
+
+
+@pytest.mark.usefixtures("secret_tls")
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_an_unpromoted_standby_refuses_a_deployments_restore(cloud):
+    config = standby_config(f"{cloud}-standby")
+    cluster = json.loads(config["astronomer-dr:cluster"])
+    config["astronomer-dr:cluster"] = json.dumps({**cluster, "restore": {"backup": "latest"}})
+    with pytest.raises(ConfigError, match=r"astronomer-dr:cluster\.restore: only with standby\.promote: true"):
+        parse_settings(config, f"{cloud}-standby")
+
+
+@pytest.mark.usefixtures("secret_tls")
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_a_warm_standby_refuses_a_primary_that_exports_no_backups_bucket(cloud):
+    """Refused naming the fix (the primary's `pulumi up`), before promotion; on AWS a bucket in
+    the primary's own region is refused too (it would be lost with it)."""
+    settings = parse_settings(standby_config(f"{cloud}-standby"), f"{cloud}-standby")
+    exports = dict(primary_outputs(cloud))
+    with pytest.raises(ConfigError, match="does not export backups_bucket: run `pulumi up` on the primary"):
+        check_primary(settings, {**exports, "backups_bucket": None})
+    assert check_primary(settings, exports).backups_bucket == exports["backups_bucket"]
+    if cloud == "aws":
+        with pytest.raises(ConfigError, match="backups bucket is in its own region us-east-1"):
+            check_primary(settings, {**exports, "backups_region": "us-east-1"})
+    cold = parse_settings(standby_config(f"{cloud}-standby", cluster="cold"), f"{cloud}-standby")
+    assert check_primary(cold, {**exports, "backups_bucket": None}).backups_bucket is None
