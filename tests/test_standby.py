@@ -298,7 +298,8 @@ def test_a_standby_refuses_database_restores_and_an_existing_cluster(secret_tls)
 
 
 def gcp_primary_exports(**changes):
-    return {**{k: committed_stack("gcp").outputs[k] for k in PRIMARY_EXPORTS["gcp"]}, **changes}
+    names = (*PRIMARY_EXPORTS["gcp"], *BACKUP_EXPORTS["gcp"])
+    return {**{k: committed_stack("gcp").outputs[k] for k in names}, **changes}
 
 
 @pytest.mark.parametrize(

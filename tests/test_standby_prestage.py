@@ -1,6 +1,7 @@
 """A warm standby pre-staged for failover (issue 24, item 6): Velero installed before promotion with
 the primary's backups bucket as its only, ReadOnly location, already synced; at promotion the
-Restore waits for nothing the promotion creates (the database promotion included).
+Restore waits for nothing the promotion creates (the database promotion included). And the
+replica's availability chosen ahead (GCP `database.replicaHighAvailability`; AWS Multi-AZ already).
 
 Velero v1.18.1 (vmware-tanzu/velero tag v1.18.1, 26ef8fa7) facts these tests hold the program to:
 - every BackupStorageLocation is synced, ReadOnly included: pkg/controller/backup_sync_controller.go
@@ -238,3 +239,89 @@ def test_a_warm_standby_refuses_a_primary_that_exports_no_backups_bucket(cloud):
             check_primary(settings, {**exports, "backups_region": "us-east-1"})
     cold = parse_settings(standby_config(f"{cloud}-standby", cluster="cold"), f"{cloud}-standby")
     assert check_primary(cold, {**exports, "backups_bucket": None}).backups_bucket is None
+
+
+# ---- the replica's availability before promotion ----------------------------------------------------
+
+INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
+
+
+def _with_database(stack: str, **changes) -> dict[str, str]:
+    config = standby_config(stack)
+    config["astronomer-dr:database"] = json.dumps({**json.loads(config["astronomer-dr:database"]), **changes})
+    return config
+
+
+@pytest.mark.usefixtures("secret_tls")
+def test_replica_high_availability_is_a_standby_key_that_needs_high_availability():
+    settings = parse_settings(_with_database("gcp-standby", replicaHighAvailability=True), "gcp-standby")
+    assert settings.require_gcp().database.replica_high_availability is True
+    assert (
+        parse_settings(standby_config("gcp-standby"), "gcp-standby").require_gcp().database.replica_high_availability
+        is False
+    )
+    with pytest.raises(ConfigError, match=r"database\.replicaHighAvailability: needs database\.highAvailability: true"):
+        parse_settings(
+            _with_database("gcp-standby", replicaHighAvailability=True, highAvailability=False), "gcp-standby"
+        )
+    primary = {
+        k: v
+        for k, v in _with_database("gcp-standby", replicaHighAvailability=True).items()
+        if k != "astronomer-dr:standby"
+    }
+    with pytest.raises(ConfigError, match=r"database\.replicaHighAvailability: only with a standby"):
+        parse_settings(primary, "gcp")
+    # A GCP key: AWS's replica is Multi-AZ with database.highAvailability already (below).
+    with pytest.raises(ConfigError, match=r"database\.replicaHighAvailability"):
+        parse_settings(_with_database("aws-standby", replicaHighAvailability=True), "aws-standby")
+
+
+def test_a_regional_replica_is_promoted_without_an_availability_change():
+    """`database.replicaHighAvailability: true`: the replica is registered REGIONAL, and the
+    promoted instance's settings are REGIONAL too, so no run of the promotion changes it. The
+    provider keeps a replica's `availability_type` in place (google-beta 93c65b2d,
+    services/sql/resource_sql_database_instance.go: schema :452-465, Optional with default ZONAL and no
+    ForceNew; the CustomizeDiff's ForceNewIf list :253-270 does not name it) and, after PromoteReplica,
+    reads it from the API for every non-pool instance (:3383-3393): the promoting run's patch
+    (built from that read, docs/DATABASE-FAILOVER.md) sends REGIONAL back. Only backups and PITR are
+    left to the second run."""
+    from components.gcp.replica import PROMOTION_NOTE, promotion_note, replica_args
+
+    evaluation = standby(
+        "gcp-standby",
+        "gcp",
+        **{"astronomer-dr:database": {**committed("gcp-standby", "database"), "replicaHighAvailability": True}},
+    )
+    assert evaluation.error is None, evaluation.error
+    regional, zonal = evaluation.one(INSTANCE), gcp_standby().one(INSTANCE)
+    assert (regional.input("settings.availabilityType"), zonal.input("settings.availabilityType")) == (
+        "REGIONAL",
+        "ZONAL",
+    )
+    # Nothing else of the replica differs: the choice costs a second zone, not another replica.
+    differing = {k for k, v in regional.input("settings").items() if zonal.input("settings").get(k) != v}
+    assert differing == {"availabilityType"} and regional.urn == zonal.urn
+
+    settings = parse_settings(_with_database("gcp-standby", replicaHighAvailability=True), "gcp-standby")
+    database = settings.require_gcp().database
+    before, after = (
+        replica_args(database, "us-east4", "network", "source", promote=promote)["settings"]
+        for promote in (False, True)
+    )
+    assert before.availability_type == after.availability_type == "REGIONAL"
+    assert "regional already" in promotion_note(database) and "zonal" in PROMOTION_NOTE
+
+
+def test_the_aws_replica_is_multi_az_before_promotion_already():
+    """AWS needs no such key: the RDS replica takes `database.highAvailability` as `multi_az` from the
+    start, the promoted instance keeps it, so promoting changes no Multi-AZ. The provider creates a
+    read replica with it (hashicorp/terraform-provider-aws internal/service/rds/instance.go,
+    resourceInstanceCreate's `replicate_source_db` branch: `input.MultiAZ` of
+    CreateDBInstanceReadReplicaInput from `multi_az`) and `multi_az` is Optional+Computed, not ForceNew
+    (its schema there): an in-place setting either way."""
+    replica, promoted_instance = (
+        aws_standby().one("aws:rds/instance:Instance"),
+        promoted("aws").one("aws:rds/instance:Instance"),
+    )
+    assert replica.input("multiAz") is True and promoted_instance.input("multiAz") is True
+    assert replica.urn == promoted_instance.urn

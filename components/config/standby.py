@@ -74,6 +74,12 @@ def parse_standby(
     ours: Mapping[str, Any], stack: str, objects: Mapping[str, dict | None], problems: Problems
 ) -> StandbySettings | None:
     full = f"{PROJECT}:{STANDBY_KEY}"
+    database = objects.get("database") or {}
+    if database.get("replica_high_availability") and STANDBY_KEY not in ours:
+        problems.add(
+            f"{PROJECT}:database.replicaHighAvailability",
+            "only with a standby (astronomer-dr:standby): it keeps the standby's replica regional before promotion",
+        )
     if STANDBY_KEY not in ours:
         return None
     raw = decode_object(full, ours.get(STANDBY_KEY), problems)
@@ -110,7 +116,11 @@ def parse_standby(
             )
         elif match.group("stack") == stack:
             problems.add(key, f"names this stack ({stack}): a standby replicates another stack, in another region")
-    database = objects.get("database") or {}
+    if database.get("replica_high_availability") and not database.get("high_availability"):
+        problems.add(
+            f"{PROJECT}:database.replicaHighAvailability",
+            "needs database.highAvailability: true: a regional replica promoted into a zonal instance would change its availability at promotion",
+        )
     for snake, default in _STANDBY_DATABASE_KEYS.items():
         if database and database.get(snake) != default:
             camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), snake)
