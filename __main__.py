@@ -95,6 +95,7 @@ alerts = dr_alerts(
     # Velero's rules watch its Schedule: none on a standby before promotion.
     velero_runs=velero is not None and velero.schedule is not None,
     velero_dependencies=[velero] if velero else [],
+    velero_prestaged=velero is not None and velero.schedule is None,
 )
 
 platform = (

@@ -325,3 +325,29 @@ def test_the_aws_replica_is_multi_az_before_promotion_already():
     )
     assert replica.input("multiAz") is True and promoted_instance.input("multiAz") is True
     assert replica.urn == promoted_instance.urn
+
+
+# ---- the pre-staged location watched ------------------------------------------------------------
+
+
+def test_the_prestaged_location_is_watched_on_gcp():
+    """Velero validates every location, ReadOnly included, and sets `velero_backup_location_status_gauge`
+    per location (velero v1.18.1 pkg/controller/backup_storage_location_controller.go:253, 265-279;
+    pkg/metrics/metrics.go:55, 952-963; the name is in Velero's own list, tests/velero/metrics-v1.18.1.txt).
+    On GCP, Cloud Monitoring evaluates it from Managed Prometheus (the PodMonitoring the promoted
+    stack keeps, same name). AWS delivers Velero's alerts through the platform's Prometheus and
+    Alertmanager, which a standby runs only once promoted: nothing there before."""
+    from components.platform.alerts import LOCATION_FOR, source_location_rule
+    from tests.test_alerts import velero_metrics
+
+    rule = source_location_rule("astro-gcp-standby")
+    assert set(rule.metrics) <= velero_metrics() and rule.for_ == LOCATION_FOR
+    evaluation = gcp_standby()
+    [policy] = [p for p in evaluation.of_type("gcp:monitoring/alertPolicy:AlertPolicy") if p.name.endswith(rule.alert)]
+    [condition] = policy.input("conditions")
+    assert condition["conditionPrometheusQueryLanguage"]["query"] == (
+        'velero_backup_location_status_gauge{backup_location_name="source",cluster="astro-gcp-standby"} == 0'
+    )
+    monitoring = "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"
+    assert evaluation.one(monitoring).urn == promoted("gcp").one(monitoring).urn
+    assert not [a for a in aws_standby().resources if "velero" in a.name.lower() and "alert" in a.type.lower()]

@@ -25,7 +25,7 @@ from pulumi_kubernetes.meta import v1 as meta_v1
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from ..config import REPLICA_LAG_RPO_SECONDS, AlertSettings
-from ..platform.alerts import VELERO_METRICS_PORT, VELERO_POD_LABELS, Rule, velero_rules
+from ..platform.alerts import VELERO_METRICS_PORT, VELERO_POD_LABELS, Rule, source_location_rule, velero_rules
 from ..platform.velero_chart import VELERO_NAMESPACE
 
 # https://cloud.google.com/sql/docs/postgres/backup-recovery/view-audit-logs-for-automated-backups
@@ -83,6 +83,8 @@ class GcpAlertsArgs:
     replica_instance: pulumi.Input[str] | None = None
     # Velero's schedule and the cluster it runs in (None where Velero does not run).
     velero_schedule: str | None = None
+    # A warm standby's Velero before promotion (no schedule): its read-only location is watched.
+    velero_prestaged: bool = False
     kubernetes_provider: KubernetesProvider | None = None
     # The GKE cluster Velero runs in: its series carry it as the label `cluster`.
     cluster_name: pulumi.Input[str] = ""
@@ -165,7 +167,8 @@ class GcpAlerts(pulumi.ComponentResource):
                 ),
             )
             self.watched.append("replica-lag")
-        if args.velero_schedule is not None and args.kubernetes_provider is not None and args.cluster_name:
+        velero_runs = args.velero_schedule is not None or args.velero_prestaged
+        if velero_runs and args.kubernetes_provider is not None and args.cluster_name:
             CustomResource(
                 f"{name}-velero-metrics",
                 api_version=POD_MONITORING_API,
@@ -177,12 +180,17 @@ class GcpAlerts(pulumi.ComponentResource):
                 ),
             )
             schedule = args.velero_schedule
+
+            def rules(cluster: str | None = None) -> list[Rule]:
+                # Before promotion only the pre-staged location: there is no Schedule to watch yet.
+                return velero_rules(schedule, cluster) if schedule is not None else [source_location_rule(cluster)]
+
             queries = pulumi.Output.from_input(args.cluster_name).apply(
-                lambda cluster: {r.alert: r.expr for r in velero_rules(schedule, cluster)}
+                lambda cluster: {r.alert: r.expr for r in rules(cluster)}
             )
-            for rule in velero_rules(schedule):
+            for rule in rules():
                 policy(f"velero-{rule.alert}", rule.summary, promql_condition(rule, queries[rule.alert]))
-            self.watched.append("velero")
+            self.watched.append("velero" if schedule is not None else "velero-source")
         self.register_outputs({"watched": self.watched})
 
 

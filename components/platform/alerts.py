@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .velero_chart import BACKUP_LOCATION_NAME, SCHEDULE_NAME, VELERO_NAMESPACE
+from .velero_chart import BACKUP_LOCATION_NAME, SCHEDULE_NAME, SOURCE_LOCATION_NAME, VELERO_NAMESPACE
 
 # The scrape job the platform's Prometheus runs against Velero's server pod: the chart's pod
 # template labels it `name: velero` and names its metrics port `http-monitoring` (8085)
@@ -189,6 +189,22 @@ def velero_rules(schedule: str, cluster: str | None = None) -> list[Rule]:
             ("velero_repo_maintenance_failure_total",),
         ),
     ]
+
+
+def source_location_rule(cluster: str | None = None) -> Rule:
+    """A warm standby's pre-staged location (the primary's bucket, read-only) unreachable: a
+    failover would restore from it. Velero validates every location, ReadOnly included, and sets
+    the gauge per location (velero v1.18.1 pkg/controller/backup_storage_location_controller.go:253,
+    265-279; pkg/metrics/metrics.go:55, 952-963)."""
+    scope = f',cluster="{cluster}"' if cluster else ""
+    return Rule(
+        "VeleroSourceLocationUnavailable",
+        f'velero_backup_location_status_gauge{{backup_location_name="{SOURCE_LOCATION_NAME}"{scope}}} == 0',
+        LOCATION_FOR,
+        f"Velero on the standby cannot read the primary's backups bucket (BackupStorageLocation {SOURCE_LOCATION_NAME}): "
+        "a failover would not restore the deployments from it",
+        ("velero_backup_location_status_gauge",),
+    )
 
 
 # ---- the chart's values -----------------------------------------------------------------------
