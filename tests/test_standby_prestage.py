@@ -100,7 +100,10 @@ def test_a_warm_standby_runs_velero_with_the_primarys_bucket_read_only_and_nothi
     default, waited on until synced), no Schedule (nothing written into the primary's bucket, and
     no backups of its own: no bucket, no location, no `backups_bucket` output), no Restore. On AWS
     the bucket is read where it lives, `backups_region` (the primary's `backups.location`, never its
-    region; not replicated, components/aws/buckets.py has no replication): here the standby's own."""
+    region; not replicated, components/aws/buckets.py has no replication): here the standby's own.
+    Velero runs without a default location: it only warns (velero v1.18.1
+    pkg/controller/backup_storage_location_controller.go:299-300) and never makes another location the
+    default (ensureSingleDefaultBSL, :331-373), so the source stays `default: false`."""
     evaluation, outputs = unpromoted(cloud), primary_outputs(cloud)
     assert [r.name for r in evaluation.of_type(RELEASE) if r.name.startswith("velero")] == ["velero-release"]
     [location] = evaluation.of_type(LOCATION)
