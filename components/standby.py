@@ -8,7 +8,8 @@ takes its primary-derived inputs from: when a check fails it raises a ConfigErro
 and the replica, the promoted instance and the platform are never declared.
 
 `standby_foundation` builds the cloud's standby foundation on it; `__main__.py` declares the
-platform on that foundation once it is promoted (`declares_platform`).
+platform on that foundation once it is promoted (`declares_platform`), and Velero wherever the
+standby has a cluster (`standby_backup_source`: the bucket it reads).
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ class AwsStandbyFoundationArgs:
     platform: PlatformSettings
     standby: StandbySettings
     primary: pulumi.Output[PrimaryFacts]
-    # Velero's backups of the deployments once promoted (None: no Velero).
+    # Velero: on a warm standby from the start (the primary's bucket, read-only), its own backups once promoted (None: no Velero).
     backups: BackupSettings | None = None
 
 

@@ -84,7 +84,7 @@ class GcpStandbyFoundationArgs:
     platform: PlatformSettings
     standby: StandbySettings
     primary: pulumi.Output[PrimaryFacts]
-    # Velero's backups of the deployments once promoted (None: no Velero).
+    # Velero: on a warm standby from the start (the primary's bucket, read-only), its own backups once promoted (None: no Velero).
     backups: BackupSettings | None = None
     # The primary's database password (its `database_password` output, secret): the replica's users
     # are the primary's, with their passwords, and stay so once promoted (components/gcp/replica.py).
