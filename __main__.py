@@ -40,7 +40,8 @@ else:
 
 # Velero backs up the Airflow deployments; a declared restore brings them back alongside the platform.
 velero = None
-# A standby before promotion runs no platform and has no backups storage: Velero comes with promotion.
+# A warm standby runs Velero before promotion with its primary's bucket alone, read-only (no bucket,
+# location or Schedule of its own until promoted); a cold one gets Velero with promotion.
 if settings.backups is not None and foundation.backup_storage is not None:
     from components.platform.velero import Velero, VeleroArgs
 
@@ -61,6 +62,10 @@ if settings.backups is not None and foundation.backup_storage is not None:
             depends_on=foundation.backup_dependencies,
             # AWS: the EBS CSI add-on, its StorageClass and the autoscaler, which only the Restore needs.
             restore_depends_on=getattr(foundation, "restore_dependencies", []),
+            source=getattr(foundation, "backup_source", None),
+            own_location=getattr(foundation, "backup_own_location", True),
+            identity=getattr(foundation, "backup_identity", None),
+            location_depends_on=getattr(foundation, "backup_location_dependencies", []),
         ),
     )
     if velero.restore_backup is not None:
@@ -86,7 +91,14 @@ if database is not None and settings.backups is not None and settings.backups.pr
     )
 
 # The DR posture watched (docs/MONITORING.md): every alert to `astronomer-dr:alerts`.
-alerts = dr_alerts(settings, foundation, velero_runs=velero is not None, velero_dependencies=[velero] if velero else [])
+alerts = dr_alerts(
+    settings,
+    foundation,
+    # Velero's rules watch its Schedule: none on a standby before promotion.
+    velero_runs=velero is not None and velero.schedule is not None,
+    velero_dependencies=[velero] if velero else [],
+    velero_prestaged=velero is not None and velero.schedule is None,
+)
 
 platform = (
     None

@@ -31,6 +31,8 @@ def dr_alerts(
     foundation: Any,
     velero_runs: bool,
     velero_dependencies: Sequence[pulumi.Resource] = (),
+    # A warm standby's Velero before promotion (no Schedule): on GCP its read-only location is watched.
+    velero_prestaged: bool = False,
 ) -> DrAlerts:
     schedule = settings.backups.schedule if settings.backups is not None and velero_runs else None
     if settings.alerts is None:
@@ -89,6 +91,7 @@ def dr_alerts(
             replica_instance=replica,
             velero_schedule=schedule,
             deployments=deployments,
+            velero_prestaged=velero_prestaged,
             kubernetes_provider=getattr(foundation, "kubernetes_provider", None),
             cluster_name=outputs.get("cluster_name", ""),
             depends_on=list(velero_dependencies),

@@ -8,7 +8,8 @@ takes its primary-derived inputs from: when a check fails it raises a ConfigErro
 and the replica, the promoted instance and the platform are never declared.
 
 `standby_foundation` builds the cloud's standby foundation on it; `__main__.py` declares the
-platform on that foundation once it is promoted (`declares_platform`).
+platform on that foundation once it is promoted (`declares_platform`), and Velero wherever the
+standby has a cluster (`standby_backup_source`: the bucket it reads).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from .config import PRIMARY_EXPORTS, PrimaryFacts, StackSettings, check_primary
+from .config import PRIMARY_EXPORTS, BackupSettings, PrimaryFacts, StackSettings, StandbySettings, check_primary
+from .platform.velero_chart import BackupSource
 from .schema import ConfigError
 
 # Outputs a standby reads when the primary has them (an AWS registry replica in the standby region).
@@ -27,6 +29,10 @@ OPTIONAL_EXPORTS = (
     "registry_replica_region",
     "registry_replica_kms_key_arn",
     "standby_promoted",
+    # Its Velero backups (BACKUP_EXPORTS): required only where this standby reads them (check_primary).
+    "backups_bucket",
+    "backups_region",
+    "backups_kms_key_arn",
 )
 
 
@@ -79,6 +85,30 @@ def _required_export(value: str | None, primary_stack: str) -> str:
             ]
         )
     return value
+
+
+def standby_backup_source(
+    standby: StandbySettings, backups: BackupSettings, primary: pulumi.Output[PrimaryFacts]
+) -> pulumi.Output[BackupSource] | BackupSource | None:
+    """The bucket a standby's Velero reads, read-only (None: none).
+
+    A declared restore's own `sourceBucket` first (another stack's bucket, as on any stack). Else
+    the primary's backups bucket (its `backups_*` outputs, through the StackReference): all along on a
+    warm standby, so that its location is synced before promotion; on a promoted one while a restore
+    is declared (the promotion's restore needs no `sourceBucket`). Its writes into the bucket
+    (`restores/`) are granted only while a restore is declared (components/gcp|aws/backups.py)."""
+    declared = BackupSource.of(backups)
+    if declared is not None:
+        return declared
+    if (standby.cluster == "warm" and not standby.promote) or backups.restore_backup is not None:
+        return primary.apply(_primary_backups)
+    return None
+
+
+def _primary_backups(facts: PrimaryFacts) -> BackupSource:
+    # check_primary refuses a primary without them wherever this standby reads them.
+    assert facts.backups_bucket, "check_primary: the primary exports backups_bucket"
+    return BackupSource(facts.backups_bucket, facts.backups_region, facts.backups_kms_key_arn)
 
 
 def standby_foundation(settings: StackSettings):

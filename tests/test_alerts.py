@@ -287,8 +287,14 @@ def test_gcp_standby_watches_its_replica_lag():
     assert f'metric.type="{REPLICA_LAG_METRIC}"' in threshold["filter"]
     assert standby.outputs["database_instance"] in threshold["filter"]
     assert threshold["thresholdValue"] == REPLICA_LAG_RPO_SECONDS and threshold["comparison"] == "COMPARISON_GT"
-    # A replica has no backups of its own; no Velero before promotion.
-    assert not [r for r in standby.resources if "sql-backup" in r.name or "velero-" in r.name]
+    # A replica has no backups of its own; Velero before promotion (pre-staged) runs no Schedule, so
+    # no rule on its backups: only its read-only location is watched (tests/test_standby_prestage.py).
+    policies = standby.of_type("gcp:monitoring/alertPolicy:AlertPolicy")
+    assert not [r for r in policies if "sql-backup" in r.name]
+    assert [r.name for r in policies if "velero-" in r.name] == [
+        "astro-gcp-standby-alerts-velero-VeleroSourceLocationUnavailable"
+    ]
+    assert not standby.of_type("kubernetes:velero.io/v1:Schedule")
 
 
 # ---- the plan shows it -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from components.dns import FAILOVER_DNS_TTL_SECONDS
 from components.schema import ConfigError
 from tests.conftest import TEST_PRIVATE_KEY, bootstrap_connection_url, evaluate_stack, secret_leaks
 from tools.offline import MOCK_AWS_ACCOUNT, MOCK_EKS_SECURITY_GROUP, MOCK_NLB_HOSTNAME, MOCK_PASSWORD, Secret
@@ -497,6 +498,11 @@ def test_nginx_service_is_read_after_the_release_and_no_dns_by_default(aws):
 
 
 def test_wildcard_record_points_at_the_load_balancer_when_a_zone_is_configured():
+    """A CNAME with components/dns.py's TTL (60 s), not an alias record (which has no TTL of its own:
+    the provider's `ttl` ConflictsWith `alias`). Lowering it is an update, not a replacement: `ttl`
+    is not ForceNew and resourceRecordUpdate UPSERTs a record whose type and set_identifier are
+    unchanged (hashicorp/terraform-provider-aws 00655c16, internal/service/route53/record.go, the
+    `ttl` schema and resourceRecordUpdate)."""
     evaluation = evaluate_stack("aws", **{"astronomer-dr:dns": {"hostedZoneId": "Z0123456789ABCDEFGHIJ"}})
     assert evaluation.error is None, evaluation.error
     record = evaluation.one("aws:route53/record:Record")
@@ -505,6 +511,7 @@ def test_wildcard_record_points_at_the_load_balancer_when_a_zone_is_configured()
     assert (record.input("type"), record.input("records")) == ("CNAME", [MOCK_NLB_HOSTNAME])
     # The zone still holds the lost load balancer's record after a disaster.
     assert record.input("allowOverwrite") is True
+    assert "aliases" not in record.inputs and record.input("ttl") == FAILOVER_DNS_TTL_SECONDS == 60
 
 
 def test_outputs(aws):

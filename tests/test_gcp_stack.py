@@ -6,6 +6,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from components.dns import FAILOVER_DNS_TTL_SECONDS
 from tests.conftest import TEST_PRIVATE_KEY, evaluate_stack
 from tools.offline import MOCK_PASSWORD, Secret, plaintext_occurrences
 
@@ -190,12 +191,16 @@ def test_static_ip_is_reserved_and_protected(gcp):
 
 
 def test_dns_record_when_a_zone_is_configured():
+    """The TTL is components/dns.py's (60 s). Lowering it from 300 is an in-place change: the
+    provider's `ttl` is Optional and not ForceNew (hashicorp/terraform-provider-google-beta 93c65b2d,
+    google-beta/services/dns/resource_dns_record_set.go:272-276)."""
     evaluation = evaluate_stack("gcp", **{"astronomer-dr:dns": {"managedZone": "astro-zone"}})
     assert evaluation.error is None, evaluation.error
     record = evaluation.one("gcp:dns/recordSet:RecordSet")
     assert record.input("name") == "*.astro.acme.example.com."
     assert record.input("managedZone") == "astro-zone"
     assert record.input("type") == "A" and record.input("rrdatas") == ["203.0.113.20"]
+    assert record.input("ttl") == FAILOVER_DNS_TTL_SECONDS == 60
 
 
 def test_existing_cluster_builds_only_the_platform_and_data_on_it():

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from components.config import PRIMARY_EXPORTS, check_primary, parse_settings
+from components.config import BACKUP_EXPORTS, PRIMARY_EXPORTS, check_primary, parse_settings
 from components.schema import ConfigError
 from tests.conftest import TLS_SECRETS, committed_stack
 from tests.test_restore import committed
@@ -144,8 +144,10 @@ def test_warm_by_default_cold_declares_no_cluster_and_neither_the_platform():
     assert warm.of_type("gcp:container/cluster:Cluster")
     cold = gcp_standby(cluster="cold")
     assert not cold.of_type("gcp:container/cluster:Cluster")
+    # The warm cluster runs Velero, pre-staged (tests/test_standby_prestage.py); neither the platform.
+    assert [r.name for r in warm.of_type("kubernetes:helm.sh/v3:Release")] == ["velero-release"]
+    assert not cold.of_type("kubernetes:helm.sh/v3:Release")
     for evaluation in (warm, cold):
-        assert not evaluation.of_type("kubernetes:helm.sh/v3:Release")
         assert not evaluation.of_type("gcp:sql/user:User")  # a replica is read-only
         assert "platform_url" not in evaluation.outputs
         assert evaluation.outputs["standby_promoted"] is False
@@ -296,7 +298,8 @@ def test_a_standby_refuses_database_restores_and_an_existing_cluster(secret_tls)
 
 
 def gcp_primary_exports(**changes):
-    return {**{k: committed_stack("gcp").outputs[k] for k in PRIMARY_EXPORTS["gcp"]}, **changes}
+    names = (*PRIMARY_EXPORTS["gcp"], *BACKUP_EXPORTS["gcp"])
+    return {**{k: committed_stack("gcp").outputs[k] for k in names}, **changes}
 
 
 @pytest.mark.parametrize(
@@ -376,9 +379,9 @@ def test_the_rds_replica_is_protected_twice_and_carries_its_backups_already():
     assert replica.input("backupRetentionPeriod") == 7 and replica.input("deleteAutomatedBackups") is False
     assert replica.input("skipFinalSnapshot") is False and replica.input("multiAz") is True
     assert not aws_standby().of_type("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
-    # No platform and no Velero before promotion; the warm cluster only runs its node autoscaler.
-    releases = [r.name for r in aws_standby().of_type("kubernetes:helm.sh/v3:Release")]
-    assert releases == ["astro-aws-standby-autoscaler-release"]
+    # No platform before promotion; the warm cluster runs its node autoscaler and Velero, pre-staged.
+    releases = sorted(r.name for r in aws_standby().of_type("kubernetes:helm.sh/v3:Release"))
+    assert releases == ["astro-aws-standby-autoscaler-release", "velero-release"]
 
 
 def test_rds_promotion_is_removing_the_source_on_the_same_resource():
@@ -460,7 +463,14 @@ def test_the_promoted_aws_standby_autoscales_its_own_node_group_in_its_region():
         "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/astro-aws-standby": "owned"}
     }
     assert evaluation.one("aws:eks/nodeGroup:NodeGroup").ignore_changes == ["scalingConfig.desiredSize"]
-    assert release.urn in evaluation.one("kubernetes:helm.sh/v3:Release", "velero-release").dependencies
+    # As on a primary (tests/test_restore_alongside.py): Velero's chart does not wait for room to
+    # grow, only a declared Restore does (its restored pods are what need it).
+    assert release.urn not in evaluation.one("kubernetes:helm.sh/v3:Release", "velero-release").dependencies
+    [restore] = evaluation.of_type("kubernetes:velero.io/v1:Restore")
+    assert release.urn in restore.dependencies
+    csi = evaluation.one("aws:eks/addon:Addon", "astro-aws-standby-ebs-csi")
+    assert csi.urn in restore.dependencies
+    assert csi.urn not in evaluation.one("kubernetes:helm.sh/v3:Release", "velero-release").dependencies
 
 
 def test_aws_refusals_that_need_the_primary(secret_tls):
@@ -472,6 +482,7 @@ def test_aws_refusals_that_need_the_primary(secret_tls):
             "registry_replica_bucket",
             "registry_replica_region",
             "registry_replica_kms_key_arn",
+            *BACKUP_EXPORTS["aws"],
         )
     }
     # A missing registry replica is refused before promotion and only warned about at promotion
@@ -620,17 +631,21 @@ def test_failback_a_standby_of_the_promoted_standby_in_the_original_region(secre
         {**json.loads(config["astronomer-dr:cluster"]), "masterIpv4CidrBlock": "172.16.0.32/28"}
     )
     settings = parse_settings(config, "gcp-return")
-    facts = check_primary(settings, {k: promoted.get(k) for k in (*PRIMARY_EXPORTS["gcp"], "standby_promoted")})
+    exports = (*PRIMARY_EXPORTS["gcp"], *BACKUP_EXPORTS["gcp"], "standby_promoted")
+    facts = check_primary(settings, {k: promoted.get(k) for k in exports})
+    # The return standby is warm: its Velero reads the promoted standby's own backups bucket.
+    assert facts.backups_bucket == promoted["backups_bucket"]
     assert facts.database_instance == promoted["database_instance"] and facts.region == "us-east4"
 
 
 @pytest.mark.parametrize("cloud", ["gcp", "aws"])
 def test_velero_comes_with_promotion_and_restores_the_primarys_deployments_read_only(cloud):
-    """Before promotion a standby runs no platform: no Velero, no backups bucket, no repoint grant.
-    At promotion it restores the deployments from the primary's backups bucket through a ReadOnly
+    """Before promotion a cold standby runs no platform and no Velero: no backups bucket, no repoint
+    grant (a warm one runs Velero pre-staged: tests/test_standby_prestage.py). At promotion it
+    restores the deployments from the primary's backups bucket through a ReadOnly
     BackupStorageLocation (Velero's CRD: spec.accessMode ReadOnly), alongside the platform
     (tests/test_restore_alongside.py), and gets a backups bucket of its own."""
-    before = gcp_standby() if cloud == "gcp" else aws_standby()
+    before = gcp_standby(cluster="cold") if cloud == "gcp" else aws_standby(cluster="cold")
     assert not [r for r in before.resources if r.type.startswith("kubernetes:velero.io")]
     assert not [r for r in before.resources if r.name.endswith("-backups")]
     after = gcp_standby(promote=True, cluster="cold") if cloud == "gcp" else aws_standby(promote=True, cluster="cold")

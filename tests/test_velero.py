@@ -413,10 +413,14 @@ def test_a_declared_restore_runs_after_velero_read_the_bucket_alongside_the_plat
     assert restore.input("metadata.namespace") == "velero" and restore.input("metadata.name") == restore_name(backup)
     assert restore.input("metadata.annotations") == {"pulumi.com/waitFor": RESTORE_WAIT_FOR}
     assert restore.input("spec") == restore_spec(good_backup(datetime.now(UTC)), "astronomer")
-    # Velero -> its location, synced -> the Restore -> the Schedule; the Astronomer release alongside
-    # (tests/test_restore_alongside.py).
-    assert evaluation.one(LOCATION, "velero-location").urn in restore.dependencies
-    assert restore.urn in evaluation.one(SCHEDULE).dependencies
+    # Velero -> the location it reads (the other stack's), synced -> the Restore -> the Schedule;
+    # the Astronomer release alongside (tests/test_restore_alongside.py). Not this stack's own
+    # location: Velero finds the backup through the Backup object's own location (velero v1.18.1
+    # pkg/controller/restore_controller.go:474-497).
+    assert evaluation.one(LOCATION, "velero-source").urn in restore.dependencies
+    assert evaluation.one(LOCATION, "velero-location").urn not in restore.dependencies
+    schedule = evaluation.one(SCHEDULE)
+    assert {restore.urn, evaluation.one(LOCATION, "velero-location").urn} <= set(schedule.dependencies)
     assert restore.urn not in evaluation.one(RELEASE, "astronomer-release").dependencies
 
 

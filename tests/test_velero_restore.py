@@ -264,8 +264,9 @@ def test_aws_standby_promotion_grants_exactly_what_a_restore_from_the_primary_bu
     by_sid = {s["Sid"]: s for s in statements}
     assert by_sid["SourceRestoreFiles"]["Resource"] == f"{arn}/restores/*"
     assert by_sid["SourceObjects"]["Action"] == "s3:GetObject" and by_sid["SourceObjects"]["Resource"] == f"{arn}/*"
-    assert set(by_sid["SourceKey"]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
-    assert by_sid["SourceKey"]["Resource"] == outputs["backups_kms_key_arn"]
+    # Decrypt to read the backups; a data key for the restore's own files (declared here).
+    assert (by_sid["SourceKey"]["Action"], by_sid["SourceKeyWrite"]["Action"]) == ("kms:Decrypt", "kms:GenerateDataKey")
+    assert by_sid["SourceKey"]["Resource"] == by_sid["SourceKeyWrite"]["Resource"] == outputs["backups_kms_key_arn"]
     source = evaluation.one(LOCATION, "velero-source").input("spec.config")
     assert source == {"region": outputs["backups_region"], "kmsKeyId": outputs["backups_kms_key_arn"]}
 

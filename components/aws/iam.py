@@ -104,6 +104,32 @@ def service_account_statement(
     )
 
 
+def irsa_role(
+    name: str,
+    *,
+    role_name: str,
+    description: str,
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer_url: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    opts: pulumi.ResourceOptions,
+    invoke: pulumi.InvokeOutputOptions,
+) -> iam.Role:
+    """An IRSA role only `namespace/service_account` may assume (`service_account_trust`), no policy
+    yet: a warm standby's Velero role before its bucket exists (components/aws/backups.py)."""
+    return iam.Role(
+        name,
+        name=role_name,
+        description=description,
+        assume_role_policy=service_account_trust(
+            oidc_provider_arn, oidc_issuer_url, namespace, service_account, invoke
+        ),
+        tags=TAGS,
+        opts=opts,
+    )
+
+
 def service_account_role(
     name: str,
     *,
@@ -120,15 +146,16 @@ def service_account_role(
 ) -> tuple[iam.Role, iam.RolePolicy]:
     """An IRSA role only `namespace/service_account` may assume (`service_account_trust`), and its one
     inline policy `policy_name` granting `statements`; both resources are named `name`."""
-    role = iam.Role(
+    role = irsa_role(
         name,
-        name=role_name,
+        role_name=role_name,
         description=description,
-        assume_role_policy=service_account_trust(
-            oidc_provider_arn, oidc_issuer_url, namespace, service_account, invoke
-        ),
-        tags=TAGS,
+        oidc_provider_arn=oidc_provider_arn,
+        oidc_issuer_url=oidc_issuer_url,
+        namespace=namespace,
+        service_account=service_account,
         opts=opts,
+        invoke=invoke,
     )
     policy = iam.RolePolicy(name, name=policy_name, role=role.id, policy=policy_document(statements, invoke), opts=opts)
     return role, policy

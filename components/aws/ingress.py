@@ -18,8 +18,7 @@ from pulumi_kubernetes.core import v1 as core_v1
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from ..config import AwsDnsSettings
-
-DNS_TTL_SECONDS = 300
+from ..dns import FAILOVER_DNS_TTL_SECONDS
 
 
 def nlb_annotations(private: bool) -> dict[str, str]:
@@ -74,7 +73,7 @@ class Ingress(pulumi.ComponentResource):
                 zone_id=args.dns.hosted_zone_id,
                 name=f"*.{args.base_domain}",
                 type="CNAME",
-                ttl=DNS_TTL_SECONDS,
+                ttl=FAILOVER_DNS_TTL_SECONDS,
                 records=[self.hostname],
                 # After a disaster the zone still holds the record for the lost load balancer.
                 allow_overwrite=True,

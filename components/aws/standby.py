@@ -22,6 +22,8 @@ from ..config import AwsSettings, BackupSettings, PlatformSettings, PrimaryFacts
 from ..platform.chart import registry_service_account_name
 from ..platform.component import DatabaseEndpoint
 from ..platform.values import LoadBalancer, S3RegistryStorage
+from ..platform.velero_chart import BackupSource, BackupStorage
+from ..standby import standby_backup_source
 from .backups import BackupBucket, BackupBucketArgs
 from .buckets import bucket_name, private_bucket
 from .cluster import Cluster, ClusterArgs
@@ -58,7 +60,7 @@ class AwsStandbyFoundationArgs:
     platform: PlatformSettings
     standby: StandbySettings
     primary: pulumi.Output[PrimaryFacts]
-    # Velero's backups of the deployments once promoted (None: no Velero).
+    # Velero: on a warm standby from the start (the primary's bucket, read-only), its own backups once promoted (None: no Velero).
     backups: BackupSettings | None = None
 
 
@@ -115,32 +117,54 @@ class AwsStandbyFoundation(pulumi.ComponentResource):
         self.oidc = (
             (cluster.oidc_provider_arn, cluster.oidc_issuer_url) if cluster is not None and standby.promote else None
         )
-        # Velero runs where the platform does: from promotion on, this stack backs up its own
-        # deployments into a bucket of its own (the primary's bucket is read through
-        # cluster.restore.sourceBucket to bring them back); before it, there is nothing to back up.
+        # Velero runs wherever this stack has a cluster (standby_backups): on a warm standby before
+        # promotion with the primary's bucket alone, read-only and synced, so that the restore
+        # declared at promotion starts at once; from promotion on it also backs up this stack's own
+        # deployments into a bucket of its own (the same IRSA role, given that bucket).
         self.backup_storage = None
+        self.backup_source: pulumi.Output[BackupSource] | BackupSource | None = None
+        self.backup_own_location = standby.promote
         self.backup_dependencies: list[pulumi.Resource] = []
+        self.restore_dependencies: list[pulumi.Resource] = []
+        self.backup_identity: pulumi.Output[BackupStorage] | None = None
+        self.backup_location_dependencies: list[pulumi.Resource] = []
         backup_outputs: dict = {}
-        if standby.promote and args.backups is not None and cluster is not None:
+        if args.backups is not None and cluster is not None:
+            self.backup_source = standby_backup_source(standby, args.backups, primary)
             backups = BackupBucket(
                 f"{name}-backups",
                 BackupBucketArgs(
                     args.backups,
                     oidc_provider_arn=cluster.oidc_provider_arn,
                     oidc_issuer_url=cluster.oidc_issuer_url,
-                    provider=providers[args.backups.location],
+                    provider=providers.get(args.backups.location),
                     teardown=settings.teardown,
+                    own_bucket=standby.promote,
+                    source=self.backup_source,
                 ),
                 opts=child,
             )
             self.backup_storage = backups.storage
-            self.backup_dependencies = [*cluster.ready, *cluster.room, *backups.grants]
-            backup_outputs = {
-                "backups_bucket": backups.bucket_name,
-                "backups_role_arn": backups.role_arn,
-                "backups_kms_key_arn": backups.kms_key_arn,
-                "backups_region": args.backups.location,
-            }
+            # Velero and its pre-staged location wait for its identity only; its own location (from
+            # promotion on) for its bucket too: the restore at promotion never waits for that bucket.
+            self.backup_identity = backups.identity
+            # Velero's chart needs nodes and its identity; only the Restore needs volumes
+            # provisioned (the EBS CSI add-on, its StorageClass) and room to grow (as on a primary).
+            self.backup_dependencies = [
+                *(r for r in cluster.ready if r not in cluster.volumes),
+                *backups.identity_grants,
+            ]
+            self.restore_dependencies = [*cluster.volumes, *cluster.room]
+            self.backup_location_dependencies = backups.bucket_grants
+            backup_outputs = {"backups_role_arn": backups.role_arn}
+            if backups.bucket_name is not None:
+                backup_outputs |= {
+                    "backups_bucket": backups.bucket_name,
+                    "backups_kms_key_arn": backups.kms_key_arn,
+                    "backups_region": args.backups.location,
+                }
+            # Velero's Kubernetes provider: the cluster's (the platform's too, once promoted).
+            self.kubernetes_provider = cluster.provider
         self.outputs = {
             "standby_of": standby.primary_stack,
             "standby_promoted": standby.promote,

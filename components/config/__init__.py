@@ -132,6 +132,7 @@ from .stack import (
     restore_request_problems,
 )
 from .standby import (
+    BACKUP_EXPORTS,
     PRIMARY_EXPORTS,
     STANDBY_FIELDS,
     STANDBY_KEY,
@@ -154,6 +155,7 @@ __all__ = [
     "AWS_NETWORK_FIELDS",
     "AWS_REGISTRY_FIELDS",
     "BACKUPS_FIELDS",
+    "BACKUP_EXPORTS",
     "CLUSTER_RESTORE_FIELDS",
     "DEFAULT_BACKUP_SCHEDULE",
     "DEFAULT_STANDBY_CLUSTER",

@@ -62,6 +62,11 @@ GCP_DATABASE_FIELDS: dict[str, Field] = {
         check=matches(r"^POSTGRES_\d+$", "a Cloud SQL version such as POSTGRES_16"),
     ),
     "highAvailability": Field("bool", "regional (two-zone) instance with automatic failover", default=True),
+    "replicaHighAvailability": Field(
+        "bool",
+        "standby only: keep the replica regional (two zones) before promotion too, so the promotion changes no availability type (the cost of a second zone all along); needs highAvailability",
+        default=False,
+    ),
     "diskSizeGb": Field(
         "int",
         "initial disk size; it grows automatically",
@@ -231,6 +236,8 @@ class GcpDatabaseSettings(DatabaseTopology):
     disk_size_gb: int
     # A multi-region or another region: where backups outlive the instance's region.
     backup_location: str = "us"
+    # A standby's replica REGIONAL before promotion (components/gcp/replica.py); False: ZONAL until then.
+    replica_high_availability: bool = False
 
 
 @dataclass(frozen=True)

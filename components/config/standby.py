@@ -74,6 +74,12 @@ def parse_standby(
     ours: Mapping[str, Any], stack: str, objects: Mapping[str, dict | None], problems: Problems
 ) -> StandbySettings | None:
     full = f"{PROJECT}:{STANDBY_KEY}"
+    database = objects.get("database") or {}
+    if database.get("replica_high_availability") and STANDBY_KEY not in ours:
+        problems.add(
+            f"{PROJECT}:database.replicaHighAvailability",
+            "only with a standby (astronomer-dr:standby): it keeps the standby's replica regional before promotion",
+        )
     if STANDBY_KEY not in ours:
         return None
     raw = decode_object(full, ours.get(STANDBY_KEY), problems)
@@ -110,7 +116,11 @@ def parse_standby(
             )
         elif match.group("stack") == stack:
             problems.add(key, f"names this stack ({stack}): a standby replicates another stack, in another region")
-    database = objects.get("database") or {}
+    if database.get("replica_high_availability") and not database.get("high_availability"):
+        problems.add(
+            f"{PROJECT}:database.replicaHighAvailability",
+            "needs database.highAvailability: true: a regional replica promoted into a zonal instance would change its availability at promotion",
+        )
     for snake, default in _STANDBY_DATABASE_KEYS.items():
         if database and database.get(snake) != default:
             camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), snake)
@@ -120,6 +130,13 @@ def parse_standby(
             )
     refuse_what_a_standby_ignores(ours, problems)
     cluster = objects.get("cluster") or {}
+    for restore_key in ("restore", "restored"):
+        if cluster.get(restore_key) and not parsed["promote"]:
+            problems.add(
+                f"{PROJECT}:cluster.{restore_key}",
+                "only with standby.promote: true: a standby restores the deployments when it is promoted "
+                "(its Velero reads the primary's bucket read-only until then)",
+            )
     if cluster.get("existing"):
         problems.add(
             f"{PROJECT}:cluster.existing",
@@ -171,6 +188,11 @@ class PrimaryFacts:
     registry_replica_kms_key_arn: str | None = None
     platform_namespace: str | None = None
     platform_release: str | None = None
+    # Its Velero backups bucket (`backups_bucket`; AWS also its region and key): what a warm standby
+    # reads before promotion and restores from (BACKUP_EXPORTS). None when this standby needs none.
+    backups_bucket: str | None = None
+    backups_region: str | None = None
+    backups_kms_key_arn: str | None = None
     # At promotion: what the primary lacks that the promoted platform would have used (warned
     # about; the registry then starts empty in this region). Before promotion such gaps are refused.
     warnings: tuple[str, ...] = ()
@@ -222,6 +244,28 @@ REGISTRY_EXPORTS = {
     "gcp": ("registry_bucket", "registry_location", "registry_service_account"),
     "aws": ("registry_replica_bucket", "registry_replica_region", "registry_replica_kms_key_arn"),
 }
+# The primary's Velero backups bucket: a warm standby's Velero reads it before promotion (its
+# location pre-staged, read-only) and a promoted standby's restore reads it (components/standby.py).
+# On AWS the bucket lives in `backups.location`, a region other than the primary's (refused
+# otherwise, components/config/backups.py) and not replicated: that one copy is what survives.
+BACKUP_EXPORTS = {
+    "gcp": ("backups_bucket",),
+    "aws": ("backups_bucket", "backups_region", "backups_kms_key_arn"),
+}
+
+
+def reads_primary_backups(settings: StackSettings) -> bool:
+    """Whether this standby reads its primary's backups bucket: a warm one all along (Velero
+    pre-staged), and any promoted one whose declared restore names no other sourceBucket."""
+    standby, backups = settings.standby, settings.backups
+    assert standby is not None
+    if backups is None:
+        return False
+    if standby.cluster == "warm":
+        return True
+    return standby.promote and backups.restore_backup is not None and not backups.source_bucket
+
+
 _SINGLE_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 
 
@@ -366,6 +410,21 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
             f"{PROJECT}:platform.releaseName",
             f"namespace and release name must be the primary's ({exports['platform_namespace']}/{exports['platform_release']}): the registry identity grants and the Velero backups name them",
         )
+    reads_backups = reads_primary_backups(settings)
+    if reads_backups:
+        missing_backups = [k for k in BACKUP_EXPORTS[settings.cloud] if not exports.get(k)]
+        if missing_backups:
+            problems.add(
+                reference,
+                f"{name} does not export {', '.join(missing_backups)}: run `pulumi up` on the primary with this "
+                "version of the program (a warm standby reads its primary's Velero backups before promotion, "
+                "a promoted one restores from them)",
+            )
+        elif exports.get("backups_region") == exports["region"]:
+            problems.add(
+                reference,
+                f"{name}'s backups bucket is in its own region {exports['region']}: it would be lost with that region",
+            )
     gap = registry_gap(settings, exports)
     warnings: tuple[str, ...] = ()
     if gap and not settings.standby.promote:
@@ -397,5 +456,8 @@ def check_primary(settings: StackSettings, exports: Mapping[str, Any]) -> Primar
         registry_replica_kms_key_arn=exports.get("registry_replica_kms_key_arn") if usable else None,
         platform_namespace=exports["platform_namespace"],
         platform_release=exports["platform_release"],
+        backups_bucket=exports.get("backups_bucket") if reads_backups else None,
+        backups_region=exports.get("backups_region") if reads_backups else None,
+        backups_kms_key_arn=exports.get("backups_kms_key_arn") if reads_backups else None,
         warnings=warnings,
     )

@@ -34,6 +34,7 @@ from ..platform.alerts import (
     Rule,
     backup_rules,
     kube_state_selector,
+    source_location_rule,
     velero_rules,
 )
 from ..platform.velero_chart import VELERO_NAMESPACE
@@ -128,6 +129,8 @@ class GcpAlertsArgs:
     velero_schedule: str | None = None
     # Where the deployments live (the namespace rules; None: only Velero's).
     deployments: Deployments | None = None
+    # A warm standby's Velero before promotion (no schedule): its read-only location is watched.
+    velero_prestaged: bool = False
     kubernetes_provider: KubernetesProvider | None = None
     # The GKE cluster Velero runs in: its series carry it as the label `cluster`.
     cluster_name: pulumi.Input[str] = ""
@@ -210,7 +213,8 @@ class GcpAlerts(pulumi.ComponentResource):
                 ),
             )
             self.watched.append("replica-lag")
-        if args.velero_schedule is not None and args.kubernetes_provider is not None and args.cluster_name:
+        velero_runs = args.velero_schedule is not None or args.velero_prestaged
+        if velero_runs and args.kubernetes_provider is not None and args.cluster_name:
             CustomResource(
                 f"{name}-velero-metrics",
                 api_version=POD_MONITORING_API,
@@ -222,7 +226,7 @@ class GcpAlerts(pulumi.ComponentResource):
                 ),
             )
             schedule = args.velero_schedule
-            deployments = args.deployments
+            deployments = args.deployments if schedule is not None else None
             if deployments is not None:
                 CustomResource(
                     f"{name}-kube-state-metrics",
@@ -234,17 +238,21 @@ class GcpAlerts(pulumi.ComponentResource):
                         parent=self, provider=args.kubernetes_provider, depends_on=list(args.depends_on)
                     ),
                 )
-            rules = (
-                (lambda cluster: backup_rules(schedule, deployments, cluster))
-                if deployments is not None
-                else (lambda cluster: velero_rules(schedule, cluster))
-            )
+
+            def rules(cluster: str | None = None) -> list[Rule]:
+                # Before promotion only the pre-staged location: there is no Schedule to watch yet.
+                if schedule is None:
+                    return [source_location_rule(cluster)]
+                if deployments is None:
+                    return velero_rules(schedule, cluster)
+                return backup_rules(schedule, deployments, cluster)
+
             queries = pulumi.Output.from_input(args.cluster_name).apply(
                 lambda cluster: {r.alert: r.expr for r in rules(cluster)}
             )
-            for rule in rules(None):
+            for rule in rules():
                 policy(f"velero-{rule.alert}", rule.summary, promql_condition(rule, queries[rule.alert]))
-            self.watched.append("velero")
+            self.watched.append("velero" if schedule is not None else "velero-source")
         self.register_outputs({"watched": self.watched})
 
 

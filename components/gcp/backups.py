@@ -20,6 +20,7 @@ from ..platform.velero_chart import (
     RESTORES_PREFIX,
     VELERO_NAMESPACE,
     BackupReader,
+    BackupSource,
     BackupStorage,
     velero_service_account,
 )
@@ -57,14 +58,23 @@ class BackupBucketArgs:
     cluster_name: str
     identity_pool_ready: Sequence[pulumi.Resource] = ()
     teardown: bool = False
+    # False: no bucket of its own yet (a warm standby before promotion), the identity and its grants
+    # on `source` only; the same identity gets the bucket at promotion.
+    own_bucket: bool = True
+    # Another stack's bucket Velero reads (None: the declared restore's `sourceBucket`, if any).
+    source: pulumi.Input[BackupSource] | None = None
 
 
-def restores_condition(bucket: str) -> storage.BucketIAMMemberConditionArgs:
+def restores_expression(bucket: str) -> str:
     """Objects under `restores/` of one bucket, in IAM's resource name for a Cloud Storage object."""
+    return f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{RESTORES_PREFIX}")'
+
+
+def restores_condition(bucket: pulumi.Input[str]) -> storage.BucketIAMMemberConditionArgs:
     return storage.BucketIAMMemberConditionArgs(
         title="velero-restore-files",
         description="Velero's restore logs and results only (restores/), never a backup",
-        expression=f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{RESTORES_PREFIX}")',
+        expression=pulumi.Output.from_input(bucket).apply(restores_expression),
     )
 
 
@@ -87,22 +97,28 @@ def backup_bucket_location(settings: BackupSettings) -> str:
 
 
 class BackupBucket(pulumi.ComponentResource):
-    bucket_name: pulumi.Output[str]
+    # None: no bucket of its own yet (own_bucket False).
+    bucket_name: pulumi.Output[str] | None
     service_account_email: pulumi.Output[str]
     storage: pulumi.Output[BackupStorage]
+    identity: pulumi.Output[BackupStorage]
     grants: list[pulumi.Resource]
 
     def __init__(self, name: str, args: BackupBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("astronomer-dr:gcp/backups:BackupBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        bucket = private_bucket(
-            name,
-            project=args.project,
-            location=backup_bucket_location(args.settings),
-            noncurrent_version_days=NONCURRENT_DAYS,
-            app="velero",
-            teardown=args.teardown,
-            parent=self,
+        bucket = (
+            private_bucket(
+                name,
+                project=args.project,
+                location=backup_bucket_location(args.settings),
+                noncurrent_version_days=NONCURRENT_DAYS,
+                app="velero",
+                teardown=args.teardown,
+                parent=self,
+            )
+            if args.own_bucket
+            else None
         )
         account = serviceaccount.Account(
             f"{name}-identity",
@@ -111,47 +127,62 @@ class BackupBucket(pulumi.ComponentResource):
             description="Used by Velero to write and read the Airflow deployments' backups in the backups bucket.",
             opts=child,
         )
-        self.grants = [
-            storage.BucketIAMMember(
-                f"{name}-{role.rsplit('.', 1)[-1]}", bucket=bucket.name, role=role, member=account.member, opts=child
-            )
-            for role in BACKUP_BUCKET_ROLES
-        ]
-        # A restore from another stack's bucket: read it, and write only a restore's own files.
-        # Granted from here, by the restoring stack: in a region loss the bucket's own stack cannot
-        # run. Member resources (non-authoritative: they add one binding and keep the rest of the
-        # bucket's policy), so the deployer needs storage.buckets.getIamPolicy/setIamPolicy on that
-        # bucket, and destroying this stack removes only these bindings.
-        source = args.settings.source_bucket
-        if source:
-            self.grants += [
+        # What Velero's own location needs (its bucket's grants), apart from what Velero itself
+        # needs (identity_grants): a warm standby's pre-staged Velero never waits for its bucket.
+        self.bucket_grants: list[pulumi.Resource] = (
+            [
+                storage.BucketIAMMember(
+                    f"{name}-{role.rsplit('.', 1)[-1]}",
+                    bucket=bucket.name,
+                    role=role,
+                    member=account.member,
+                    opts=child,
+                )
+                for role in BACKUP_BUCKET_ROLES
+            ]
+            if bucket is not None
+            else []
+        )
+        # Another stack's bucket: read it, and, while a restore is declared, write only a restore's
+        # own files. Granted from here, by the reading stack: in a region loss the bucket's own
+        # stack cannot run. Member resources (non-authoritative: they add one binding and keep the
+        # rest of the bucket's policy), so the deployer needs storage.buckets.getIamPolicy/setIamPolicy
+        # on that bucket, and destroying this stack removes only these bindings.
+        self.identity_grants: list[pulumi.Resource] = []
+        source = args.source if args.source is not None else BackupSource.of(args.settings)
+        if source is not None:
+            source_bucket = pulumi.Output.from_input(source).apply(lambda s: s.bucket)
+            self.identity_grants += [
                 storage.BucketIAMMember(
                     f"{name}-source-{role.rsplit('.', 1)[-1]}",
-                    bucket=source,
+                    bucket=source_bucket,
                     role=role,
                     member=account.member,
                     opts=child,
                 )
                 for role in SOURCE_BUCKET_ROLES
             ]
-            self.grants.append(
-                storage.BucketIAMMember(
-                    f"{name}-source-restores",
-                    bucket=source,
-                    role=SOURCE_RESTORES_ROLE,
-                    member=account.member,
-                    condition=restores_condition(source),
-                    opts=child,
+            # The writes a restore does (its log and results), only while one is declared: a warm
+            # standby's pre-staged location reads and never writes until then.
+            if args.settings.restore_backup is not None:
+                self.identity_grants.append(
+                    storage.BucketIAMMember(
+                        f"{name}-source-restores",
+                        bucket=source_bucket,
+                        role=SOURCE_RESTORES_ROLE,
+                        member=account.member,
+                        condition=restores_condition(source_bucket),
+                        opts=child,
+                    )
                 )
-            )
         # Per cluster: a drill's or a standby's Velero in the same project is another principal.
         kubernetes_account = velero_service_account(args.cluster_name)
-        self.grants.append(
+        self.identity_grants.append(
             serviceaccount.IAMMember(
                 f"{name}-sign", service_account_id=account.name, role=SIGN_ROLE, member=account.member, opts=child
             )
         )
-        self.grants.append(
+        self.identity_grants.append(
             serviceaccount.IAMMember(
                 f"{name}-workload-identity",
                 service_account_id=account.name,
@@ -160,9 +191,20 @@ class BackupBucket(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.identity_pool_ready)),
             )
         )
-        self.bucket_name = bucket.name
+        self.grants = [*self.bucket_grants, *self.identity_grants]
+        self.bucket_name = bucket.name if bucket is not None else None
         self.service_account_email = account.email
-        self.storage = pulumi.Output.all(bucket.name, account.email).apply(
+        # Velero's identity alone (no bucket): what its release and a read-only location take.
+        self.identity = account.email.apply(
+            lambda email: BackupStorage(
+                provider="gcp",
+                bucket=None,
+                config={"serviceAccount": email},
+                service_account_annotations={"iam.gke.io/gcp-service-account": email},
+                service_account=kubernetes_account,
+            )
+        )
+        self.storage = pulumi.Output.all(self.bucket_name, account.email).apply(
             lambda v: BackupStorage(
                 provider="gcp",
                 bucket=v[0],

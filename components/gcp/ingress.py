@@ -8,6 +8,7 @@ import pulumi
 from pulumi_gcp import compute, dns
 
 from ..config import GcpDnsSettings
+from ..dns import FAILOVER_DNS_TTL_SECONDS
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Ingress(pulumi.ComponentResource):
                 managed_zone=args.dns.managed_zone,
                 name=f"*.{args.base_domain}.",
                 type="A",
-                ttl=300,
+                ttl=FAILOVER_DNS_TTL_SECONDS,
                 rrdatas=[address.address],
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -5,7 +5,8 @@ One `gcp.sql.DatabaseInstance` resource, the same URN before and after failover:
 - standby (`promote: false`): `master_instance_name` is the primary's instance and `instance_type`
   `READ_REPLICA_INSTANCE`. Cloud SQL streams the primary's WAL to it (RPO: the replication lag,
   seconds). A replica takes no backups of its own (its primary's are the backups), so it carries
-  only what a replica can: deletion protection twice, the private network, TLS, the disk.
+  only what a replica can: deletion protection twice, the private network, TLS, the disk. Zonal,
+  unless `database.replicaHighAvailability` keeps it regional (replica_availability_type).
 - promoted (`promote: true`): `master_instance_name` is gone and `instance_type` is
   `CLOUD_SQL_INSTANCE`. The provider (google-beta, sql/resource_sql_database_instance.go) reads
   that change of `instance_type` as a promotion: its CustomizeDiff clears `master_instance_name`
@@ -51,6 +52,27 @@ READ_REPLICA = "READ_REPLICA_INSTANCE"
 PRIMARY = "CLOUD_SQL_INSTANCE"
 
 
+def replica_availability_type(settings: GcpDatabaseSettings) -> str:
+    """The replica's availability type before promotion.
+
+    `settings.availability_type` is an in-place setting on a replica as on any instance: Optional,
+    default ZONAL, not ForceNew, and no CustomizeDiff forces a replacement on it (google-beta
+    services/sql/resource_sql_database_instance.go at 93c65b2d, schema :452-465; the ForceNewIf
+    list :253-270 names `master_instance_name` and `replica_configuration.0.cascadable_replica`
+    only), so choosing it on a running standby patches the replica. The read after PromoteReplica
+    takes the availability from the API for every non-pool instance (:3383-3393): a REGIONAL
+    replica comes back REGIONAL, and the promoting run's patch (PROMOTION_NOTE) keeps it."""
+    return "REGIONAL" if settings.replica_high_availability else "ZONAL"
+
+
+def promotion_note(settings: GcpDatabaseSettings) -> str:
+    """What the promoting run leaves for the next one: backups and PITR; HA too unless the replica
+    was REGIONAL already (replica_availability_type)."""
+    if settings.replica_high_availability:
+        return PROMOTION_NOTE.replace("(no backups, no PITR, zonal)", "(no backups, no PITR; regional already)")
+    return PROMOTION_NOTE
+
+
 def replica_args(
     settings: GcpDatabaseSettings,
     region: str,
@@ -74,8 +96,11 @@ def replica_args(
         settings=sql.DatabaseInstanceSettingsArgs(
             tier=settings.tier,
             edition="ENTERPRISE",
-            # HA comes with promotion (an in-place patch): until then the primary is the one serving.
-            availability_type="ZONAL",
+            # ZONAL by default: HA comes with the promotion's second run (an in-place patch), while
+            # until then the primary is the one serving. `database.replicaHighAvailability`: REGIONAL
+            # all along, so the promotion sends REGIONAL back (the provider patches what it read) and
+            # no run changes the availability (replica_availability_type).
+            availability_type=replica_availability_type(settings),
             disk_type="PD_SSD",
             disk_size=settings.disk_size_gb,
             disk_autoresize=True,
@@ -127,7 +152,7 @@ class ReplicaDatabase(pulumi.ComponentResource):
         )
         instance = sql.DatabaseInstance(name, **inputs, opts=pulumi.ResourceOptions(parent=self, protect=guarded))
         if args.promote:
-            pulumi.log.info(PROMOTION_NOTE, resource=self)
+            pulumi.log.info(promotion_note(args.settings), resource=self)
         # No `sql.User` here: a replica carries its primary's roles with their passwords (physical
         # replication of the whole instance), and declaring the user on the promoted instance would be
         # an unconditional `Users.Insert` of a user that exists (google-beta

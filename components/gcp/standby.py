@@ -35,6 +35,8 @@ from ..config import BackupSettings, GcpSettings, PlatformSettings, PrimaryFacts
 from ..platform.chart import registry_service_account_name
 from ..platform.component import DatabaseEndpoint
 from ..platform.values import GcsRegistryStorage, LoadBalancer
+from ..platform.velero_chart import BackupSource, BackupStorage
+from ..standby import standby_backup_source
 from .backups import BackupBucket, BackupBucketArgs
 from .cluster import Cluster, ClusterArgs
 from .ingress import Ingress, IngressArgs
@@ -82,7 +84,7 @@ class GcpStandbyFoundationArgs:
     platform: PlatformSettings
     standby: StandbySettings
     primary: pulumi.Output[PrimaryFacts]
-    # Velero's backups of the deployments once promoted (None: no Velero).
+    # Velero: on a warm standby from the start (the primary's bucket, read-only), its own backups once promoted (None: no Velero).
     backups: BackupSettings | None = None
     # The primary's database password (its `database_password` output, secret): the replica's users
     # are the primary's, with their passwords, and stay so once promoted (components/gcp/replica.py).
@@ -146,13 +148,19 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
         )
 
         self.declares_platform = standby.promote
-        # Velero runs where the platform does: from promotion on, this stack backs up its own
-        # deployments into a bucket of its own (the primary's bucket is read through
-        # cluster.restore.sourceBucket to bring them back); before it, there is nothing to back up.
+        # Velero runs wherever this stack has a cluster (standby_backups): on a warm standby before
+        # promotion with the primary's bucket alone, read-only and synced, so that the restore
+        # declared at promotion starts at once; from promotion on it also backs up this stack's own
+        # deployments into a bucket of its own (the same identity, given that bucket).
         self.backup_storage = None
+        self.backup_source: pulumi.Output[BackupSource] | BackupSource | None = None
+        self.backup_own_location = standby.promote
         self.backup_dependencies: list[pulumi.Resource] = []
+        self.backup_identity: pulumi.Output[BackupStorage] | None = None
+        self.backup_location_dependencies: list[pulumi.Resource] = []
         backup_outputs: dict = {}
-        if standby.promote and args.backups is not None and cluster is not None:
+        if args.backups is not None and cluster is not None:
+            self.backup_source = standby_backup_source(standby, args.backups, primary)
             backups = BackupBucket(
                 f"{name}-backups",
                 BackupBucketArgs(
@@ -161,12 +169,21 @@ class GcpStandbyFoundation(pulumi.ComponentResource):
                     cluster_name=name,
                     identity_pool_ready=cluster.identity_pool_ready,
                     teardown=settings.teardown,
+                    own_bucket=standby.promote,
+                    source=self.backup_source,
                 ),
                 opts=child,
             )
             self.backup_storage = backups.storage
-            self.backup_dependencies = [*cluster.ready, *backups.grants]
-            backup_outputs = {"backups_bucket": backups.bucket_name}
+            # Velero and its pre-staged location wait for its identity only; its own location (from
+            # promotion on) for its bucket too: the restore at promotion never waits for that bucket.
+            self.backup_identity = backups.identity
+            self.backup_dependencies = [*cluster.ready, *backups.identity_grants]
+            self.backup_location_dependencies = backups.bucket_grants
+            if backups.bucket_name is not None:
+                backup_outputs = {"backups_bucket": backups.bucket_name}
+            # Velero's Kubernetes provider: the cluster's (the platform's too, once promoted).
+            self.kubernetes_provider = cluster.provider
         self.outputs = {
             "standby_of": standby.primary_stack,
             "standby_promoted": standby.promote,

@@ -24,7 +24,13 @@ import yaml
 from .. import cron
 from ..config import PlatformSettings
 from .values import PLATFORM_NAMESPACE_LABEL
-from .velero_chart import BACKUP_LOCATION_NAME, SCHEDULE_NAME, VELERO_NAMESPACE, deployment_namespaces
+from .velero_chart import (
+    BACKUP_LOCATION_NAME,
+    SCHEDULE_NAME,
+    SOURCE_LOCATION_NAME,
+    VELERO_NAMESPACE,
+    deployment_namespaces,
+)
 
 # The scrape job the platform's Prometheus runs against Velero's server pod: the chart's pod
 # template labels it `name: velero` and names its metrics port `http-monitoring` (8085)
@@ -309,6 +315,22 @@ def collector_network_policy(release_name: str, namespaces: Sequence[str]) -> di
             ],
         },
     }
+
+
+def source_location_rule(cluster: str | None = None) -> Rule:
+    """A warm standby's pre-staged location (the primary's bucket, read-only) unreachable: a
+    failover would restore from it. Velero validates every location, ReadOnly included, and sets
+    the gauge per location (velero v1.18.1 pkg/controller/backup_storage_location_controller.go:253,
+    265-279; pkg/metrics/metrics.go:55, 952-963)."""
+    scope = f',cluster="{cluster}"' if cluster else ""
+    return Rule(
+        "VeleroSourceLocationUnavailable",
+        f'velero_backup_location_status_gauge{{backup_location_name="{SOURCE_LOCATION_NAME}"{scope}}} == 0',
+        LOCATION_FOR,
+        f"Velero on the standby cannot read the primary's backups bucket (BackupStorageLocation {SOURCE_LOCATION_NAME}): "
+        "a failover would not restore the deployments from it",
+        ("velero_backup_location_status_gauge",),
+    )
 
 
 # ---- the chart's values -----------------------------------------------------------------------

@@ -7,6 +7,9 @@ on until it ends (and `pulumi up` fails unless it completed) -> the Schedule, an
 restored deployments (`restore_completed`: the repoint Jobs, the deployments-ready check). The
 Astronomer release does not wait for it: it runs alongside, Houston's hook that upgrades every
 deployment turned off while a restore is declared (components/platform/component.py).
+A restore from another stack's bucket waits only for that bucket's (read-only) location. A warm
+standby runs Velero before promotion with that location alone (its primary's bucket, `own_location`
+False): no bucket, location or Schedule of its own until promoted.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from .velero_chart import (
     VELERO_RELEASE_NAME,
     WAIT_FOR,
     BackupReader,
+    BackupSource,
     BackupStorage,
     backup_location_spec,
     find_backup,
@@ -89,11 +93,22 @@ class VeleroArgs:
     # What only a declared Restore needs besides (volume provisioning, room to grow): the pod volumes
     # it restores are provisioned through them; Velero's own pods claim none.
     restore_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    # Another stack's bucket, read-only: its location is declared while this is given (None: the
+    # declared restore's `sourceBucket`, BackupSource.of). A warm standby gives its primary's before
+    # promotion, so that the location is synced when the restore is declared.
+    source: pulumi.Input[BackupSource] | None = None
+    # False: no bucket of its own yet (a warm standby before promotion): no default location, no Schedule.
+    own_location: bool = True
+    # Velero's identity without the bucket (None: `storage`), and what only its own location needs
+    # (its bucket's grants): a warm standby's release, pre-staged location and restore never wait
+    # for the bucket its promotion creates.
+    identity: pulumi.Input[BackupStorage] | None = None
+    location_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
 class Velero(pulumi.ComponentResource):
     release: helm_v3.Release
-    schedule: VeleroObject
+    schedule: VeleroObject | None
     restore: VeleroObject | None
     # What must wait for the restored deployments (the repoint Jobs, the deployments-ready check):
     # the restore, checked. Empty without a declared restore.
@@ -115,6 +130,7 @@ class Velero(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace])),
         )
         storage = pulumi.Output.from_input(args.storage)
+        identity = pulumi.Output.from_input(args.identity) if args.identity is not None else storage
         self.release = helm_v3.Release(
             f"{name}-release",
             helm_v3.ReleaseArgs(
@@ -123,7 +139,7 @@ class Velero(pulumi.ComponentResource):
                 version=VELERO_CHART_VERSION,
                 repository_opts=helm_v3.RepositoryOptsArgs(repo=VELERO_CHART_REPOSITORY),
                 namespace=VELERO_NAMESPACE,
-                values=storage.apply(velero_values),
+                values=identity.apply(velero_values),
                 atomic=True,
                 cleanup_on_fail=True,
                 timeout=VELERO_HELM_TIMEOUT_SECONDS,
@@ -134,55 +150,62 @@ class Velero(pulumi.ComponentResource):
             ),
         )
         # Created once the chart installed the CRDs; created only when Velero has listed the bucket.
-        location = VeleroObject(
-            f"{name}-location",
-            "BackupStorageLocation",
-            meta(
-                name=BACKUP_LOCATION_NAME,
-                namespace=VELERO_NAMESPACE,
-                labels=labels,
-                annotations={WAIT_FOR: LOCATION_WAIT_FOR},
-            ),
-            storage.apply(backup_location_spec),
-            pulumi.ResourceOptions.merge(
-                k8s_opts,
-                pulumi.ResourceOptions(
-                    depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)
-                ),
+        location_opts = pulumi.ResourceOptions.merge(
+            k8s_opts,
+            pulumi.ResourceOptions(
+                depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)
             ),
         )
-
-        locations = [location]
-        # The source location lives while the restore is declared; a recorded restore needs none.
-        if args.settings.source_bucket and args.settings.restore_backup:
-            locations.append(
-                VeleroObject(
-                    f"{name}-source",
-                    "BackupStorageLocation",
-                    meta(
-                        name=SOURCE_LOCATION_NAME,
-                        namespace=VELERO_NAMESPACE,
-                        labels=labels,
-                        annotations={WAIT_FOR: LOCATION_WAIT_FOR},
-                    ),
-                    storage.apply(lambda s: source_location_spec(s, args.settings)),
-                    pulumi.ResourceOptions.merge(
-                        k8s_opts,
-                        pulumi.ResourceOptions(
-                            depends_on=[self.release], custom_timeouts=pulumi.CustomTimeouts(create=LOCATION_TIMEOUT)
-                        ),
-                    ),
-                )
+        own_location_opts = pulumi.ResourceOptions.merge(
+            location_opts, pulumi.ResourceOptions(depends_on=list(args.location_depends_on))
+        )
+        location = (
+            VeleroObject(
+                f"{name}-location",
+                "BackupStorageLocation",
+                meta(
+                    name=BACKUP_LOCATION_NAME,
+                    namespace=VELERO_NAMESPACE,
+                    labels=labels,
+                    annotations={WAIT_FOR: LOCATION_WAIT_FOR},
+                ),
+                storage.apply(backup_location_spec),
+                own_location_opts,
             )
+            if args.own_location
+            else None
+        )
+
+        # The source location lives while the restore is declared (a recorded restore needs none), or
+        # all along on a warm standby (pre-staged).
+        source = args.source if args.source is not None else BackupSource.of(args.settings)
+        source_location = (
+            VeleroObject(
+                f"{name}-source",
+                "BackupStorageLocation",
+                meta(
+                    name=SOURCE_LOCATION_NAME,
+                    namespace=VELERO_NAMESPACE,
+                    labels=labels,
+                    annotations={WAIT_FOR: LOCATION_WAIT_FOR},
+                ),
+                pulumi.Output.all(identity, source).apply(lambda v: source_location_spec(v[0], v[1])),
+                location_opts,
+            )
+            if source is not None
+            else None
+        )
 
         self.restore = None
         self.restore_name: str | None = None
         self.restore_completed = []
-        after_restore: list[pulumi.Input[pulumi.Resource]] = [location, policy]
+        after_restore: list[pulumi.Input[pulumi.Resource]] = [policy, *([location] if location else [])]
         self.restore_backup: pulumi.Output[str] | None = None
         if args.settings.restore_backup:
+            read_location = source_location or location
+            assert read_location is not None, "a restore is declared only where Velero has a location to read"
             restore_id = self.restore_name = restore_name(args.settings.restore_backup)
-            chosen = self._chosen_backup(args, storage)
+            chosen = self._chosen_backup(args, storage, source)
             self.restore_backup = chosen
             start = args.settings.restore_start
             # `cluster.restore.start: false`: the patches Velero applies to what it restores, read
@@ -213,7 +236,10 @@ class Velero(pulumi.ComponentResource):
                 pulumi.ResourceOptions.merge(
                     k8s_opts,
                     pulumi.ResourceOptions(
-                        depends_on=[*locations, *modifiers, *args.restore_depends_on],
+                        # The one location it reads (Velero finds the backup through it): the
+                        # source, which a warm standby pre-staged and synced before promotion, is
+                        # not held up by this stack's own location.
+                        depends_on=[read_location, *modifiers, *args.restore_depends_on],
                         custom_timeouts=pulumi.CustomTimeouts(create=RESTORE_TIMEOUT),
                         # The backup is chosen once: a newer backup later never changes a declared restore.
                         ignore_changes=["spec"],
@@ -238,18 +264,22 @@ class Velero(pulumi.ComponentResource):
             self.restored = self._record(args, storage)
 
         # After a restore, never before: a new schedule backs up at once, and an empty backup
-        # would become the `latest` a retried restore reads.
-        self.schedule = VeleroObject(
-            f"{name}-schedule",
-            "Schedule",
-            meta(name=SCHEDULE_NAME, namespace=VELERO_NAMESPACE, labels=labels),
-            schedule_spec(args.settings, args.platform.namespace, args.platform.deployment_namespaces),
-            pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=after_restore)),
+        # would become the `latest` a retried restore reads. None without a bucket of its own.
+        self.schedule = (
+            VeleroObject(
+                f"{name}-schedule",
+                "Schedule",
+                meta(name=SCHEDULE_NAME, namespace=VELERO_NAMESPACE, labels=labels),
+                schedule_spec(args.settings, args.platform.namespace, args.platform.deployment_namespaces),
+                pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=after_restore)),
+            )
+            if location is not None
+            else None
         )
         self.register_outputs(
             {
                 "namespace": VELERO_NAMESPACE,
-                "schedule": SCHEDULE_NAME,
+                "schedule": SCHEDULE_NAME if self.schedule is not None else None,
                 "restore": self.restore_name,
                 "restore_backup": self.restore_backup,
                 "restored": self.restored,
@@ -260,23 +290,32 @@ class Velero(pulumi.ComponentResource):
         settings, reader, backup = args.settings, args.reader, args.settings.restored_backup
         assert reader and backup
         source = settings.restored_source_bucket
-        bucket: pulumi.Input[str] = source or storage.apply(lambda s: s.bucket)
+        bucket: pulumi.Input[str] = source or storage.apply(_own_bucket)
         region = settings.restored_source_region if source else settings.location
         return pulumi.Output.from_input(bucket).apply(
             lambda name: record_status(reader, backup, name, region, config_stack.utc_now())
         )
 
-    def _chosen_backup(self, args: VeleroArgs, storage: pulumi.Output[BackupStorage]) -> pulumi.Output[str]:
+    def _chosen_backup(
+        self,
+        args: VeleroArgs,
+        storage: pulumi.Output[BackupStorage],
+        source: pulumi.Input[BackupSource] | None,
+    ) -> pulumi.Output[str]:
         """The backup the declared restore takes, read from the bucket before anything is declared
         (a preview shows it); the run stops with the reason when none holds the deployments."""
         settings = args.settings
         wanted = settings.restore_backup
         reader = args.reader
         assert wanted and reader, "a declared restore reads its bucket"
-        bucket: pulumi.Input[str] = settings.source_bucket or storage.apply(lambda s: s.bucket)
-        region = settings.source_region if settings.source_bucket else settings.location
+        # Another stack's bucket is read without waiting for this stack's own.
+        read_from = (
+            pulumi.Output.from_input(source).apply(lambda s: (s.bucket, s.region))
+            if source is not None
+            else storage.apply(lambda s: (_own_bucket(s), settings.location))
+        )
 
-        def choose(name: str) -> str:
+        def choose(name: str, region: str | None) -> str:
             now = config_stack.utc_now()
             record, skipped = find_backup(reader, wanted, name, region, now)
             passed = f"; newer ones passed over: {'; '.join(skipped)}" if skipped else ""
@@ -284,7 +323,12 @@ class Velero(pulumi.ComponentResource):
             pulumi.log.warn(restore_caveats(record, now), resource=self)
             return record.name
 
-        return pulumi.Output.from_input(bucket).apply(choose)
+        return read_from.apply(lambda where: choose(*where))
+
+
+def _own_bucket(storage: BackupStorage) -> str:
+    assert storage.bucket is not None, "a stack reads its own bucket only once it has one"
+    return storage.bucket
 
 
 def _checked(

@@ -154,7 +154,8 @@ class BackupStorage:
     """Where Velero keeps backups and how its pods reach it without a key (from the cloud)."""
 
     provider: str
-    bucket: str
+    # None: no bucket of its own yet (a warm standby before promotion reads its primary's only).
+    bucket: str | None
     # BackupStorageLocation.spec.config of the provider's plugin (region, kmsKeyId, serviceAccount).
     config: Mapping[str, str] = field(default_factory=dict)
     # On Velero's ServiceAccount: Workload Identity / IRSA.
@@ -166,6 +167,25 @@ class BackupStorage:
     @property
     def plugin_image(self) -> str:
         return PLUGIN_IMAGES[self.provider]
+
+
+@dataclass(frozen=True)
+class BackupSource:
+    """Another stack's backups bucket, read-only: the source of a restore (cluster.restore.sourceBucket),
+    or on a warm standby the primary's bucket, its location pre-staged before promotion."""
+
+    bucket: str
+    # AWS: the bucket's region and the key its objects are encrypted with (its stack's
+    # `backups_region`, `backups_kms_key_arn`); None on GCS.
+    region: str | None = None
+    kms_key_arn: str | None = None
+
+    @staticmethod
+    def of(backups: BackupSettings) -> BackupSource | None:
+        """The source a declared restore names in the config (None: the stack's own bucket)."""
+        if not (backups.source_bucket and backups.restore_backup):
+            return None
+        return BackupSource(backups.source_bucket, backups.source_region, backups.source_kms_key_arn)
 
 
 def velero_service_account(cluster: str) -> str:
@@ -232,6 +252,7 @@ def velero_values(storage: BackupStorage) -> dict[str, Any]:
 
 
 def backup_location_spec(storage: BackupStorage) -> dict[str, Any]:
+    assert storage.bucket is not None, "the default location is declared with a bucket of its own"
     return {
         "provider": storage.provider,
         "default": True,
@@ -241,20 +262,23 @@ def backup_location_spec(storage: BackupStorage) -> dict[str, Any]:
     }
 
 
-def source_location_spec(storage: BackupStorage, backups: BackupSettings) -> dict[str, Any]:
-    """Another stack's backups bucket, the source of a restore. ReadOnly: Velero never syncs, writes or
-    deletes a backup there, but a restore still writes its log and results under `restores/<restore>/`
-    and deletes them with the Restore (the grants allow exactly that). On S3 those files are
-    encrypted with the source bucket's key, as its own stack writes them."""
+def source_location_spec(storage: BackupStorage, source: BackupSource) -> dict[str, Any]:
+    """Another stack's backups bucket, the source of a restore. ReadOnly: Velero lists its backups into
+    the cluster like any location's (velero v1.18.1 pkg/controller/backup_sync_controller.go:80-252,
+    no access-mode check) but never writes a backup there (backup_controller.go:466-469) nor deletes
+    one (gc_controller.go:162-168, backup_deletion_controller.go:200). A restore still writes its log
+    and results under `restores/<restore>/` and deletes them with the Restore (the grants allow
+    exactly that, and only while a restore is declared). On S3 those files are encrypted with the
+    source bucket's key, as its own stack writes them."""
     if storage.provider == "aws":
-        config = {"region": backups.source_region or "", "kmsKeyId": backups.source_kms_key_arn or ""}
+        config = {"region": source.region or "", "kmsKeyId": source.kms_key_arn or ""}
     else:
         config = {k: v for k, v in storage.config.items() if k == "serviceAccount"}
     return {
         "provider": storage.provider,
         "default": False,
         "accessMode": "ReadOnly",
-        "objectStorage": {"bucket": backups.source_bucket},
+        "objectStorage": {"bucket": source.bucket},
         "config": config,
     }
 
