@@ -23,6 +23,7 @@ from components.config import PROJECT, SECRET_KEYS
 from tests.conftest import TLS_SECRETS, committed_stack
 from tools import plan
 from tools.offline import MOCK_PASSWORD, PROJECT_DIR, evaluate, mask
+from tools.plan.figures import BY_KEY, figure_key
 
 STACKS = ("gcp", "aws")
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
@@ -176,10 +177,10 @@ def test_waves_respect_every_dependency_and_the_critical_path_adds_up(planned):
     path_types = {nodes[u]["type"] for u in path}
     assert "kubernetes:helm.sh/v3:Release" in path_types
     assert path_types & {SQL, "aws:rds/instance:Instance", "gcp:container/cluster:Cluster", "aws:eks/cluster:Cluster"}
-    # Every slow type of the stack has its estimate in the table.
+    # Every figure the stack's resources are charged is in the table, with its source.
     estimates = markdown.split("### Recovery order", 1)[1].split("#### Waves", 1)[0]
-    for t in {n["type"] for n in nodes.values()} & set(plan.SLOW_TYPES):
-        assert f"`{t}`" in estimates
+    for key in {figure_key(n, "create") for n in nodes.values()} - {None}:
+        assert f"| `{key}` |" in estimates and BY_KEY[key].source in estimates
 
 
 # ---- Markdown and Mermaid are well-formed ---------------------------------------------------------

@@ -26,7 +26,6 @@ from tools.plan.document import (
 from tools.plan.evaluate import MASKED, TOOLS_ROOT, evaluate_stack, placeholder_for, placeholder_tls
 from tools.plan.page import render_plan
 from tools.plan.recovery import (
-    SLOW_TYPES,
     RecoveryOrder,
     _minutes,
     mermaid_id,
@@ -42,7 +41,6 @@ from tools.plan.tree import render_tree
 __all__ = [
     "CLOUD_SQL_DELETED_RESTORE",
     "MASKED",
-    "SLOW_TYPES",
     "TOOLS_ROOT",
     "PlanError",
     "RecoveryOrder",

@@ -1,0 +1,236 @@
+"""How long each kind of resource takes to create or change: one table of figures, each with its
+public source, that the plan's recovery model and docs/RECOVERY-TIME.md share.
+
+A figure belongs to a resource as registered (its type, its chart, its inputs), not to a type
+alone: the Velero chart and Astronomer's are both `helm.sh/v3:Release`, and a Cloud SQL instance
+created empty, cloned to a point in time, or promoted from a replica take different times.
+Figures marked data-dependent are replaced by what the stack declares or the config tells
+(`Figure.scales_with` says what; tools/plan/scenarios.py fills them in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    what: str
+    minutes: float
+    source: str
+    # Non-empty: the figure grows with data, and this says with what and where its value comes from.
+    scales_with: str = ""
+
+
+_ASTRONOMER_CI = "astronomer/astronomer v2.1.0 bin/helm-install.py"
+_VELERO_CONFIG = "vmware-tanzu/velero v1.18.1 pkg/cmd/server/config/config.go:26-27"
+
+FIGURES: tuple[Figure, ...] = (
+    Figure(
+        "gke-cluster",
+        "GKE regional cluster (control plane)",
+        6,
+        "Google publishes no creation time; the issue's public figure (5-6 min), held until a drill measures it",
+    ),
+    Figure(
+        "gke-node-pool",
+        "GKE node pool (nodes registered)",
+        2,
+        "Google publishes no creation time; the issue's public figure (about 2 min), held until a drill measures it",
+    ),
+    Figure(
+        "eks-cluster",
+        "EKS cluster (control plane)",
+        15,
+        "https://easontechtalk.com/unofficial-eks-cluster-creation-performance-across-aws-regions "
+        "(measured in 21 regions: 13-16 min, us-west-2 15:00)",
+    ),
+    Figure(
+        "eks-node-group",
+        "EKS managed node group",
+        2,
+        "the issue's public figure (under 2 min); https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html "
+        "gives no time",
+    ),
+    Figure(
+        "eks-addon",
+        "EKS add-on (its pods running)",
+        2,
+        "a small chart's figure: an add-on is a managed chart whose create waits for its pods (ACTIVE)",
+    ),
+    Figure("nat-gateway", "NAT gateway", 2, "AWS: NAT gateway pending until available; estimate"),
+    Figure(
+        "private-services", "Private services access (VPC peering)", 2, "GCP servicenetworking connection; estimate"
+    ),
+    Figure(
+        "small-chart",
+        "small chart with its wait (Velero, cluster-autoscaler)",
+        2,
+        "the issue's public figure: a few pods, helm --wait; pulled from the chart's repository",
+    ),
+    Figure(
+        "astronomer-chart",
+        "Astronomer chart install with its hooks",
+        10,
+        f"{_ASTRONOMER_CI}:18 (HELM_INSTALL_TIMEOUT 10m0s, the install its CI allows)",
+    ),
+    Figure(
+        "pods-ready",
+        "pods running after a release or a restore (ready Jobs)",
+        2,
+        f"{_ASTRONOMER_CI}:244 (wait_for_healthy_pods, max_wait_time=120 s after the install)",
+    ),
+    Figure(
+        "velero-location",
+        "Velero backup location available and its backups synced",
+        1,
+        f"{_VELERO_CONFIG} (defaultBackupSyncPeriod, defaultStoreValidationFrequency: 1 min)",
+    ),
+    Figure(
+        "deployments-restore",
+        "Velero restore of the deployments (namespaces and volume data)",
+        15,
+        "declared: backups.expectedRestoreMinutes (default 15); velero issue #5920 (23 GB volume: 1 h), #6845",
+        scales_with="the deployments' volume data: backups.expectedRestoreMinutes",
+    ),
+    Figure(
+        "script-job",
+        "a script Job (repoint, checks): one pod, one script",
+        1,
+        "a pod scheduled on a running node and a short script; estimate",
+    ),
+    Figure(
+        "cloudsql-promotion",
+        "Cloud SQL replica promoted",
+        5,
+        "https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/instances/promoteReplica "
+        "(a restart: 'might cause your instance to restart'); no published duration, estimate",
+    ),
+    Figure(
+        "rds-promotion",
+        "RDS read replica promoted",
+        5,
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html ('several minutes')",
+    ),
+    Figure(
+        "cloudsql-instance",
+        "Cloud SQL instance created (HA, empty or a replica)",
+        15,
+        "estimate: regional HA instance; the drill measures it",
+    ),
+    Figure(
+        "rds-instance", "RDS instance created (Multi-AZ, empty or a replica)", 20, "estimate; the drill measures it"
+    ),
+    Figure(
+        "database-restore",
+        "database restored from a backup (a new instance)",
+        20,
+        "the instance's creation plus its data; estimate from the config (see the stage); the drill measures it",
+        scales_with="the database's size and, to a point in time, the logs replayed since the last daily backup",
+    ),
+    Figure("quick", "anything else (Kubernetes objects, IAM, cloud API calls)", 0.25, "seconds: one API call"),
+)
+BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}
+
+# Minutes of log replay for each hour of logs after the last daily backup. An assumption of the
+# model, not a published figure: an Airflow metadata database writes little, and Postgres replays
+# WAL far faster than it was written. A point in time just before the next daily backup replays
+# up to 24 hours of logs.
+REPLAY_MINUTES_PER_LOG_HOUR = 0.25
+MAX_LOG_HOURS = 24
+
+SMALL_CHARTS = {"velero", "cluster-autoscaler"}
+ASTRONOMER_CHART = "astronomer"
+
+TYPE_FIGURES = {
+    "gcp:container/cluster:Cluster": "gke-cluster",
+    "gcp:container/nodePool:NodePool": "gke-node-pool",
+    "aws:eks/cluster:Cluster": "eks-cluster",
+    "aws:eks/nodeGroup:NodeGroup": "eks-node-group",
+    "aws:eks/addon:Addon": "eks-addon",
+    "aws:ec2/natGateway:NatGateway": "nat-gateway",
+    "gcp:servicenetworking/connection:Connection": "private-services",
+    "kubernetes:velero.io/v1:Restore": "deployments-restore",
+    "kubernetes:velero.io/v1:BackupStorageLocation": "velero-location",
+}
+SQL = "gcp:sql/databaseInstance:DatabaseInstance"
+RDS = "aws:rds/instance:Instance"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+JOB = "kubernetes:batch/v1:Job"
+# The Jobs that wait for pods to run, by the name the program gives them.
+READY_JOBS = {"astronomer-ready", "deployments-ready-job"}
+
+
+def _is_replica(node: Mapping[str, Any] | None) -> bool:
+    if node is None:
+        return False
+    inputs = node["inputs"]
+    return bool(inputs.get("masterInstanceName") or inputs.get("replicateSourceDb"))
+
+
+def _is_restore(node: Mapping[str, Any]) -> bool:
+    inputs = node["inputs"]
+    return any(inputs.get(k) for k in ("clone", "restoreBackupContext", "restoreToPointInTime", "snapshotIdentifier"))
+
+
+def figure_key(node: Mapping[str, Any], change: str, before: Mapping[str, Any] | None = None) -> str | None:
+    """The figure of `node` for `change` (create, update or same), or None: it costs nothing."""
+    if change == "same" or not (node["custom"] or node.get("read")):
+        return None
+    kind = node["type"]
+    if change == "update":
+        # Updates that do real work: a promotion, and a chart upgrade (helm upgrade runs the
+        # chart's hooks and waits for its pods as an install does). Any other is an API call.
+        if kind in (SQL, RDS) and _is_replica(before) and not _is_replica(node):
+            return "cloudsql-promotion" if kind == SQL else "rds-promotion"
+        if kind != RELEASE:
+            return "quick"
+    if kind in (SQL, RDS):
+        if _is_restore(node):
+            return "database-restore"
+        return "cloudsql-instance" if kind == SQL else "rds-instance"
+    if kind == RELEASE:
+        chart = str(node["inputs"].get("chart") or "")
+        return "astronomer-chart" if chart == ASTRONOMER_CHART else "small-chart"
+    if kind == JOB:
+        return "pods-ready" if node["name"] in READY_JOBS else "script-job"
+    return TYPE_FIGURES.get(kind, "quick")
+
+
+def log_hours(node: Mapping[str, Any]) -> float:
+    """Hours of logs a restore replays after its backup: a point in time replays up to a day of
+    them (daily backups), a backup none."""
+    inputs = node["inputs"]
+    return float(MAX_LOG_HOURS) if inputs.get("clone") or inputs.get("restoreToPointInTime") else 0.0
+
+
+def database_restore_minutes(node: Mapping[str, Any]) -> tuple[float, str]:
+    """A restore's minutes from what the config tells: the instance created from its backup, and
+    the logs replayed to the point in time."""
+    create = BY_KEY["cloudsql-instance" if node["type"] == SQL else "rds-instance"].minutes
+    hours = log_hours(node)
+    minutes = create + hours * REPLAY_MINUTES_PER_LOG_HOUR
+    how = f"instance created from its backup ({create:g} min)"
+    if hours:
+        how += f" + up to {hours:g} h of logs replayed at {REPLAY_MINUTES_PER_LOG_HOUR:g} min per hour"
+    return minutes, how
+
+
+def figure_markdown_rows() -> list[list[str]]:
+    """The table as docs/RECOVERY-TIME.md and the plan print it."""
+    return [
+        [
+            f"`{f.key}`",
+            f.what,
+            f"{f.minutes:g}",
+            f"yes: {f.scales_with}" if f.scales_with else "no",
+            f.source,
+        ]
+        for f in FIGURES
+    ]
+
+
+FIGURE_HEADERS = ["Figure", "What", "Minutes", "Data-dependent", "Source"]
