@@ -113,7 +113,8 @@ FIGURES: tuple[Figure, ...] = (
         "rds-promotion",
         "RDS read replica promoted",
         5,
-        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html ('several minutes')",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html "
+        "('RDS reboots the DB instance ... can take several minutes or longer ..., depending on the size')",
     ),
     Figure(
         "cloudsql-instance",
@@ -219,8 +220,15 @@ def database_restore_minutes(node: Mapping[str, Any]) -> tuple[float, str]:
     return minutes, how
 
 
-def figure_markdown_rows() -> list[list[str]]:
-    """The table as docs/RECOVERY-TIME.md and the plan print it."""
+def figures_table() -> list[str]:
+    """The table as docs/RECOVERY-TIME.md holds it (tests/test_recovery_time.py keeps them equal and prints
+    this table when they differ)."""
+    from tools.plan.markdown import table
+
+    return table(FIGURE_HEADERS, _rows())
+
+
+def _rows() -> list[list[str]]:
     return [
         [
             f"`{f.key}`",
