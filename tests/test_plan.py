@@ -183,6 +183,88 @@ def test_waves_respect_every_dependency_and_the_critical_path_adds_up(planned):
         assert f"| `{key}` |" in estimates and BY_KEY[key].source in estimates
 
 
+# ---- recovery time per scenario (issue 24; the model: tests/test_recovery_time.py) --------------
+
+CLUSTERS = {"gcp:container/cluster:Cluster", "aws:eks/cluster:Cluster"}
+INSTANCES = {SQL, "aws:rds/instance:Instance"}
+BUCKETS = {"gcp:storage/bucket:Bucket", "aws:s3/bucket:Bucket"}
+
+
+def _scenario(document, key):
+    [found] = [r for r in document["recovery"] if r["key"] == key]
+    assert found["error"] is None, found["error"]
+    return found
+
+
+def test_a_primary_plans_the_cluster_and_database_losses(planned):
+    _, document, markdown = planned
+    assert [r["key"] for r in document["recovery"]] == ["cluster-lost", "database-point-in-time", "database-backup"]
+    assert "### Recovery time per scenario" in markdown
+    for r in document["recovery"]:
+        assert f"#### {r['title']}: " in markdown
+        for stage in r["critical_path"]:
+            assert stage["source"] and stage["figure"]
+
+
+def test_cluster_lost_recreates_the_cluster_and_what_runs_in_it_and_charges_no_cloud_data(planned):
+    _, document, _ = planned
+    lost = _scenario(document, "cluster-lost")
+    created = {(s["type"], s["figure"]) for s in lost["stages"] if s["change"] == "create"}
+    figures = {f for _, f in created}
+    assert {t for t, _ in created} & CLUSTERS
+    assert {"small-chart", "astronomer-chart", "deployments-restore", "velero-location", "pods-ready"} <= figures
+    # The database, the buckets (backups, registry) survive the cluster: they cost nothing.
+    assert not {s["type"] for s in lost["stages"]} & (INSTANCES | BUCKETS)
+    path = [s["figure"] for s in lost["critical_path"]]
+    assert path[0] in ("gke-cluster", "eks-cluster") and "deployments-restore" in path
+    assert lost["rto_minutes"] == pytest.approx(lost["critical_path"][-1]["done_after"])
+
+
+@pytest.mark.parametrize("key", ["database-point-in-time", "database-backup"])
+def test_database_lost_creates_one_restored_instance_and_rolls_the_platform_and_nothing_else_big(planned, key):
+    _, document, _ = planned
+    lost = _scenario(document, key)
+    instances = [s for s in lost["stages"] if s["type"] in INSTANCES]
+    # One new instance from the backup; the damaged original survives and costs nothing.
+    assert [(s["change"], s["figure"]) for s in instances] == [("create", "database-restore")]
+    assert "pitr-" in instances[0]["name"] if key == "database-point-in-time" else "backup-" in instances[0]["name"]
+    assert not {s["type"] for s in lost["stages"]} & (CLUSTERS | BUCKETS)
+    assert lost["critical_path"][0]["figure"] == "database-restore"
+    assert lost["critical_path"][0]["data_dependent"]
+
+
+RUNBOOK_ROWS = {
+    "cluster-lost": "[The cluster lost]",
+    "database-point-in-time": "[The database lost or corrupted: point in time]",
+    "database-backup": "[The database lost or corrupted: backup id]",
+}
+
+
+@pytest.mark.parametrize("key", sorted(RUNBOOK_ROWS))
+def test_the_runbook_never_quotes_less_than_the_model(planned, key):
+    """docs/RUNBOOK.md's RTO column is the model's number, rounded: a change that lengthens the
+    path fails here until the runbook says so (a shorter path may be written in later)."""
+    stack, document, _ = planned
+    runbook = (PROJECT_DIR / "docs" / "RUNBOOK.md").read_text()
+    [row] = [line for line in runbook.splitlines() if line.startswith("| " + RUNBOOK_ROWS[key])]
+    quoted = re.search(rf"{stack.upper()} ~(\d+) min", row.rsplit("|", 2)[-2])
+    assert quoted, row
+    model = _scenario(document, key)["rto_minutes"]
+    assert model <= int(quoted.group(1)) + 0.5, f"RUNBOOK.md quotes {quoted.group(0)}, the model says {model:g} min"
+
+
+def test_the_plan_diff_shows_a_changed_rto(planned):
+    """A change that lengthens the critical path shows in `make plan REF=...`."""
+    _, document, _ = planned
+    longer = copy.deepcopy(document)
+    longer["recovery"][0]["rto_minutes"] += 5
+    diff = plan.diff_evaluations(document, longer)
+    assert not diff["added"] and not diff["changed"] and not plan.diff_is_empty(diff)
+    [change] = diff["recovery"]
+    assert change["new"] - change["old"] == 5
+    assert "### Recovery time (model)" in plan.render_diff(diff, "HEAD") and "+5 min" in plan.render_diff(diff, "HEAD")
+
+
 # ---- Markdown and Mermaid are well-formed ---------------------------------------------------------
 
 
