@@ -7,6 +7,8 @@
     tree.py       the resource tree
     summary/      the DR summary: database, registry, standby (region loss), deployments, security rows
     recovery.py   the recovery order: waves, estimates, critical path, Mermaid graph
+    figures.py    how long each resource takes to create or change, each figure with its source
+    scenarios.py  recovery time per disaster scenario: only what it recreates or changes is charged
     page.py       the whole plan in Markdown (markdown.py: code spans and tables)
     diff.py       what changed between two plan documents
     against.py    `--diff-against REF`: a git worktree, both trees evaluated in one fresh interpreter, compared
