@@ -115,6 +115,14 @@ def test_a_promotion_is_charged_as_a_promotion_not_a_creation(type_, replica, pr
     assert (stage.change, stage.figure, stage.minutes) == ("update", figure, BY_KEY[figure].minutes)
 
 
+def test_a_zonal_replica_promoted_into_a_regional_instance_is_charged_both_operations():
+    before = document(node("db", SQL, masterInstanceName="p", settings={"availabilityType": "ZONAL"}))
+    after = document(node("db", SQL, settings={"availabilityType": "REGIONAL"}))
+    [stage] = cost("k", "t", "c", before, after).stages.values()
+    assert stage.figure == "cloudsql-promotion-then-ha"
+    assert stage.minutes > BY_KEY["cloudsql-promotion"].minutes
+
+
 def test_an_update_that_is_an_api_call_costs_seconds_and_a_chart_upgrade_its_chart():
     before = document(
         node("alert", "gcp:monitoring/alertPolicy:AlertPolicy", x=1),
@@ -164,7 +172,8 @@ def test_every_figure_has_a_source_and_the_docs_hold_the_same_table():
 
 
 def test_the_sources_cited_are_the_ones_read():
-    """Astronomer's CI installs with HELM_INSTALL_TIMEOUT 10m0s then waits up to 120 s for healthy
+    """EKS: 'Cluster creation typically takes about 15 minutes' (awsdocs/amazon-eks-user-guide
+    latest/ug/automode/automode-get-started-cli.adoc:306). Astronomer's CI installs with HELM_INSTALL_TIMEOUT 10m0s then waits up to 120 s for healthy
     pods (astronomer/astronomer v2.1.0 bin/helm-install.py:18 and :244); Velero's server syncs
     backups and validates locations every minute (vmware-tanzu/velero v1.18.1
     pkg/cmd/server/config/config.go:26-27); RDS reboots a promoted replica and "can take several
@@ -174,6 +183,7 @@ def test_the_sources_cited_are_the_ones_read():
     assert BY_KEY["velero-location"].minutes == 1 and "config.go:26-27" in BY_KEY["velero-location"].source
     assert "several minutes" in BY_KEY["rds-promotion"].source
     assert "13-16 min" in BY_KEY["eks-cluster"].source and 13 <= BY_KEY["eks-cluster"].minutes <= 16
+    assert "about 15 minutes" in BY_KEY["eks-cluster"].source
 
 
 # ---- backups.expectedRestoreMinutes -------------------------------------------------------------
@@ -242,7 +252,8 @@ def test_a_warm_standby_promotion_charges_the_promotion_and_the_platform_not_the
     charged = _charged(result)
     # The warm cluster and its nodes survive: nothing charged.
     assert cluster not in charged and pool not in charged
-    promotion = "cloudsql-promotion" if stack.startswith("gcp") else "rds-promotion"
+    # The GCP replica is zonal until promoted: the promotion is followed by the HA patch.
+    promotion = "cloudsql-promotion-then-ha" if stack.startswith("gcp") else "rds-promotion"
     assert charged[f"{cluster}-db"] == ("update", promotion)
     for name, figure in (
         ("velero-release", "small-chart"),
