@@ -22,7 +22,7 @@ from components.config.backups import DEFAULT_EXPECTED_RESTORE_MINUTES
 from tests.test_velero_config import gcp_config, parse, refusal, tls_secret_keys  # noqa: F401 (autouse fixture)
 from tools import drill
 from tools.offline import stack_config
-from tools.plan.figures import BY_KEY, FIGURES, figure_key, figures_table
+from tools.plan.figures import BY_KEY, FIGURES, REPLAY_MINUTES_PER_LOG_HOUR, figure_key, figures_table, log_hours
 from tools.plan.scenarios import DEFAULT_RESTORE_MINUTES, ScenarioCost, cost, plan_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,13 +143,25 @@ def test_the_deployments_restore_is_charged_what_the_stack_declares():
     assert stage.minutes == 45 and stage.data_dependent and "expectedRestoreMinutes: 45 (declared)" in stage.how
 
 
-def test_a_point_in_time_restore_replays_up_to_a_day_of_logs_a_backup_none():
-    clone = cost("k", "t", "c", None, document(node("db", SQL, clone={"pointInTime": "x"})))
-    backup = cost("k", "t", "c", None, document(node("db", SQL, restoreBackupContext={"backupRunId": "1"})))
-    [c], [b] = clone.stages.values(), backup.stages.values()
+def test_a_point_in_time_restore_replays_the_logs_since_the_last_daily_backup_a_backup_none():
+    """Log replay from what the config tells: the instance's daily backup start (Cloud SQL
+    settings.backupConfiguration.startTime, RDS backupWindow) and the point in time."""
+    settings = {"backupConfiguration": {"startTime": "03:00"}}
+    clone = node("db", SQL, clone={"pointInTime": "2026-12-05T09:30:00Z"}, settings=settings)
+    before_backup = node(
+        "db", RDS, restoreToPointInTime={"restoreTime": "2026-12-05T02:00:00Z"}, backupWindow="03:00-03:30"
+    )
+    unknown = node("db", SQL, clone={"pointInTime": "2026-12-05T09:30:00Z"})
+    backup = node("db", SQL, restoreBackupContext={"backupRunId": "1"})
+    assert log_hours(clone) == (6.5, "6.5 h of logs since the 03:00 UTC daily backup")
+    assert log_hours(before_backup)[0] == 23  # the previous day's backup
+    assert log_hours(unknown)[0] == 24 and "unknown" in log_hours(unknown)[1]
+    assert log_hours(backup) == (0.0, "")
+    [c] = cost("k", "t", "c", None, document(clone)).stages.values()
+    [b] = cost("k", "t", "c", None, document(backup)).stages.values()
     assert c.figure == b.figure == "database-restore" and c.data_dependent
     assert b.minutes == BY_KEY["cloudsql-instance"].minutes and "logs" not in b.how
-    assert c.minutes > b.minutes and "24 h of logs" in c.how
+    assert c.minutes == b.minutes + 6.5 * REPLAY_MINUTES_PER_LOG_HOUR and "6.5 h of logs" in c.how
 
 
 def test_charts_are_told_apart_by_the_release_chart_not_the_type():

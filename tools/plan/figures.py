@@ -10,8 +10,10 @@ Figures marked data-dependent are replaced by what the stack declares or the con
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -148,7 +150,7 @@ BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}
 # Minutes of log replay for each hour of logs after the last daily backup. An assumption of the
 # model, not a published figure: an Airflow metadata database writes little, and Postgres replays
 # WAL far faster than it was written. A point in time just before the next daily backup replays
-# up to 24 hours of logs.
+# up to 24 hours of logs (the most, charged when the backup's time is unknown).
 REPLAY_MINUTES_PER_LOG_HOUR = 0.25
 MAX_LOG_HOURS = 24
 
@@ -219,22 +221,58 @@ def figure_key(node: Mapping[str, Any], change: str, before: Mapping[str, Any] |
     return TYPE_FIGURES.get(kind, "quick")
 
 
-def log_hours(node: Mapping[str, Any]) -> float:
-    """Hours of logs a restore replays after its backup: a point in time replays up to a day of
-    them (daily backups), a backup none."""
+def _restore_time(node: Mapping[str, Any]) -> datetime | None:
     inputs = node["inputs"]
-    return float(MAX_LOG_HOURS) if inputs.get("clone") or inputs.get("restoreToPointInTime") else 0.0
+    clone, pitr = inputs.get("clone"), inputs.get("restoreToPointInTime")
+    text = (clone or {}).get("pointInTime") if isinstance(clone, Mapping) else None
+    text = text or ((pitr or {}).get("restoreTime") if isinstance(pitr, Mapping) else None)
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _backup_start(node: Mapping[str, Any]) -> tuple[int, int] | None:
+    """The daily backup's start (UTC hour, minute) as the instance declares it: Cloud SQL
+    `settings.backupConfiguration.startTime` ("03:00"), RDS `backupWindow` ("03:00-03:30")."""
+    inputs = node["inputs"]
+    settings = inputs.get("settings")
+    text = inputs.get("backupWindow")
+    if isinstance(settings, Mapping) and isinstance(settings.get("backupConfiguration"), Mapping):
+        text = settings["backupConfiguration"].get("startTime") or text
+    if not isinstance(text, str) or not re.match(r"^\d{2}:\d{2}", text):
+        return None
+    return int(text[:2]), int(text[3:5])
+
+
+def log_hours(node: Mapping[str, Any]) -> tuple[float, str]:
+    """Hours of transaction logs a restore replays after its backup, and how they were found: to a
+    point in time, those since the last daily backup before it (from the instance's backup window);
+    a day, the most there can be, when the config does not tell; from a backup, none."""
+    inputs = node["inputs"]
+    if not (inputs.get("clone") or inputs.get("restoreToPointInTime")):
+        return 0.0, ""
+    moment, start = _restore_time(node), _backup_start(node)
+    if moment is None or start is None:
+        return float(MAX_LOG_HOURS), f"up to {MAX_LOG_HOURS} h of logs (the daily backup's time unknown)"
+    backup = moment.replace(hour=start[0], minute=start[1], second=0, microsecond=0)
+    if backup > moment:
+        backup -= timedelta(days=1)
+    hours = (moment - backup).total_seconds() / 3600
+    return hours, f"{hours:.1f} h of logs since the {start[0]:02d}:{start[1]:02d} UTC daily backup"
 
 
 def database_restore_minutes(node: Mapping[str, Any]) -> tuple[float, str]:
     """A restore's minutes from what the config tells: the instance created from its backup, and
     the logs replayed to the point in time."""
     create = BY_KEY["cloudsql-instance" if node["type"] == SQL else "rds-instance"].minutes
-    hours = log_hours(node)
+    hours, which = log_hours(node)
     minutes = create + hours * REPLAY_MINUTES_PER_LOG_HOUR
     how = f"instance created from its backup ({create:g} min)"
     if hours:
-        how += f" + up to {hours:g} h of logs replayed at {REPLAY_MINUTES_PER_LOG_HOUR:g} min per hour"
+        how += f" + {which}, replayed at {REPLAY_MINUTES_PER_LOG_HOUR:g} min per hour of logs"
     return minutes, how
 
 
