@@ -35,7 +35,9 @@ FIGURES: tuple[Figure, ...] = (
         "gke-cluster",
         "GKE regional cluster (control plane)",
         6,
-        "Google publishes no creation time; the issue's public figure (5-6 min), held until a drill measures it",
+        "Google publishes no creation time; the issue's public figure (5-6 min), held until a drill measures it; "
+        "DevSecOpsSamples/gke-workload-identity README-standard-cluster.md: a multi-zonal cluster with its nodes "
+        "'may take around 7 minutes'",
     ),
     Figure(
         "gke-node-pool",
