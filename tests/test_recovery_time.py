@@ -358,3 +358,16 @@ def test_the_runbook_never_quotes_less_than_the_model_for_a_promotion(stack):
     scenarios = standby_scenarios(stack)
     assert scenarios["region-lost-warm"].total <= int(warm.group(1)) + 0.5
     assert scenarios["region-lost-cold"].total <= int(cold.group(1)) + 0.5
+
+
+@pytest.mark.parametrize("stack", ["gcp-standby", "aws-standby"])
+def test_target_region_lost_with_a_warm_standby_within_30_minutes(stack):
+    """Issue 24's target, with the deployments' restore at its 15-minute default."""
+    result = standby_scenarios(stack)["region-lost-warm"]
+    assert any(s.figure == "deployments-restore" and s.minutes == 15 for s in result.stages.values())
+    path = " > ".join(
+        f"{result.stages[u].name} {result.stages[u].minutes:g}"
+        for u in result.critical_path
+        if result.stages[u].minutes >= 1
+    )
+    assert result.total <= 30, f"{stack}: {result.total:g} min: {path}"
