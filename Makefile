@@ -32,7 +32,7 @@ help:
 	@echo "make typecache                mypy's cache of the installed packages' types (once per venv-dev/ build; make test/types run it)"
 	@echo "make bench                    time evaluating each stack offline against importing the SDKs"
 	@echo "make plan STACK=... [REF=rev]  offline plan (no CLI, no cloud): resource tree, DR summary, recovery order; with REF only what changed"
-	@echo "make drill STACK=... AT=<RFC 3339 time within the restore window>|BACKUP=<id> [PROJECT=<gcp drill project>] [PHASE=...] [DEPLOYMENTS=1] [RUN=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1"
+	@echo "make drill STACK=... AT=<RFC 3339 time within the restore window>|BACKUP=<id> [PROJECT=<gcp drill project>] [PHASE=...] [DEPLOYMENTS=1] [RUN=1] [RECORD=1]  restore drill in a throwaway stack (docs/RUNBOOK.md): prints the steps, runs them with RUN=1; RECORD=1 after a restore: measured beside modelled minutes"
 	@echo "make adopt STACK=... [CHECK=preview.json]  adopt a running installation (docs/ADOPTION.md): write adopt-<stack>.json for pulumi import; with CHECK refuse a preview that replaces or deletes data"
 	@echo "make lock [UPGRADE=1]         rewrite the hash-locked requirements files from the *.in files (UPGRADE=1: newest allowed versions)"
 
@@ -109,7 +109,7 @@ plan: dev
 	@$(DEV_BIN)/python -m tools.plan $(STACK) $(if $(REF),--diff-against $(REF))
 
 drill: dev $(if $(filter 1,$(RUN)),cli venv policy backend)
-	@$(DEV_BIN)/python -m tools.drill $(STACK) $(if $(AT),--at $(AT)) $(if $(BACKUP),--backup $(BACKUP)) $(if $(PROJECT),--project $(PROJECT)) $(if $(PHASE),--phase $(PHASE)) $(if $(filter 1,$(DEPLOYMENTS)),--deployments) $(if $(filter 1,$(RUN)),--run)
+	@$(DEV_BIN)/python -m tools.drill $(STACK) $(if $(AT),--at $(AT)) $(if $(BACKUP),--backup $(BACKUP)) $(if $(PROJECT),--project $(PROJECT)) $(if $(PHASE),--phase $(PHASE)) $(if $(filter 1,$(DEPLOYMENTS)),--deployments) $(if $(filter 1,$(RUN)),--run) $(if $(filter 1,$(RECORD)),--record)
 
 adopt: dev
 	@$(DEV_BIN)/python -m tools.adopt $(STACK) $(if $(CHECK),--check-preview $(CHECK))

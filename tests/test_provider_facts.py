@@ -300,7 +300,7 @@ def test_restore_flow_refreshes_what_the_restore_reset():
 
     steps = drill.drill_steps("aws", {"aws:region": "us-east-1"}, at="2026-11-20T09:30:00Z")
     shell = [s.shell() for s in steps]
-    up = shell.index("pulumi up --yes --stack drill-aws")
+    up = shell.index(f"pulumi up --yes --event-log {drill.events_file('aws')} --stack drill-aws")
     assert shell[up + 1] == "pulumi up --yes --refresh --stack drill-aws"
     assert all("--refresh" in c for c in shell if c.startswith("pulumi preview"))
 

@@ -4,6 +4,7 @@
     python -m tools.drill gcp --backup 1732094400000 --run       # run them (make drill ... RUN=1)
     python -m tools.drill aws --at ... --phase restore --run     # only one phase: restore, check, teardown
     python -m tools.drill gcp --at ... --deployments             # the Airflow deployments too (Velero)
+    python -m tools.drill gcp --at ... --record                  # after a restore: measured beside modelled
 
 The throwaway stack is `drill-<STACK>`, created from a copy of STACK's config with
 `database.restore` set, `sourceInstance` the instance STACK's platform uses (its
@@ -15,16 +16,23 @@ See docs/RUNBOOK.md, "Drill".
 
 `drill_steps` is pure (and tested); `--run` executes the steps in order and stops at the first
 failure. Without `--run` nothing is executed.
+
+The restore's `pulumi up` writes Pulumi's engine event log (`--event-log`, one JSON event a line,
+each with a Unix timestamp: pulumi/pulumi sdk/go/common/apitype/events.go `EngineEvent`);
+`--record` reads it and prints, resource by resource, the minutes each step took beside the
+minutes the plan's recovery-time model charges it (tools/plan/figures.py), and the measured
+`pulumi up` beside the modelled RTO of the same rebuild (docs/RECOVERY-TIME.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +76,11 @@ def _quote(arg: str) -> str:
 
 def drill_stack_name(stack: str) -> str:
     return f"{DRILL_PREFIX}{stack}"
+
+
+def events_file(stack: str) -> str:
+    """Where the restore's `pulumi up` writes its engine events (git-ignored)."""
+    return f"{drill_stack_name(stack)}.events.jsonl"
 
 
 def stack_file_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
@@ -285,7 +298,11 @@ def drill_steps(
             ("pulumi", "config", "set", "--path", f"{NAMESPACE}:database.keepOriginal", "false", *on),
         ),
         *(deployment_steps(stack, config, on) if deployments else []),
-        Step("restore", "build the drill platform on the restored database", ("pulumi", "up", "--yes", *on)),
+        Step(
+            "restore",
+            "build the drill platform on the restored database",
+            ("pulumi", "up", "--yes", "--event-log", events_file(stack), *on),
+        ),
         # A restore leaves settings the provider cannot set while creating it, and does not read back:
         # Cloud SQL's RestoreBackup resets the backup configuration, an RDS point-in-time restore starts
         # with default backup settings. A refresh sees them; the update sets ours.
@@ -427,6 +444,118 @@ def run(steps: Sequence[Step], runner: Runner = subprocess.run, out=sys.stdout, 
     return 0
 
 
+# ---- measured beside modelled (--record) --------------------------------------------------------
+
+
+def _resource_key(urn: str) -> str:
+    """A URN without its stack and project (`type::name`, parents' types included): the drill
+    stack's resources and the drilled stack's plan name the same resources alike."""
+    return "::".join(urn.split("::")[2:])
+
+
+def measured_steps(events: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per resource the engine stepped: its op, type, name, inputs and when its step started and
+    ended (a ResourcePreEvent, then its ResOutputsEvent; Unix seconds). Planning events (a
+    preview's) are not steps."""
+    steps: dict[str, dict[str, Any]] = {}
+    for event in events:
+        for kind, when in (("resourcePreEvent", "start"), ("resOutputsEvent", "end")):
+            body = event.get(kind)
+            if not body or body.get("planning"):
+                continue
+            metadata = body["metadata"]
+            state = metadata.get("new") or metadata.get("old") or {}
+            step = steps.setdefault(
+                _resource_key(metadata["urn"]),
+                {
+                    "op": metadata.get("op"),
+                    "type": metadata.get("type") or state.get("type"),
+                    "name": metadata["urn"].rsplit("::", 1)[-1],
+                    "custom": state.get("custom", True),
+                },
+            )
+            step[when] = int(event["timestamp"])
+    return steps
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f}"
+
+
+def record_table(events: Iterable[Mapping[str, Any]], model: Any) -> list[str]:
+    """Markdown: the measured `pulumi up` beside the model's RTO for the same rebuild, then each
+    resource whose step or figure took half a minute or more."""
+    from tools.plan.markdown import code_span, table
+
+    steps = measured_steps(events)
+    stages = {_resource_key(urn): stage for urn, stage in model.stages.items()}
+    timed = [s for s in steps.values() if "start" in s and "end" in s]
+    measured_total = (max(s["end"] for s in timed) - min(s["start"] for s in timed)) if timed else 0
+    lines = [
+        "### Measured beside modelled",
+        "",
+        f"The restore's `pulumi up`: **{_minutes(measured_total)} min** measured, **{model.total:.1f} min** "
+        "modelled (docs/RECOVERY-TIME.md: the plan's figures for this rebuild). A figure far off: correct it "
+        "in tools/plan/figures.py, or `backups.expectedRestoreMinutes` for the deployments' restore.",
+        "",
+    ]
+    rows = []
+    for key in sorted(set(steps) | set(stages), key=lambda k: steps.get(k, {}).get("start", 0)):
+        step, stage = steps.get(key, {}), stages.get(key)
+        measured = (step["end"] - step["start"]) if "start" in step and "end" in step else None
+        modelled = stage.minutes if stage else 0.0
+        if max(modelled * 60, measured or 0) < 30:
+            continue
+        rows.append(
+            [
+                step.get("name") or (stage.name if stage else key),
+                code_span((step.get("type") or (stage.type if stage else "")).rsplit(":", 1)[-1]),
+                code_span(stage.figure) if stage else "—",
+                f"{modelled:g}",
+                _minutes(measured) if measured is not None else "not run",
+            ]
+        )
+    lines += table(["Resource", "Type", "Figure", "Modelled (min)", "Measured (min)"], rows)
+    return lines
+
+
+def drill_model(stack: str, config: Mapping[str, Any], at: str | None, backup: str | None, now: datetime | None):
+    """The model's cost of the drill's rebuild: `stack` evaluated offline with the drill's
+    restores declared, every resource created (the drill stack starts empty)."""
+    from tools.plan.document import to_document
+    from tools.plan.evaluate import evaluate_stack
+    from tools.plan.scenarios import cost, expected_restore_minutes
+
+    database = dict(config.get(f"{NAMESPACE}:database") or {})
+    # As the drill declares it; the source's name (a `pulumi stack output` in the drill) does not
+    # change what is created or how long it takes.
+    source = {"sourceInstance": "drill-model-source"}
+    database["restore"] = {"pointInTime": at, **source} if at else {"backupId": backup, **source}
+    database["keepOriginal"] = False
+    cluster = {**(config.get(f"{NAMESPACE}:cluster") or {}), "restore": {"backup": "latest"}}
+    overrides = {f"{NAMESPACE}:database": database, f"{NAMESPACE}:cluster": cluster}
+    evaluation, _ = evaluate_stack(stack, PROJECT_DIR, now, overrides)
+    if evaluation.error is not None:
+        raise DrillError(f"the model of this drill fails to evaluate offline: {evaluation.error}")
+    raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    return cost(
+        "drill",
+        f"Drill of {stack}",
+        "database.restore and cluster.restore in a new stack",
+        None,
+        to_document(evaluation),
+        restore_minutes=expected_restore_minutes(raw),
+    )
+
+
+def record(stack: str, config: Mapping[str, Any], at: str | None, backup: str | None, now: datetime | None) -> str:
+    path = PROJECT_DIR / events_file(stack)
+    if not path.is_file():
+        raise DrillError(f"no engine event log {path.name}: run the restore phase first (it writes it)")
+    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return "\n".join(record_table(events, drill_model(stack, config, at, backup, now)))
+
+
 def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
     """The command line; `now` is the moment AT is checked against (default the current time)."""
     parser = argparse.ArgumentParser(
@@ -445,9 +574,19 @@ def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
     )
     parser.add_argument("--phase", choices=("all", *PHASES), default="all")
     parser.add_argument("--run", action="store_true", help="execute the steps (default: print them)")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="after a restore: its measured minutes beside the recovery-time model's (Markdown)",
+    )
     args = parser.parse_args(argv)
     try:
         config = stack_file_config(args.stack)
+        if args.record:
+            if bool(args.at) == bool(args.backup):
+                raise DrillError("give the AT or BACKUP the restore used")
+            print(record(args.stack, config, args.at, args.backup, now))
+            return 0
         steps = drill_steps(
             args.stack, config, at=args.at, backup=args.backup, project=args.project, deployments=args.deployments
         )

@@ -23,6 +23,12 @@ DEFAULT_BACKUP_SCHEDULE = "0 * * * *"
 MIN_DEPLOYMENT_BACKUP_DAYS = 7
 MAX_RETENTION_DAYS = 365
 LATEST_BACKUP = "latest"
+# What a restore of the deployments takes, for the plan's recovery-time model (tools/plan/
+# scenarios.py): Velero's file-system restore grows with the volume data, from minutes to over an
+# hour for tens of GB (velero issues #5920, #6845); a drill measures it. A day is far beyond any
+# restore the program waits for (components/platform/velero_chart.py RESTORE_TIMEOUT).
+DEFAULT_EXPECTED_RESTORE_MINUTES = 15
+MAX_EXPECTED_RESTORE_MINUTES = 24 * 60
 
 BACKUPS_FIELDS: dict[str, Field] = {
     "schedule": Field(
@@ -36,6 +42,12 @@ BACKUPS_FIELDS: dict[str, Field] = {
         "days each backup is kept (Velero's ttl)",
         default=MIN_DEPLOYMENT_BACKUP_DAYS,
         check=between(MIN_DEPLOYMENT_BACKUP_DAYS, MAX_RETENTION_DAYS, "a week to notice a loss, as for the database"),
+    ),
+    "expectedRestoreMinutes": Field(
+        "int",
+        "minutes a restore of the deployments takes (their volume data; measure it with a drill): the plan's recovery-time model charges it",
+        default=DEFAULT_EXPECTED_RESTORE_MINUTES,
+        check=between(1, MAX_EXPECTED_RESTORE_MINUTES, "a day at most"),
     ),
     "location": Field(
         "str",
@@ -236,6 +248,8 @@ class BackupSettings:
     source_kms_key_arn: str | None = None
     # The backup a completed, recorded restore took (cluster.restored): no Restore is declared.
     restored_backup: str | None = None
+    # What a restore of the deployments takes (the plan's recovery-time model; nothing waits on it).
+    expected_restore_minutes: int = DEFAULT_EXPECTED_RESTORE_MINUTES
     # Its bucket when another stack's (read by the deployer to say when the record can go; Velero
     # keeps no grant there once the restore is recorded).
     restored_source_bucket: str | None = None
@@ -377,6 +391,7 @@ def parse_backups(
     return BackupSettings(
         schedule=raw["schedule"],
         retention_days=raw["retention_days"],
+        expected_restore_minutes=raw["expected_restore_minutes"],
         location=location,
         restore_backup=restore["backup"] if restore else None,
         restore_start=restore["start"] if restore else True,

@@ -7,6 +7,8 @@
     tree.py       the resource tree
     summary/      the DR summary: database, registry, standby (region loss), deployments, security rows
     recovery.py   the recovery order: waves, estimates, critical path, Mermaid graph
+    figures.py    how long each resource takes to create or change, each figure with its source
+    scenarios.py  recovery time per disaster scenario: only what it recreates or changes is charged
     page.py       the whole plan in Markdown (markdown.py: code spans and tables)
     diff.py       what changed between two plan documents
     against.py    `--diff-against REF`: a git worktree, both trees evaluated in one fresh interpreter, compared
@@ -26,7 +28,6 @@ from tools.plan.document import (
 from tools.plan.evaluate import MASKED, TOOLS_ROOT, evaluate_stack, placeholder_for, placeholder_tls
 from tools.plan.page import render_plan
 from tools.plan.recovery import (
-    SLOW_TYPES,
     RecoveryOrder,
     _minutes,
     mermaid_id,
@@ -42,7 +43,6 @@ from tools.plan.tree import render_tree
 __all__ = [
     "CLOUD_SQL_DELETED_RESTORE",
     "MASKED",
-    "SLOW_TYPES",
     "TOOLS_ROOT",
     "PlanError",
     "RecoveryOrder",

@@ -113,11 +113,28 @@ def diff_evaluations(old: Any, new: Any) -> dict[str, Any]:
             old.get("output_secret_digests", {}),
             new.get("output_secret_digests", {}),
         ),
+        "recovery": recovery_changes(old.get("recovery") or [], new.get("recovery") or []),
     }
 
 
+def recovery_changes(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Scenarios whose modelled RTO changed (tools/plan/scenarios.py): a change that lengthens
+    the critical path shows in the diff, with the stage that now finishes last."""
+    before = {r["key"]: r for r in old}
+    changes = []
+    for r in new:
+        b = before.get(r["key"])
+        if b is None or b["rto_minutes"] == r["rto_minutes"]:
+            continue
+        last = r["critical_path"][-1]["name"] if r["critical_path"] else ""
+        changes.append(
+            {"key": r["key"], "title": r["title"], "old": b["rto_minutes"], "new": r["rto_minutes"], "last": last}
+        )
+    return changes
+
+
 def diff_is_empty(diff: Mapping[str, Any]) -> bool:
-    return not (diff["added"] or diff["removed"] or diff["changed"] or diff["outputs"])
+    return not (diff["added"] or diff["removed"] or diff["changed"] or diff["outputs"] or diff.get("recovery"))
 
 
 def _value_text(change: Mapping[str, Any], side: str) -> str:
@@ -175,6 +192,16 @@ def render_diff(diff: Mapping[str, Any], ref: str) -> str:
                     "`[secret]`: a value inside an input the program marks secret changed; its value is not shown.",
                 ]
             lines.append("")
+    if diff.get("recovery"):
+        lines += ["### Recovery time (model)", ""]
+        lines += table(
+            ["Scenario", "Old RTO", "New RTO", "Change"],
+            (
+                [c["title"], f"{c['old']:g} min", f"{c['new']:g} min", f"{c['new'] - c['old']:+g} min"]
+                for c in diff["recovery"]
+            ),
+        )
+        lines.append("")
     if diff["outputs"]:
         lines += ["### Stack outputs", ""]
         lines += table(

@@ -93,6 +93,8 @@ def to_document(evaluation, placeholders: Iterable[str] = (), seconds: float | N
         "outputs": mask(evaluation.outputs),
         "output_secret_digests": _secret_digests(evaluation.outputs),
         "dr_summary": [] if error is not None else dr_summary(evaluation),
+        # Per disaster scenario (plan_document fills it: each scenario is evaluated too).
+        "recovery": [],
     }
 
 
@@ -111,7 +113,13 @@ def plan_document(stack: str, project_dir: Path = TOOLS_ROOT, now: datetime | No
     except StackFileError as error:
         # The CLI would not load the file either: say why, without a traceback.
         return {**missing_stack_document(stack, ""), "missing": None, "stack_file_error": True, "error": str(error)}
-    return to_document(evaluation, placeholders, time.perf_counter() - started)
+    document = to_document(evaluation, placeholders, time.perf_counter() - started)
+    if document["error"] is None:
+        from tools.plan.scenarios import as_json, plan_scenarios
+
+        costs = plan_scenarios(stack, evaluation, document, project_dir, now, to_document)
+        document["recovery"] = [as_json(c) for c in costs]
+    return document
 
 
 def unknown_stack_message(stack: str, project_dir: Path) -> str:
@@ -144,4 +152,5 @@ def missing_stack_document(stack: str, why: str) -> dict[str, Any]:
         "outputs": {},
         "output_secret_digests": {},
         "dr_summary": [],
+        "recovery": [],
     }

@@ -95,9 +95,17 @@ def _base_domain(config: Mapping[str, str], namespace: str) -> str | None:
     return domain if isinstance(domain, str) and domain.isascii() and domain else None
 
 
-def evaluate_stack(stack: str, project_dir: Path = TOOLS_ROOT, now: datetime | None = None):
+def evaluate_stack(
+    stack: str,
+    project_dir: Path = TOOLS_ROOT,
+    now: datetime | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+):
     """Runs the program of `project_dir` for `stack` offline, its clock answering `now` (default the
-    real one). Returns (Evaluation, placeholder keys)."""
+    real one), with stack-file keys `overrides` (a recovery scenario's config) and other stacks'
+    outputs `stack_outputs` (default: a standby's primary evaluated from its stack file).
+    Returns (Evaluation, placeholder keys)."""
     # Before the evaluated tree goes on sys.path: `tools` is a namespace package, and a later
     # import could find that tree's own (older) tools/offline first.
     from tools import offline
@@ -117,5 +125,13 @@ def evaluate_stack(stack: str, project_dir: Path = TOOLS_ROOT, now: datetime | N
     with warnings.catch_warnings():
         # First access to pulumi_gcp.storage / pulumi_aws.s3 warns about their deprecated V2 modules.
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulumi_(gcp|aws)(\.|$)")
-        evaluation = offline.evaluate(stack, config=config, secrets=secrets, project_dir=project_dir, now=now)
+        evaluation = offline.evaluate(
+            stack,
+            config=config,
+            secrets=secrets,
+            overrides=overrides,
+            project_dir=project_dir,
+            now=now,
+            stack_outputs=stack_outputs,
+        )
     return evaluation, sorted(secrets)

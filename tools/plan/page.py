@@ -7,6 +7,7 @@ from typing import Any
 
 from tools.plan.markdown import table
 from tools.plan.recovery import render_recovery
+from tools.plan.scenarios import render_scenarios
 from tools.plan.tree import render_tree
 
 
@@ -59,5 +60,6 @@ def render_plan(document: Mapping[str, Any]) -> str:
         ["Property", "Value", "Derived from"],
         ([r["property"], r["value"], r["source"]] for r in document["dr_summary"]),
     )
-    lines += ["", *render_recovery(document), ""]
+    scenarios = render_scenarios(document)
+    lines += ["", *([*scenarios, ""] if scenarios else []), *render_recovery(document), ""]
     return "\n".join(lines)

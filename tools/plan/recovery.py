@@ -5,53 +5,32 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.plan.figures import BY_KEY, Figure, database_restore_minutes, figure_key
 from tools.plan.markdown import code_span, table
 
-
-# Rough minutes a create takes, for a rebuild from nothing (empty database: a restore from backup
-# takes longer, in proportion to its size).
-@dataclass(frozen=True)
-class Estimate:
-    kind: str
-    minutes: float
-    note: str
-
-
-SLOW_TYPES: dict[str, Estimate] = {
-    "gcp:container/cluster:Cluster": Estimate("Kubernetes cluster", 10, "regional private GKE control plane"),
-    "aws:eks/cluster:Cluster": Estimate("Kubernetes cluster", 12, "EKS control plane"),
-    "gcp:container/nodePool:NodePool": Estimate("Node pool", 5, "regional node pool, one zone after another"),
-    "aws:eks/nodeGroup:NodeGroup": Estimate("Node group", 5, "managed node group"),
-    "gcp:sql/databaseInstance:DatabaseInstance": Estimate("Database", 15, "regional HA Cloud SQL instance, empty"),
-    "aws:rds/instance:Instance": Estimate("Database", 20, "Multi-AZ RDS instance, empty"),
-    "kubernetes:helm.sh/v3:Release": Estimate(
-        "Platform release", 12, "Astronomer chart and its hooks; then the ready Job waits for every pod"
-    ),
-    "kubernetes:velero.io/v1:Restore": Estimate(
-        "Deployments restore", 10, "Velero restore of every deployment namespace and its volumes; grows with their data"
-    ),
-    "gcp:servicenetworking/connection:Connection": Estimate("Private services access", 2, "VPC peering for Cloud SQL"),
-    "aws:ec2/natGateway:NatGateway": Estimate("NAT gateway", 2, ""),
-    "aws:eks/addon:Addon": Estimate("EKS add-on", 2, ""),
-}
-OTHER_MINUTES = 0.25  # any other resource: seconds
-# The kinds the issue calls slow: they are drawn individually in the graph.
-SLOW_KINDS = {"Kubernetes cluster", "Node pool", "Node group", "Database", "Platform release"}
+# A figure this long or longer is drawn on its own in the graph.
+SLOW_MINUTES = 2.0
 
 
 def short_type(type_token: str) -> str:
     return type_token.rsplit(":", 1)[-1]
 
 
+def _figure(node: Mapping[str, Any]) -> Figure | None:
+    key = figure_key(node, "create")
+    return BY_KEY[key] if key else None
+
+
 def _minutes(node: Mapping[str, Any]) -> float:
-    if not (node["custom"] or node.get("read")):
+    """What creating `node` takes in a rebuild from nothing (tools/plan/figures.py)."""
+    key = figure_key(node, "create")
+    if key is None:
         return 0.0
-    estimate = SLOW_TYPES.get(node["type"])
-    return estimate.minutes if estimate else OTHER_MINUTES
+    return database_restore_minutes(node)[0] if key == "database-restore" else BY_KEY[key].minutes
 
 
 def _provider_urn(reference: str) -> str:
@@ -81,12 +60,17 @@ def predecessors(node: Mapping[str, Any], known: Mapping[str, Any]) -> set[str]:
     return {u for u in found if u in known}
 
 
-def recovery_order(document: Mapping[str, Any]) -> RecoveryOrder:
+def recovery_order(
+    document: Mapping[str, Any], minutes: Callable[[Mapping[str, Any]], float] | None = None
+) -> RecoveryOrder:
     """Dependency waves (topological levels over dependencies and parents) and the critical path.
 
     Components take no time and are not a wave of their own: a child waits for what its parent
     component waits for. Reads (`Resource.get`) count as work: they need what they read to exist.
+    `minutes`: what each resource costs (default: a rebuild from nothing, `_minutes`); one that
+    survives costs 0 but still starts after what it depends on (its inputs come from them).
     """
+    cost = minutes or _minutes
     nodes = {n["urn"]: n for n in [*document["resources"], *document.get("reads", [])]}
     preds = {urn: predecessors(n, nodes) for urn, n in nodes.items()}
     successors: dict[str, list[str]] = {urn: [] for urn in nodes}
@@ -118,7 +102,7 @@ def recovery_order(document: Mapping[str, Any]) -> RecoveryOrder:
         start_from = max(preds[urn], key=lambda p: (finish[p], nodes[p]["urn"]), default=None)
         start = finish[start_from] if start_from else 0.0
         via[urn] = start_from
-        finish[urn] = start + _minutes(nodes[urn])
+        finish[urn] = start + cost(nodes[urn])
 
     work = [u for u in order if is_work(u)]
     waves: list[list[str]] = [[] for _ in range(max((level[u] for u in work), default=-1) + 1)]
@@ -140,6 +124,10 @@ def _minutes_text(minutes: float) -> str:
     if minutes < 1:
         return f"~{round(minutes * 60)} s"
     return f"~{minutes:.0f} min" if float(minutes).is_integer() else f"~{minutes:.1f} min"
+
+
+def minutes_text(minutes: float) -> str:
+    return _minutes_text(minutes)
 
 
 def mermaid_id(raw: str, taken: set[str]) -> str:
@@ -173,8 +161,7 @@ def render_mermaid(order: RecoveryOrder) -> list[str]:
         groups: dict[str, list[str]] = {}
         for urn in wave:
             n = nodes[urn]
-            estimate = SLOW_TYPES.get(n["type"])
-            slow = estimate is not None and estimate.kind in SLOW_KINDS
+            slow = _minutes(n) >= SLOW_MINUTES
             if slow or urn in critical:
                 nid = mermaid_id(f"{short_type(n['type'])}_{n['name']}", taken)
                 node_ids[urn] = nid
@@ -218,20 +205,18 @@ def render_mermaid(order: RecoveryOrder) -> list[str]:
 def render_recovery(document: Mapping[str, Any]) -> list[str]:
     order = recovery_order(document)
     nodes, critical = order.nodes, set(order.critical_path)
-    types = sorted(
-        {n["type"] for n in nodes.values() if n["type"] in SLOW_TYPES}, key=lambda t: (-SLOW_TYPES[t].minutes, t)
-    )
+    used = sorted({f for f in map(_figure, nodes.values()) if f is not None}, key=lambda f: (-f.minutes, f.key))
     lines = ["### Recovery order", ""]
     lines += [
         "A full rebuild from nothing, as the engine would schedule it: each wave needs only resources of "
-        "earlier waves (dependencies, providers and parent components). Durations are rough estimates for "
-        "creating empty resources; restoring the database from a backup adds time in proportion to its size.",
+        "earlier waves (dependencies, providers and parent components). Each resource is charged its "
+        "figure (tools/plan/figures.py, docs/RECOVERY-TIME.md); the scenarios above charge only what "
+        "each disaster recreates.",
         "",
     ]
     lines += table(
-        ["Kind", "Resource type", "Estimate", "Note"],
-        [[SLOW_TYPES[t].kind, code_span(t), _minutes_text(SLOW_TYPES[t].minutes), SLOW_TYPES[t].note] for t in types]
-        + [["anything else", "—", _minutes_text(OTHER_MINUTES), "components take no time"]],
+        ["Figure", "What", "Minutes", "Source"],
+        [[code_span(f.key), f.what, f"{f.minutes:g}", f.source] for f in used],
     )
     lines += ["", "#### Waves", ""]
     rows = []
