@@ -578,3 +578,23 @@ def test_recovery_time_docs_quote_the_model(planned):
         assert quoted == f"~{round(result['rto_minutes'])} min", (title, stack, result["rto_minutes"])
         checked += 1
     assert checked >= 2
+
+
+def test_a_tree_identical_to_one_already_listed_is_evaluated_once(tmp_path):
+    """`--diff-against` evaluates each distinct program once (tools/plan/against.py program_digest):
+    the digest covers what an evaluation reads and nothing else."""
+    from tools.plan.against import program_digest
+
+    trees = [tmp_path / "a", tmp_path / "b"]
+    for tree in trees:
+        (tree / "components" / "platform").mkdir(parents=True)
+        (tree / "__main__.py").write_text("import components\n")
+        (tree / "Pulumi.yaml").write_text("name: astronomer-dr\n")
+        (tree / "Pulumi.gcp.yaml").write_text("config: {}\n")
+        (tree / "components" / "platform" / "ready_job.py").write_text("print('ready')\n")
+        (tree / "README.md").write_text(f"{tree.name}\n")  # not read by an evaluation
+    assert program_digest(trees[0]) == program_digest(trees[1])
+    for changed in ("Pulumi.gcp.yaml", "components/platform/ready_job.py", "__main__.py"):
+        before = program_digest(trees[1])
+        (trees[1] / changed).write_text((trees[1] / changed).read_text() + "# changed\n")
+        assert program_digest(trees[1]) != before, changed

@@ -3,7 +3,9 @@ the other in one fresh interpreter with this checkout's tools (tools/plan/trees.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,12 +59,41 @@ def _documents(stack: str, trees: list[Path], scratch: Path) -> list[dict[str, A
             documents.append(scratch / f"plan-{i}.json")
         else:
             documents.append(missing_stack_document(stack, f"no Pulumi.{stack}.yaml"))
-    evaluated = [(tree, output) for tree, output in zip(trees, documents, strict=True) if isinstance(output, Path)]
+    # A tree whose program and stack files are those of a tree already listed evaluates to the same
+    # document (the plan, its recovery scenarios included): it is evaluated once and copied.
+    evaluated: list[tuple[Path, Path]] = []
+    copies: list[tuple[Path, Path]] = []
+    seen: dict[str, Path] = {}
+    for tree, output in zip(trees, documents, strict=True):
+        if not isinstance(output, Path):
+            continue
+        digest = program_digest(tree)
+        if digest in seen:
+            copies.append((seen[digest], output))
+        else:
+            seen[digest] = output
+            evaluated.append((tree, output))
     if not evaluated:
         return [d for d in documents if isinstance(d, dict)]
     process = _spawn(stack, evaluated)
     _, stderr = process.communicate()
+    for source, copy in copies:
+        if source.is_file():
+            shutil.copyfile(source, copy)
     return [_read(d, stack, process.returncode, stderr) if isinstance(d, Path) else d for d in documents]
+
+
+def program_digest(tree: Path) -> str:
+    """What an offline evaluation of `tree` reads: the program (`__main__.py`, every file under
+    `components/`), the project file and the stack files (a standby reads its primary's)."""
+    files = [tree / "__main__.py", tree / "Pulumi.yaml", *sorted(tree.glob("Pulumi.*.yaml"))]
+    files += sorted(p for p in (tree / "components").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(tree)).encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def run_diff(stack: str, ref: str, project_dir: Path = TOOLS_ROOT, as_json: bool = False) -> tuple[str, int]:
