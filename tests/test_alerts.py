@@ -16,6 +16,7 @@ from components.gcp.alerts import BACKUP_LOG_METHOD, REPLICA_LAG_METRIC, backup_
 from components.platform.alerts import (
     DR_LABEL,
     DR_RECEIVER,
+    MAX_FOR_SECONDS,
     VELERO_SCRAPE_JOB,
     Deployments,
     SnsReceiver,
@@ -104,7 +105,7 @@ def test_every_metric_a_rule_reads_is_one_velero_exports():
     commit 26ef8fa7df68dfa9ab8aa4669b8ac47340b0c510): a misspelt metric would make a rule that never fires."""
     exported = velero_metrics()
     assert "velero_backup_last_successful_timestamp" in exported and len(exported) == 42
-    for rule in [*velero_rules("0 * * * *"), *velero_rules("0 * * * *", "astro-gcp")]:
+    for rule in [*velero_rules("0 * * * *"), *velero_rules("0 * * * *", "astro-gcp"), *velero_rules("0 3 * * 1")]:
         read = set(re.findall(r"\b(?:velero|podVolume)_[a-z_]+\b", rule.expr))
         assert read == set(rule.metrics), rule.alert
         assert read <= exported, (rule.alert, read - exported)
@@ -127,6 +128,26 @@ def test_the_rules_cover_what_the_issue_names():
     assert "velero_backup_partial_failure_total" in rules["VeleroBackupFailed"].expr
     assert rules["VeleroBackupEmpty"].expr.endswith("== 0")
     assert 'backup_location_name="default"' in rules["VeleroBackupLocationUnavailable"].expr
+
+
+@pytest.mark.parametrize("schedule", ["0 * * * *", "30 2 * * *", "0 3 * * 1", "0 0 1 * *"])
+def test_no_rule_waits_longer_than_a_cloud_monitoring_condition_may(schedule):
+    """A Cloud Monitoring PromQL condition's retest window (`duration`, a rule's `for`) is at most
+    24 hours (https://cloud.google.com/monitoring/alerts/using-promql, "Limitations"): a daily or
+    weekly schedule's "never succeeded" wait of twice its gap is asked of the data instead."""
+    for rule in backup_rules(schedule, Deployments("astronomer", "astronomer", ("team-a",)), "astro-gcp"):
+        assert int(seconds(rule.for_)[:-1]) <= MAX_FOR_SECONDS, rule.alert
+    never = {r.alert: r for r in velero_rules(schedule)}["VeleroBackupNeverSucceeded"]
+    stale = 2 * longest_gap_seconds(schedule)
+    attempts = f'velero_backup_attempt_total{{schedule="{SCHEDULE_NAME}"}}'
+    if stale <= MAX_FOR_SECONDS:
+        assert never.for_ == f"{stale // 3600}h" and "offset" not in never.expr
+    else:
+        # The schedule's counter existed (stale - 24 h) ago, and the condition held 24 h more:
+        # no success since the Schedule has existed for `stale`; or Velero never scraped for a day.
+        assert never.for_ == "1d"
+        assert f"and on() ({attempts} offset {(stale - MAX_FOR_SECONDS) // 86400}d)" in never.expr
+        assert never.expr.endswith(f"or absent_over_time({attempts}[1d])")
 
 
 @pytest.mark.parametrize(

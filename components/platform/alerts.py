@@ -48,6 +48,10 @@ MAINTENANCE_WINDOW = "1d"
 # The BackupStorageLocation may be unreachable for a short while (a token refresh, an API blip):
 # Velero checks it every minute; a quarter of an hour unavailable is an outage.
 LOCATION_FOR = "15m"
+# The longest `for` a rule may have: a Cloud Monitoring PromQL condition's retest window (its
+# `duration`) is at most 24 hours (https://cloud.google.com/monitoring/alerts/using-promql,
+# "Limitations"); the same rules run on AWS's Prometheus, which takes the same.
+MAX_FOR_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,35 @@ def _duration(seconds: int) -> str:
 # ---- the rules --------------------------------------------------------------------------------
 
 
+def never_succeeded_rule(schedule: str, on_schedule: str) -> Rule:
+    """No successful backup of the Schedule since it exists, for twice its longest gap. The gauge
+    of the last success exists only once a backup succeeded; the Schedule's counters exist from its
+    first reconcile (InitSchedule adds 0 to `velero_backup_attempt_total{schedule}`, velero v1.18.1
+    pkg/metrics/metrics.go:495-498, called on every reconcile, pkg/controller/schedule_controller.go:109),
+    and its first backup runs at the first cron time after its creation, not at once
+    (schedule_controller.go:275-289). A rule waits at most MAX_FOR_SECONDS: a longer wait is asked
+    of the data instead, the Schedule's counter having existed that much earlier (`offset`), and a
+    Velero never scraped at all is said after a day."""
+    stale = 2 * longest_gap_seconds(schedule)
+    absent = f"absent(velero_backup_last_successful_timestamp{{{on_schedule}}})"
+    summary = f"Velero has reported no successful backup of schedule {SCHEDULE_NAME} for {_duration(stale)} (or is not scraped)"
+    if stale <= MAX_FOR_SECONDS:
+        return Rule(
+            "VeleroBackupNeverSucceeded",
+            absent,
+            _duration(stale),
+            summary,
+            ("velero_backup_last_successful_timestamp",),
+        )
+    metrics = ("velero_backup_last_successful_timestamp", "velero_backup_attempt_total")
+    attempts = f"velero_backup_attempt_total{{{on_schedule}}}"
+    expr = (
+        f"({absent} and on() ({attempts} offset {_duration(stale - MAX_FOR_SECONDS)}))"
+        f" or absent_over_time({attempts}[{_duration(MAX_FOR_SECONDS)}])"
+    )
+    return Rule("VeleroBackupNeverSucceeded", expr, _duration(MAX_FOR_SECONDS), summary, metrics)
+
+
 def velero_rules(schedule: str, cluster: str | None = None) -> list[Rule]:
     """What tells the operator the deployments' backups are broken, for the Schedule running `schedule`.
 
@@ -118,14 +151,7 @@ def velero_rules(schedule: str, cluster: str | None = None) -> list[Rule]:
             f"No successful backup of the Airflow deployments (Velero schedule {SCHEDULE_NAME}) for more than {stale}, twice the schedule's interval",
             ("velero_backup_last_successful_timestamp",),
         ),
-        Rule(
-            "VeleroBackupNeverSucceeded",
-            # The gauge exists only once a backup of the schedule has succeeded: none for that long is the same outage.
-            f"absent(velero_backup_last_successful_timestamp{{{on_schedule}}})",
-            stale,
-            f"Velero has reported no successful backup of schedule {SCHEDULE_NAME} for {stale} (or is not scraped)",
-            ("velero_backup_last_successful_timestamp",),
-        ),
+        never_succeeded_rule(schedule, on_schedule),
         Rule(
             "VeleroBackupFailed",
             f"increase(velero_backup_failure_total{{{on_schedule}}}[{stale}]) > 0"

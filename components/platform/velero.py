@@ -263,7 +263,8 @@ class Velero(pulumi.ComponentResource):
         if args.settings.restored_backup and args.reader:
             self.restored = self._record(args, storage)
 
-        # After a restore, never before: a new schedule backs up at once, and an empty backup
+        # After a restore, never before: a new schedule backs up at its first cron time (velero v1.18.1
+        # schedule_controller.go:275-289), within the hour by default, and an empty backup
         # would become the `latest` a retried restore reads. None without a bucket of its own.
         self.schedule = (
             VeleroObject(
