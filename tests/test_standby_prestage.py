@@ -357,3 +357,17 @@ def test_the_prestaged_location_is_watched_on_gcp():
     monitoring = "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"
     assert evaluation.one(monitoring).urn == promoted("gcp").one(monitoring).urn
     assert not [a for a in aws_standby().resources if "velero" in a.name.lower() and "alert" in a.type.lower()]
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_the_plan_says_the_unpromoted_standby_is_pre_staged_not_unprotected(cloud):
+    """The DR summary of a warm standby before promotion: Velero reads the primary's bucket, nothing
+    is restored yet, and no "not backed up" warning (the standby runs no deployment)."""
+    from tools.plan.summary import dr_summary
+
+    rows = {r["property"]: r["value"] for r in dr_summary(unpromoted(cloud))}
+    assert "Velero is pre-staged" in rows["Airflow deployments"] and "⚠️" not in rows["Airflow deployments"]
+    assert "read-only here" in rows["Deployments restorable from"]
+    assert "Deployments restored from" not in rows
+    promoted_rows = {r["property"] for r in dr_summary(promoted(cloud))}
+    assert "Deployments restored from" in promoted_rows

@@ -72,6 +72,6 @@ def dr_summary(evaluation) -> list[dict[str, str]]:
         rows.append(
             {"property": "Platform release", "value": "no `astronomer` Helm release is registered ⚠️", "source": "—"}
         )
-    if releases:
+    if releases or (standby and evaluation.of_type("kubernetes:velero.io/v1:BackupStorageLocation")):
         rows += deployment_rows(evaluation)
     return rows + watched_rows(evaluation) + security_rows(evaluation, releases)

@@ -14,7 +14,19 @@ def deployment_rows(evaluation) -> list[dict[str, str]]:
     """The Airflow deployments (their namespaces, Secrets, Helm records, volumes): Velero's schedule,
     where its backups live, and a declared restore."""
     schedules = evaluation.of_type("kubernetes:velero.io/v1:Schedule")
-    if not schedules:
+    locations = evaluation.of_type("kubernetes:velero.io/v1:BackupStorageLocation")
+    if not schedules and locations and all(loc.input("spec.accessMode") == "ReadOnly" for loc in locations):
+        # A warm standby before promotion: Velero pre-staged on its primary's bucket, nothing of its own to back up.
+        rows = [
+            summary_row(
+                "Airflow deployments",
+                "none run here before promotion; Velero is pre-staged, reading the primary's backups "
+                "(below), so a failover's restore starts at once; this stack backs up its own from promotion on",
+                locations[0],
+                "spec.accessMode",
+            )
+        ]
+    elif not schedules:
         return [
             {
                 "property": "Airflow deployments",
@@ -22,7 +34,8 @@ def deployment_rows(evaluation) -> list[dict[str, str]]:
                 "source": "—",
             }
         ]
-    rows = []
+    else:
+        rows = []
     for r in schedules:
         t = "spec.template"
         namespaces = ", ".join(f"`{n}`" for n in r.input(f"{t}.includedNamespaces") or ["*"])
@@ -45,7 +58,7 @@ def deployment_rows(evaluation) -> list[dict[str, str]]:
                 f"{t}.includedNamespaces",
             )
         )
-    for location in evaluation.of_type("kubernetes:velero.io/v1:BackupStorageLocation"):
+    for location in locations:
         name = location.input("spec.objectStorage.bucket")
         where = location.input("spec.config.region")
         buckets = [b for b in evaluation.of_type("gcp:storage/bucket:Bucket") if b.input("name") == name]
@@ -56,7 +69,9 @@ def deployment_rows(evaluation) -> list[dict[str, str]]:
             region = f" in `{fmt_value(where)}`" if where else ""
             rows.append(
                 summary_row(
-                    "Deployments restored from",
+                    "Deployments restored from"
+                    if evaluation.of_type("kubernetes:velero.io/v1:Restore")
+                    else "Deployments restorable from",
                     f"bucket `{fmt_value(name)}`{region}, another stack's, read-only here (`spec.accessMode: ReadOnly`): protected by the stack that declares it",
                     location,
                     "spec.objectStorage.bucket",
