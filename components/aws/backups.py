@@ -27,7 +27,7 @@ from ..platform.velero_chart import (
     BackupStorage,
 )
 from .buckets import bucket_name, private_bucket
-from .iam import irsa_role, policy_document, service_account_role
+from .iam import irsa_role, policy_document
 
 # velero-plugin-for-aws README ("Set permissions for Velero"): these on the bucket's objects and
 # ListBucket on the bucket. Its ec2:* statement is for volume snapshots, which this program does
@@ -149,6 +149,20 @@ class BackupBucket(pulumi.ComponentResource):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         description = "Velero (IRSA): the backups bucket and its key only"
 
+        # The same role whether or not the bucket exists yet: a warm standby's promotion only adds
+        # its bucket's policy to it.
+        role = irsa_role(
+            f"{name}-irsa",
+            role_name=name,
+            description=description,
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer_url=args.oidc_issuer_url,
+            namespace=VELERO_NAMESPACE,
+            service_account=VELERO_SERVICE_ACCOUNT,
+            opts=child,
+            invoke=invoke,
+        )
+        self.bucket_grants: list[pulumi.Resource] = []
         stored = None
         if args.own_bucket:
             assert args.provider is not None, "the backups bucket is created in backups.location"
@@ -163,35 +177,16 @@ class BackupBucket(pulumi.ComponentResource):
                 invoke=invoke,
             )
             bucket, key = stored.bucket, stored.key
-            role, policy = service_account_role(
-                f"{name}-irsa",
-                role_name=name,
-                description=description,
-                oidc_provider_arn=args.oidc_provider_arn,
-                oidc_issuer_url=args.oidc_issuer_url,
-                namespace=VELERO_NAMESPACE,
-                service_account=VELERO_SERVICE_ACCOUNT,
-                policy_name="velero-backups",
-                statements=pulumi.Output.all(bucket.arn, key.arn).apply(lambda arns: velero_policy_statements(*arns)),
-                opts=child,
-                invoke=invoke,
-            )
             # What Velero's own location needs, apart from what Velero itself needs (identity_grants).
-            self.bucket_grants: list[pulumi.Resource] = [policy]
-        else:
-            # The same role (same name and inputs) the promoted stack's bucket policy is added to.
-            role = irsa_role(
+            statements = pulumi.Output.all(bucket.arn, key.arn).apply(lambda arns: velero_policy_statements(*arns))
+            policy = iam.RolePolicy(
                 f"{name}-irsa",
-                role_name=name,
-                description=description,
-                oidc_provider_arn=args.oidc_provider_arn,
-                oidc_issuer_url=args.oidc_issuer_url,
-                namespace=VELERO_NAMESPACE,
-                service_account=VELERO_SERVICE_ACCOUNT,
+                name="velero-backups",
+                role=role.id,
+                policy=policy_document(statements, invoke),
                 opts=child,
-                invoke=invoke,
             )
-            self.bucket_grants = []
+            self.bucket_grants = [policy]
 
         # Another stack's bucket: an identity policy of this stack's role (IAM evaluates it with the
         # bucket's policy, which only refuses plain HTTP), so nothing is set on the other stack's
