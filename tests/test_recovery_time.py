@@ -391,3 +391,25 @@ def test_target_region_lost_with_a_warm_standby_within_30_minutes(stack):
         if result.stages[u].minutes >= 1
     )
     assert result.total <= 30, f"{stack}: {result.total:g} min: {path}"
+
+
+def test_scenarios_evaluate_at_the_now_the_plan_was_given_none_included(monkeypatch):
+    """Without a `now` the plan's own evaluation keeps the offline engine's defaults (the checked EKS
+    calendar, tools/offline/invokes.py EKS_CALENDAR_CHECKED): its scenarios must too, or a shipped
+    stack's scenarios fail once the real clock passes a version's end of support while its plan
+    does not (seen under faketime +800 days)."""
+    import tools.plan.evaluate as evaluate
+
+    seen: list[object] = []
+    real = evaluate.evaluate_stack
+
+    def recording(stack, project_dir, now=None, *rest, **kwargs):
+        seen.append(now)
+        return real(stack, project_dir, now, *rest, **kwargs)
+
+    monkeypatch.setattr(evaluate, "evaluate_stack", recording)
+    from tools.plan.document import to_document
+
+    results = plan_scenarios("aws", _Config("aws"), {}, ROOT, None, to_document)
+    assert seen and all(n is None for n in seen)
+    assert all(r.error is None for r in results), [r.error for r in results]

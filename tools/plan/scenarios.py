@@ -245,7 +245,9 @@ def plan_scenarios(
     """Evaluates and costs each scenario of `stack`, `document` being its plan as it is."""
     from tools.plan.evaluate import evaluate_stack
 
-    now = now or datetime.now(UTC)
+    # The evaluations take `now` as given: None keeps the offline engine's own defaults (the real
+    # clock for the program, the checked EKS calendar), as the stack's own evaluation had them.
+    at = now or datetime.now(UTC)
     config = evaluation.config
     standby = _object(config, "standby")
     stack_outputs = None
@@ -260,7 +262,7 @@ def plan_scenarios(
                 stack_outputs = {reference: primary.outputs}
     restore_minutes = expected_restore_minutes(config)
     results = []
-    for scenario in scenarios(config, primary_outputs, now):
+    for scenario in scenarios(config, primary_outputs, at):
         before_doc: Mapping[str, Any] | None = document
         error = None
         if scenario.before_overrides is not None:
