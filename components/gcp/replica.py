@@ -42,11 +42,17 @@ STANDBY_LABEL = "standby"
 # Update of that run sends the replica's settings back (no backups, no PITR, ZONAL :3392/:3412); the
 # next run's diff applies ours. Upstream's promotion tests are skipped (hashicorp/terraform-provider-google#20975).
 PROMOTION_RUNS = 2
-PROMOTION_NOTE = (
-    "standby: a run that promotes the replica leaves Cloud SQL's replica settings (no backups, no PITR, zonal): the "
-    "provider patches the instance from what it reads after PromoteReplica. Run `pulumi up` once more, then "
-    "`pulumi preview --expect-no-changes` must pass (docs/DATABASE-FAILOVER.md)"
-)
+
+
+def _promotion_note(left: str) -> str:
+    return (
+        f"standby: a run that promotes the replica leaves Cloud SQL's replica settings ({left}): the "
+        "provider patches the instance from what it reads after PromoteReplica. Run `pulumi up` once more, then "
+        "`pulumi preview --expect-no-changes` must pass (docs/DATABASE-FAILOVER.md)"
+    )
+
+
+PROMOTION_NOTE = _promotion_note("no backups, no PITR, zonal")
 # Cloud SQL's instance types (sqladmin v1 SqlInstanceType): the provider promotes on this change.
 READ_REPLICA = "READ_REPLICA_INSTANCE"
 PRIMARY = "CLOUD_SQL_INSTANCE"
@@ -69,7 +75,7 @@ def promotion_note(settings: GcpDatabaseSettings) -> str:
     """What the promoting run leaves for the next one: backups and PITR; HA too unless the replica
     was REGIONAL already (replica_availability_type)."""
     if settings.replica_high_availability:
-        return PROMOTION_NOTE.replace("(no backups, no PITR, zonal)", "(no backups, no PITR; regional already)")
+        return _promotion_note("no backups, no PITR; regional already")
     return PROMOTION_NOTE
 
 

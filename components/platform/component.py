@@ -6,6 +6,7 @@ registry's object storage and how NGINX is exposed. It never reads config.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -226,21 +227,17 @@ class AstronomerPlatform(pulumi.ComponentResource):
                 identity.control_plane_id,
                 args.alerting or {},
             ).apply(
-                lambda v: merged(
-                    merged(
-                        merged(
-                            helm_values(
-                                settings,
-                                registry=v[0],
-                                load_balancer=v[1],
-                                registry_http_secret=v[2],
-                                database_host=v[3],
-                            ),
-                            identity_values(settings.release_name, v[4]),
+                # Each layer merged over the ones before it.
+                lambda v: functools.reduce(
+                    merged,
+                    [
+                        helm_values(
+                            settings, registry=v[0], load_balancer=v[1], registry_http_secret=v[2], database_host=v[3]
                         ),
+                        identity_values(settings.release_name, v[4]),
                         v[5],
-                    ),
-                    restoring_values() if args.restored_deployments else {},
+                        restoring_values() if args.restored_deployments else {},
+                    ],
                 )
             )
         )
