@@ -159,19 +159,23 @@ class Velero(pulumi.ComponentResource):
         own_location_opts = pulumi.ResourceOptions.merge(
             location_opts, pulumi.ResourceOptions(depends_on=list(args.location_depends_on))
         )
-        location = (
-            VeleroObject(
-                f"{name}-location",
+
+        def backup_location(suffix: str, location_name: str, spec: Any, opts: pulumi.ResourceOptions) -> VeleroObject:
+            return VeleroObject(
+                f"{name}-{suffix}",
                 "BackupStorageLocation",
                 meta(
-                    name=BACKUP_LOCATION_NAME,
+                    name=location_name,
                     namespace=VELERO_NAMESPACE,
                     labels=labels,
                     annotations={WAIT_FOR: LOCATION_WAIT_FOR},
                 ),
-                storage.apply(backup_location_spec),
-                own_location_opts,
+                spec,
+                opts,
             )
+
+        location = (
+            backup_location("location", BACKUP_LOCATION_NAME, storage.apply(backup_location_spec), own_location_opts)
             if args.own_location
             else None
         )
@@ -180,15 +184,9 @@ class Velero(pulumi.ComponentResource):
         # all along on a warm standby (pre-staged).
         source = args.source if args.source is not None else BackupSource.of(args.settings)
         source_location = (
-            VeleroObject(
-                f"{name}-source",
-                "BackupStorageLocation",
-                meta(
-                    name=SOURCE_LOCATION_NAME,
-                    namespace=VELERO_NAMESPACE,
-                    labels=labels,
-                    annotations={WAIT_FOR: LOCATION_WAIT_FOR},
-                ),
+            backup_location(
+                "source",
+                SOURCE_LOCATION_NAME,
                 pulumi.Output.all(identity, source).apply(lambda v: source_location_spec(v[0], v[1])),
                 location_opts,
             )
