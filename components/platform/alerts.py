@@ -103,6 +103,12 @@ def _duration(seconds: int) -> str:
 # ---- the rules --------------------------------------------------------------------------------
 
 
+def cluster_matcher(cluster: str | None) -> str:
+    """The label matcher that scopes a selector to this stack's cluster, to append after its others
+    (Managed Service for Prometheus labels every series with `cluster`; one project may hold several)."""
+    return f',cluster="{cluster}"' if cluster else ""
+
+
 def never_succeeded_rule(schedule: str, on_schedule: str) -> Rule:
     """No successful backup of the Schedule since it exists, for twice its longest gap. The gauge
     of the last success exists only once a backup succeeded; the Schedule's counters exist from its
@@ -139,7 +145,7 @@ def velero_rules(schedule: str, cluster: str | None = None) -> list[Rule]:
     Prometheus's `prometheus_target` resource; one project may hold a primary's and a promoted
     standby's), each rule reads only this stack's cluster."""
     stale = _duration(2 * longest_gap_seconds(schedule))
-    scope = f',cluster="{cluster}"' if cluster else ""
+    scope = cluster_matcher(cluster)
     on_schedule = f'schedule="{SCHEDULE_NAME}"{scope}'
     only_cluster = f'{{cluster="{cluster}"}}' if cluster else ""
     return [
@@ -261,7 +267,7 @@ def namespace_rules(schedule: str, deployments: Deployments, cluster: str | None
     v1.18.1 pkg/controller/backup_controller.go:214-218, 229-248). And a namespace labelled as this
     platform's deployment namespace that the Schedule does not match at all."""
     gap = 2 * longest_gap_seconds(schedule)
-    scope = f',cluster="{cluster}"' if cluster else ""
+    scope = cluster_matcher(cluster)
     backed_up = namespace_regex(deployment_namespaces(deployments.platform_namespace, deployments.pools))
     created = f'kube_namespace_created{{namespace=~"{backed_up}"{scope}}}'
     last_backup = f'velero_backup_last_successful_timestamp{{schedule="{SCHEDULE_NAME}"{scope}}}'
@@ -348,7 +354,7 @@ def source_location_rule(cluster: str | None = None) -> Rule:
     failover would restore from it. Velero validates every location, ReadOnly included, and sets
     the gauge per location (velero v1.18.1 pkg/controller/backup_storage_location_controller.go:253,
     265-279; pkg/metrics/metrics.go:55, 952-963)."""
-    scope = f',cluster="{cluster}"' if cluster else ""
+    scope = cluster_matcher(cluster)
     return Rule(
         "VeleroSourceLocationUnavailable",
         f'velero_backup_location_status_gauge{{backup_location_name="{SOURCE_LOCATION_NAME}"{scope}}} == 0',
