@@ -120,14 +120,10 @@ def recovery_order(
     return RecoveryOrder(waves=waves, critical_path=path, finish={u: finish[u] for u in work}, nodes=nodes)
 
 
-def _minutes_text(minutes: float) -> str:
+def minutes_text(minutes: float) -> str:
     if minutes < 1:
         return f"~{round(minutes * 60)} s"
     return f"~{minutes:.0f} min" if float(minutes).is_integer() else f"~{minutes:.1f} min"
-
-
-def minutes_text(minutes: float) -> str:
-    return _minutes_text(minutes)
 
 
 def mermaid_id(raw: str, taken: set[str]) -> str:
@@ -166,7 +162,7 @@ def render_mermaid(order: RecoveryOrder) -> list[str]:
                 nid = mermaid_id(f"{short_type(n['type'])}_{n['name']}", taken)
                 node_ids[urn] = nid
                 lines.append(
-                    f"    {nid}[{_mermaid_label(n['name'] + '<br/>' + short_type(n['type']) + ' · ' + _minutes_text(_minutes(n)))}]"
+                    f"    {nid}[{_mermaid_label(n['name'] + '<br/>' + short_type(n['type']) + ' · ' + minutes_text(_minutes(n)))}]"
                 )
                 if slow:
                     slow_ids.append(nid)
@@ -228,7 +224,7 @@ def render_recovery(document: Mapping[str, Any]) -> list[str]:
             names.append(f"**{text}**" if urn in critical else text)
         rows.append([str(k), str(len(wave)), ", ".join(names)])
     lines += table(["Wave", "Resources", "Which (critical path in bold)"], rows)
-    lines += ["", f"#### Critical path: {_minutes_text(order.total_minutes)}", ""]
+    lines += ["", f"#### Critical path: {minutes_text(order.total_minutes)}", ""]
     rows = []
     for i, urn in enumerate(order.critical_path, start=1):
         n = nodes[urn]
@@ -237,8 +233,8 @@ def render_recovery(document: Mapping[str, Any]) -> list[str]:
                 str(i),
                 f"**{n['name']}**",
                 code_span(n["type"]),
-                _minutes_text(_minutes(n)),
-                _minutes_text(order.finish[urn]),
+                minutes_text(_minutes(n)),
+                minutes_text(order.finish[urn]),
             ]
         )
     lines += table(["Step", "Resource", "Type", "Estimate", "Done after"], rows)

@@ -19,11 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tools.offline.stack import PROJECT_NAME as PROJECT
 from tools.plan.figures import BY_KEY, database_restore_minutes, figure_key
 from tools.plan.recovery import recovery_order
 
-PROJECT = "astronomer-dr"
-DEFAULT_RESTORE_MINUTES = 15.0
+# `backups.expectedRestoreMinutes` when the stack declares none: the figure's own minutes
+# (tests/test_recovery_time.py holds it equal to the config's default).
+DEFAULT_RESTORE_MINUTES = BY_KEY["deployments-restore"].minutes
 
 # What is lost with the cluster: the cluster and what lives in it or is attached to it (node
 # pools, node groups, add-ons), every Kubernetes object, and the OIDC provider whose URL is the
