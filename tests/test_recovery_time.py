@@ -239,8 +239,11 @@ class _Config:
 @functools.cache
 def standby_scenarios(stack: str) -> dict[str, ScenarioCost]:
     from tools.plan.document import to_document
+    from tools.plan.evaluate import evaluate_stack
 
-    results = plan_scenarios(stack, _Config(stack), {}, ROOT, NOW, to_document)
+    # As plan_document does: the stack as it is, then its scenarios against it.
+    evaluation, _ = evaluate_stack(stack, ROOT, NOW)
+    results = plan_scenarios(stack, evaluation, to_document(evaluation), ROOT, NOW, to_document)
     return {r.key: r for r in results}
 
 

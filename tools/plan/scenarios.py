@@ -163,8 +163,14 @@ def scenarios(config: Mapping[str, str], primary_outputs: Mapping[str, Any] | No
                 "sourceKmsKeyArn": outputs.get("backups_kms_key_arn"),
             }
         found = []
+        current = (bool(standby.get("promote", False)), standby.get("cluster", "warm"))
         for mode in ("warm", "cold"):
-            before = {f"{PROJECT}:standby": {**standby, "promote": False, "cluster": mode}}
+            # The stack as it is when it already is that unpromoted standby: its own evaluation serves.
+            before = (
+                None
+                if current == (False, mode)
+                else {f"{PROJECT}:standby": {**standby, "promote": False, "cluster": mode}}
+            )
             after = {
                 f"{PROJECT}:standby": {**standby, "promote": True, "cluster": mode},
                 f"{PROJECT}:cluster": {**cluster, "restore": restore},
@@ -181,6 +187,7 @@ def scenarios(config: Mapping[str, str], primary_outputs: Mapping[str, Any] | No
             )
         return found
     point = (now.astimezone(UTC) - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    point_text = point.strftime("%Y-%m-%dT%H:%M:%SZ")
     backup_id = "1732094400000" if cloud == "gcp" else "rds:astro-db-2026-12-01-03-00"
     # As the runbook's new stack restores: GCP the lost instance's daily backup, AWS the replicated
     # automated backups to their latest restorable time; no empty instance of its own.
@@ -188,7 +195,7 @@ def scenarios(config: Mapping[str, str], primary_outputs: Mapping[str, Any] | No
         {"backupId": backup_id, "sourceInstance": "the-lost-primary-db"}
         if cloud == "gcp"
         else {
-            "pointInTime": point.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "pointInTime": point_text,
             "sourceAutomatedBackupsArn": "arn:aws:rds:us-west-2:123456789012:auto-backup:ab-lostprimary",
         }
     )
@@ -207,7 +214,7 @@ def scenarios(config: Mapping[str, str], primary_outputs: Mapping[str, Any] | No
             {
                 f"{PROJECT}:database": {
                     **database,
-                    "restore": {"pointInTime": point.strftime("%Y-%m-%dT%H:%M:%SZ")},
+                    "restore": {"pointInTime": point_text},
                 }
             },
         ),
