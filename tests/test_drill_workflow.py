@@ -97,7 +97,7 @@ def test_a_gcp_restore_runs_make_drill_into_the_drill_project_and_records_rto_an
         "make drill STACK=gcp AT=2026-12-05T06:00:00Z PHASE=restore DEPLOYMENTS=1 RUN=1 PROJECT=acme-drill",
         "pulumi stack output --stack drill-gcp",
         # measured beside modelled (tools/drill.py --record), into the summary
-        "make -s --no-print-directory drill STACK=gcp AT=2026-12-05T06:00:00Z RECORD=1",
+        "make -s --no-print-directory drill STACK=gcp AT=2026-12-05T06:00:00Z DEPLOYMENTS=1 RECORD=1",
     ]
     summary = (cwd / "summary.md").read_text()
     assert "| Restore point (AT) | `2026-12-05T06:00:00Z` |" in summary

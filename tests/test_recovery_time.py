@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -416,3 +416,16 @@ def test_scenarios_evaluate_at_the_now_the_plan_was_given_none_included(monkeypa
     results = plan_scenarios("aws", _Config("aws"), {}, ROOT, None, to_document)
     assert seen and all(n is None for n in seen)
     assert all(r.error is None for r in results), [r.error for r in results]
+
+
+def test_the_drill_model_restores_the_deployments_only_as_the_drill_does():
+    """`--record` costs the drill's own rebuild: the deployments' restore only with `--deployments`
+    (deployment_steps), and then stopped (`start: false`: no deployments-ready check) and repointed."""
+    config = drill.stack_file_config("gcp")
+    at = (NOW - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    database_only = {s.figure for s in drill.drill_model("gcp", config, at, None, NOW).stages.values()}
+    assert "deployments-restore" not in database_only and "database-restore" in database_only
+    with_deployments = drill.drill_model("gcp", config, at, None, NOW, deployments=True).stages.values()
+    names = {s.name for s in with_deployments}
+    assert "velero-restore" in names and "deployments-ready-job" not in names
+    assert any(n.startswith("astronomer-repoint-") for n in names)

@@ -114,8 +114,8 @@ def check_request(config: Mapping[str, Any], at: str | None, backup: str | None,
 
 def deployment_steps(stack: str, config: Mapping[str, Any], on: tuple[str, ...]) -> list[Step]:
     """The Airflow deployments too: the drill's Velero restores the newest backup of `stack`'s
-    schedule from `stack`'s backups bucket (read-only), before the drill's platform starts, and
-    the repoint Job moves the restored deployments off `stack`'s database onto the drill's."""
+    schedule from `stack`'s backups bucket (read-only), alongside the drill's platform, and the
+    repoint Job moves the restored deployments off `stack`'s database onto the drill's."""
     restore = f"{NAMESPACE}:cluster.restore"
     steps = [
         Step(
@@ -519,9 +519,17 @@ def record_table(events: Iterable[Mapping[str, Any]], model: Any) -> list[str]:
     return lines
 
 
-def drill_model(stack: str, config: Mapping[str, Any], at: str | None, backup: str | None, now: datetime | None):
+def drill_model(
+    stack: str,
+    config: Mapping[str, Any],
+    at: str | None,
+    backup: str | None,
+    now: datetime | None,
+    deployments: bool = False,
+):
     """The model's cost of the drill's rebuild: `stack` evaluated offline with the drill's
-    restores declared, every resource created (the drill stack starts empty)."""
+    restores declared (the deployments' only with `deployments`, stopped and repointed as
+    deployment_steps declares them), every resource created (the drill stack starts empty)."""
     from tools.plan.document import to_document
     from tools.plan.evaluate import evaluate_stack
     from tools.plan.scenarios import cost, expected_restore_minutes
@@ -532,8 +540,11 @@ def drill_model(stack: str, config: Mapping[str, Any], at: str | None, backup: s
     source = {"sourceInstance": "drill-model-source"}
     database["restore"] = {"pointInTime": at, **source} if at else {"backupId": backup, **source}
     database["keepOriginal"] = False
-    cluster = {**(config.get(f"{NAMESPACE}:cluster") or {}), "restore": {"backup": "latest"}}
-    overrides = {f"{NAMESPACE}:database": database, f"{NAMESPACE}:cluster": cluster}
+    overrides: dict[str, Any] = {f"{NAMESPACE}:database": database}
+    if deployments:
+        # The host's value (`stack`'s database_host in the drill) changes nothing that is created.
+        restore = {"backup": "latest", "start": False, "previousDatabaseHosts": ["drill-model-source.internal"]}
+        overrides[f"{NAMESPACE}:cluster"] = {**(config.get(f"{NAMESPACE}:cluster") or {}), "restore": restore}
     evaluation, _ = evaluate_stack(stack, PROJECT_DIR, now, overrides)
     if evaluation.error is not None:
         raise DrillError(f"the model of this drill fails to evaluate offline: {evaluation.error}")
@@ -548,12 +559,19 @@ def drill_model(stack: str, config: Mapping[str, Any], at: str | None, backup: s
     )
 
 
-def record(stack: str, config: Mapping[str, Any], at: str | None, backup: str | None, now: datetime | None) -> str:
+def record(
+    stack: str,
+    config: Mapping[str, Any],
+    at: str | None,
+    backup: str | None,
+    now: datetime | None,
+    deployments: bool = False,
+) -> str:
     path = PROJECT_DIR / events_file(stack)
     if not path.is_file():
         raise DrillError(f"no engine event log {path.name}: run the restore phase first (it writes it)")
     events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return "\n".join(record_table(events, drill_model(stack, config, at, backup, now)))
+    return "\n".join(record_table(events, drill_model(stack, config, at, backup, now, deployments)))
 
 
 def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
@@ -585,7 +603,7 @@ def main(argv: Sequence[str] | None = None, now: datetime | None = None) -> int:
         if args.record:
             if bool(args.at) == bool(args.backup):
                 raise DrillError("give the AT or BACKUP the restore used")
-            print(record(args.stack, config, args.at, args.backup, now))
+            print(record(args.stack, config, args.at, args.backup, now, args.deployments))
             return 0
         steps = drill_steps(
             args.stack, config, at=args.at, backup=args.backup, project=args.project, deployments=args.deployments

@@ -53,7 +53,7 @@ if [ "$phase" = restore ] && [ "$status" = 0 ]; then
   # Measured beside modelled (docs/RECOVERY-TIME.md): each resource's step, timed from the restore's
   # engine event log, beside the recovery-time model's figure. A failure here does not fail the drill.
   {
-    make -s --no-print-directory drill "STACK=$STACK" "AT=$AT" RECORD=1 || echo "(the comparison with the model failed: see the job log)"
+    make -s --no-print-directory drill "STACK=$STACK" "AT=$AT" DEPLOYMENTS=1 RECORD=1 || echo "(the comparison with the model failed: see the job log)"
     echo
   } >> "$GITHUB_STEP_SUMMARY"
 fi
