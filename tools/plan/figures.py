@@ -156,7 +156,6 @@ BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}
 REPLAY_MINUTES_PER_LOG_HOUR = 0.25
 MAX_LOG_HOURS = 24
 
-SMALL_CHARTS = {"velero", "cluster-autoscaler"}
 ASTRONOMER_CHART = "astronomer"
 
 TYPE_FIGURES = {
